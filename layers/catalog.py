@@ -1,0 +1,282 @@
+"""The layer catalog: every layer the store knows, its names in kk/ru/en, who may write it, its
+geometry type and its typed attributes. Everything else (table DDL, column matching on upload,
+queryables, styles) is derived from here, so a new attribute is declared once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+AttrType = Literal["text", "integer", "number", "date", "boolean"]
+
+SQL_TYPES: dict[str, str] = {
+    "text": "text", "integer": "bigint", "number": "double precision", "date": "date",
+    "boolean": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    kk: str
+    ru: str
+    en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kk": self.kk, "ru": self.ru, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An allowed value of an enumerated attribute; uploads may use any of its labels."""
+
+    value: str
+    names: Names
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: AttrType
+    names: Names
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    default: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Authority:
+    id: str
+    names: Names
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str
+    names: Names
+    geometry_type: Literal["MultiPolygon", "MultiLineString", "MultiPoint"]
+    attributes: tuple[Attribute, ...]
+    writers: frozenset[str] = frozenset()
+    key: str | None = None              # attribute whose value is the stable feature id
+    temporal: tuple[str, str] | None = None  # (start, end) attributes, for datetime filters
+    uploadable: bool = True
+    block_list: str | None = None       # attribute holding a nomenclature block list
+    access: str | None = None           # attribute holding the feature's access level
+
+    def attribute(self, name: str) -> Attribute:
+        for attr in self.attributes:
+            if attr.name == name:
+                return attr
+        raise KeyError(name)
+
+
+def normalise(label: str) -> str:
+    """Column and value labels compare case-, space- and punctuation-insensitively."""
+    return re.sub(r"[\s_\-.]+", "", label.strip().casefold()).replace("ё", "е")
+
+
+# --- Authorities -----------------------------------------------------------------------------
+
+AUTHORITIES: dict[str, Authority] = {a.id: a for a in (
+    Authority("operator", Names("Ұлттық геологиялық оператор", "Национальный геологический оператор",
+                                "National geological operator")),
+    Authority("solid-minerals", Names("Қатты пайдалы қазбалар жөніндегі уәкілетті орган",
+                                      "Уполномоченный орган в области твёрдых полезных ископаемых",
+                                      "Authorised body for solid minerals")),
+    Authority("hydrocarbons", Names("Көмірсутектер жөніндегі уәкілетті орган",
+                                    "Уполномоченный орган в области углеводородов",
+                                    "Authorised body for hydrocarbons")),
+    Authority("akimat", Names("Жергілікті атқарушы орган (әкімдік)", "Местный исполнительный орган (акимат)",
+                              "Local executive body (akimat)")),
+    Authority("environment", Names("Қоршаған ортаны қорғау саласындағы уәкілетті орган",
+                                   "Уполномоченный орган в области охраны окружающей среды",
+                                   "Authorised body for environmental protection")),
+)}
+
+
+# --- Attributes used by several layers -------------------------------------------------------
+
+def _name_attr(required: bool = True) -> Attribute:
+    return Attribute("name", "text", Names("Атауы", "Наименование", "Name"), required=required,
+                     aliases=("name", "наименование", "название", "атауы", "атау", "name_ru", "title"))
+
+
+ACCESS_LEVEL = Attribute(
+    "access_level", "text", Names("Қолжетімділік деңгейі", "Уровень доступа", "Access level"),
+    default="public", aliases=("access", "доступ", "уровень доступа", "гриф", "қолжетімділік"),
+    choices=(
+        Choice("public", Names("Ашық", "Открытый", "Public"), ("открытая", "общедоступный", "ашық")),
+        Choice("official-use", Names("Қызмет бабында пайдалану үшін", "Для служебного пользования",
+                                     "Official use"), ("дсп", "для служебного пользования", "қбп")),
+        Choice("confidential", Names("Құпия", "Конфиденциально", "Confidential"),
+               ("конфиденциальный", "конфиденциально", "құпия")),
+    ),
+)
+
+# --- Layers ----------------------------------------------------------------------------------
+
+BLOCKS = Layer(
+    id="blocks",
+    names=Names("Жер қойнауы блоктары", "Блоки недр", "Subsoil blocks"),
+    geometry_type="MultiPolygon",
+    uploadable=False,
+    key="code",
+    attributes=(
+        Attribute("code", "text", Names("Блок коды", "Код блока", "Block code"), required=True),
+        Attribute("sheet", "text", Names("1:1 000 000 парағы", "Лист 1:1 000 000", "1:1,000,000 sheet")),
+        Attribute("sheet100k", "text", Names("1:100 000 парағы", "Лист 1:100 000", "1:100,000 sheet")),
+    ),
+)
+
+SUBSOIL_PLOTS = Layer(
+    id="subsoil-plots",
+    names=Names("Жер қойнауы учаскелері", "Участки недр", "Subsoil plots"),
+    geometry_type="MultiPolygon",
+    writers=frozenset({"operator", "solid-minerals", "hydrocarbons", "akimat"}),
+    key="plot_id",
+    block_list="blocks",
+    temporal=("valid_from", "valid_to"),
+    attributes=(
+        Attribute("plot_id", "text", Names("Учаске нөмірі", "Номер участка", "Plot id"),
+                  aliases=("id", "plot", "номер", "номер участка", "учаске", "код участка")),
+        _name_attr(),
+        Attribute("kind", "text", Names("Учаске түрі", "Вид участка", "Plot kind"), required=True,
+                  aliases=("type", "вид", "тип", "түрі"),
+                  choices=(
+                      Choice("hydrocarbon", Names("Көмірсутектер учаскесі", "Участок углеводородов",
+                                                  "Hydrocarbon plot"), ("углеводороды", "ув", "көмірсутектер")),
+                      Choice("mining-allotment", Names("Тау-кен бөлуі", "Горный отвод", "Mining allotment"),
+                             ("горный отвод", "тау-кен бөлуі")),
+                      Choice("exploration", Names("Барлау учаскесі", "Участок разведки", "Exploration plot"),
+                             ("разведка", "барлау")),
+                      Choice("fund-area", Names("Мемлекеттік қор бағдарламасының аумағы",
+                                                "Участок программы управления госфондом недр",
+                                                "State subsoil fund programme area"),
+                             ("госфонд", "программа", "фонд", "open area")),
+                      Choice("common-minerals", Names("Кең таралған пайдалы қазбалар учаскесі",
+                                                      "Участок общераспространённых полезных ископаемых",
+                                                      "Common minerals plot"), ("опи", "общераспространенные")),
+                  )),
+        Attribute("status", "text", Names("Мәртебесі", "Статус", "Status"), default="open",
+                  aliases=("статус", "мәртебе", "состояние"),
+                  choices=(
+                      Choice("open", Names("Ашық", "Открыт", "Open"), ("свободен", "открыт", "бос")),
+                      Choice("applied", Names("Өтінім берілген", "Подана заявка", "Applied for"), ("заявка",)),
+                      Choice("auction", Names("Аукционда", "На аукционе", "At auction"), ("аукцион",)),
+                      Choice("licensed", Names("Лицензияланған", "Лицензирован", "Licensed"),
+                             ("лицензия", "занят", "лицензиясы бар")),
+                      Choice("reserved", Names("Резервте", "Зарезервирован", "Reserved"), ("резерв",)),
+                  )),
+        Attribute("mineral", "text", Names("Пайдалы қазба", "Полезное ископаемое", "Mineral"),
+                  aliases=("полезное ископаемое", "пи", "минерал", "пайдалы қазба")),
+        Attribute("licence_number", "text", Names("Лицензия нөмірі", "Номер лицензии", "Licence number"),
+                  aliases=("licence", "license", "лицензия", "номер лицензии", "лицензия нөмірі")),
+        Attribute("holder", "text", Names("Жер қойнауын пайдаланушы", "Недропользователь", "Holder"),
+                  aliases=("недропользователь", "владелец", "пайдаланушы")),
+        Attribute("blocks", "text", Names("Блоктар", "Блоки", "Blocks"),
+                  aliases=("блоки", "блоктар", "block list", "список блоков")),
+        Attribute("valid_from", "date", Names("Басталу күні", "Действует с", "Valid from"),
+                  aliases=("date_from", "дата начала", "с", "start")),
+        Attribute("valid_to", "date", Names("Аяқталу күні", "Действует по", "Valid to"),
+                  aliases=("date_to", "дата окончания", "по", "end")),
+    ),
+)
+
+RESTRICTION_ZONES = Layer(
+    id="restriction-zones",
+    names=Names("Шектеу аймақтары", "Зоны ограничений", "Restriction zones"),
+    geometry_type="MultiPolygon",
+    writers=frozenset({"operator", "environment", "akimat"}),
+    key="zone_id",
+    temporal=("valid_from", "valid_to"),
+    attributes=(
+        Attribute("zone_id", "text", Names("Аймақ нөмірі", "Номер зоны", "Zone id"),
+                  aliases=("id", "номер", "номер зоны", "код")),
+        _name_attr(),
+        Attribute("kind", "text", Names("Аймақ түрі", "Вид зоны", "Zone kind"), required=True,
+                  aliases=("type", "вид", "тип", "түрі"),
+                  choices=(
+                      Choice("protected-area", Names("Ерекше қорғалатын табиғи аумақ",
+                                                     "Особо охраняемая природная территория", "Protected area"),
+                             ("оопт", "заповедник", "қорық", "protected")),
+                      Choice("settlement", Names("Елді мекен", "Населённый пункт", "Settlement"),
+                             ("нп", "населенный пункт", "елді мекен", "город")),
+                      Choice("water-protection", Names("Су қорғау аймағы", "Водоохранная зона",
+                                                       "Water-protection zone"),
+                             ("водоохранная зона", "су қорғау", "water protection")),
+                      Choice("military-range", Names("Әскери полигон", "Военный полигон", "Military range"),
+                             ("полигон", "военный полигон", "military")),
+                      Choice("other", Names("Басқа", "Иное", "Other"), ("иное", "прочее", "басқа")),
+                  )),
+        Attribute("regime", "text", Names("Режим", "Режим", "Regime"), required=True,
+                  aliases=("режим", "режимі"),
+                  choices=(
+                      Choice("prohibited", Names("Тыйым салынған", "Запрещено", "Prohibited"),
+                             ("запрет", "запрещено", "запрещён", "тыйым")),
+                      Choice("conditional", Names("Шартты", "Условно разрешено", "Conditional"),
+                             ("условно", "условный", "с согласованием", "шартты")),
+                  )),
+        Attribute("basis", "text", Names("Негіздеме", "Основание", "Legal basis"),
+                  aliases=("основание", "акт", "негіздеме")),
+        Attribute("valid_from", "date", Names("Басталу күні", "Действует с", "Valid from"),
+                  aliases=("date_from", "дата начала", "start")),
+        Attribute("valid_to", "date", Names("Аяқталу күні", "Действует по", "Valid to"),
+                  aliases=("date_to", "дата окончания", "end")),
+    ),
+)
+
+GEOLOGICAL_STUDIES = Layer(
+    id="geological-studies",
+    names=Names("Геологиялық зерттеулер", "Геологическая изученность", "Geological studies"),
+    geometry_type="MultiPolygon",
+    writers=frozenset({"operator", "solid-minerals", "hydrocarbons"}),
+    key="study_id",
+    temporal=("year_start", "year_end"),
+    access="access_level",
+    attributes=(
+        Attribute("study_id", "text", Names("Зерттеу нөмірі", "Номер работы", "Study id"),
+                  aliases=("id", "номер", "инв", "инвентарный номер")),
+        _name_attr(),
+        Attribute("study_type", "text", Names("Зерттеу түрі", "Вид работ", "Study type"), required=True,
+                  aliases=("type", "вид работ", "вид", "тип", "түрі"),
+                  choices=(
+                      Choice("geological-survey", Names("Геологиялық түсіру", "Геологическая съёмка",
+                                                        "Geological survey"), ("геологическая съемка", "съемка")),
+                      Choice("geophysical", Names("Геофизикалық", "Геофизические работы", "Geophysical"),
+                             ("геофизика", "геофизические")),
+                      Choice("geochemical", Names("Геохимиялық", "Геохимические работы", "Geochemical"),
+                             ("геохимия", "геохимические")),
+                      Choice("exploration", Names("Барлау", "Разведка", "Exploration"), ("разведка", "барлау")),
+                      Choice("hydrogeological", Names("Гидрогеологиялық", "Гидрогеологические работы",
+                                                      "Hydrogeological"), ("гидрогеология",)),
+                      Choice("other", Names("Басқа", "Иное", "Other"), ("иное", "прочее")),
+                  )),
+        Attribute("year_start", "integer", Names("Басталған жылы", "Год начала", "Start year"), required=True,
+                  aliases=("year", "год", "год начала", "жыл", "from")),
+        Attribute("year_end", "integer", Names("Аяқталған жылы", "Год окончания", "End year"),
+                  aliases=("год окончания", "to")),
+        Attribute("organisation", "text", Names("Ұйым", "Организация", "Organisation"),
+                  aliases=("organization", "организация", "исполнитель", "ұйым")),
+        Attribute("report_ref", "text", Names("Есепке сілтеме", "Отчёт", "Report reference"),
+                  aliases=("report", "отчет", "отчёт", "есеп", "фонд")),
+        ACCESS_LEVEL,
+    ),
+)
+
+LAYERS: dict[str, Layer] = {layer.id: layer for layer in (BLOCKS, SUBSOIL_PLOTS, RESTRICTION_ZONES,
+                                                           GEOLOGICAL_STUDIES)}
+
+
+def get_layer(layer_id: str) -> Layer | None:
+    return LAYERS.get(layer_id)
+
+
+def can_write(authority: str, layer: Layer) -> bool:
+    # The national geological operator runs the platform and may correct any uploadable layer.
+    return layer.uploadable and (authority == "operator" or authority in layer.writers)
