@@ -1,0 +1,58 @@
+"""Tests run against a real PostGIS: a throwaway database per test run (per xdist worker),
+created in the project-local cluster (or on the server of DATABASE_URL), migrated, dropped at
+the end."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from geoservice import cluster
+from geoservice.settings import get_settings
+
+
+def _server_url(base: str, dbname: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(base.replace("postgresql+psycopg://", "postgresql://", 1))
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    settings = get_settings()
+    base = settings.database_url
+    if base is None:
+        cluster.up(settings)
+        base = settings.cluster_url
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"geoservice_test_{worker}_{uuid.uuid4().hex[:8]}"
+    admin = _server_url(base, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _server_url(base, name)
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    from geoservice.migrate import migrate
+
+    migrate(url)
+    try:
+        yield url
+    finally:
+        from geoservice.db import engine
+
+        engine.cache_clear()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
