@@ -1,0 +1,55 @@
+# Two entry points: `make serve` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin python3-venv
+
+.PHONY: serve test system venv db lint bench clean
+
+serve: system venv ## Start local PostGIS, migrate, load demo data if empty, serve on :8000
+	$(BIN)/geoservice db up
+	$(BIN)/geoservice db migrate
+	$(BIN)/geoservice demo load --if-empty
+	$(BIN)/geoservice serve
+
+test: system venv ## The same set-up, then the whole suite against a throwaway database
+	$(BIN)/geoservice db up
+	$(BIN)/ruff check .
+	$(BIN)/pytest -n 2 -q
+
+system: ## Debian packages: PostgreSQL 15 + PostGIS 3, GDAL tools, venv
+	@missing=""; \
+	[ -f /usr/share/postgresql/15/extension/postgis.control ] || missing="$$missing postgresql-15 postgresql-15-postgis-3"; \
+	command -v ogr2ogr >/dev/null || missing="$$missing gdal-bin"; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*; touch $@
+
+db: system venv ## Only start the database and migrate
+	$(BIN)/geoservice db up
+	$(BIN)/geoservice db migrate
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: system venv ## Benchmarks (print ratios against the reference tools)
+	$(BIN)/geoservice db up
+	$(BIN)/python bench/import_vs_ogr2ogr.py
+	$(BIN)/python bench/grid_build.py
+
+clean: ## Stop the cluster and remove var/ and the venv
+	-$(BIN)/geoservice db down
+	rm -rf var $(VENV)

@@ -1,0 +1,129 @@
+"""Layer state and authority uploads: /api/layers..."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path, PurePath
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from geoservice.auth import Principal, authenticate, require_writer
+from geoservice.db import connect
+from geoservice.errors import Problem
+from importers.pipeline import UploadRequest, resolve_layer, run_upload
+from importers.validate import parse_mapping
+from layers import store
+from layers.catalog import Layer
+
+router = APIRouter(prefix="/api", tags=["layers"])
+
+UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ, CSV or corner-point table"},
+                "crs": {"type": "string", "description": "Source CRS when the file has none, e.g. EPSG:28412"},
+                "encoding": {"type": "string", "description": "Attribute text encoding, e.g. cp1251"},
+                "mode": {"type": "string", "enum": ["replace", "append"], "default": "replace"},
+                "dry_run": {"type": "boolean", "default": False},
+                "mapping": {"type": "string", "description": "JSON {\"source column\": \"attribute\"}"},
+            }}}},
+    }
+}
+
+
+def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str, Any]:
+    return {
+        "id": layer.id,
+        "names": layer.names.as_dict(),
+        "geometry_type": layer.geometry_type,
+        "uploadable": layer.uploadable,
+        "writers": sorted(layer.writers | ({"operator"} if layer.uploadable else set())),
+        "key": layer.key,
+        "attributes": [
+            {"name": a.name, "type": a.type, "required": a.required, "names": a.names.as_dict(),
+             **({"values": [{"value": c.value, "names": c.names.as_dict()} for c in a.choices]}
+                if a.choices else {}),
+             **({"default": a.default} if a.default is not None else {})}
+            for a in layer.attributes
+        ],
+        "current_version": current.as_dict() if current else None,
+    }
+
+
+@router.get("/layers")
+def list_layers() -> dict[str, Any]:
+    from layers.catalog import LAYERS
+
+    with connect() as conn:
+        return {"layers": [describe_layer(layer, store.current_version(conn, layer)) for layer in LAYERS.values()]}
+
+
+@router.get("/layers/{layer_id}")
+def get_layer(layer_id: str) -> dict[str, Any]:
+    layer = resolve_layer(layer_id)
+    with connect() as conn:
+        return describe_layer(layer, store.current_version(conn, layer))
+
+
+@router.get("/layers/{layer_id}/versions")
+def list_versions(layer_id: str) -> dict[str, Any]:
+    layer = resolve_layer(layer_id)
+    with connect() as conn:
+        return {"layer": layer.id, "versions": [v.as_dict() for v in store.list_versions(conn, layer)]}
+
+
+def _principal(request: Request) -> Principal:
+    with connect() as conn:
+        return authenticate(conn, request.headers.get("authorization"))
+
+
+def _flag(value: object) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@router.post("/layers/{layer_id}/uploads", status_code=201, openapi_extra=UPLOAD_FORM)
+async def upload(layer_id: str, request: Request) -> dict[str, Any]:
+    # Authorise before reading the body: an unauthorised client never gets to send us a file.
+    layer = resolve_layer(layer_id)
+    principal = await run_in_threadpool(_principal, request)
+    require_writer(principal, layer)
+    form = await request.form(max_files=1, max_fields=20)
+    upload_file = form.get("file")
+    if not isinstance(upload_file, UploadFile):
+        raise Problem("upload.no_file", 400)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    name = PurePath(upload_file.filename or "upload").name or "upload"
+    workdir = Path(tempfile.mkdtemp(prefix="gs-upload-"))
+    try:
+        path = workdir / "upload.bin"
+        with open(path, "wb") as out:
+            await run_in_threadpool(shutil.copyfileobj, upload_file.file, out, 1 << 20)
+        req = UploadRequest(
+            layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
+            encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
+            dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
+            actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
+        result = await run_in_threadpool(run_upload, req)
+    finally:
+        await form.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+@router.post("/layers/{layer_id}/versions/{version}/restore")
+def restore(layer_id: str, version: int, request: Request) -> dict[str, Any]:
+    layer = resolve_layer(layer_id)
+    with connect() as conn:
+        principal = authenticate(conn, request.headers.get("authorization"))
+        require_writer(principal, layer)
+        info = store.restore_version(conn, layer, version, actor=principal.actor)
+        conn.commit()
+        return info.as_dict()

@@ -1,0 +1,173 @@
+"""The ``geoservice`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from geoservice.settings import get_settings
+
+app = typer.Typer(help="geoservice: PostGIS layer store, OGC API and vector tiles for subsoil use.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The database: a project-local PostGIS cluster under var/ unless DATABASE_URL is set.",
+                     no_args_is_help=True)
+grid_app = typer.Typer(help="The national 1'x1' block grid.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens of uploading authorities.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo data set.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(grid_app, name="grid")
+app.add_typer(token_app, name="token")
+app.add_typer(demo_app, name="demo")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Create (first time) and start the local PostGIS cluster; create the database."""
+    from geoservice import cluster
+
+    typer.echo(cluster.up(get_settings()))
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the local PostGIS cluster."""
+    from geoservice import cluster
+
+    typer.echo(cluster.down(get_settings()))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply schema migrations (Alembic) and sync the layer catalog."""
+    from geoservice.migrate import current_revision, migrate
+
+    migrate()
+    typer.echo(f"database at revision {current_revision()}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show cluster state, schema revision and the layers' current versions."""
+    from geoservice import cluster
+    from geoservice.db import connect
+    from geoservice.migrate import current_revision
+
+    settings = get_settings()
+    typer.echo(f"cluster: {cluster.status(settings)}")
+    try:
+        typer.echo(f"revision: {current_revision()}")
+        with connect() as conn:
+            rows = conn.execute(
+                "SELECT l.id, v.version, v.feature_count FROM layers l "
+                "LEFT JOIN layer_versions v ON v.id = l.current_version_id ORDER BY l.id").fetchall()
+            for layer_id, version, count in rows:
+                typer.echo(f"  {layer_id}: " + (f"version {version}, {count} features" if version else "empty"))
+            blocks = conn.execute("SELECT to_regclass('public.blocks') IS NOT NULL").fetchone()
+            if blocks and blocks[0]:
+                n = conn.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'public.blocks'::regclass"
+                                 ).fetchone()
+                typer.echo(f"  blocks: about {max(int(n[0]), 0) if n else 0} blocks")
+    except Exception as exc:  # noqa: BLE001 - status must report, not crash
+        typer.echo(f"database not reachable: {exc}")
+
+
+@grid_app.command("build")
+def grid_build(
+    bbox: Annotated[Optional[str], typer.Option(help="Only blocks in west,south,east,north (degrees)")] = None,
+) -> None:
+    """Generate every 1'x1' block covering Kazakhstan (about 1.2 million), with codes."""
+    from geoservice.db import libpq_url
+    from layers.grid_build import build_grid
+
+    box = tuple(float(v) for v in bbox.split(",")) if bbox else None
+    if box is not None and len(box) != 4:
+        _fail("--bbox takes west,south,east,north")
+    count = build_grid(libpq_url(), bbox=box, progress=sys.stderr.isatty())  # type: ignore[arg-type]
+    typer.echo(f"{count} blocks")
+
+
+@app.command("import")
+def import_layer(
+    layer: Annotated[str, typer.Argument(help="Layer id: subsoil-plots, restriction-zones, geological-studies")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The file to load")],
+    crs: Annotated[Optional[str], typer.Option(help="Source CRS if the file has none, e.g. EPSG:28412")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Attribute encoding, e.g. cp1251")] = None,
+    mode: Annotated[str, typer.Option(help="replace (default) or append")] = "replace",
+    mapping: Annotated[Optional[str], typer.Option(help='Column mapping, JSON {"column": "attribute"}')] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; change nothing")] = False,
+    lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
+) -> None:
+    """Validate a file and load it as the layer's new version (or report why not)."""
+    from geoservice.errors import Problem
+    from importers.pipeline import UploadRequest, run_upload
+    from importers.validate import parse_mapping
+
+    try:
+        result = run_upload(UploadRequest(layer_id=layer, path=file, file_name=file.name, crs=crs,
+                                          encoding=encoding, mode=mode, dry_run=dry_run,
+                                          mapping=parse_mapping(mapping), actor="cli"))
+    except Problem as problem:
+        typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+@token_app.command("create")
+def token_create(
+    authority: Annotated[str, typer.Option(help="Authority id, e.g. operator, solid-minerals, akimat")],
+    label: Annotated[Optional[str], typer.Option(help="A note on who holds the token")] = None,
+) -> None:
+    """Create a bearer token for an authority; it is shown once, only its hash is stored."""
+    from geoservice.auth import create_token
+    from geoservice.db import connect
+    from geoservice.errors import Problem
+
+    try:
+        with connect() as conn:
+            token_id, token = create_token(conn, authority, label)
+            conn.commit()
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    typer.echo(token)
+    typer.echo(f"(token #{token_id} for {authority}; store it now, it cannot be shown again)", err=True)
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Only when no layer has data yet")] = False,
+) -> None:
+    """Load the demo data set: the national grid and small authority layers."""
+    from importers.demo import load_demo
+
+    typer.echo(load_demo(only_if_empty=if_empty))
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address (default HOST or 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default PORT or 8000)")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("geoservice.app:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=workers, log_level="info")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""One upload, start to end: read → validate → store. Used by the HTTP API and the CLI alike.
+Either the upload becomes a new version whole, or nothing changes (a failed attempt is written
+to the journal only)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geoservice.db import connect
+from geoservice.errors import Problem
+from importers.sources import read_upload
+from importers.validate import validate
+from layers import store
+from layers.catalog import Layer, get_layer
+
+
+@dataclass
+class UploadRequest:
+    layer_id: str
+    path: Path
+    file_name: str
+    crs: str | None = None
+    encoding: str | None = None
+    mode: str = "replace"
+    dry_run: bool = False
+    mapping: dict[str, str] | None = None
+    actor: str = "cli"
+    authority: str | None = None
+    token_id: int | None = None
+
+
+def resolve_layer(layer_id: str) -> Layer:
+    layer = get_layer(layer_id)
+    if layer is None:
+        raise Problem("layer.not_found", 404, layer=layer_id)
+    return layer
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_upload(req: UploadRequest, url: str | None = None) -> dict[str, Any]:
+    layer = resolve_layer(req.layer_id)
+    if not layer.uploadable:
+        raise Problem("layer.not_uploadable", 405, layer=layer.id)
+    if req.mode not in ("replace", "append"):
+        raise Problem("upload.bad_mode", 400, mode=req.mode)
+    checksum = sha256_file(req.path)
+    try:
+        source = read_upload(req.path, req.file_name, encoding=req.encoding)
+        features = validate(source, layer, crs=req.crs, mapping=req.mapping)
+        result: dict[str, Any] = {
+            "layer": layer.id, "dry_run": req.dry_run, "mode": req.mode, "checksum": checksum,
+            "file": req.file_name, "format": source.format, "features_in_file": len(features),
+            "source_crs": features.source_crs, "transformation": features.transformation,
+            "repaired": len(features.report["repairs"]), "report": features.report,
+        }
+        if req.dry_run:
+            return result
+        with connect(url) as conn:
+            version = store.write_version(
+                conn, layer, features, mode=req.mode, actor=req.actor, authority=req.authority,
+                token_id=req.token_id, source_file=req.file_name, source_format=source.format, checksum=checksum)
+            conn.commit()
+        result.update(version=version.version, feature_count=version.feature_count,
+                      created_at=version.created_at.isoformat(), bbox=version.bbox)
+        return result
+    except Problem as problem:
+        if not req.dry_run:
+            _journal_failure(req, layer, checksum, problem, url)
+        raise
+
+
+def _journal_failure(req: UploadRequest, layer: Layer, checksum: str, problem: Problem, url: str | None) -> None:
+    try:
+        with connect(url, autocommit=True) as conn:
+            store.journal(conn, req.actor, "upload", "rejected", layer_id=layer.id,
+                          detail={"file": req.file_name, "checksum": checksum, "problem": problem.key,
+                                  "status": problem.status})
+    except Exception:  # noqa: S110 - the journal must never hide the upload's own error
+        pass

@@ -1,0 +1,452 @@
+"""Validation stage: source arrays (importers/sources.py) → features ready to store.
+
+Matches source columns to the layer's declared attributes, coerces values, builds geometries
+from block lists, reprojects to EPSG:4326 with a recorded transformation, checks geometry type,
+repairs invalid geometries only where the repair is faithful, and rejects features outside
+Kazakhstan. Every problem found is collected with its location, so one failed upload tells the
+uploader everything that is wrong, not just the first thing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from pyproj.transformer import Transformer, TransformerGroup
+
+from geoservice.errors import Issue, Location, Problem, UploadError
+from geoservice.settings import get_settings
+from importers.sources import SourceData
+from layers.catalog import Attribute, Layer, normalise
+
+WGS84 = CRS.from_epsg(4326)
+BOUNDARY_FILE = Path(__file__).resolve().parent.parent / "layers" / "data" / "kazakhstan_boundary.geojson"
+# Pulkovo 1942 → WGS 84: PROJ's default pick is a continent-wide fit; the acts for Kazakhstan use
+# EPSG:1291 (±44 m onshore) and EPSG:1303 (±2 m) in the Caspian sector, whose area is this box.
+PULKOVO_KZ_OPERATION = 1291
+PULKOVO_CASPIAN_OPERATION = 1303
+CASPIAN_AREA = (48.9, 41.15, 53.15, 46.97)
+# A repaired polygon may differ from the drawn one by this share of its area and still count as
+# the same polygon (duplicate vertices, wrong orientation, touching rings, slivers).
+FAITHFUL_AREA_TOLERANCE = 0.01
+MAX_ISSUES = 200
+
+
+@dataclass
+class ValidatedFeatures:
+    feature_ids: list[str]
+    geometries: np.ndarray
+    attributes: dict[str, list[Any]]
+    extra: list[dict[str, Any] | None]
+    source_crs: str | None
+    transformation: str | None
+    report: dict[str, Any] = field(default_factory=dict)
+    ids_generated: bool = False  # True when ids are feature numbers, not the layer's key
+
+    def __len__(self) -> int:
+        return len(self.feature_ids)
+
+    @property
+    def bbox(self) -> list[float] | None:
+        if len(self.geometries) == 0:
+            return None
+        return [float(v) for v in shapely.total_bounds(self.geometries)]
+
+
+class _Issues:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Issue] = []
+
+    def add(self, key: str, feature: int | None = None, field: str | None = None, **params: Any) -> None:
+        if len(self.items) < MAX_ISSUES:
+            self.items.append(Issue(key, params, Location(self.file, feature, field)))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            first = self.items[0]
+            raise UploadError("upload.invalid_features", file=self.file, issues=self.items,
+                              count=len(self.items), first=first.key)
+
+
+# --- columns -----------------------------------------------------------------------------------
+
+def match_columns(layer: Layer, columns: list[str], mapping: dict[str, str] | None,
+                  file: str) -> tuple[dict[str, str], list[str]]:
+    """Return {attribute: source column} and the unmatched source columns (kept as extras)."""
+    matched: dict[str, str] = {}
+    if mapping:
+        for source, target in mapping.items():
+            if target not in {a.name for a in layer.attributes}:
+                raise UploadError("upload.mapping_unknown_attribute", file=file, field=target,
+                                  attribute=target, layer=layer.id)
+            if source not in columns:
+                raise UploadError("upload.mapping_unknown_column", file=file, field=source, column=source)
+            matched[target] = source
+    labels = {}
+    for attr in layer.attributes:
+        if attr.name in matched:
+            continue
+        names = [attr.name, *attr.aliases, *attr.names.as_dict().values()]
+        labels[attr.name] = {normalise(n) for n in names}
+    used = set(matched.values())
+    # Exact attribute names first, so "name" beats an alias of another attribute.
+    for exact in (True, False):
+        for column in columns:
+            if column in used:
+                continue
+            key = normalise(column)
+            for attr in layer.attributes:
+                if attr.name in matched:
+                    continue
+                if (exact and key == normalise(attr.name)) or (not exact and key in labels.get(attr.name, ())):
+                    matched[attr.name] = column
+                    used.add(column)
+                    break
+    extras = [c for c in columns if c not in used]
+    return matched, extras
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        isinstance(value, str) and not value.strip())
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+def coerce(attr: Attribute, value: Any) -> Any:
+    """Coerce one source value to the attribute's type; ValueError if it cannot be."""
+    if _is_blank(value):
+        return None
+    if attr.choices:
+        label = normalise(str(value))
+        for choice in attr.choices:
+            if label in {normalise(x) for x in (choice.value, *choice.names.as_dict().values(), *choice.aliases)}:
+                return choice.value
+        raise ValueError("choice")
+    match attr.type:
+        case "text":
+            return str(value).strip()
+        case "integer":
+            if isinstance(value, bool):
+                raise ValueError("integer")
+            if isinstance(value, int | np.integer):
+                return int(value)
+            number = float(str(value).strip().replace(",", ".").replace(" ", ""))
+            if not number.is_integer():
+                raise ValueError("integer")
+            return int(number)
+        case "number":
+            return float(str(value).strip().replace(",", ".").replace(" ", "")) if not isinstance(
+                value, int | float) else float(value)
+        case "date":
+            if isinstance(value, dt.datetime):
+                return value.date()
+            if isinstance(value, dt.date):
+                return value
+            if isinstance(value, np.datetime64):
+                return dt.date.fromisoformat(str(value)[:10])
+            text = str(value).strip()
+            for fmt in _DATE_FORMATS:
+                try:
+                    return dt.datetime.strptime(text, fmt).date()
+                except ValueError:
+                    continue
+            raise ValueError("date")
+        case "boolean":
+            label = normalise(str(value))
+            if label in {"1", "true", "yes", "да", "иә", "t", "y"}:
+                return True
+            if label in {"0", "false", "no", "нет", "жоқ", "f", "n"}:
+                return False
+            raise ValueError("boolean")
+    raise ValueError(attr.type)  # pragma: no cover
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+# --- CRS ---------------------------------------------------------------------------------------
+
+def parse_crs(text: str) -> CRS:
+    try:
+        return CRS.from_user_input(text.strip())
+    except Exception as exc:  # pyproj raises CRSError and friends
+        raise UploadError("upload.bad_crs", field="crs", status=400, crs=text) from exc
+
+
+def crs_label(crs: CRS) -> str:
+    epsg = crs.to_epsg(min_confidence=70)
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def choose_transformer(crs: CRS, bounds: tuple[float, float, float, float] | None) -> tuple[Transformer, str]:
+    """Transformer to WGS 84 and a human description of the operation applied.
+
+    For Pulkovo 1942 based CRSs the operation is picked explicitly (EPSG:1291 onshore, EPSG:1303
+    when all data lie in the Caspian sector) so the record says exactly which was used."""
+    if crs.geodetic_crs is not None and crs.geodetic_crs.to_epsg() == 4284:
+        wanted = PULKOVO_KZ_OPERATION
+        if bounds is not None:
+            geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform_bounds(*bounds)
+            w, s, e, n = CASPIAN_AREA
+            if geo[0] >= w and geo[1] >= s and geo[2] <= e and geo[3] <= n:
+                wanted = PULKOVO_CASPIAN_OPERATION
+        for candidate in TransformerGroup(crs, WGS84, always_xy=True).transformers:
+            steps = candidate.to_json_dict().get("steps", [candidate.to_json_dict()])
+            codes = {(s.get("id") or {}).get("code") for s in steps}
+            if wanted in codes:
+                return candidate, f"EPSG:{wanted} ({candidate.description})"
+    transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+    return transformer, transformer.description
+
+
+def reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
+    def _apply(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, _apply)
+
+
+# --- geometry ----------------------------------------------------------------------------------
+
+@lru_cache
+def national_boundary() -> shapely.Geometry:
+    data = json.loads(BOUNDARY_FILE.read_text())
+    geom = shapely.from_geojson(json.dumps(data["features"][0]["geometry"]))
+    return geom
+
+
+@lru_cache
+def tolerant_boundary(tolerance: float) -> shapely.Geometry:
+    geom = shapely.buffer(national_boundary(), tolerance)
+    shapely.prepare(geom)
+    return geom
+
+
+def polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
+    """The polygons of a geometry as one MultiPolygon (None when it has none)."""
+    parts = shapely.get_parts(geom)
+    polys: list[shapely.Geometry] = []
+    for part in parts:
+        kind = shapely.get_type_id(part)
+        if kind == 3:
+            polys.append(part)
+        elif kind == 6:
+            polys.extend(shapely.get_parts(part))
+        elif kind == 7:
+            sub = polygonal_part(part)
+            if sub is not None:
+                polys.extend(shapely.get_parts(sub))
+    polys = [p for p in polys if not p.is_empty and p.area > 0]
+    return shapely.MultiPolygon(polys) if polys else None
+
+
+def _to_multipolygons(geoms: np.ndarray, issues: _Issues, report: dict[str, Any]) -> np.ndarray:
+    out = np.empty(len(geoms), dtype=object)
+    type_ids = shapely.get_type_id(geoms)
+    has_z = shapely.has_z(geoms)
+    if has_z.any():
+        geoms = shapely.force_2d(geoms)
+        report["notes"].append({"code": "geometry.z_dropped", "count": int(has_z.sum())})
+    valid = shapely.is_valid(geoms)
+    for i, (geom, kind, ok) in enumerate(zip(geoms, type_ids, valid, strict=True)):
+        number = i + 1
+        if kind not in (3, 6):
+            if kind == 7 and (poly := polygonal_part(geom)) is not None and ok:
+                geom, kind = poly, 6
+            else:
+                issues.add("geometry.wrong_type", number, expected="Polygon/MultiPolygon",
+                           found=shapely.get_type_id(geom) if geom is not None else None,
+                           found_name=geom.geom_type if geom is not None else "—")
+                continue
+        if shapely.is_empty(geom):
+            issues.add("geometry.empty", number)
+            continue
+        if not ok:
+            reason = shapely.is_valid_reason(geom)
+            repaired = polygonal_part(shapely.make_valid(geom, method="structure"))
+            before = float(shapely.area(geom))
+            after = float(shapely.area(repaired)) if repaired is not None else 0.0
+            change = abs(after - before) / max(before, after, 1e-18)
+            if repaired is None or change > FAITHFUL_AREA_TOLERANCE:
+                issues.add("geometry.unrepairable", number, reason=reason,
+                           change=round(change * 100, 2))
+                continue
+            report["repairs"].append({"feature": number, "reason": reason,
+                                      "area_change_percent": round(change * 100, 4)})
+            geom = repaired
+        out[i] = geom if kind == 6 or shapely.get_type_id(geom) == 6 else shapely.MultiPolygon([geom])
+    return out
+
+
+# --- the stage ---------------------------------------------------------------------------------
+
+def validate(source: SourceData, layer: Layer, *, crs: str | None = None,
+             mapping: dict[str, str] | None = None) -> ValidatedFeatures:
+    file = source.file
+    count = len(source.geometries)
+    if count == 0:
+        raise UploadError("upload.empty", file=file)
+    report: dict[str, Any] = {"repairs": [], "notes": [{"code": "reader.note", "text": n} for n in source.notes],
+                              "format": source.format, "encoding": source.encoding}
+    issues = _Issues(file)
+
+    matched, extras = match_columns(layer, list(source.columns), mapping, file)
+    report["columns"] = {"matched": matched, "extra": extras}
+    for attr in layer.attributes:
+        if attr.required and attr.name not in matched and attr.default is None:
+            raise UploadError("upload.missing_attribute", file=file, field=attr.name, attribute=attr.name,
+                              aliases=", ".join((attr.name, *attr.aliases[:4])))
+
+    attributes: dict[str, list[Any]] = {}
+    for attr in layer.attributes:
+        column = matched.get(attr.name)
+        values = source.columns[column] if column else [None] * count
+        out: list[Any] = []
+        for i, raw in enumerate(values):
+            try:
+                value = coerce(attr, raw)
+            except ValueError:
+                allowed = ", ".join(c.value for c in attr.choices) if attr.choices else attr.type
+                issues.add("attribute.bad_value", i + 1, column or attr.name, value=str(raw)[:80],
+                           attribute=attr.name, expected=allowed)
+                value = None
+            if value is None and attr.default is not None:
+                value = coerce(attr, attr.default)
+            if value is None and attr.required:
+                issues.add("attribute.required", i + 1, column or attr.name, attribute=attr.name)
+            out.append(value)
+        attributes[attr.name] = out
+
+    extra = [
+        ({c: _json_safe(source.columns[c][i]) for c in extras if not _is_blank(source.columns[c][i])} or None)
+        for i in range(count)
+    ] if extras else [None] * count
+
+    # Feature ids: the layer's key attribute when the file has it (stable across versions),
+    # otherwise the feature's number in the file.
+    if layer.key and layer.key in matched:
+        ids = attributes[layer.key]
+        seen: dict[str, int] = {}
+        for i, value in enumerate(ids):
+            if value is None:
+                issues.add("attribute.required", i + 1, matched[layer.key], attribute=layer.key)
+            elif value in seen:
+                issues.add("feature.duplicate_id", i + 1, matched[layer.key], id=value, first=seen[value])
+            else:
+                seen[value] = i + 1
+        feature_ids = [str(v) for v in ids]
+    else:
+        feature_ids = [str(i + 1) for i in range(count)]
+
+    # Geometry: from the file, or from the block list where the layer allows one.
+    geoms = np.asarray(source.geometries, dtype=object).copy()
+    from_blocks = np.zeros(count, dtype=bool)
+    if layer.block_list:
+        from layers.grid import blocks_geometry, parse_block_list
+
+        lists = attributes.get(layer.block_list, [None] * count)
+        for i, text in enumerate(lists):
+            if geoms[i] is None and text:
+                try:
+                    geoms[i] = blocks_geometry(parse_block_list(text))
+                    from_blocks[i] = True
+                except Problem as exc:
+                    issues.add(exc.key, i + 1, matched.get(layer.block_list), **exc.params)
+    missing = [i for i in range(count) if geoms[i] is None and not from_blocks[i]]
+    for i in missing:
+        issues.add("geometry.missing", i + 1)
+
+    drawn = np.array([g is not None and not from_blocks[i] for i, g in enumerate(geoms)], dtype=bool)
+    source_crs = crs_label(source.crs) if source.crs is not None else None
+    transformation: str | None = None
+    if crs:
+        given = parse_crs(crs)
+        if source.crs is not None and not given.equals(source.crs, ignore_axis_order=True):
+            report["notes"].append({"code": "crs.overridden", "file_crs": source_crs, "given": crs_label(given)})
+        target_crs: CRS | None = given
+    else:
+        target_crs = source.crs
+    if drawn.any():
+        if target_crs is None:
+            if source.format in ("csv", "corner-table"):
+                target_crs = WGS84
+                report["notes"].append({"code": "crs.assumed_wgs84"})
+            else:
+                raise UploadError("upload.no_crs", file=file, field="crs")
+        source_crs = crs_label(target_crs)
+        if not target_crs.equals(WGS84, ignore_axis_order=True):
+            bounds = tuple(shapely.total_bounds(geoms[drawn]))
+            transformer, transformation = choose_transformer(target_crs, bounds)  # type: ignore[arg-type]
+            geoms[drawn] = reproject(geoms[drawn], transformer)
+    else:
+        source_crs = source_crs or "EPSG:4326"
+
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    cleaned = np.empty(count, dtype=object)
+    if present.any():
+        cleaned[present] = _to_multipolygons(geoms[present], _ShiftedIssues(issues, np.flatnonzero(present)),
+                                             report)
+    finite = np.array([g is not None and bool(np.isfinite(shapely.total_bounds(g)).all()) for g in cleaned])
+    for i in np.flatnonzero(present & ~finite & np.array([g is not None for g in cleaned])):
+        issues.add("geometry.bad_coordinates", int(i) + 1)
+    inside_area = tolerant_boundary(get_settings().boundary_tolerance_deg)
+    checkable = np.array([g is not None for g in cleaned], dtype=bool)
+    if checkable.any():
+        inside = shapely.covered_by(cleaned[checkable], inside_area)
+        for i, ok in zip(np.flatnonzero(checkable), inside, strict=True):
+            if not ok:
+                w, s, e, n = shapely.bounds(cleaned[i])
+                issues.add("geometry.outside_country", int(i) + 1,
+                           bbox=f"{w:.4f}, {s:.4f}, {e:.4f}, {n:.4f}")
+    issues.raise_if_any()
+    report["repaired"] = len(report["repairs"])
+    return ValidatedFeatures(feature_ids, cleaned, attributes, extra, source_crs, transformation, report,
+                             ids_generated=not (layer.key and layer.key in matched))
+
+
+class _ShiftedIssues(_Issues):
+    """Issues for a subset of features, reported with their numbers in the whole file."""
+
+    def __init__(self, parent: _Issues, positions: np.ndarray) -> None:
+        super().__init__(parent.file)
+        self.parent, self.positions = parent, positions
+
+    def add(self, key: str, feature: int | None = None, field: str | None = None, **params: Any) -> None:
+        number = int(self.positions[feature - 1]) + 1 if feature is not None else None
+        self.parent.add(key, number, field, **params)
+
+
+def parse_mapping(text: str | None) -> dict[str, str] | None:
+    """Column mapping sent with an upload: JSON object or 'source=attribute,...'."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        value = json.loads(text)
+        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return value
+    except json.JSONDecodeError:
+        pairs = [p.split("=", 1) for p in re.split(r"[,;]", text) if "=" in p]
+        if pairs:
+            return {k.strip(): v.strip() for k, v in pairs}
+    raise UploadError("upload.bad_mapping", field="mapping", status=400)

@@ -1,0 +1,213 @@
+"""The versioned layer store.
+
+Each successful upload becomes a new version: its features go into a fresh table
+``layer_data.<layer>_v<N>`` (loaded with COPY, indexed once), the version is recorded in
+``layer_versions``, and ``layers.current_version_id`` plus the public view ``public.<layer>`` are
+switched in the same transaction. Readers therefore see either the old version or the new one,
+never a half-written one; old versions stay queryable and can be made current again.
+Writers to one layer are serialised by a transaction-scoped advisory lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from geoservice.errors import Problem
+from importers.validate import ValidatedFeatures
+from layers.catalog import Layer
+
+SCHEMA = "layer_data"
+
+
+def table_stem(layer: Layer) -> str:
+    return layer.id.replace("-", "_")
+
+
+def view_name(layer: Layer) -> sql.Identifier:
+    return sql.Identifier("public", table_stem(layer))
+
+
+def data_columns(layer: Layer) -> list[str]:
+    return ["fid", "feature_id", *[a.name for a in layer.attributes], "extra", "geom"]
+
+
+def create_table_sql(layer: Layer, table: str) -> sql.Composed:
+    cols = [sql.SQL("fid bigint PRIMARY KEY"), sql.SQL("feature_id text NOT NULL UNIQUE")]
+    cols += [sql.SQL("{} {}").format(sql.Identifier(a.name), sql.SQL(a.sql_type)) for a in layer.attributes]
+    cols += [sql.SQL("extra jsonb"),
+             sql.SQL("geom geometry({}, 4326) NOT NULL").format(sql.SQL(layer.geometry_type))]
+    return sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(SCHEMA, table), sql.SQL(", ").join(cols))
+
+
+@dataclass
+class VersionInfo:
+    layer_id: str
+    version: int
+    table_name: str
+    feature_count: int
+    created_at: dt.datetime
+    mode: str
+    based_on: int | None
+    authority: str | None
+    source_file: str | None
+    source_format: str | None
+    checksum: str | None
+    source_crs: str | None
+    transformation: str | None
+    bbox: list[float] | None
+    report: dict[str, Any]
+    current: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.__dict__.copy()
+        data["created_at"] = self.created_at.isoformat()
+        return data
+
+
+_VERSION_COLUMNS = ("layer_id, version, table_name, feature_count, created_at, mode, based_on, authority, "
+                    "source_file, source_format, checksum, source_crs, transformation, bbox, report")
+
+
+def _lock(conn: psycopg.Connection, layer: Layer) -> None:
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"layer:{layer.id}",))
+
+
+def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str) -> None:
+    conn.execute("UPDATE layers SET current_version_id = %s, updated_at = now() WHERE id = %s",
+                 (version_id, layer.id))
+    conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view_name(layer)))
+    conn.execute(sql.SQL("CREATE VIEW {} AS SELECT * FROM {}").format(
+        view_name(layer), sql.Identifier(SCHEMA, table)))
+
+
+def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, layer_id: str | None = None,
+            version: int | None = None, detail: dict[str, Any] | None = None) -> int:
+    row = conn.execute(
+        "INSERT INTO journal (actor, action, layer_id, version, result, detail) VALUES (%s, %s, %s, %s, %s, %s) "
+        "RETURNING seq", (actor, action, layer_id, version, result, Jsonb(detail or {}))).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def current_version(conn: psycopg.Connection, layer: Layer) -> VersionInfo | None:
+    row = conn.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM layer_versions v JOIN layers l ON l.current_version_id = v.id "
+        "WHERE l.id = %s", (layer.id,)).fetchone()
+    return VersionInfo(*row, current=True) if row else None
+
+
+def list_versions(conn: psycopg.Connection, layer: Layer) -> list[VersionInfo]:
+    current = current_version(conn, layer)
+    rows = conn.execute(f"SELECT {_VERSION_COLUMNS} FROM layer_versions WHERE layer_id = %s ORDER BY version DESC",
+                        (layer.id,)).fetchall()
+    return [VersionInfo(*r, current=current is not None and r[1] == current.version) for r in rows]
+
+
+def get_version(conn: psycopg.Connection, layer: Layer, version: int) -> VersionInfo | None:
+    row = conn.execute(f"SELECT {_VERSION_COLUMNS} FROM layer_versions WHERE layer_id = %s AND version = %s",
+                       (layer.id, version)).fetchone()
+    return VersionInfo(*row) if row else None
+
+
+def _rows(layer: Layer, features: ValidatedFeatures, start_fid: int):  # noqa: ANN202 - generator of tuples
+    wkb = shapely.to_wkb(shapely.set_srid(features.geometries, 4326), include_srid=True)
+    names = [a.name for a in layer.attributes]
+    columns = [features.attributes[n] for n in names]
+    for i, fid in enumerate(features.feature_ids):
+        extra = features.extra[i]
+        yield (start_fid + i, fid, *[c[i] for c in columns], Jsonb(extra) if extra else None, wkb[i])
+
+
+def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFeatures, *, mode: str,
+                  actor: str, authority: str | None = None, token_id: int | None = None,
+                  source_file: str | None = None, source_format: str | None = None,
+                  checksum: str | None = None) -> VersionInfo:
+    """Store ``features`` as the layer's next version and make it current, in the caller's
+    transaction (commit makes it visible; any exception leaves the store as it was)."""
+    if mode not in ("replace", "append"):
+        raise Problem("upload.bad_mode", 400, mode=mode)
+    _lock(conn, layer)
+    previous = current_version(conn, layer)
+    row = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM layer_versions WHERE layer_id = %s",
+                       (layer.id,)).fetchone()
+    assert row is not None
+    version = int(row[0])
+    table = f"{table_stem(layer)}_v{version}"
+    target = sql.Identifier(SCHEMA, table)
+    conn.execute(create_table_sql(layer, table))
+    columns = data_columns(layer)
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+
+    start_fid = 1
+    if mode == "append" and previous is not None:
+        # Append keeps every current feature whose id the upload does not bring again; an id
+        # that comes again is an update of that feature.
+        # Numbered ids (no key column) are new features, numbered on after the current ones.
+        replaced = [] if features.ids_generated else features.feature_ids
+        conn.execute(sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {p} WHERE NOT (feature_id = ANY(%s))").format(
+            t=target, c=column_list, p=sql.Identifier(SCHEMA, previous.table_name)), (replaced,))
+        row = conn.execute(sql.SQL("SELECT coalesce(max(fid), 0) + 1 FROM {}").format(target)).fetchone()
+        assert row is not None
+        start_fid = int(row[0])
+        if features.ids_generated:
+            features.feature_ids = [str(start_fid + i) for i in range(len(features))]
+
+    try:
+        with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(target, column_list)) as copy:
+            for record in _rows(layer, features, start_fid):
+                copy.write_row(record)
+    except psycopg.errors.UniqueViolation as exc:
+        raise Problem("feature.id_clash", 409, layer=layer.id) from exc
+
+    conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(target))
+    conn.execute(sql.SQL("ANALYZE {}").format(target))
+    count_row = conn.execute(sql.SQL("SELECT count(*), ST_Extent(geom)::box2d::text FROM {}").format(target)).fetchone()
+    assert count_row is not None
+    total = int(count_row[0])
+    bbox = features.bbox if mode == "replace" else _parse_box(count_row[1])
+    report = dict(features.report)
+    report["features_in_file"] = len(features)
+    vrow = conn.execute(
+        "INSERT INTO layer_versions (layer_id, version, table_name, authority, token_id, mode, based_on, "
+        "source_file, source_format, checksum, source_crs, transformation, feature_count, bbox, report) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
+        (layer.id, version, table, authority, token_id, mode,
+         previous.version if (previous and mode == "append") else None, source_file, source_format, checksum,
+         features.source_crs, features.transformation, total, bbox, Jsonb(report))).fetchone()
+    assert vrow is not None
+    _switch(conn, layer, int(vrow[0]), table)
+    journal(conn, actor, "upload", "ok", layer_id=layer.id, version=version,
+            detail={"mode": mode, "features": total, "file": source_file, "checksum": checksum})
+    return VersionInfo(layer.id, version, table, total, vrow[1], mode,
+                       previous.version if (previous and mode == "append") else None, authority, source_file,
+                       source_format, checksum, features.source_crs, features.transformation, bbox, report,
+                       current=True)
+
+
+def _parse_box(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    inner = text[text.index("(") + 1:text.rindex(")")]
+    lo, hi = inner.split(",")
+    return [float(v) for v in (*lo.split(), *hi.split())]
+
+
+def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, actor: str) -> VersionInfo:
+    """Make an earlier version current again (in the caller's transaction)."""
+    _lock(conn, layer)
+    row = conn.execute("SELECT id, table_name FROM layer_versions WHERE layer_id = %s AND version = %s",
+                       (layer.id, version)).fetchone()
+    if row is None:
+        raise Problem("version.not_found", 404, layer=layer.id, version=version)
+    _switch(conn, layer, int(row[0]), row[1])
+    journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version)
+    info = get_version(conn, layer, version)
+    assert info is not None
+    info.current = True
+    return info
