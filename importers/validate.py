@@ -228,11 +228,20 @@ def reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
 
 # --- geometry ----------------------------------------------------------------------------------
 
+# The shipped land boundary leaves out the sea, where the hydrocarbon plots of the Caspian are.
+# This outline of the Kazakh sector of the Caspian is schematic (median lines approximated); it
+# only widens the "inside Kazakhstan" check, nothing is drawn from it.
+CASPIAN_SECTOR = shapely.Polygon([
+    (49.0, 46.6), (48.5, 45.6), (48.9, 44.7), (49.9, 43.4), (50.8, 42.4), (51.3, 41.75), (52.9, 41.75),
+    (53.0, 42.2), (52.6, 45.0), (53.2, 46.9), (49.0, 46.6),
+])
+
+
 @lru_cache
 def national_boundary() -> shapely.Geometry:
     data = json.loads(BOUNDARY_FILE.read_text())
-    geom = shapely.from_geojson(json.dumps(data["features"][0]["geometry"]))
-    return geom
+    land = shapely.from_geojson(json.dumps(data["features"][0]["geometry"]))
+    return shapely.union(land, CASPIAN_SECTOR)
 
 
 @lru_cache

@@ -81,9 +81,16 @@ def _lock(conn: psycopg.Connection, layer: Layer) -> None:
 def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str) -> None:
     conn.execute("UPDATE layers SET current_version_id = %s, updated_at = now() WHERE id = %s",
                  (version_id, layer.id))
-    conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view_name(layer)))
-    conn.execute(sql.SQL("CREATE VIEW {} AS SELECT * FROM {}").format(
-        view_name(layer), sql.Identifier(SCHEMA, table)))
+    # Replace in place when the columns match, so open sessions (QGIS on the database) keep
+    # their view; if the catalog changed the columns, drop and create it.
+    create = sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}").format(
+        view_name(layer), sql.Identifier(SCHEMA, table))
+    try:
+        with conn.transaction():
+            conn.execute(create)
+    except psycopg.errors.DatabaseError:
+        conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view_name(layer)))
+        conn.execute(create)
 
 
 def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, layer_id: str | None = None,

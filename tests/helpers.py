@@ -1,0 +1,56 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+
+def feature_collection(features: list[tuple[dict[str, Any] | None, dict[str, Any]]],
+                       crs: str | None = None) -> dict[str, Any]:
+    fc: dict[str, Any] = {"type": "FeatureCollection",
+                          "features": [{"type": "Feature", "geometry": g, "properties": p} for g, p in features]}
+    if crs:
+        fc["crs"] = {"type": "name", "properties": {"name": crs}}
+    return fc
+
+
+def polygon(coords: list[tuple[float, float]]) -> dict[str, Any]:
+    ring = list(coords)
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def square(lon: float, lat: float, size: float = 0.1) -> dict[str, Any]:
+    return polygon([(lon, lat), (lon + size, lat), (lon + size, lat + size), (lon, lat + size)])
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def zones(n: int = 3, lon: float = 70.0, lat: float = 48.0, prefix: str = "Z") -> dict[str, Any]:
+    return feature_collection([
+        (square(lon + i * 0.2, lat), {"zone_id": f"{prefix}{i}", "name": f"Зона {i} — Қорық",
+                                      "kind": "protected-area", "regime": "prohibited"})
+        for i in range(n)
+    ])
+
+
+def snapshot(conn: psycopg.Connection, layer_id: str) -> tuple[Any, list[tuple[Any, ...]]]:
+    """The layer's current version and every row of it, to prove a failure changed nothing."""
+    row = conn.execute(
+        "SELECT v.version, v.table_name FROM layers l LEFT JOIN layer_versions v ON v.id = l.current_version_id "
+        "WHERE l.id = %s", (layer_id,)).fetchone()
+    versions = conn.execute("SELECT count(*) FROM layer_versions WHERE layer_id = %s", (layer_id,)).fetchone()
+    if row is None or row[0] is None:
+        return (None, versions), []
+    rows = conn.execute(
+        f'SELECT feature_id, md5(ST_AsEWKB(geom)::text), to_jsonb(t) - \'geom\' FROM layer_data."{row[1]}" t '  # noqa: S608
+        "ORDER BY fid").fetchall()
+    return (row[0], versions), rows
