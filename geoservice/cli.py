@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -82,11 +82,12 @@ def db_status() -> None:
 
 @grid_app.command("build")
 def grid_build(
-    bbox: Annotated[Optional[str], typer.Option(help="Only blocks in west,south,east,north (degrees)")] = None,
+    bbox: Annotated[str | None, typer.Option(help="Only blocks in west,south,east,north (degrees)")] = None,
 ) -> None:
     """Generate every 1'x1' block covering Kazakhstan (about 1.2 million), with codes."""
-    from geoservice.db import libpq_url
     from layers.grid_build import build_grid
+
+    from geoservice.db import libpq_url
 
     box = tuple(float(v) for v in bbox.split(",")) if bbox else None
     if box is not None and len(box) != 4:
@@ -99,10 +100,10 @@ def grid_build(
 def import_layer(
     layer: Annotated[str, typer.Argument(help="Layer id: subsoil-plots, restriction-zones, geological-studies")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The file to load")],
-    crs: Annotated[Optional[str], typer.Option(help="Source CRS if the file has none, e.g. EPSG:28412")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="Attribute encoding, e.g. cp1251")] = None,
+    crs: Annotated[str | None, typer.Option(help="Source CRS if the file has none, e.g. EPSG:28412")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Attribute encoding, e.g. cp1251")] = None,
     mode: Annotated[str, typer.Option(help="replace (default) or append")] = "replace",
-    mapping: Annotated[Optional[str], typer.Option(help='Column mapping, JSON {"column": "attribute"}')] = None,
+    mapping: Annotated[str | None, typer.Option(help='Column mapping, JSON {"column": "attribute"}')] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; change nothing")] = False,
     lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
 ) -> None:
@@ -124,7 +125,7 @@ def import_layer(
 @token_app.command("create")
 def token_create(
     authority: Annotated[str, typer.Option(help="Authority id, e.g. operator, solid-minerals, akimat")],
-    label: Annotated[Optional[str], typer.Option(help="A note on who holds the token")] = None,
+    label: Annotated[str | None, typer.Option(help="A note on who holds the token")] = None,
 ) -> None:
     """Create a bearer token for an authority; it is shown once, only its hash is stored."""
     from geoservice.auth import create_token
@@ -153,8 +154,8 @@ def demo_load(
 
 @app.command("serve")
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Address (default HOST or 127.0.0.1)")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default PORT or 8000)")] = None,
+    host: Annotated[str | None, typer.Option(help="Address (default HOST or 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORT or 8000)")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the HTTP API."""

@@ -79,7 +79,8 @@ register({
     "feature.id_clash": {
         "en": "New feature ids clash with existing ids of layer '{layer}'. Give every feature an id column value.",
         "ru": "Новые идентификаторы совпадают с существующими в слое '{layer}'. Заполните столбец идентификатора.",
-        "kk": "Жаңа идентификаторлар '{layer}' қабатындағы бұрынғылармен сәйкес келеді. Идентификатор бағанын толтырыңыз.",
+        "kk": "Жаңа идентификаторлар '{layer}' қабатындағы бұрынғылармен сәйкес келеді. "
+              "Идентификатор бағанын толтырыңыз.",
     },
     "geometry.wrong_type": {
         "en": "Geometry is a {found_name}, but this layer holds {expected}.",

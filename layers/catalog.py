@@ -5,7 +5,7 @@ queryables, styles) is derived from here, so a new attribute is declared once.""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 AttrType = Literal["text", "integer", "number", "date", "boolean"]

@@ -70,8 +70,9 @@ class VersionInfo:
         return data
 
 
-_VERSION_COLUMNS = ("layer_id, version, table_name, feature_count, created_at, mode, based_on, authority, "
-                    "source_file, source_format, checksum, source_crs, transformation, bbox, report")
+_SELECT_VERSION = ("SELECT v.layer_id, v.version, v.table_name, v.feature_count, v.created_at, v.mode, v.based_on, "
+                   "v.authority, v.source_file, v.source_format, v.checksum, v.source_crs, v.transformation, "
+                   "v.bbox, v.report FROM layer_versions v ")
 
 
 def _lock(conn: psycopg.Connection, layer: Layer) -> None:
@@ -104,21 +105,18 @@ def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, l
 
 def current_version(conn: psycopg.Connection, layer: Layer) -> VersionInfo | None:
     row = conn.execute(
-        f"SELECT {_VERSION_COLUMNS} FROM layer_versions v JOIN layers l ON l.current_version_id = v.id "
-        "WHERE l.id = %s", (layer.id,)).fetchone()
+        _SELECT_VERSION + "JOIN layers l ON l.current_version_id = v.id WHERE l.id = %s", (layer.id,)).fetchone()
     return VersionInfo(*row, current=True) if row else None
 
 
 def list_versions(conn: psycopg.Connection, layer: Layer) -> list[VersionInfo]:
     current = current_version(conn, layer)
-    rows = conn.execute(f"SELECT {_VERSION_COLUMNS} FROM layer_versions WHERE layer_id = %s ORDER BY version DESC",
-                        (layer.id,)).fetchall()
+    rows = conn.execute(_SELECT_VERSION + "WHERE v.layer_id = %s ORDER BY v.version DESC", (layer.id,)).fetchall()
     return [VersionInfo(*r, current=current is not None and r[1] == current.version) for r in rows]
 
 
 def get_version(conn: psycopg.Connection, layer: Layer, version: int) -> VersionInfo | None:
-    row = conn.execute(f"SELECT {_VERSION_COLUMNS} FROM layer_versions WHERE layer_id = %s AND version = %s",
-                       (layer.id, version)).fetchone()
+    row = conn.execute(_SELECT_VERSION + "WHERE v.layer_id = %s AND v.version = %s", (layer.id, version)).fetchone()
     return VersionInfo(*row) if row else None
 
 

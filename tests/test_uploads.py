@@ -66,7 +66,8 @@ def test_upload_creates_version_and_old_versions_stay(client, operator, db, tmp_
     ids = {r[0] for r in db.execute("SELECT feature_id FROM public.restriction_zones")}
     assert {"Z0", "Z1", "Z2"} <= ids
     # Cyrillic and Kazakh letters come back intact.
-    assert db.execute("SELECT name FROM public.restriction_zones WHERE feature_id = 'Z1'").fetchone()[0] == "Зона 1 — Қорық"
+    name = db.execute("SELECT name FROM public.restriction_zones WHERE feature_id = 'Z1'").fetchone()[0]
+    assert name == "Зона 1 — Қорық"
 
     versions = client.get(f"/api/layers/{layer}/versions").json()["versions"]
     assert [v["version"] for v in versions][:2] == [v1 + 1, v1]
