@@ -1,0 +1,231 @@
+"""Messages of the upload reading stage (kk/ru/en). ``{name}`` is the file as the user knows it;
+the file, feature and field of a problem also travel in its location."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoservice.errors import UploadError
+from geoservice.i18n import register
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "upload.empty_file": {
+        "kk": "{name} файлы бос.",
+        "ru": "Файл {name} пуст.",
+        "en": "The file {name} is empty.",
+    },
+    "upload.no_features": {
+        "kk": "{name} файлында бірде-бір объект жоқ.",
+        "ru": "Файл {name} не содержит ни одного объекта.",
+        "en": "The file {name} contains no features.",
+    },
+    "upload.too_large": {
+        "kk": "{name} файлы рұқсат етілген {limit_mb} МБ-тан үлкен.",
+        "ru": "Файл {name} больше допустимых {limit_mb} МБ.",
+        "en": "The file {name} is larger than the allowed {limit_mb} MB.",
+    },
+    "upload.unknown_format": {
+        "kk": "{name} файлының пішімі қолдау көрсетілмейді. ZIP мұрағатындағы Shapefile, GeoPackage "
+              "(.gpkg), GeoJSON, KML/KMZ немесе CSV координаттар кестесін жүктеңіз.",
+        "ru": "Формат файла {name} не поддерживается. Загрузите Shapefile в ZIP-архиве, GeoPackage "
+              "(.gpkg), GeoJSON, KML/KMZ или таблицу координат CSV.",
+        "en": "The format of {name} is not supported. Upload a zipped Shapefile (.zip), GeoPackage "
+              "(.gpkg), GeoJSON, KML/KMZ or a CSV coordinate table.",
+    },
+    "upload.corrupt": {
+        "kk": "{name} файлы бүлінген немесе дұрыс {format} файлы емес.",
+        "ru": "Файл {name} повреждён или не является корректным файлом {format}.",
+        "en": "The file {name} is damaged or is not a valid {format} file.",
+    },
+    "upload.unreadable": {
+        "kk": "{name} файлын оқу мүмкін болмады: {detail}",
+        "ru": "Не удалось прочитать файл {name}: {detail}",
+        "en": "The file {name} could not be read: {detail}",
+    },
+    "upload.unknown_encoding": {
+        "kk": "«{encoding}» мәтін кодталуы белгісіз. Мысалы, UTF-8, cp1251 немесе cp866 көрсетіңіз.",
+        "ru": "Неизвестная кодировка текста «{encoding}». Укажите, например, UTF-8, cp1251 или cp866.",
+        "en": "Unknown text encoding «{encoding}». Use, for example, UTF-8, cp1251 or cp866.",
+    },
+    "upload.encoding_mismatch": {
+        "kk": "{name} файлындағы мәтін {encoding} кодталуында емес. Файл сақталған кодталуды көрсетіңіз.",
+        "ru": "Текст в файле {name} не в кодировке {encoding}. Укажите кодировку, в которой сохранён файл.",
+        "en": "The text in {name} is not in the {encoding} encoding. Choose the encoding the file was "
+              "saved in.",
+    },
+    "upload.archive_unsafe_path": {
+        "kk": "Мұрағатта мұрағаттан тыс жол бар: {member}",
+        "ru": "Архив содержит путь за пределами архива: {member}",
+        "en": "The archive contains a path outside the archive: {member}",
+    },
+    "upload.archive_symlink": {
+        "kk": "Мұрағатта символдық сілтеме бар, бұған жол берілмейді: {member}",
+        "ru": "Архив содержит символическую ссылку, это недопустимо: {member}",
+        "en": "The archive contains a symbolic link, which is not allowed: {member}",
+    },
+    "upload.archive_encrypted": {
+        "kk": "Мұрағаттағы {member} файлы құпиясөзбен қорғалған. Құпиясөзсіз мұрағат жүктеңіз.",
+        "ru": "Файл {member} в архиве защищён паролем. Загрузите архив без пароля.",
+        "en": "The archive member {member} is password-protected. Upload an archive without a password.",
+    },
+    "upload.archive_unsupported_compression": {
+        "kk": "Мұрағаттағы {member} файлы қолдау көрсетілмейтін әдіспен сығылған. Мұрағатты кәдімгі "
+              "ZIP (Deflate) ретінде қайта жинаңыз.",
+        "ru": "Файл {member} в архиве сжат неподдерживаемым методом. Пересоберите архив как обычный "
+              "ZIP (Deflate).",
+        "en": "The archive member {member} is compressed with an unsupported method. Re-pack the "
+              "archive as a standard ZIP (Deflate).",
+    },
+    "upload.archive_too_large": {
+        "kk": "Ашылған мұрағат рұқсат етілген {limit_mb} МБ-тан асады.",
+        "ru": "Распакованный архив превышает допустимые {limit_mb} МБ.",
+        "en": "The archive unpacks to more than the allowed {limit_mb} MB.",
+    },
+    "upload.archive_too_many_members": {
+        "kk": "Мұрағатта {count} файл бар; ең көбі {limit} файлға рұқсат етіледі.",
+        "ru": "Архив содержит {count} файлов; допускается не более {limit}.",
+        "en": "The archive contains {count} files; at most {limit} are allowed.",
+    },
+    "upload.archive_bomb": {
+        "kk": "Мұрағат «zip-бомбаға» ұқсайды: {member} {ratio} есе сығылған.",
+        "ru": "Архив похож на «zip-бомбу»: {member} сжат в {ratio} раз.",
+        "en": "The archive looks like a zip bomb: {member} is compressed {ratio} times.",
+    },
+    "upload.archive_nested": {
+        "kk": "Мұрағаттың ішінде тек бір деңгейлі мұрағатқа рұқсат етіледі; {member} — ішкі "
+              "мұрағаттың ішіндегі мұрағат.",
+        "ru": "Допускается только один уровень вложенности архивов; {member} — архив внутри "
+              "вложенного архива.",
+        "en": "Archives may be nested only one level deep; {member} is an archive inside a nested "
+              "archive.",
+    },
+    "upload.archive_no_data": {
+        "kk": "Мұрағатта кеңістіктік деректер файлы жоқ (.shp, .gpkg, .geojson, .kml, .csv). "
+              "Табылғаны: {found}",
+        "ru": "В архиве нет файла с пространственными данными (.shp, .gpkg, .geojson, .kml, .csv). "
+              "Найдено: {found}",
+        "en": "The archive contains no spatial data file (.shp, .gpkg, .geojson, .kml, .csv). "
+              "Found: {found}",
+    },
+    "upload.archive_several_datasets": {
+        "kk": "Мұрағатта дәл бір деректер жиыны болуы керек, бірнешеуі табылды: {found}. "
+              "Оларды бір-бірден жүктеңіз.",
+        "ru": "Архив должен содержать ровно один набор данных, найдено несколько: {found}. "
+              "Загрузите их по одному.",
+        "en": "The archive must contain exactly one data set, but several were found: {found}. "
+              "Upload them one at a time.",
+    },
+    "upload.shapefile_part_missing": {
+        "kk": "{name} shapefile толық емес: мұрағатта {part} бөлігі жоқ.",
+        "ru": "Shapefile {name} неполный: в архиве нет части {part}.",
+        "en": "The shapefile {name} is incomplete: the part {part} is missing from the archive.",
+    },
+    "upload.shapefile_not_zipped": {
+        "kk": "{name} — shapefile-дың тек бір бөлігі. .shp, .shx, .dbf және .prj файлдары бірге "
+              "салынған ZIP мұрағатын жүктеңіз.",
+        "ru": "{name} — лишь одна часть shapefile. Загрузите ZIP-архив, содержащий вместе файлы "
+              ".shp, .shx, .dbf и .prj.",
+        "en": "{name} is only one part of a shapefile. Upload a ZIP archive holding the .shp, .shx, "
+              ".dbf and .prj files together.",
+    },
+    "upload.gpkg_several_layers": {
+        "kk": "{name} GeoPackage-те бірнеше қабат бар ({layers}), қайсысын жүктеу керегі түсініксіз. "
+              "Файлда бір қабат қалдырыңыз.",
+        "ru": "В GeoPackage {name} несколько слоёв ({layers}), и непонятно, какой загружать. "
+              "Оставьте в файле один слой.",
+        "en": "The GeoPackage {name} has several layers ({layers}) and it is not clear which one to "
+              "load. Leave one layer in the file.",
+    },
+    "upload.xml_forbidden": {
+        "kk": "{name} файлында DOCTYPE немесе ENTITY жариялауы бар, жүктеу кезінде бұған жол "
+              "берілмейді.",
+        "ru": "Файл {name} содержит объявление DOCTYPE или ENTITY, что недопустимо при загрузке.",
+        "en": "The file {name} contains a DOCTYPE or ENTITY declaration, which is not allowed in "
+              "uploads.",
+    },
+    "upload.geojson_crs_unsupported": {
+        "kk": "{name} файлында көрсетілген координаттар жүйесі қолдау көрсетілмейді: {crs}. "
+              "\"EPSG:28412\" сияқты атауды көрсетіңіз немесе оны алып тастаңыз (WGS 84).",
+        "ru": "Система координат, указанная в {name}, не поддерживается: {crs}. Укажите имя вида "
+              "\"EPSG:28412\" или удалите её (будет WGS 84).",
+        "en": "The coordinate system given in {name} is not supported: {crs}. Give a name such as "
+              "\"EPSG:28412\" or remove it (WGS 84 is then assumed).",
+    },
+    "upload.bad_geometry": {
+        "kk": "{name} файлындағы объект геометриясын оқу мүмкін болмады: {detail}",
+        "ru": "Не удалось прочитать геометрию объекта в {name}: {detail}",
+        "en": "A feature geometry in {name} could not be read: {detail}",
+    },
+    "upload.csv_no_geometry": {
+        "kk": "{name} кестесінде координаттар бағандары жоқ. WKT бағаны (wkt, geometry), бойлық пен "
+              "ендік бағандары (lon, lat, бойлық, ендік) немесе учаске нөмірі бар бұрыштық нүктелер "
+              "кестесі күтіледі. Табылған бағандар: {columns}",
+        "ru": "В таблице {name} нет столбцов с координатами. Ожидается столбец WKT (wkt, geometry), "
+              "столбцы долготы и широты (lon, lat, долгота, широта) или таблица угловых точек с "
+              "номером участка. Найдены столбцы: {columns}",
+        "en": "The table {name} has no coordinate columns. Expected a WKT column (wkt, geometry), "
+              "longitude and latitude columns (lon, lat) or a corner-point table with a plot number. "
+              "Columns found: {columns}",
+    },
+    "upload.csv_bad_coordinate": {
+        "kk": "{line}-жол, «{column}» бағаны: «{value}» координатасын оқу мүмкін емес. Ондық "
+              "градустарды (49.2083) немесе градус-минут-секундты (49°12'30\") пайдаланыңыз.",
+        "ru": "Строка {line}, столбец «{column}»: не удаётся прочитать координату «{value}». "
+              "Используйте десятичные градусы (49.2083) или градусы-минуты-секунды (49°12'30\").",
+        "en": "Row {line}, column «{column}»: cannot read the coordinate «{value}». Use decimal "
+              "degrees (49.2083) or degrees-minutes-seconds (49°12'30\").",
+    },
+    "upload.dms_out_of_range": {
+        "kk": "{line}-жол, «{column}» бағаны: «{value}» мәнінде минуттар мен секундтар 60-тан кем "
+              "болуы керек.",
+        "ru": "Строка {line}, столбец «{column}»: в «{value}» минуты и секунды должны быть меньше 60.",
+        "en": "Row {line}, column «{column}»: in «{value}» minutes and seconds must be less than 60.",
+    },
+    "upload.coordinate_out_of_range": {
+        "kk": "{line}-жол, «{column}» бағаны: «{value}» мәні ±{limit}° шегінен тыс.",
+        "ru": "Строка {line}, столбец «{column}»: «{value}» выходит за пределы ±{limit}°.",
+        "en": "Row {line}, column «{column}»: «{value}» is outside ±{limit}°.",
+    },
+    "upload.csv_bad_wkt": {
+        "kk": "{line}-жол, «{column}» бағаны: геометрия дұрыс WKT емес ({detail}).",
+        "ru": "Строка {line}, столбец «{column}»: геометрия не является корректным WKT ({detail}).",
+        "en": "Row {line}, column «{column}»: the geometry is not valid WKT ({detail}).",
+    },
+    "upload.csv_bad_number": {
+        "kk": "{line}-жол, «{column}» бағаны: «{value}» нүкте нөмірі емес.",
+        "ru": "Строка {line}, столбец «{column}»: «{value}» не является номером точки.",
+        "en": "Row {line}, column «{column}»: «{value}» is not a point number.",
+    },
+    "upload.corner_missing_id": {
+        "kk": "{line}-жол: «{column}» бағанындағы учаске нөмірі толтырылмаған.",
+        "ru": "Строка {line}: номер участка в столбце «{column}» не заполнен.",
+        "en": "Row {line}: the plot number in column «{column}» is empty.",
+    },
+    "upload.corner_too_few_points": {
+        "kk": "«{id}» учаскесінде тек {count} әртүрлі бұрыштық нүкте бар; көпбұрышқа кемінде 3 "
+              "нүкте қажет.",
+        "ru": "У участка «{id}» только {count} различных угловых точек; для полигона нужно не "
+              "менее 3.",
+        "en": "Plot «{id}» has only {count} distinct corner points; a polygon needs at least 3.",
+    },
+    "upload.corner_duplicate_point": {
+        "kk": "«{id}» учаскесінде {number} нөмірлі екі түрлі бұрыштық нүкте бар.",
+        "ru": "У участка «{id}» две разные угловые точки с номером {number}.",
+        "en": "Plot «{id}» has two different corner points numbered {number}.",
+    },
+}
+
+# Status 413 (too large) for these, 422 for every other key above.
+TOO_LARGE = frozenset({
+    "upload.too_large", "upload.archive_too_large", "upload.archive_too_many_members",
+    "upload.archive_bomb",
+})
+
+register(MESSAGES)
+
+
+def upload_error(key: str, file: str | None, *, feature: int | None = None, field: str | None = None,
+                 **params: Any) -> UploadError:
+    """An UploadError whose message can name the file (``{name}``), with the status for its key."""
+    return UploadError(key, file=file, feature=feature, field=field,
+                       status=413 if key in TOO_LARGE else 422, name=file or "", **params)
