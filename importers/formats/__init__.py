@@ -1,0 +1,1 @@
+"""Readers of the individual upload formats, used by importers.sources."""

@@ -1,0 +1,143 @@
+"""Formats read through GDAL (pyogrio): GeoJSON, Shapefile, GeoPackage.
+
+GDAL picks a driver by content, and some drivers read other files or URLs named inside the
+upload (OGR VRT, GDALG pipelines, a GeoJSON ``crs`` link). So callers sniff the content first and
+open GeoJSON and GeoPackage with a driver prefix ("GeoJSON:", "GPKG:"), and shapefiles only after
+checking the .shp magic number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pyogrio
+import pyogrio.errors
+import pyogrio.raw
+import shapely
+
+from importers.messages import upload_error
+
+# Shapefile text is read as ISO-8859-1 (each byte becomes the code point of the same number,
+# losslessly) and decoded here, so any Python codec works and a wrong encoding is caught with
+# the feature and field where it shows (GDAL's own iconv lacks e.g. KZ-1048 and never fails).
+PASSTHROUGH = "ISO-8859-1"
+
+
+class UnreadableCRS(Exception):
+    """GDAL found a CRS declaration it cannot parse (a damaged .prj): the caller decides."""
+
+
+def short_detail(exc: BaseException, scrub: Iterable[tuple[str, str]]) -> str:
+    """The first line of a GDAL message, with our temp paths replaced by the user's file names."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for secret, shown in sorted(scrub, key=lambda p: -len(p[0])):
+        text = text.replace(secret, shown)
+    return text[:300]
+
+
+def list_layers(source: str, file: str, scrub: Iterable[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    try:
+        layers = pyogrio.list_layers(source)
+    except MemoryError:
+        raise
+    except Exception as exc:  # every pyogrio/GDAL failure is the upload's fault here
+        raise upload_error("upload.unreadable", file, detail=short_detail(exc, scrub)) from None
+    return [(str(name), None if gtype is None else str(gtype)) for name, gtype in layers]
+
+
+def read_layer(source: str, file: str, scrub: Iterable[tuple[str, str]], notes: list[str], *,
+               layer: str | None = None, text_encoding: str | None = None,
+               ) -> tuple[np.ndarray, dict[str, list[Any]], str | None]:
+    """(geometries, columns, crs as GDAL reports it) of one layer, in file order.
+
+    ``text_encoding`` (shapefiles only) is the codec the DBF text is decoded with."""
+    scrub = list(scrub)
+    try:
+        meta, _fids, wkb, values = pyogrio.raw.read(
+            source, layer=layer, datetime_as_string=True,
+            encoding=PASSTHROUGH if text_encoding else None)
+    except MemoryError:
+        raise
+    except pyogrio.errors.CRSError as exc:
+        raise UnreadableCRS(short_detail(exc, scrub)) from None
+    except Exception as exc:
+        raise upload_error("upload.unreadable", file, detail=short_detail(exc, scrub)) from None
+
+    geometries = _geometries(wkb, file)
+    columns: dict[str, list[Any]] = {}
+    for raw_name, ogr_type, subtype, array in zip(
+            meta["fields"], meta["ogr_types"], meta["ogr_subtypes"], values, strict=True):
+        name = str(raw_name)
+        if text_encoding:
+            name = _recode(name, text_encoding, file, None, None, notes)
+        column = _to_python(array, ogr_type, subtype)
+        if text_encoding and ogr_type == "OFTString":
+            column = [None if v is None else _recode(v, text_encoding, file, i + 1, name, notes)
+                      for i, v in enumerate(column)]
+        columns[name] = column
+    return geometries, columns, meta.get("crs")
+
+
+def _geometries(wkb: np.ndarray, file: str) -> np.ndarray:
+    try:
+        return shapely.from_wkb(wkb, on_invalid="raise")
+    except (shapely.errors.GEOSException, ValueError, TypeError):
+        pass
+    out = np.empty(len(wkb), dtype=object)
+    for i, item in enumerate(wkb):  # find the culprit to tell the user where it is
+        try:
+            out[i] = None if item is None else shapely.from_wkb(item, on_invalid="raise")
+        except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+            raise upload_error("upload.bad_geometry", file, feature=i + 1,
+                               detail=str(exc).splitlines()[0][:200]) from None
+    return out
+
+
+def _recode(value: str, encoding: str, file: str, feature: int | None, field: str | None,
+            notes: list[str]) -> str:
+    try:
+        raw = value.encode(PASSTHROUGH)
+    except UnicodeEncodeError:  # GDAL already gave real text; nothing to undo
+        return value
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        # DBF fields have a byte width; writers cut UTF-8 text mid-letter at the end of a field.
+        if exc.reason == "unexpected end of data" and exc.start >= len(raw) - 3:
+            notes.append(f"text cut mid-character at the end of field {field!r} of feature {feature}; "
+                         f"the partial character was dropped")
+            return raw[: exc.start].decode(encoding)
+        raise upload_error("upload.encoding_mismatch", file, feature=feature, field=field,
+                           encoding=encoding) from None
+
+
+def _to_python(array: Any, ogr_type: str, subtype: str) -> list[Any]:
+    items = array.tolist() if isinstance(array, np.ndarray) else list(array)
+    if ogr_type in ("OFTInteger", "OFTInteger64"):
+        cast = bool if subtype == "OFSTBoolean" else int
+        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else cast(v) for v in items]
+    if ogr_type == "OFTReal":
+        return [None if v is None or math.isnan(v) else float(v) for v in items]
+    if ogr_type == "OFTDate":
+        return [_parse(v, dt.date.fromisoformat, 10) for v in items]
+    if ogr_type == "OFTDateTime":
+        return [_parse(v, dt.datetime.fromisoformat, None) for v in items]
+    if ogr_type == "OFTTime":
+        return [_parse(v, dt.time.fromisoformat, None) for v in items]
+    if ogr_type.endswith("List"):
+        return [None if v is None else [x.item() if isinstance(x, np.generic) else x for x in v]
+                for v in items]
+    return [v.item() if isinstance(v, np.generic) else v for v in items]
+
+
+def _parse(value: Any, parse: Any, cut: int | None) -> Any:
+    if value is None or value in ("NaT", ""):
+        return None
+    text = str(value)
+    try:
+        return parse(text[:cut] if cut else text)
+    except ValueError:
+        return text  # an odd date stays visible to the validator instead of vanishing

@@ -1,0 +1,388 @@
+"""Coordinate tables (CSV / TXT) read with the csv module, not GDAL, so that every coordinate is
+parsed here (degrees-minutes-seconds included) and every error names its row and column.
+
+Three shapes of table:
+* a WKT column -> one feature per row;
+* longitude/latitude columns -> one point per row;
+* a corner-point table (plot number, optional point number, latitude, longitude; several rows per
+  plot, as boundaries are written in acts) -> one polygon per plot, ring closed if needed.
+
+Locations: ``feature`` is the number of the feature the row belongs to (the row itself for
+points and WKT, the plot in order of first appearance for corner tables); messages also give
+``line``, the line of the file as a spreadsheet numbers it (header = 1)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from importers.dms import Axis, DMSError, parse_angle, parse_number
+from importers.messages import upload_error
+
+csv.field_size_limit(64 * 1024 * 1024)  # a WKT cell of a detailed boundary can be megabytes
+
+
+def _norm(label: str) -> str:
+    """Header labels compare case-, space- and punctuation-insensitively (ё = е)."""
+    label = label.strip().lower().replace("ё", "е")
+    label = re.sub(r"\(.*?\)|\[.*?\]", " ", label)  # units and notes: "Lat (WGS 84)", "X [m]"
+    return re.sub(r"[\s_.:,()\-]+", " ", label).strip()
+
+
+def _names(*labels: str) -> frozenset[str]:
+    return frozenset(_norm(label) for label in labels)
+
+
+WKT_NAMES = _names("wkt", "geometry", "geom", "the_geom", "геометрия", "геометрия wkt", "wkt геометрия")
+LON_NAMES = _names("lon", "long", "lng", "longitude", "x", "долгота", "бойлық", "восточная долгота",
+                   "в.д.", "вд", "шығыс бойлық", "долгота в.д.")
+LAT_NAMES = _names("lat", "latitude", "y", "широта", "ендік", "северная широта", "с.ш.", "сш",
+                   "солтүстік ендік", "широта с.ш.")
+# Plain x/y may hold metres of a projected CRS (the table carries no CRS): no degree range check.
+PROJECTED_NAMES = _names("x", "y")
+ID_NAMES = _names("id", "polygon", "polygon_id", "polygon id", "plot", "plot_id", "plot id", "№", "no",
+                  "номер", "номер участка", "№ участка", "участок", "контур", "№ контура",
+                  "учаске", "учаске №", "№ учаске", "учаске нөмірі", "нөмір")
+ORDER_NAMES = _names("n", "point", "point_no", "point no", "point number", "vertex", "точка", "№ точки",
+                     "номер точки", "№ т", "т", "нүкте", "№ нүкте", "нүкте №", "нүкте нөмірі")
+
+
+@dataclass
+class Table:
+    geometries: list[BaseGeometry | None]
+    columns: dict[str, list[Any]]
+    kind: Literal["csv", "corner-table"]
+    encoding: str
+    crs_srid: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------- text
+
+
+def decode(raw: bytes, file: str, encoding: str | None, notes: list[str]) -> tuple[str, str]:
+    """(text, encoding used): the given encoding, else UTF-8 (BOM or not), else cp1251."""
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise upload_error("upload.encoding_mismatch", file, encoding=encoding, line=line) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise upload_error("upload.encoding_mismatch", file, encoding="utf-16") from None
+        notes.append("text encoding: UTF-16 (byte order mark)")
+        return text, "utf-16"
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp1251")
+    except UnicodeDecodeError:
+        raise upload_error("upload.encoding_mismatch", file, encoding="cp1251") from None
+    notes.append("text encoding: cp1251 (the file is not valid UTF-8)")
+    return text, "cp1251"
+
+
+def sniff_delimiter(text: str) -> str:
+    """Comma, semicolon or tab. A tab or semicolon on every line, splitting every line alike, wins
+    (Excel in Russian locales writes ";" because the comma is the decimal sign, and headers such
+    as "Долгота, в.д." then hold commas); otherwise the one splitting the header into most
+    columns with the data rows agreeing."""
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    split = {d: list(csv.reader(io.StringIO("\n".join(lines)), delimiter=d)) for d in ("\t", ";", ",")}
+    for delimiter in ("\t", ";"):
+        rows = split[delimiter]
+        if all(delimiter in ln for ln in lines) and all(len(r) == len(rows[0]) for r in rows):
+            return delimiter
+    best, best_score = ",", (-1, -1)
+    for delimiter in (",", ";", "\t"):
+        rows = split[delimiter]
+        width = len(rows[0])
+        agree = sum(1 for r in rows[1:] if len(r) == width)
+        score = (width if width > 1 else 0, agree)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# --------------------------------------------------------------------------------------- table
+
+
+@dataclass
+class _Row:
+    line: int           # spreadsheet line number
+    cells: list[str]
+
+
+def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str]) -> Table:
+    text, used = decode(raw, file, encoding, notes)
+    if "\x00" in text:
+        raise upload_error("upload.corrupt", file, format="CSV")
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[_Row] = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = _header(cells, notes)
+                continue
+            rows.append(_Row(reader.line_num, cells))
+    except csv.Error as exc:
+        raise upload_error("upload.unreadable", file, detail=f"CSV line {reader.line_num}: {exc}") from None
+    if header is None or not rows:
+        raise upload_error("upload.no_features", file)
+    if any(len(r.cells) > len(header) and any(c.strip() for c in r.cells[len(header):]) for r in rows):
+        notes.append("some rows have more cells than the header; the extra cells were ignored")
+
+    roles = _roles(header)
+    if "wkt" in roles:
+        if "lon" in roles or "lat" in roles:
+            notes.append(f"geometry taken from the WKT column {header[roles['wkt']]!r}; "
+                         "the coordinate columns are kept as attributes")
+            roles.pop("lon", None)
+            roles.pop("lat", None)
+        table = _wkt_table(header, rows, roles["wkt"], file, notes)
+    elif "lon" in roles and "lat" in roles:
+        if "id" in roles and _is_corner_table(rows, roles):
+            table = _corner_table(header, rows, roles, file, notes)
+        else:
+            if "order" in roles:
+                notes.append(f"the table has a point-number column ({header[roles['order']]!r}) but no "
+                             "plot-number column, so each row is read as a separate point; add a plot "
+                             "number column to get polygons")
+            table = _point_table(header, rows, roles, file)
+    else:
+        raise upload_error("upload.csv_no_geometry", file, columns=", ".join(h for h in header if h))
+    table.encoding = used
+    return table
+
+
+def _header(cells: list[str], notes: list[str]) -> list[str]:
+    header: list[str] = []
+    seen: set[str] = set()
+    for i, cell in enumerate(cells, start=1):
+        base = label = cell.strip() or f"column_{i}"
+        n = 2
+        while label in seen:
+            label, n = f"{base}_{n}", n + 1
+        if label != base:
+            notes.append(f"duplicate column {base!r} renamed to {label!r}")
+        seen.add(label)
+        header.append(label)
+    return header
+
+
+def _roles(header: list[str]) -> dict[str, int]:
+    roles: dict[str, int] = {}
+    for i, label in enumerate(header):
+        key = _norm(label)
+        for role, names in (("wkt", WKT_NAMES), ("lon", LON_NAMES), ("lat", LAT_NAMES),
+                            ("order", ORDER_NAMES), ("id", ID_NAMES)):
+            if key in names and role not in roles:
+                roles[role] = i
+                break
+    return roles
+
+
+def _cell(row: _Row, index: int) -> str:
+    return row.cells[index].strip() if index < len(row.cells) else ""
+
+
+def _attributes(header: list[str], rows: Iterable[_Row], skip: set[int]) -> dict[str, list[Any]]:
+    rows = list(rows)
+    return {label: [(_cell(r, i) or None) for r in rows] for i, label in enumerate(header) if i not in skip}
+
+
+def _is_corner_table(rows: list[_Row], roles: dict[str, int]) -> bool:
+    """Several rows per plot number (or a point-number column, or plot numbers written only on
+    the first row of each plot, as merged spreadsheet cells export)."""
+    if "order" in roles:
+        return True
+    ids = [_cell(r, roles["id"]) for r in rows]
+    filled = [v for v in ids if v]
+    return len(set(filled)) < len(filled) or (bool(ids) and bool(ids[0]) and len(filled) < len(ids))
+
+
+def _coordinate(row: _Row, index: int, header: list[str], axis: Axis, file: str, feature: int) -> float | None:
+    text = _cell(row, index)
+    if not text:
+        return None
+    column = header[index]
+    if _norm(column) in PROJECTED_NAMES:
+        number = parse_number(text)
+        if number is not None:
+            return number
+    try:
+        return parse_angle(text, axis)
+    except DMSError as exc:
+        params = {"line": row.line, "column": column, "value": text}
+        if exc.reason in ("minutes", "seconds"):
+            raise upload_error("upload.dms_out_of_range", file, feature=feature, field=column,
+                               **params) from None
+        if exc.reason == "degrees":
+            raise upload_error("upload.coordinate_out_of_range", file, feature=feature, field=column,
+                               limit=90 if axis == "lat" else 180, **params) from None
+        raise upload_error("upload.csv_bad_coordinate", file, feature=feature, field=column,
+                           **params) from None
+
+
+def _point(row: _Row, header: list[str], roles: dict[str, int], file: str,
+           feature: int) -> tuple[float, float] | None:
+    lon = _coordinate(row, roles["lon"], header, "lon", file, feature)
+    lat = _coordinate(row, roles["lat"], header, "lat", file, feature)
+    if lon is None and lat is None:
+        return None
+    if lon is None or lat is None:
+        index = roles["lon"] if lon is None else roles["lat"]
+        raise upload_error("upload.csv_bad_coordinate", file, feature=feature, field=header[index],
+                           line=row.line, column=header[index], value="")
+    return lon, lat
+
+
+def _point_table(header: list[str], rows: list[_Row], roles: dict[str, int], file: str) -> Table:
+    geometries: list[BaseGeometry | None] = []
+    for number, row in enumerate(rows, start=1):
+        xy = _point(row, header, roles, file, number)
+        geometries.append(None if xy is None else shapely.Point(xy))
+    columns = _attributes(header, rows, {roles["lon"], roles["lat"]})
+    return Table(geometries, columns, "csv", "")
+
+
+_SRID = re.compile(r"^\s*SRID=(\d+)\s*;\s*", re.IGNORECASE)
+
+
+def _wkt_table(header: list[str], rows: list[_Row], index: int, file: str, notes: list[str]) -> Table:
+    column = header[index]
+    geometries: list[BaseGeometry | None] = []
+    srids: set[int] = set()
+    for number, row in enumerate(rows, start=1):
+        text = _cell(row, index)
+        if not text:
+            geometries.append(None)
+            continue
+        m = _SRID.match(text)
+        if m:  # EWKT as PostGIS writes it
+            srids.add(int(m.group(1)))
+            text = text[m.end():]
+        try:
+            geometries.append(shapely.from_wkt(text, on_invalid="raise"))
+        except (shapely.errors.GEOSException, ValueError) as exc:
+            detail = str(exc).splitlines()[0][:160] if str(exc) else "WKT"
+            raise upload_error("upload.csv_bad_wkt", file, feature=number, field=column, line=row.line,
+                               column=column, detail=detail) from None
+    table = Table(geometries, _attributes(header, rows, {index}), "csv", "")
+    if len(srids) == 1:
+        table.crs_srid = srids.pop()
+        notes.append(f"coordinate system taken from the EWKT prefix: EPSG:{table.crs_srid}")
+    elif srids:
+        notes.append(f"rows declare different SRIDs ({', '.join(map(str, sorted(srids)))}); none was used")
+    return table
+
+
+@dataclass
+class _Plot:
+    id: str
+    number: int                     # feature number, in order of first appearance
+    first: _Row
+    points: list[tuple[float, int, float, float, _Row]] = field(default_factory=list)
+    rows: list[_Row] = field(default_factory=list)
+
+
+def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], file: str,
+                  notes: list[str]) -> Table:
+    id_index, order_index = roles["id"], roles.get("order")
+    id_column = header[id_index]
+    plots: dict[str, _Plot] = {}
+    current: str | None = None
+    filled = False
+    for sequence, row in enumerate(rows):
+        plot_id = _cell(row, id_index)
+        if not plot_id:
+            if current is None:
+                raise upload_error("upload.corner_missing_id", file, field=id_column, line=row.line,
+                                   column=id_column)
+            plot_id, filled = current, True  # merged cell: the plot number of the rows above
+        current = plot_id
+        plot = plots.get(plot_id)
+        if plot is None:
+            plot = plots[plot_id] = _Plot(plot_id, len(plots) + 1, row)
+        plot.rows.append(row)
+        xy = _point(row, header, roles, file, plot.number)
+        if xy is None:
+            raise upload_error("upload.csv_bad_coordinate", file, feature=plot.number,
+                               field=header[roles["lat"]], line=row.line, column=header[roles["lat"]],
+                               value="")
+        order = float(sequence)
+        if order_index is not None:
+            text = _cell(row, order_index)
+            number = parse_number(text) if text else None
+            if number is None:
+                raise upload_error("upload.csv_bad_number", file, feature=plot.number,
+                                   field=header[order_index], line=row.line, column=header[order_index],
+                                   value=text)
+            order = number
+        plot.points.append((order, sequence, xy[0], xy[1], row))
+    if filled:
+        notes.append(f"empty cells in column {id_column!r} were taken as the plot number of the row above")
+
+    geometries: list[BaseGeometry | None] = []
+    for plot in plots.values():
+        geometries.append(_polygon(plot, file, notes))
+    skip = {roles["lon"], roles["lat"]} | ({order_index} if order_index is not None else set())
+    columns: dict[str, list[Any]] = {}
+    for i, label in enumerate(header):
+        if i in skip:
+            continue
+        values: list[Any] = []
+        for plot in plots.values():
+            if i == id_index:
+                values.append(plot.id)
+                continue
+            seen = [v for v in (_cell(r, i) for r in plot.rows) if v]
+            if len(set(seen)) > 1:
+                notes.append(f"column {label!r} differs between the rows of plot {plot.id!r}; "
+                             "the first value was kept")
+            values.append(seen[0] if seen else None)
+        columns[label] = values
+    return Table(geometries, columns, "corner-table", "")
+
+
+def _polygon(plot: _Plot, file: str, notes: list[str]) -> BaseGeometry:
+    points = sorted(plot.points, key=lambda p: (p[0], p[1]))
+    ring: list[tuple[float, float]] = []
+    numbers: dict[float, tuple[float, float]] = {}
+    for order, _seq, x, y, _row in points:
+        previous = numbers.get(order)
+        if previous is not None and previous != (x, y):
+            if (x, y) == (points[0][2], points[0][3]):
+                continue  # closing point repeated under an existing number
+            number = int(order) if order == int(order) else order
+            raise upload_error("upload.corner_duplicate_point", file, feature=plot.number,
+                               id=plot.id, number=number)
+        numbers[order] = (x, y)
+        if previous is None:
+            ring.append((x, y))
+    distinct = len(set(ring))
+    if distinct < 3:
+        raise upload_error("upload.corner_too_few_points", file, feature=plot.number, id=plot.id,
+                           count=distinct)
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+        notes.append(f"ring closed automatically for polygon {plot.id!r}")
+    return shapely.Polygon(ring)
