@@ -52,7 +52,7 @@ class Budget:
     def take(self, n: int, archive: str) -> None:
         self.remaining -= n
         if self.remaining < 0:
-            raise upload_error("upload.archive_too_large", archive,
+            raise upload_error("archive.too_large", archive,
                                limit_mb=_mb(self.limits.max_unpacked_bytes))
 
 
@@ -119,32 +119,32 @@ class SafeZip:
         limits = self.budget.limits
         infos = self._zf.infolist()
         if len(infos) > limits.max_archive_members:
-            raise upload_error("upload.archive_too_many_members", self.display,
+            raise upload_error("archive.too_many_members", self.display,
                               count=len(infos), limit=limits.max_archive_members)
         total = packed = 0
         for info in infos:
             name = _display_name(info)
             if _unsafe(info.filename):
-                raise upload_error("upload.archive_unsafe_path", self.display, member=name)
+                raise upload_error("archive.unsafe_path", self.display, member=name)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                raise upload_error("upload.archive_symlink", self.display, member=name)
+                raise upload_error("archive.symlink", self.display, member=name)
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                raise upload_error("upload.archive_encrypted", self.display, member=name)
+                raise upload_error("archive.encrypted", self.display, member=name)
             if (info.file_size >= limits.bomb_min_bytes
                     and info.file_size > limits.bomb_ratio * max(info.compress_size, 1)):
-                raise upload_error("upload.archive_bomb", self.display, member=name,
+                raise upload_error("archive.bomb", self.display, member=name,
                                   ratio=info.file_size // max(info.compress_size, 1))
             total += info.file_size
             packed += info.compress_size
             self.members.append(Member(name, info))
         if total > self.budget.remaining:
-            raise upload_error("upload.archive_too_large", self.display,
+            raise upload_error("archive.too_large", self.display,
                               limit_mb=_mb(limits.max_unpacked_bytes))
         if total >= limits.bomb_min_bytes and total > limits.bomb_ratio * max(packed, 1):
-            raise upload_error("upload.archive_bomb", self.display, member=self.display,
+            raise upload_error("archive.bomb", self.display, member=self.display,
                               ratio=total // max(packed, 1))
 
     def extract(self, member: Member, dest: Path) -> Path:
@@ -161,10 +161,10 @@ class SafeZip:
         except UploadError:
             raise
         except NotImplementedError:
-            raise upload_error("upload.archive_unsupported_compression", self.display,
+            raise upload_error("archive.unsupported_compression", self.display,
                               member=member.name) from None
         except RuntimeError:  # zipfile says "password required" this way
-            raise upload_error("upload.archive_encrypted", self.display, member=member.name) from None
+            raise upload_error("archive.encrypted", self.display, member=member.name) from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
             raise upload_error("upload.corrupt", self.display, format="ZIP") from None
         if written != member.size:
@@ -197,7 +197,7 @@ def open_zip(path: Path, display: str, budget: Budget) -> Iterator[SafeZip]:
     """Open and validate an archive; UploadError when it is damaged or hostile."""
     declared = _declared_entries(path)
     if declared is not None and declared > budget.limits.max_archive_members:
-        raise upload_error("upload.archive_too_many_members", display, count=declared,
+        raise upload_error("archive.too_many_members", display, count=declared,
                            limit=budget.limits.max_archive_members)
     try:
         zf = zipfile.ZipFile(path)

@@ -1,5 +1,8 @@
 """Messages of the upload reading stage (kk/ru/en). ``{name}`` is the file as the user knows it;
-the file, feature and field of a problem also travel in its location."""
+the file, feature and field of a problem also travel in its location.
+
+Keys: ``upload.*`` for any format, ``archive.*`` for ZIP/KMZ containers, and ``shapefile.*``,
+``gpkg.*``, ``geojson.*``, ``kml.*``, ``csv.*`` for one format each."""
 
 from __future__ import annotations
 
@@ -9,17 +12,13 @@ from geoservice.errors import UploadError
 from geoservice.i18n import register
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "upload.empty_file": {
-        "kk": "{name} файлы бос.",
-        "ru": "Файл {name} пуст.",
-        "en": "The file {name} is empty.",
+    # No placeholders: the validation stage raises this key too, with only the location.
+    "upload.empty": {
+        "kk": "Файл бос: онда бірде-бір объект жоқ.",
+        "ru": "Файл пуст: в нём нет ни одного объекта.",
+        "en": "The file is empty: it contains no features.",
     },
-    "upload.no_features": {
-        "kk": "{name} файлында бірде-бір объект жоқ.",
-        "ru": "Файл {name} не содержит ни одного объекта.",
-        "en": "The file {name} contains no features.",
-    },
-    "upload.too_large": {
+    "upload.file_too_large": {
         "kk": "{name} файлы рұқсат етілген {limit_mb} МБ-тан үлкен.",
         "ru": "Файл {name} больше допустимых {limit_mb} МБ.",
         "en": "The file {name} is larger than the allowed {limit_mb} MB.",
@@ -53,22 +52,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The text in {name} is not in the {encoding} encoding. Choose the encoding the file was "
               "saved in.",
     },
-    "upload.archive_unsafe_path": {
+    "archive.unsafe_path": {
         "kk": "Мұрағатта мұрағаттан тыс жол бар: {member}",
         "ru": "Архив содержит путь за пределами архива: {member}",
         "en": "The archive contains a path outside the archive: {member}",
     },
-    "upload.archive_symlink": {
+    "archive.symlink": {
         "kk": "Мұрағатта символдық сілтеме бар, бұған жол берілмейді: {member}",
         "ru": "Архив содержит символическую ссылку, это недопустимо: {member}",
         "en": "The archive contains a symbolic link, which is not allowed: {member}",
     },
-    "upload.archive_encrypted": {
+    "archive.encrypted": {
         "kk": "Мұрағаттағы {member} файлы құпиясөзбен қорғалған. Құпиясөзсіз мұрағат жүктеңіз.",
         "ru": "Файл {member} в архиве защищён паролем. Загрузите архив без пароля.",
         "en": "The archive member {member} is password-protected. Upload an archive without a password.",
     },
-    "upload.archive_unsupported_compression": {
+    "archive.unsupported_compression": {
         "kk": "Мұрағаттағы {member} файлы қолдау көрсетілмейтін әдіспен сығылған. Мұрағатты кәдімгі "
               "ZIP (Deflate) ретінде қайта жинаңыз.",
         "ru": "Файл {member} в архиве сжат неподдерживаемым методом. Пересоберите архив как обычный "
@@ -76,22 +75,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The archive member {member} is compressed with an unsupported method. Re-pack the "
               "archive as a standard ZIP (Deflate).",
     },
-    "upload.archive_too_large": {
+    "archive.too_large": {
         "kk": "Ашылған мұрағат рұқсат етілген {limit_mb} МБ-тан асады.",
         "ru": "Распакованный архив превышает допустимые {limit_mb} МБ.",
         "en": "The archive unpacks to more than the allowed {limit_mb} MB.",
     },
-    "upload.archive_too_many_members": {
+    "archive.too_many_members": {
         "kk": "Мұрағатта {count} файл бар; ең көбі {limit} файлға рұқсат етіледі.",
         "ru": "Архив содержит {count} файлов; допускается не более {limit}.",
         "en": "The archive contains {count} files; at most {limit} are allowed.",
     },
-    "upload.archive_bomb": {
+    "archive.bomb": {
         "kk": "Мұрағат «zip-бомбаға» ұқсайды: {member} {ratio} есе сығылған.",
         "ru": "Архив похож на «zip-бомбу»: {member} сжат в {ratio} раз.",
         "en": "The archive looks like a zip bomb: {member} is compressed {ratio} times.",
     },
-    "upload.archive_nested": {
+    "archive.nested": {
         "kk": "Мұрағаттың ішінде тек бір деңгейлі мұрағатқа рұқсат етіледі; {member} — ішкі "
               "мұрағаттың ішіндегі мұрағат.",
         "ru": "Допускается только один уровень вложенности архивов; {member} — архив внутри "
@@ -99,7 +98,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Archives may be nested only one level deep; {member} is an archive inside a nested "
               "archive.",
     },
-    "upload.archive_no_data": {
+    "archive.no_data": {
         "kk": "Мұрағатта кеңістіктік деректер файлы жоқ (.shp, .gpkg, .geojson, .kml, .csv). "
               "Табылғаны: {found}",
         "ru": "В архиве нет файла с пространственными данными (.shp, .gpkg, .geojson, .kml, .csv). "
@@ -107,7 +106,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The archive contains no spatial data file (.shp, .gpkg, .geojson, .kml, .csv). "
               "Found: {found}",
     },
-    "upload.archive_several_datasets": {
+    "archive.several_datasets": {
         "kk": "Мұрағатта дәл бір деректер жиыны болуы керек, бірнешеуі табылды: {found}. "
               "Оларды бір-бірден жүктеңіз.",
         "ru": "Архив должен содержать ровно один набор данных, найдено несколько: {found}. "
@@ -115,12 +114,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The archive must contain exactly one data set, but several were found: {found}. "
               "Upload them one at a time.",
     },
-    "upload.shapefile_part_missing": {
+    "shapefile.part_missing": {
         "kk": "{name} shapefile толық емес: мұрағатта {part} бөлігі жоқ.",
         "ru": "Shapefile {name} неполный: в архиве нет части {part}.",
         "en": "The shapefile {name} is incomplete: the part {part} is missing from the archive.",
     },
-    "upload.shapefile_not_zipped": {
+    "shapefile.not_zipped": {
         "kk": "{name} — shapefile-дың тек бір бөлігі. .shp, .shx, .dbf және .prj файлдары бірге "
               "салынған ZIP мұрағатын жүктеңіз.",
         "ru": "{name} — лишь одна часть shapefile. Загрузите ZIP-архив, содержащий вместе файлы "
@@ -128,7 +127,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{name} is only one part of a shapefile. Upload a ZIP archive holding the .shp, .shx, "
               ".dbf and .prj files together.",
     },
-    "upload.gpkg_several_layers": {
+    "gpkg.several_layers": {
         "kk": "{name} GeoPackage-те бірнеше қабат бар ({layers}), қайсысын жүктеу керегі түсініксіз. "
               "Файлда бір қабат қалдырыңыз.",
         "ru": "В GeoPackage {name} несколько слоёв ({layers}), и непонятно, какой загружать. "
@@ -136,14 +135,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The GeoPackage {name} has several layers ({layers}) and it is not clear which one to "
               "load. Leave one layer in the file.",
     },
-    "upload.xml_forbidden": {
+    "kml.forbidden_dtd": {
         "kk": "{name} файлында DOCTYPE немесе ENTITY жариялауы бар, жүктеу кезінде бұған жол "
               "берілмейді.",
         "ru": "Файл {name} содержит объявление DOCTYPE или ENTITY, что недопустимо при загрузке.",
         "en": "The file {name} contains a DOCTYPE or ENTITY declaration, which is not allowed in "
               "uploads.",
     },
-    "upload.geojson_crs_unsupported": {
+    "geojson.crs_unsupported": {
         "kk": "{name} файлында көрсетілген координаттар жүйесі қолдау көрсетілмейді: {crs}. "
               "\"EPSG:28412\" сияқты атауды көрсетіңіз немесе оны алып тастаңыз (WGS 84).",
         "ru": "Система координат, указанная в {name}, не поддерживается: {crs}. Укажите имя вида "
@@ -156,7 +155,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Не удалось прочитать геометрию объекта в {name}: {detail}",
         "en": "A feature geometry in {name} could not be read: {detail}",
     },
-    "upload.csv_no_geometry": {
+    "csv.no_geometry": {
         "kk": "{name} кестесінде координаттар бағандары жоқ. WKT бағаны (wkt, geometry), бойлық пен "
               "ендік бағандары (lon, lat, бойлық, ендік) немесе учаске нөмірі бар бұрыштық нүктелер "
               "кестесі күтіледі. Табылған бағандар: {columns}",
@@ -167,7 +166,7 @@ MESSAGES: dict[str, dict[str, str]] = {
               "longitude and latitude columns (lon, lat) or a corner-point table with a plot number. "
               "Columns found: {columns}",
     },
-    "upload.csv_bad_coordinate": {
+    "csv.bad_coordinate": {
         "kk": "{line}-жол, «{column}» бағаны: «{value}» координатасын оқу мүмкін емес. Ондық "
               "градустарды (49.2083) немесе градус-минут-секундты (49°12'30\") пайдаланыңыз.",
         "ru": "Строка {line}, столбец «{column}»: не удаётся прочитать координату «{value}». "
@@ -175,40 +174,40 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Row {line}, column «{column}»: cannot read the coordinate «{value}». Use decimal "
               "degrees (49.2083) or degrees-minutes-seconds (49°12'30\").",
     },
-    "upload.dms_out_of_range": {
+    "csv.dms_out_of_range": {
         "kk": "{line}-жол, «{column}» бағаны: «{value}» мәнінде минуттар мен секундтар 60-тан кем "
               "болуы керек.",
         "ru": "Строка {line}, столбец «{column}»: в «{value}» минуты и секунды должны быть меньше 60.",
         "en": "Row {line}, column «{column}»: in «{value}» minutes and seconds must be less than 60.",
     },
-    "upload.coordinate_out_of_range": {
+    "csv.coordinate_out_of_range": {
         "kk": "{line}-жол, «{column}» бағаны: «{value}» мәні ±{limit}° шегінен тыс.",
         "ru": "Строка {line}, столбец «{column}»: «{value}» выходит за пределы ±{limit}°.",
         "en": "Row {line}, column «{column}»: «{value}» is outside ±{limit}°.",
     },
-    "upload.csv_bad_wkt": {
+    "csv.bad_wkt": {
         "kk": "{line}-жол, «{column}» бағаны: геометрия дұрыс WKT емес ({detail}).",
         "ru": "Строка {line}, столбец «{column}»: геометрия не является корректным WKT ({detail}).",
         "en": "Row {line}, column «{column}»: the geometry is not valid WKT ({detail}).",
     },
-    "upload.csv_bad_number": {
+    "csv.bad_point_number": {
         "kk": "{line}-жол, «{column}» бағаны: «{value}» нүкте нөмірі емес.",
         "ru": "Строка {line}, столбец «{column}»: «{value}» не является номером точки.",
         "en": "Row {line}, column «{column}»: «{value}» is not a point number.",
     },
-    "upload.corner_missing_id": {
+    "csv.corner_missing_id": {
         "kk": "{line}-жол: «{column}» бағанындағы учаске нөмірі толтырылмаған.",
         "ru": "Строка {line}: номер участка в столбце «{column}» не заполнен.",
         "en": "Row {line}: the plot number in column «{column}» is empty.",
     },
-    "upload.corner_too_few_points": {
+    "csv.corner_too_few_points": {
         "kk": "«{id}» учаскесінде тек {count} әртүрлі бұрыштық нүкте бар; көпбұрышқа кемінде 3 "
               "нүкте қажет.",
         "ru": "У участка «{id}» только {count} различных угловых точек; для полигона нужно не "
               "менее 3.",
         "en": "Plot «{id}» has only {count} distinct corner points; a polygon needs at least 3.",
     },
-    "upload.corner_duplicate_point": {
+    "csv.corner_duplicate_point": {
         "kk": "«{id}» учаскесінде {number} нөмірлі екі түрлі бұрыштық нүкте бар.",
         "ru": "У участка «{id}» две разные угловые точки с номером {number}.",
         "en": "Plot «{id}» has two different corner points numbered {number}.",
@@ -216,10 +215,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 # Status 413 (too large) for these, 422 for every other key above.
-TOO_LARGE = frozenset({
-    "upload.too_large", "upload.archive_too_large", "upload.archive_too_many_members",
-    "upload.archive_bomb",
-})
+TOO_LARGE = frozenset({"upload.file_too_large", "archive.too_large", "archive.too_many_members", "archive.bomb"})
 
 register(MESSAGES)
 

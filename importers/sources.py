@@ -56,9 +56,9 @@ def read_upload(path: Path, original_name: str, *, encoding: str | None = None,
         encoding = _codec(encoding)
     size = path.stat().st_size
     if size == 0:
-        raise upload_error("upload.empty_file", name)
+        raise upload_error("upload.empty", name)
     if size > limits.max_upload_bytes:
-        raise upload_error("upload.too_large", name, limit_mb=max(1, round(limits.max_upload_bytes / 2**20)))
+        raise upload_error("upload.file_too_large", name, limit_mb=max(1, round(limits.max_upload_bytes / 2**20)))
     with tempfile.TemporaryDirectory(prefix="geoservice-upload-") as tmp:
         return _Reader(Path(tmp), limits, encoding).read(path, name, depth=0)
 
@@ -112,7 +112,7 @@ def _sniff(path: Path, name: str, notes: list[str]) -> str:
     elif head.startswith(_SQLITE):
         kind = "gpkg"
     elif head.startswith(_SHP_MAGIC) or ext in _SHAPEFILE_PARTS or ext == ".shp":
-        raise upload_error("upload.shapefile_not_zipped", name)
+        raise upload_error("shapefile.not_zipped", name)
     else:
         text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
         if text.startswith(b"{"):
@@ -228,10 +228,10 @@ def _check_geojson_crs(path: Path, name: str) -> None:
             try:
                 value, _ = json.JSONDecoder().raw_decode(window)
             except ValueError:
-                raise upload_error("upload.geojson_crs_unsupported", name, crs=window[:80]) from None
+                raise upload_error("geojson.crs_unsupported", name, crs=window[:80]) from None
             if not _safe_crs_member(value):
                 shown = json.dumps(value, ensure_ascii=False)[:120]
-                raise upload_error("upload.geojson_crs_unsupported", name, crs=shown)
+                raise upload_error("geojson.crs_unsupported", name, crs=shown)
 
 
 def _safe_crs_member(value: Any) -> bool:
@@ -279,7 +279,7 @@ class _Reader:
 
     def read(self, path: Path, name: str, depth: int) -> SourceData:
         if path.stat().st_size == 0:
-            raise upload_error("upload.empty_file", name)
+            raise upload_error("upload.empty", name)
         kind = _sniff(path, name, self.notes)
         if kind in ("zip", "kmz"):
             return self.archive(path, name, depth, kmz=kind == "kmz")
@@ -297,7 +297,7 @@ class _Reader:
     def result(self, name: str, fmt: str, geometries: Any, columns: dict[str, list[Any]],
                crs: pyproj.CRS | None, encoding: str | None) -> SourceData:
         if len(geometries) == 0:
-            raise upload_error("upload.no_features", name)
+            raise upload_error("upload.empty", name)
         if self.encoding and encoding is None:
             self.notes.append(f"the chosen encoding {self.encoding} was not used: {fmt.upper()} text "
                               "declares its own encoding")
@@ -337,13 +337,13 @@ class _Reader:
         source = f"GPKG:{self.stage(path, name, '.gpkg')}"
         layers = [(n, g) for n, g in list_layers(source, name, self.scrub) if g is not None]
         if not layers:
-            raise upload_error("upload.no_features", name)
+            raise upload_error("upload.empty", name)
         if len(layers) == 1:
             layer = layers[0][0]
         else:
             polygons = [n for n, g in layers if re.search("polygon|surface", g, re.IGNORECASE)]
             if len(polygons) != 1:
-                raise upload_error("upload.gpkg_several_layers", name,
+                raise upload_error("gpkg.several_layers", name,
                                    layers=", ".join(n for n, _ in layers))
             layer = polygons[0]
             self.notes.append(f"{name} has layers {', '.join(n for n, _ in layers)}; "
@@ -355,7 +355,7 @@ class _Reader:
 
     def archive(self, path: Path, name: str, depth: int, *, kmz: bool) -> SourceData:
         if depth >= 2:
-            raise upload_error("upload.archive_nested", name, member=name)
+            raise upload_error("archive.nested", name, member=name)
         with open_zip(path, name, self.budget) as zf:
             members = [m for m in zf.members if not is_junk(m)]
             inner = (lambda m: m.name) if depth == 0 else (lambda m: f"{name}/{m.name}")
@@ -365,16 +365,16 @@ class _Reader:
                 shapefiles = [m for m in members if m.suffix == ".shp"]
                 data = [m for m in members if m.suffix in _ARCHIVE_DATA]
                 if shapefiles and len(shapefiles) + len(data) > 1:
-                    raise upload_error("upload.archive_several_datasets", name,
+                    raise upload_error("archive.several_datasets", name,
                                        found=_listing(shapefiles + data))
                 if shapefiles:
                     return self.shapefile(zf, shapefiles[0], members, inner(shapefiles[0]))
                 if not data:  # a lone .txt may be a coordinate table; next to data it is a readme
                     data = [m for m in members if m.suffix in (".txt", ".tsv")]
                 if not data:
-                    raise upload_error("upload.archive_no_data", name, found=_listing(members) or "—")
+                    raise upload_error("archive.no_data", name, found=_listing(members) or "—")
                 if len(data) > 1:
-                    raise upload_error("upload.archive_several_datasets", name, found=_listing(data))
+                    raise upload_error("archive.several_datasets", name, found=_listing(data))
                 member = data[0]
             display = inner(member)
             dest = zf.extract(member, self.workdir() / f"data{member.suffix}")
@@ -388,20 +388,20 @@ class _Reader:
     def _pick_kml(members: list[Member], name: str) -> Member:
         kmls = [m for m in members if m.suffix == ".kml"]
         if not kmls:
-            raise upload_error("upload.archive_no_data", name, found=_listing(members) or "—")
+            raise upload_error("archive.no_data", name, found=_listing(members) or "—")
         # Google Earth reads doc.kml, else the first .kml at the root.
         for candidates in ([m for m in kmls if m.name.lower() == "doc.kml"],
                            [m for m in kmls if "/" not in m.name], kmls):
             if len(candidates) == 1:
                 return candidates[0]
-        raise upload_error("upload.archive_several_datasets", name, found=_listing(kmls))
+        raise upload_error("archive.several_datasets", name, found=_listing(kmls))
 
     def shapefile(self, zf: SafeZip, shp: Member, members: list[Member], display: str) -> SourceData:
         stem = shp.name[: -len(".shp")].lower()
         parts = {m.suffix: m for m in members if m.name[: -len(m.suffix) or None].lower() == stem}
         for required in (".shx", ".dbf"):
             if required not in parts:
-                raise upload_error("upload.shapefile_part_missing", display,
+                raise upload_error("shapefile.part_missing", display,
                                    part=PurePosixPath(shp.name).stem + required)
         work = self.workdir()
         for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):

@@ -167,7 +167,7 @@ def test_geojson_crs_that_gdal_would_fetch_is_refused(tmp_path: Path, crs_member
     path = tmp_path / "ssrf.geojson"
     path.write_text('{"type": "FeatureCollection", ' + key + ": " + crs_member + ', "features": ['
                     + json.dumps(feature({}, SQUARE)) + "]}")
-    err = fails("upload.geojson_crs_unsupported", lambda: read(path))
+    err = fails("geojson.crs_unsupported", lambda: read(path))
     assert err.location.file == "ssrf.geojson"
 
 
@@ -205,9 +205,9 @@ def test_garbage_and_truncated_geojson(tmp_path: Path) -> None:
 
 def test_geojson_without_features_and_empty_file(tmp_path: Path) -> None:
     (tmp_path / "none.geojson").write_text(feature_collection([]))
-    fails("upload.no_features", lambda: read(tmp_path / "none.geojson"))
+    fails("upload.empty", lambda: read(tmp_path / "none.geojson"))
     (tmp_path / "zero.geojson").write_bytes(b"")
-    err = fails("upload.empty_file", lambda: read(tmp_path / "zero.geojson"))
+    err = fails("upload.empty", lambda: read(tmp_path / "zero.geojson"))
     assert err.location.file == "zero.geojson"
 
 
@@ -336,7 +336,7 @@ def test_shapefile_in_subfolder_with_macos_junk(tmp_path: Path) -> None:
 def test_zip_with_two_shapefiles_names_them(tmp_path: Path) -> None:
     write_shapefile(tmp_path / "shp", "a")
     write_shapefile(tmp_path / "shp", "b")
-    err = fails("upload.archive_several_datasets", lambda: read(zip_folder(tmp_path / "shp", tmp_path / "u.zip")))
+    err = fails("archive.several_datasets", lambda: read(zip_folder(tmp_path / "shp", tmp_path / "u.zip")))
     assert "a.shp" in err.params["found"] and "b.shp" in err.params["found"]
     assert err.location.file == "u.zip"
 
@@ -344,7 +344,7 @@ def test_zip_with_two_shapefiles_names_them(tmp_path: Path) -> None:
 def test_shapefile_missing_dbf(tmp_path: Path) -> None:
     folder = write_shapefile(tmp_path / "shp")
     (folder / "plots.dbf").unlink()
-    err = fails("upload.shapefile_part_missing", lambda: read(zip_folder(folder, tmp_path / "u.zip")))
+    err = fails("shapefile.part_missing", lambda: read(zip_folder(folder, tmp_path / "u.zip")))
     assert err.params["part"] == "plots.dbf" and err.location.file == "plots.shp"
 
 
@@ -358,8 +358,8 @@ def test_damaged_shapefile_does_not_leak_paths(tmp_path: Path) -> None:
 
 def test_lone_shp_is_asked_to_be_zipped(tmp_path: Path) -> None:
     folder = write_shapefile(tmp_path / "shp")
-    fails("upload.shapefile_not_zipped", lambda: read(folder / "plots.shp"))
-    fails("upload.shapefile_not_zipped", lambda: read(folder / "plots.dbf"))
+    fails("shapefile.not_zipped", lambda: read(folder / "plots.shp"))
+    fails("shapefile.not_zipped", lambda: read(folder / "plots.dbf"))
 
 
 def test_cpg_spellings() -> None:
@@ -389,7 +389,7 @@ def test_geopackage_utm(tmp_path: Path) -> None:
 def test_geopackage_attribute_tables_are_not_layers(tmp_path: Path) -> None:
     path = tmp_path / "plots.gpkg"
     pyogrio.raw.write(str(path), None, [np.array([1])], ["i"], geometry_type=None, driver="GPKG", layer="codes")
-    fails("upload.no_features", lambda: read(path))
+    fails("upload.empty", lambda: read(path))
     write_gpkg(path)
     data = read(path, encoding="cp1251")
     assert data.columns["holder"] == ["ТОО Кен", KK] and data.encoding is None
@@ -404,7 +404,7 @@ def test_geopackage_takes_the_only_polygon_layer(tmp_path: Path) -> None:
     assert any("'plots'" in n for n in data.notes)
 
     write_gpkg(path, "zones", "Polygon")
-    err = fails("upload.gpkg_several_layers", lambda: read(path))
+    err = fails("gpkg.several_layers", lambda: read(path))
     assert {"wells", "plots", "zones"} <= set(err.params["layers"].split(", "))
 
 
@@ -482,10 +482,10 @@ XXE = """<?xml version="1.0"?>
 def test_kml_with_doctype_or_entities_is_refused(tmp_path: Path, doc: str) -> None:
     path = tmp_path / "evil.kml"
     path.write_text(doc)
-    err = fails("upload.xml_forbidden", lambda: read(path))
+    err = fails("kml.forbidden_dtd", lambda: read(path))
     assert err.location.file == "evil.kml"
     kmz = zip_bytes(tmp_path / "evil.kmz", {"doc.kml": doc.encode()})
-    err = fails("upload.xml_forbidden", lambda: read(kmz))
+    err = fails("kml.forbidden_dtd", lambda: read(kmz))
     assert err.location.file == "doc.kml"
 
 
@@ -536,7 +536,7 @@ def test_csv_ewkt_declares_its_crs(tmp_path: Path) -> None:
 def test_csv_bad_wkt(tmp_path: Path) -> None:
     path = tmp_path / "zones.csv"
     path.write_text('id,wkt\n1,"POINT(1 2)"\n2,"POLYGON((1 2, 3"\n')
-    err = fails("upload.csv_bad_wkt", lambda: read(path))
+    err = fails("csv.bad_wkt", lambda: read(path))
     assert (err.location.feature, err.location.field, err.params["line"]) == (2, "wkt", 3)
 
 
@@ -597,24 +597,24 @@ def test_corner_table_dms_tab_separated_txt(tmp_path: Path) -> None:
 def test_corner_table_too_few_points(tmp_path: Path) -> None:
     path = tmp_path / "corners.csv"
     path.write_text("plot;n;lat;lon\nA;1;49;77\nA;2;49;78\nA;3;50;78\nB;1;49;77\nB;2;49;78\nB;3;49;77\n")
-    err = fails("upload.corner_too_few_points", lambda: read(path))
+    err = fails("csv.corner_too_few_points", lambda: read(path))
     assert (err.params["id"], err.params["count"], err.location.feature) == ("B", 2, 2)
 
 
 def test_corner_table_duplicate_point_number(tmp_path: Path) -> None:
     path = tmp_path / "corners.csv"
     path.write_text("plot,n,lat,lon\nA,1,49,77\nA,2,49,78\nA,2,50,78\nA,3,50,77\n")
-    err = fails("upload.corner_duplicate_point", lambda: read(path))
+    err = fails("csv.corner_duplicate_point", lambda: read(path))
     assert (err.params["id"], err.params["number"]) == ("A", 2)
 
 
 @pytest.mark.parametrize(("cell", "key"), [
-    ("49°12'x", "upload.csv_bad_coordinate"),
-    ("сорок девять", "upload.csv_bad_coordinate"),
-    ("49°61'00\"", "upload.dms_out_of_range"),
-    ("49 12 60", "upload.dms_out_of_range"),
-    ("91", "upload.coordinate_out_of_range"),
-    ("49 12 30 E", "upload.csv_bad_coordinate"),
+    ("49°12'x", "csv.bad_coordinate"),
+    ("сорок девять", "csv.bad_coordinate"),
+    ("49°61'00\"", "csv.dms_out_of_range"),
+    ("49 12 60", "csv.dms_out_of_range"),
+    ("91", "csv.coordinate_out_of_range"),
+    ("49 12 30 E", "csv.bad_coordinate"),
 ])
 def test_corner_table_bad_coordinate_names_row_and_column(tmp_path: Path, cell: str, key: str) -> None:
     path = tmp_path / "corners.csv"
@@ -629,17 +629,17 @@ def test_corner_table_bad_coordinate_names_row_and_column(tmp_path: Path, cell: 
 def test_points_bad_coordinate_is_located_by_row(tmp_path: Path) -> None:
     path = tmp_path / "wells.csv"
     path.write_text("name,lon,lat\na,76,43\nb,76,43\nc,7б,43\n")
-    err = fails("upload.csv_bad_coordinate", lambda: read(path))
+    err = fails("csv.bad_coordinate", lambda: read(path))
     assert (err.location.feature, err.location.field, err.params["line"]) == (3, "lon", 4)
 
 
 def test_csv_without_coordinates_and_without_rows(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("name,area\na,1\n")
-    err = fails("upload.csv_no_geometry", lambda: read(path))
+    err = fails("csv.no_geometry", lambda: read(path))
     assert err.params["columns"] == "name, area"
     path.write_text("id,lon,lat\n")
-    fails("upload.no_features", lambda: read(path))
+    fails("upload.empty", lambda: read(path))
 
 
 def test_csv_in_zip(tmp_path: Path) -> None:
@@ -665,7 +665,7 @@ def test_path_traversal_is_refused(tmp_path: Path, member: str) -> None:
     upload.parent.mkdir()
     zip_bytes(upload, {"ok.txt": b"x", member: feature_collection([feature({}, SQUARE)]).encode()})
     assert member in zipfile.ZipFile(upload).namelist()  # the hostile name really is in the archive
-    err = fails("upload.archive_unsafe_path", lambda: read(upload))
+    err = fails("archive.unsafe_path", lambda: read(upload))
     assert err.params["member"] == member
     assert not (tmp_path / "evil.geojson").exists() and not list(tmp_path.glob("evil*"))
 
@@ -676,7 +676,7 @@ def test_symlink_member_is_refused(tmp_path: Path) -> None:
     info.external_attr = (0o120777 << 16)
     with zipfile.ZipFile(tmp_path / "u.zip", "w") as zf:
         zf.writestr(info, "/etc/passwd")
-    err = fails("upload.archive_symlink", lambda: read(tmp_path / "u.zip"))
+    err = fails("archive.symlink", lambda: read(tmp_path / "u.zip"))
     assert err.params["member"] == "plots.geojson"
 
 
@@ -687,12 +687,12 @@ def test_encrypted_member_is_refused(tmp_path: Path) -> None:
         pos = data.find(sig)
         data[pos + offset] |= 0x1
     upload.write_bytes(bytes(data))
-    fails("upload.archive_encrypted", lambda: read(upload))
+    fails("archive.encrypted", lambda: read(upload))
 
 
 def test_zip_over_unpacked_limit(tmp_path: Path) -> None:
     upload = zip_bytes(tmp_path / "u.zip", {"big.geojson": b" " * 5000 + b"{}"})
-    err = fails("upload.archive_too_large", lambda: read(upload, limits=Limits(max_unpacked_bytes=4096)),
+    err = fails("archive.too_large", lambda: read(upload, limits=Limits(max_unpacked_bytes=4096)),
                 status=413)
     assert err.location.file == "u.zip"
 
@@ -713,18 +713,18 @@ def test_extraction_enforces_the_budget_even_when_headers_pass(tmp_path: Path) -
     budget = Budget(Limits(max_unpacked_bytes=1_000_000))
     with open_zip(upload, "u.zip", budget) as zf:
         budget.remaining = 5000  # as if an earlier member had used the rest
-        err = fails("upload.archive_too_large", lambda: zf.extract(zf.members[0], tmp_path / "out"), status=413)
+        err = fails("archive.too_large", lambda: zf.extract(zf.members[0], tmp_path / "out"), status=413)
     assert err.location.file == "u.zip"
 
 
 def test_too_many_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     upload = zip_bytes(tmp_path / "u.zip", {f"f{i}.txt": b"x" for i in range(11)})
-    err = fails("upload.archive_too_many_members", lambda: read(upload, limits=Limits(max_archive_members=10)),
+    err = fails("archive.too_many_members", lambda: read(upload, limits=Limits(max_archive_members=10)),
                 status=413)
     assert (err.params["count"], err.params["limit"]) == (11, 10)
     # refused from the end-of-central-directory record, before zipfile parses every entry
     monkeypatch.setattr(zipfile, "ZipFile", None)
-    fails("upload.archive_too_many_members", lambda: read(upload, limits=Limits(max_archive_members=10)),
+    fails("archive.too_many_members", lambda: read(upload, limits=Limits(max_archive_members=10)),
           status=413)
 
 
@@ -745,7 +745,7 @@ def test_zip_with_a_single_other_format(tmp_path: Path, member: str, fmt: str) -
 def test_zip_bomb_ratio(tmp_path: Path) -> None:
     upload = zip_bytes(tmp_path / "u.zip", {"plots.geojson": b"{" + b" " * (6 * 2**20) + b"}"})
     assert upload.stat().st_size < 60_000
-    err = fails("upload.archive_bomb", lambda: read(upload), status=413)
+    err = fails("archive.bomb", lambda: read(upload), status=413)
     assert err.params["member"] == "plots.geojson" and err.params["ratio"] > 200
 
 
@@ -756,13 +756,13 @@ def test_nested_archive_one_level_is_read_two_levels_refused(tmp_path: Path) -> 
     assert (data.file, data.format) == ("inner.zip/plots.shp", "shapefile")
 
     deepest = zip_bytes(tmp_path / "deepest.zip", {"outer.zip": outer.read_bytes()})
-    err = fails("upload.archive_nested", lambda: read(deepest))
+    err = fails("archive.nested", lambda: read(deepest))
     assert err.location.file == "outer.zip/inner.zip"
 
 
 def test_archive_without_data_lists_what_it_found(tmp_path: Path) -> None:
     upload = zip_bytes(tmp_path / "u.zip", {"scan.pdf": b"%PDF", "plots.dbf": b"x"})
-    err = fails("upload.archive_no_data", lambda: read(upload))
+    err = fails("archive.no_data", lambda: read(upload))
     assert err.params["found"] == "scan.pdf, plots.dbf"
 
 
@@ -785,7 +785,7 @@ def test_client_path_is_reduced_to_the_file_name(tmp_path: Path) -> None:
 def test_upload_over_raw_limit(tmp_path: Path) -> None:
     path = tmp_path / "zones.geojson"
     path.write_text(feature_collection([feature({}, SQUARE)]))
-    fails("upload.too_large", lambda: read(path, limits=Limits(max_upload_bytes=10)), status=413)
+    fails("upload.file_too_large", lambda: read(path, limits=Limits(max_upload_bytes=10)), status=413)
 
 
 # ------------------------------------------------------------------------------------ dms, i18n
@@ -860,6 +860,6 @@ def test_readers_clean_up_their_temp_dir(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "tmp").mkdir()
     upload = zip_folder(write_shapefile(tmp_path / "shp"), tmp_path / "u.zip")
     read(upload)
-    fails("upload.archive_too_large", lambda: read(upload, limits=Limits(max_unpacked_bytes=10)), status=413)
+    fails("archive.too_large", lambda: read(upload, limits=Limits(max_unpacked_bytes=10)), status=413)
     assert list((tmp_path / "tmp").iterdir()) == []
     shutil.rmtree(tmp_path / "shp")

@@ -86,7 +86,7 @@ def read_kml(path: Path, file: str, notes: list[str]) -> tuple[list[BaseGeometry
                 geometries.append(_placemark_geometry(elem, file, number, notes))
                 elem.clear()  # keep memory flat on big documents
     except DefusedXmlException:
-        raise upload_error("upload.xml_forbidden", file) from None
+        raise upload_error("kml.forbidden_dtd", file) from None
     except ParseError as exc:
         raise upload_error("upload.unreadable", file, detail=f"XML: {exc}") from None
     for kind, count in ignored.items():

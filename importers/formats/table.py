@@ -146,7 +146,7 @@ def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str]) ->
     except csv.Error as exc:
         raise upload_error("upload.unreadable", file, detail=f"CSV line {reader.line_num}: {exc}") from None
     if header is None or not rows:
-        raise upload_error("upload.no_features", file)
+        raise upload_error("upload.empty", file)
     if any(len(r.cells) > len(header) and any(c.strip() for c in r.cells[len(header):]) for r in rows):
         notes.append("some rows have more cells than the header; the extra cells were ignored")
 
@@ -168,7 +168,7 @@ def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str]) ->
                              "number column to get polygons")
             table = _point_table(header, rows, roles, file)
     else:
-        raise upload_error("upload.csv_no_geometry", file, columns=", ".join(h for h in header if h))
+        raise upload_error("csv.no_geometry", file, columns=", ".join(h for h in header if h))
     table.encoding = used
     return table
 
@@ -233,12 +233,12 @@ def _coordinate(row: _Row, index: int, header: list[str], axis: Axis, file: str,
     except DMSError as exc:
         params = {"line": row.line, "column": column, "value": text}
         if exc.reason in ("minutes", "seconds"):
-            raise upload_error("upload.dms_out_of_range", file, feature=feature, field=column,
+            raise upload_error("csv.dms_out_of_range", file, feature=feature, field=column,
                                **params) from None
         if exc.reason == "degrees":
-            raise upload_error("upload.coordinate_out_of_range", file, feature=feature, field=column,
+            raise upload_error("csv.coordinate_out_of_range", file, feature=feature, field=column,
                                limit=90 if axis == "lat" else 180, **params) from None
-        raise upload_error("upload.csv_bad_coordinate", file, feature=feature, field=column,
+        raise upload_error("csv.bad_coordinate", file, feature=feature, field=column,
                            **params) from None
 
 
@@ -250,7 +250,7 @@ def _point(row: _Row, header: list[str], roles: dict[str, int], file: str,
         return None
     if lon is None or lat is None:
         index = roles["lon"] if lon is None else roles["lat"]
-        raise upload_error("upload.csv_bad_coordinate", file, feature=feature, field=header[index],
+        raise upload_error("csv.bad_coordinate", file, feature=feature, field=header[index],
                            line=row.line, column=header[index], value="")
     return lon, lat
 
@@ -284,7 +284,7 @@ def _wkt_table(header: list[str], rows: list[_Row], index: int, file: str, notes
             geometries.append(shapely.from_wkt(text, on_invalid="raise"))
         except (shapely.errors.GEOSException, ValueError) as exc:
             detail = str(exc).splitlines()[0][:160] if str(exc) else "WKT"
-            raise upload_error("upload.csv_bad_wkt", file, feature=number, field=column, line=row.line,
+            raise upload_error("csv.bad_wkt", file, feature=number, field=column, line=row.line,
                                column=column, detail=detail) from None
     table = Table(geometries, _attributes(header, rows, {index}), "csv", "")
     if len(srids) == 1:
@@ -315,7 +315,7 @@ def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], fi
         plot_id = _cell(row, id_index)
         if not plot_id:
             if current is None:
-                raise upload_error("upload.corner_missing_id", file, field=id_column, line=row.line,
+                raise upload_error("csv.corner_missing_id", file, field=id_column, line=row.line,
                                    column=id_column)
             plot_id, filled = current, True  # merged cell: the plot number of the rows above
         current = plot_id
@@ -325,7 +325,7 @@ def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], fi
         plot.rows.append(row)
         xy = _point(row, header, roles, file, plot.number)
         if xy is None:
-            raise upload_error("upload.csv_bad_coordinate", file, feature=plot.number,
+            raise upload_error("csv.bad_coordinate", file, feature=plot.number,
                                field=header[roles["lat"]], line=row.line, column=header[roles["lat"]],
                                value="")
         order = float(sequence)
@@ -333,7 +333,7 @@ def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], fi
             text = _cell(row, order_index)
             number = parse_number(text) if text else None
             if number is None:
-                raise upload_error("upload.csv_bad_number", file, feature=plot.number,
+                raise upload_error("csv.bad_point_number", file, feature=plot.number,
                                    field=header[order_index], line=row.line, column=header[order_index],
                                    value=text)
             order = number
@@ -373,14 +373,14 @@ def _polygon(plot: _Plot, file: str, notes: list[str]) -> BaseGeometry:
             if (x, y) == (points[0][2], points[0][3]):
                 continue  # closing point repeated under an existing number
             number = int(order) if order == int(order) else order
-            raise upload_error("upload.corner_duplicate_point", file, feature=plot.number,
+            raise upload_error("csv.corner_duplicate_point", file, feature=plot.number,
                                id=plot.id, number=number)
         numbers[order] = (x, y)
         if previous is None:
             ring.append((x, y))
     distinct = len(set(ring))
     if distinct < 3:
-        raise upload_error("upload.corner_too_few_points", file, feature=plot.number, id=plot.id,
+        raise upload_error("csv.corner_too_few_points", file, feature=plot.number, id=plot.id,
                            count=distinct)
     if ring[0] != ring[-1]:
         ring.append(ring[0])
