@@ -11,23 +11,16 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def _with_db(url: str, name: str) -> str:
-    params = conninfo_to_dict(url)
-    params["dbname"] = name
-    return make_conninfo(**params)
-
-
 @contextmanager
 def scratch_database(prefix: str = "geoservice_bench") -> Iterator[str]:
     from geoservice import cluster
-    from geoservice.db import libpq_url
+    from geoservice.db import libpq_url, with_database
     from geoservice.migrate import migrate
     from geoservice.settings import get_settings
 
@@ -36,10 +29,10 @@ def scratch_database(prefix: str = "geoservice_bench") -> Iterator[str]:
         cluster.up(settings)
     base = libpq_url()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = _with_db(base, "postgres")
+    admin = with_database(base, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = _with_db(base, name)
+    url = with_database(base, name)
     try:
         migrate(url)
         os.environ["DATABASE_URL"] = url

@@ -49,7 +49,7 @@ def make_gpkg(path: Path, n: int) -> None:
         "regime": np.where(i % 2 == 0, "prohibited", "conditional").astype(object),
         "basis": np.array(["Постановление Правительства РК"] * n, dtype=object),
     }
-    write(str(path), shapely.to_wkb(polys), list(fields.values()), None, list(fields), driver="GPKG",
+    write(str(path), shapely.to_wkb(polys), list(fields.values()), list(fields), driver="GPKG",
           crs="EPSG:4326", geometry_type="Polygon", layer="zones")
 
 

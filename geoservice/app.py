@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from geoservice import problems
 from geoservice.api import layers
@@ -13,7 +12,7 @@ from geoservice.settings import get_settings
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="geoservice", version="0.1.0", default_response_class=ORJSONResponse,
+    app = FastAPI(title="geoservice", version="0.1.0",
                   description="Spatial core of Kazakhstan's unified subsoil-use platform")
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)

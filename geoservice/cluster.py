@@ -4,6 +4,7 @@ package creates it), because PostgreSQL refuses to run as root."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import shutil
@@ -52,7 +53,9 @@ def is_running(settings: Settings) -> bool:
     pgdata, _, _ = _paths(settings)
     if not (pgdata / "PG_VERSION").exists():
         return False
-    res = subprocess.run([str(PG_BIN / "pg_ctl"), "status", "-D", str(pgdata)], capture_output=True, text=True)
+    prefix, _ = _as_service_user()  # pg_ctl refuses to run as root, even for "status"
+    res = subprocess.run(prefix + [str(PG_BIN / "pg_ctl"), "status", "-D", str(pgdata)], capture_output=True,
+                         text=True)
     return res.returncode == 0
 
 
@@ -60,6 +63,14 @@ def up(settings: Settings) -> str:
     """Create (first time) and start the cluster, then make sure the database exists."""
     if settings.database_url:
         return "DATABASE_URL is set: using it, no local cluster started"
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    # Several processes (xdist workers, make targets) may race to start the same cluster.
+    with open(settings.var_dir / ".cluster.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _up_locked(settings)
+
+
+def _up_locked(settings: Settings) -> str:
     pgdata, rundir, logfile = _paths(settings)
     _, user = _as_service_user()
     for d in (pgdata.parent, rundir, logfile.parent):

@@ -31,3 +31,10 @@ def engine(url: str | None = None) -> Engine:
 def connect(url: str | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
     with psycopg.connect(libpq_url(url), autocommit=autocommit) as conn:
         yield conn
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server and credentials, another database."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(libpq_url(url)).set(database=name).render_as_string(hide_password=False)

@@ -71,6 +71,7 @@ class UploadError(Problem):
 
 
 def _known() -> dict[str, dict[str, str]]:
-    from geoservice.i18n import MESSAGES
+    from geoservice.i18n import MESSAGES, _load_catalogs
 
+    _load_catalogs()
     return MESSAGES

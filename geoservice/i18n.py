@@ -40,7 +40,24 @@ def negotiate(accept_language: str | None) -> str:
     return best
 
 
+_CATALOG_MODULES = ("geoservice.messages", "importers.messages", "layers.grid")
+_loaded = False
+
+
+def _load_catalogs() -> None:
+    """Import every module that registers messages, so a message is found whatever code path
+    (HTTP, CLI, tests) raised it."""
+    global _loaded
+    if not _loaded:
+        import importlib
+
+        for module in _CATALOG_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+
+
 def translate(key: str, lang: str, **params: object) -> str:
+    _load_catalogs()
     texts = MESSAGES.get(key)
     if texts is None:
         return key

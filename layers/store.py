@@ -121,7 +121,7 @@ def get_version(conn: psycopg.Connection, layer: Layer, version: int) -> Version
 
 
 def _rows(layer: Layer, features: ValidatedFeatures, start_fid: int):  # noqa: ANN202 - generator of tuples
-    wkb = shapely.to_wkb(shapely.set_srid(features.geometries, 4326), include_srid=True)
+    wkb = shapely.to_wkb(shapely.set_srid(features.geometries, 4326), hex=True, include_srid=True)
     names = [a.name for a in layer.attributes]
     columns = [features.attributes[n] for n in names]
     for i, fid in enumerate(features.feature_ids):

@@ -13,15 +13,8 @@ import pytest
 from psycopg import sql
 
 from geoservice import cluster
+from geoservice.db import with_database
 from geoservice.settings import get_settings
-
-
-def _server_url(base: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(base.replace("postgresql+psycopg://", "postgresql://", 1))
-    params["dbname"] = dbname
-    return make_conninfo(**params)
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +26,10 @@ def database_url() -> Iterator[str]:
         base = settings.cluster_url
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"geoservice_test_{worker}_{uuid.uuid4().hex[:8]}"
-    admin = _server_url(base, "postgres")
+    admin = with_database(base, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = _server_url(base, name)
+    url = with_database(base, name)
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
     from geoservice.migrate import migrate

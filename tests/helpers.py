@@ -36,7 +36,7 @@ def write_json(path: Path, data: dict[str, Any]) -> Path:
 
 def zones(n: int = 3, lon: float = 70.0, lat: float = 48.0, prefix: str = "Z") -> dict[str, Any]:
     return feature_collection([
-        (square(lon + i * 0.2, lat), {"zone_id": f"{prefix}{i}", "name": f"Зона {i} — Қорық",
+        (square(lon + (i % 20) * 0.2, lat + (i // 20) * 0.2), {"zone_id": f"{prefix}{i}", "name": f"Зона {i} — Қорық",
                                       "kind": "protected-area", "regime": "prohibited"})
         for i in range(n)
     ])

@@ -111,14 +111,13 @@ def test_formats_round_trip_through_gdal(database_url, db, tmp_path):
         geoms.append(shapely.Polygon(np.column_stack([xs, ys])))
     shp_dir = tmp_path / "shp"
     shp_dir.mkdir()
-    pyogrio.write_dataframe  # noqa: B018 - geopandas-free write below
     from pyogrio.raw import write
 
     fields = {"zone_id": np.array(["S1", "S2"], dtype=object), "name": np.array(names, dtype=object),
               "kind": np.array(["protected-area", "water-protection"], dtype=object),
               "regime": np.array(["prohibited", "conditional"], dtype=object)}
-    write(str(shp_dir / "zones.shp"), shapely.to_wkb(np.array(geoms)), list(fields.values()), None,
-          list(fields), driver="ESRI Shapefile", crs="EPSG:28412", geometry_type="Polygon", encoding="UTF-8")
+    write(str(shp_dir / "zones.shp"), shapely.to_wkb(np.array(geoms)), list(fields.values()), list(fields),
+          driver="ESRI Shapefile", crs="EPSG:28412", geometry_type="Polygon", encoding="UTF-8")
     import zipfile
 
     archive = tmp_path / "zones.zip"
