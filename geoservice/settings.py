@@ -1,30 +1,33 @@
 """Runtime settings, read once from the environment (prefix ``GEOSERVICE_``; ``DATABASE_URL``,
-``HOST`` and ``PORT`` are also read bare because that is what deploy tooling sets)."""
+``HOST`` and ``PORT`` are also read bare because that is what deploy tooling sets).
+
+A plain dataclass rather than a settings framework: the CLI starts for every import, and this
+keeps its start-up fast."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Variables read without the GEOSERVICE_ prefix too (the prefixed one wins).
+BARE_NAMES = {"database_url": "DATABASE_URL", "host": "HOST", "port": "PORT"}
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GEOSERVICE_", extra="ignore")
 
+@dataclass(frozen=True)
+class Settings:
     # With DATABASE_URL set we use that database and never start a cluster of our own.
-    database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("DATABASE_URL", "GEOSERVICE_DATABASE_URL")
-    )
+    database_url: str | None = None
     var_dir: Path = PROJECT_ROOT / "var"
     pg_port: int = 55432
     pg_database: str = "geoservice"
 
-    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "GEOSERVICE_HOST"))
-    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "GEOSERVICE_PORT"))
+    host: str = "127.0.0.1"
+    port: int = 8000
 
     # Datum the 1'x1' block grid is drawn in. Licences name blocks by graticule minutes; which
     # datum those minutes are read in is a legal choice, so it is a setting. Blocks are always
@@ -39,6 +42,8 @@ class Settings(BaseSettings):
     # shipped boundary is a 1:110m generalisation, off by kilometres along the border.
     boundary_tolerance_deg: float = 0.15
 
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
     @property
     def cluster_url(self) -> str:
         return f"postgresql://geoservice@127.0.0.1:{self.pg_port}/{self.pg_database}"
@@ -47,7 +52,26 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         return self.database_url or self.cluster_url
 
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"GEOSERVICE_{f.name.upper()}")
+            if raw is None and f.name in BARE_NAMES:
+                raw = env.get(BARE_NAMES[f.name])
+            if raw is None or raw == "":
+                continue
+            parse: Any = Path if isinstance(f.default, Path) else type(f.default) if f.default is not None else str
+            try:
+                values[f.name] = parse(raw)
+            except ValueError as exc:
+                raise ValueError(f"GEOSERVICE_{f.name.upper()}: cannot read {raw!r}") from exc
+        return cls(**values)
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_env()

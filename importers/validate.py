@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,8 @@ class _Issues:
 
     def raise_if_any(self) -> None:
         if self.items:
+            # Two threads add issues; the uploader reads them in file order.
+            self.items.sort(key=lambda i: (i.location.feature or 0))
             first = self.items[0]
             raise UploadError("upload.invalid_features", file=self.file, issues=self.items,
                               count=len(self.items), first=first.key)
@@ -122,16 +125,22 @@ def _is_blank(value: Any) -> bool:
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 
 
+@lru_cache(maxsize=256)
+def _choice_labels(attr: Attribute) -> dict[str, str]:
+    """Every accepted label of an enumerated attribute, normalised → canonical value."""
+    return {normalise(label): choice.value for choice in attr.choices
+            for label in (choice.value, *choice.names.as_dict().values(), *choice.aliases)}
+
+
 def coerce(attr: Attribute, value: Any) -> Any:
     """Coerce one source value to the attribute's type; ValueError if it cannot be."""
     if _is_blank(value):
         return None
     if attr.choices:
-        label = normalise(str(value))
-        for choice in attr.choices:
-            if label in {normalise(x) for x in (choice.value, *choice.names.as_dict().values(), *choice.aliases)}:
-                return choice.value
-        raise ValueError("choice")
+        try:
+            return _choice_labels(attr)[normalise(str(value))]
+        except KeyError:
+            raise ValueError("choice") from None
     match attr.type:
         case "text":
             return str(value).strip()
@@ -169,6 +178,56 @@ def coerce(attr: Attribute, value: Any) -> Any:
                 return False
             raise ValueError("boolean")
     raise ValueError(attr.type)  # pragma: no cover
+
+
+_BAD = object()
+
+
+def _coerce_column(attr: Attribute, values: list[Any], field: str, issues: _Issues) -> list[Any]:
+    """Coerce a whole column; each distinct value is coerced once (layers repeat values a lot)."""
+    default = coerce(attr, attr.default) if attr.default is not None else None
+    if attr.type == "text" and not attr.choices:
+        # Free text is mostly unique (names, ids): strip it, skip the memo.
+        out = [v.strip() or default if isinstance(v, str) else (default if _is_blank(v) else str(v).strip())
+               for v in values]
+        if attr.required:
+            for i in (i for i, v in enumerate(out) if v is None):
+                issues.add("attribute.required", i + 1, field, attribute=attr.name)
+        return out
+    try:
+        distinct: dict[Any, Any] | None = dict.fromkeys(values)
+    except TypeError:  # unhashable source values (lists in GeoJSON properties)
+        distinct = None
+    if distinct is not None:
+        # Each distinct value is coerced once; enumerations and years repeat a lot.
+        for raw in distinct:
+            distinct[raw] = _coerce_or_bad(attr, raw)
+        out = [distinct[v] for v in values]
+        clean = all(v is not _BAD and v is not None for v in distinct.values())
+    else:
+        out = [_coerce_or_bad(attr, v) for v in values]
+        clean = False
+    if clean:
+        return out
+    for i, value in enumerate(out):
+        if value is _BAD:
+            allowed = ", ".join(c.value for c in attr.choices) if attr.choices else attr.type
+            issues.add("attribute.bad_value", i + 1, field, value=str(values[i])[:80], attribute=attr.name,
+                       expected=allowed)
+            value = None
+        if value is None:
+            value = default
+            if value is None and attr.required:
+                issues.add("attribute.required", i + 1, field, attribute=attr.name)
+        out[i] = value
+    return out
+
+
+def _coerce_or_bad(attr: Attribute, raw: Any) -> Any:
+    try:
+        return coerce(attr, raw)
+    except ValueError:
+        return _BAD
 
 
 def _json_safe(value: Any) -> Any:
@@ -246,7 +305,7 @@ def national_boundary() -> shapely.Geometry:
 
 @lru_cache
 def tolerant_boundary(tolerance: float) -> shapely.Geometry:
-    geom = shapely.buffer(national_boundary(), tolerance)
+    geom = shapely.buffer(national_boundary(), tolerance, quad_segs=4)
     shapely.prepare(geom)
     return geom
 
@@ -270,41 +329,59 @@ def polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
 
 
 def _to_multipolygons(geoms: np.ndarray, issues: _Issues, report: dict[str, Any]) -> np.ndarray:
+    """Every geometry as a valid Polygon or MultiPolygon (the store writes all as MultiPolygons),
+    or an issue. Valid ones pass untouched; only the odd ones (invalid, collections, wrong
+    type) are looked at one by one."""
+    if shapely.has_z(geoms).any():
+        report["notes"].append({"code": "geometry.z_dropped", "count": int(shapely.has_z(geoms).sum())})
+        geoms = shapely.force_2d(geoms)
     out = np.empty(len(geoms), dtype=object)
     type_ids = shapely.get_type_id(geoms)
-    has_z = shapely.has_z(geoms)
-    if has_z.any():
-        geoms = shapely.force_2d(geoms)
-        report["notes"].append({"code": "geometry.z_dropped", "count": int(has_z.sum())})
     valid = shapely.is_valid(geoms)
-    for i, (geom, kind, ok) in enumerate(zip(geoms, type_ids, valid, strict=True)):
-        number = i + 1
-        if kind not in (3, 6):
-            if kind == 7 and (poly := polygonal_part(geom)) is not None and ok:
-                geom, kind = poly, 6
-            else:
-                issues.add("geometry.wrong_type", number, expected="Polygon/MultiPolygon",
-                           found=shapely.get_type_id(geom) if geom is not None else None,
-                           found_name=geom.geom_type if geom is not None else "—")
-                continue
-        if shapely.is_empty(geom):
-            issues.add("geometry.empty", number)
-            continue
-        if not ok:
-            reason = shapely.is_valid_reason(geom)
-            repaired = polygonal_part(shapely.make_valid(geom, method="structure"))
-            before = float(shapely.area(geom))
-            after = float(shapely.area(repaired)) if repaired is not None else 0.0
-            change = abs(after - before) / max(before, after, 1e-18)
-            if repaired is None or change > FAITHFUL_AREA_TOLERANCE:
-                issues.add("geometry.unrepairable", number, reason=reason,
-                           change=round(change * 100, 2))
-                continue
-            report["repairs"].append({"feature": number, "reason": reason,
-                                      "area_change_percent": round(change * 100, 4)})
-            geom = repaired
-        out[i] = geom if kind == 6 or shapely.get_type_id(geom) == 6 else shapely.MultiPolygon([geom])
+    fine = ((type_ids == 3) | (type_ids == 6)) & valid
+    out[fine] = geoms[fine]
+    for i in np.flatnonzero(~fine):
+        out[i] = _repair_one(geoms[i], int(type_ids[i]), bool(valid[i]), int(i) + 1, issues, report)
+    empty = np.array([g is not None for g in out]) & shapely.is_empty(out)
+    for i in np.flatnonzero(empty):
+        issues.add("geometry.empty", int(i) + 1)
+        out[i] = None
     return out
+
+
+def _repair_one(geom: shapely.Geometry, kind: int, ok: bool, number: int, issues: _Issues,
+                report: dict[str, Any]) -> shapely.Geometry | None:
+    if kind not in (3, 6):
+        poly = polygonal_part(geom) if kind == 7 and ok else None
+        if poly is None:
+            issues.add("geometry.wrong_type", number, expected="Polygon/MultiPolygon", found_name=geom.geom_type)
+            return None
+        return poly
+    if shapely.is_empty(geom):
+        issues.add("geometry.empty", number)
+        return None
+    reason = shapely.is_valid_reason(geom)
+    repaired = polygonal_part(shapely.make_valid(geom, method="structure"))
+    before = float(shapely.area(geom))
+    after = float(shapely.area(repaired)) if repaired is not None else 0.0
+    change = abs(after - before) / max(before, after, 1e-18)
+    if repaired is None or change > FAITHFUL_AREA_TOLERANCE:
+        issues.add("geometry.unrepairable", number, reason=reason, change=round(change * 100, 2))
+        return None
+    report["repairs"].append({"feature": number, "reason": reason, "area_change_percent": round(change * 100, 4)})
+    return repaired
+
+
+def outside_country(geoms: np.ndarray) -> np.ndarray:
+    """Positions of geometries with a vertex outside the national area (with tolerance).
+
+    Testing vertices (vectorised point-in-polygon) instead of whole polygons is ~20× faster;
+    an edge could only leave the area between two inside vertices by less than the tolerance."""
+    area = tolerant_boundary(get_settings().boundary_tolerance_deg)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    inside = shapely.contains_xy(area, coords[:, 0], coords[:, 1])
+    bad = np.bincount(index[~inside], minlength=len(geoms)) > 0
+    return np.flatnonzero(bad)
 
 
 # --- the stage ---------------------------------------------------------------------------------
@@ -326,66 +403,70 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None,
             raise UploadError("upload.missing_attribute", file=file, field=attr.name, attribute=attr.name,
                               aliases=", ".join((attr.name, *attr.aliases[:4])))
 
-    attributes: dict[str, list[Any]] = {}
-    for attr in layer.attributes:
-        column = matched.get(attr.name)
-        values = source.columns[column] if column else [None] * count
-        out: list[Any] = []
-        for i, raw in enumerate(values):
-            try:
-                value = coerce(attr, raw)
-            except ValueError:
-                allowed = ", ".join(c.value for c in attr.choices) if attr.choices else attr.type
-                issues.add("attribute.bad_value", i + 1, column or attr.name, value=str(raw)[:80],
-                           attribute=attr.name, expected=allowed)
-                value = None
-            if value is None and attr.default is not None:
-                value = coerce(attr, attr.default)
-            if value is None and attr.required:
-                issues.add("attribute.required", i + 1, column or attr.name, attribute=attr.name)
-            out.append(value)
-        attributes[attr.name] = out
+    # Geometry checks (GEOS releases the GIL) run on the second core while this thread
+    # coerces attributes; they only meet again for block-list geometries.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        geometry_job = pool.submit(_file_geometries, source, crs, report, issues)
+        attributes: dict[str, list[Any]] = {}
+        for attr in layer.attributes:
+            column = matched.get(attr.name)
+            values = source.columns[column] if column else [None] * count
+            attributes[attr.name] = _coerce_column(attr, values, column or attr.name, issues)
+        extra = [
+            ({c: _json_safe(source.columns[c][i]) for c in extras if not _is_blank(source.columns[c][i])} or None)
+            for i in range(count)
+        ] if extras else [None] * count
+        feature_ids = _feature_ids(layer, matched, attributes, issues, count)
+        cleaned, source_crs, transformation = geometry_job.result()
 
-    extra = [
-        ({c: _json_safe(source.columns[c][i]) for c in extras if not _is_blank(source.columns[c][i])} or None)
-        for i in range(count)
-    ] if extras else [None] * count
-
-    # Feature ids: the layer's key attribute when the file has it (stable across versions),
-    # otherwise the feature's number in the file.
-    if layer.key and layer.key in matched:
-        ids = attributes[layer.key]
-        seen: dict[str, int] = {}
-        for i, value in enumerate(ids):
-            if value is None:
-                issues.add("attribute.required", i + 1, matched[layer.key], attribute=layer.key)
-            elif value in seen:
-                issues.add("feature.duplicate_id", i + 1, matched[layer.key], id=value, first=seen[value])
-            else:
-                seen[value] = i + 1
-        feature_ids = [str(v) for v in ids]
-    else:
-        feature_ids = [str(i + 1) for i in range(count)]
-
-    # Geometry: from the file, or from the block list where the layer allows one.
-    geoms = np.asarray(source.geometries, dtype=object).copy()
+    # Features without a drawn geometry take the union of their block list, if the layer has one.
+    lists = attributes.get(layer.block_list, [None] * count) if layer.block_list else [None] * count
     from_blocks = np.zeros(count, dtype=bool)
-    if layer.block_list:
-        from layers.grid import blocks_geometry, parse_block_list
+    for i in np.flatnonzero(shapely.is_missing(source.geometries)):
+        if lists[i]:
+            from layers.grid import blocks_geometry, parse_block_list
 
-        lists = attributes.get(layer.block_list, [None] * count)
-        for i, text in enumerate(lists):
-            if geoms[i] is None and text:
-                try:
-                    geoms[i] = blocks_geometry(parse_block_list(text))
-                    from_blocks[i] = True
-                except Problem as exc:
-                    issues.add(exc.key, i + 1, matched.get(layer.block_list), **exc.params)
-    missing = [i for i in range(count) if geoms[i] is None and not from_blocks[i]]
-    for i in missing:
-        issues.add("geometry.missing", i + 1)
+            try:
+                cleaned[i] = blocks_geometry(parse_block_list(lists[i]))
+                from_blocks[i] = True
+            except Problem as exc:
+                issues.add(exc.key, int(i) + 1, matched.get(layer.block_list or ""), **exc.params)
+        else:
+            issues.add("geometry.missing", int(i) + 1)
+    if from_blocks.any():
+        _check_extent(cleaned, np.flatnonzero(from_blocks), issues)
+        if source_crs is None:
+            source_crs = "EPSG:4326"
+    issues.raise_if_any()
+    report["repaired"] = len(report["repairs"])
+    return ValidatedFeatures(feature_ids, cleaned, attributes, extra, source_crs or "EPSG:4326", transformation,
+                             report, ids_generated=not (layer.key and layer.key in matched))
 
-    drawn = np.array([g is not None and not from_blocks[i] for i, g in enumerate(geoms)], dtype=bool)
+
+def _feature_ids(layer: Layer, matched: dict[str, str], attributes: dict[str, list[Any]], issues: _Issues,
+                 count: int) -> list[str]:
+    """The layer's key attribute when the file has it (stable across versions), otherwise the
+    feature's number in the file."""
+    if not (layer.key and layer.key in matched):
+        return [str(i + 1) for i in range(count)]
+    ids = attributes[layer.key]
+    seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        if value is None:
+            issues.add("attribute.required", i + 1, matched[layer.key], attribute=layer.key)
+        elif value in seen:
+            issues.add("feature.duplicate_id", i + 1, matched[layer.key], id=value, first=seen[value])
+        else:
+            seen[value] = i + 1
+    return [str(v) for v in ids]
+
+
+def _file_geometries(source: SourceData, crs: str | None, report: dict[str, Any], issues: _Issues,
+                     ) -> tuple[np.ndarray, str | None, str | None]:
+    """The file's own geometries in EPSG:4326, valid, of the layer's type and inside the country
+    (None where a feature has none or is at fault); the source CRS and the transformation used."""
+    geoms = np.asarray(source.geometries, dtype=object).copy()
+    drawn = ~shapely.is_missing(geoms)
     source_crs = crs_label(source.crs) if source.crs is not None else None
     transformation: str | None = None
     if crs:
@@ -395,42 +476,38 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None,
         target_crs: CRS | None = given
     else:
         target_crs = source.crs
-    if drawn.any():
-        if target_crs is None:
-            if source.format in ("csv", "corner-table"):
-                target_crs = WGS84
-                report["notes"].append({"code": "crs.assumed_wgs84"})
-            else:
-                raise UploadError("upload.no_crs", file=file, field="crs")
-        source_crs = crs_label(target_crs)
-        if not target_crs.equals(WGS84, ignore_axis_order=True):
-            bounds = tuple(shapely.total_bounds(geoms[drawn]))
-            transformer, transformation = choose_transformer(target_crs, bounds)  # type: ignore[arg-type]
-            geoms[drawn] = reproject(geoms[drawn], transformer)
-    else:
-        source_crs = source_crs or "EPSG:4326"
+    cleaned = np.empty(len(geoms), dtype=object)
+    if not drawn.any():
+        return cleaned, crs_label(target_crs) if target_crs is not None else None, None
+    if target_crs is None:
+        if source.format not in ("csv", "corner-table"):
+            raise UploadError("upload.no_crs", file=source.file, field="crs")
+        target_crs = WGS84
+        report["notes"].append({"code": "crs.assumed_wgs84"})
+    source_crs = crs_label(target_crs)
+    if not target_crs.equals(WGS84, ignore_axis_order=True):
+        bounds = tuple(shapely.total_bounds(geoms[drawn]))
+        transformer, transformation = choose_transformer(target_crs, bounds)  # type: ignore[arg-type]
+        geoms[drawn] = reproject(geoms[drawn], transformer)
+    positions = np.flatnonzero(drawn)
+    cleaned[positions] = _to_multipolygons(geoms[positions], _ShiftedIssues(issues, positions), report)
+    _check_extent(cleaned, positions, issues)
+    return cleaned, source_crs, transformation
 
-    present = np.array([g is not None for g in geoms], dtype=bool)
-    cleaned = np.empty(count, dtype=object)
-    if present.any():
-        cleaned[present] = _to_multipolygons(geoms[present], _ShiftedIssues(issues, np.flatnonzero(present)),
-                                             report)
-    finite = np.array([g is not None and bool(np.isfinite(shapely.total_bounds(g)).all()) for g in cleaned])
-    for i in np.flatnonzero(present & ~finite & np.array([g is not None for g in cleaned])):
+
+def _check_extent(cleaned: np.ndarray, positions: np.ndarray, issues: _Issues) -> None:
+    checkable = positions[~shapely.is_missing(cleaned[positions])]
+    if not len(checkable):
+        return
+    # A failed datum shift yields inf coordinates: say so, rather than "outside the country".
+    broken = ~np.isfinite(shapely.bounds(cleaned[checkable])).all(axis=1)
+    for i in checkable[broken]:
         issues.add("geometry.bad_coordinates", int(i) + 1)
-    inside_area = tolerant_boundary(get_settings().boundary_tolerance_deg)
-    checkable = np.array([g is not None for g in cleaned], dtype=bool)
-    if checkable.any():
-        inside = shapely.covered_by(cleaned[checkable], inside_area)
-        for i, ok in zip(np.flatnonzero(checkable), inside, strict=True):
-            if not ok:
-                w, s, e, n = shapely.bounds(cleaned[i])
-                issues.add("geometry.outside_country", int(i) + 1,
-                           bbox=f"{w:.4f}, {s:.4f}, {e:.4f}, {n:.4f}")
-    issues.raise_if_any()
-    report["repaired"] = len(report["repairs"])
-    return ValidatedFeatures(feature_ids, cleaned, attributes, extra, source_crs, transformation, report,
-                             ids_generated=not (layer.key and layer.key in matched))
+        cleaned[i] = None
+    checkable = checkable[~broken]
+    for i in checkable[outside_country(cleaned[checkable])]:
+        w, s, e, n = shapely.bounds(cleaned[i])
+        issues.add("geometry.outside_country", int(i) + 1, bbox=f"{w:.4f}, {s:.4f}, {e:.4f}, {n:.4f}")
 
 
 class _ShiftedIssues(_Issues):

@@ -248,3 +248,51 @@ def test_repairs_are_reported(client, operator, db, tmp_path):
 def test_openapi_is_served(client):
     spec = client.get("/openapi.json").json()
     assert "/api/layers/{layer_id}/uploads" in spec["paths"]
+
+
+def test_block_list_becomes_union_of_blocks(client, operator, db, tmp_path):
+    from layers.grid import block_bounds, parse_block_list
+
+    text = "L-43-63-(10а-5б-14,15,19,20); L-43-64-(10а-5а-1)"
+    fc = feature_collection([(None, {"plot_id": "BL-1", "name": "Блоктар", "kind": "exploration",
+                                     "blocks": text})])
+    r = post(client, "subsoil-plots", write_json(tmp_path / "blocks.geojson", fc), operator)
+    assert r.status_code == 201, r.text
+    codes = parse_block_list(text)
+    assert len(codes) == 5
+    # The stored polygon is exactly the union of the five 1'x1' blocks (area in square degrees).
+    area, n_parts = db.execute("SELECT ST_Area(geom), ST_NumGeometries(geom) FROM public.subsoil_plots "
+                               "WHERE feature_id = 'BL-1'").fetchone()
+    assert abs(area - 5 * (1 / 60) ** 2) < 1e-12
+    assert n_parts == 2  # four adjacent blocks and one on the next sheet
+    w, s, e, n = block_bounds(codes[-1])
+    inside = db.execute("SELECT ST_Contains(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) FROM public.subsoil_plots "
+                        "WHERE feature_id = 'BL-1'", ((w + e) / 2, (s + n) / 2)).fetchone()[0]
+    assert inside is True
+
+
+def test_bad_block_list_names_the_token(client, operator, tmp_path):
+    fc = feature_collection([(None, {"plot_id": "BL-2", "name": "x", "kind": "exploration",
+                                     "blocks": "L-43-63-(10а-5б-14,26)"})])
+    r = post(client, "subsoil-plots", write_json(tmp_path / "badblocks.geojson", fc), operator)
+    assert r.status_code == 422
+    err = r.json()["errors"][0]
+    assert err["code"] == "blocks.invalid_token" and err["feature"] == 1 and err["field"] == "blocks"
+    assert "26" in err["message"]
+
+
+def test_text_with_copy_control_characters_survives(client, operator, db, tmp_path):
+    name = "Tab\there, new\nline, back\\slash, \\N, Қ"
+    fc = feature_collection([(square(70, 48), {"zone_id": "ESC", "name": name, "kind": "other",
+                                               "regime": "conditional", "note": "extra\tvalue"})])
+    r = post(client, "restriction-zones", write_json(tmp_path / "esc.geojson", fc), operator)
+    assert r.status_code == 201, r.text
+    row = db.execute("SELECT name, extra FROM public.restriction_zones WHERE feature_id = 'ESC'").fetchone()
+    assert row[0] == name
+    assert row[1] == {"note": "extra\tvalue"}
+    # A text that reads like COPY's NULL marker is still that text, even alone in its column.
+    alone = feature_collection([(square(70.5, 48), {"zone_id": "NUL", "name": "\\N", "kind": "other",
+                                                    "regime": "conditional"})])
+    r = post(client, "restriction-zones", write_json(tmp_path / "nul.geojson", alone), operator, mode="append")
+    assert r.status_code == 201, r.text
+    assert db.execute("SELECT name FROM public.restriction_zones WHERE feature_id = 'NUL'").fetchone()[0] == "\\N"
