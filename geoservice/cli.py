@@ -85,9 +85,8 @@ def grid_build(
     bbox: Annotated[str | None, typer.Option(help="Only blocks in west,south,east,north (degrees)")] = None,
 ) -> None:
     """Generate every 1'x1' block covering Kazakhstan (about 1.2 million), with codes."""
-    from layers.grid_build import build_grid
-
     from geoservice.db import libpq_url
+    from layers.grid_build import build_grid
 
     box = tuple(float(v) for v in bbox.split(",")) if bbox else None
     if box is not None and len(box) != 4:
