@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -119,6 +120,11 @@ def import_layer(
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    # The version is committed and reported: skip tearing down ~100k geometries and their
+    # arrays one by one at interpreter exit (a quarter of a second on a large file).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @token_app.command("create")
