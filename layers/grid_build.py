@@ -198,6 +198,9 @@ def _swap(conn: psycopg.Connection) -> None:
                            "FROM pg_class c WHERE c.oid = to_regclass('blocks')").fetchone()
         conn.execute("DROP TABLE IF EXISTS blocks")
         conn.execute(sql.SQL("ALTER TABLE {} RENAME TO blocks").format(build))
+        # Servers drop cached tiles and counts of the old grid when this commits.
+        conn.execute("UPDATE layers SET updated_at = now() WHERE id = 'blocks'")
+        conn.execute("SELECT pg_notify('geoservice_layers', 'blocks')")
         for name, final in INDEXES:
             conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(sql.Identifier(name),
                                                                       sql.Identifier(final)))

@@ -85,6 +85,8 @@ def _lock(conn: psycopg.Connection, layer: Layer) -> None:
 def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str) -> None:
     conn.execute("UPDATE layers SET current_version_id = %s, updated_at = now() WHERE id = %s",
                  (version_id, layer.id))
+    # Delivered at commit: every server process refreshes this layer's state and tile cache.
+    conn.execute("SELECT pg_notify('geoservice_layers', %s)", (layer.id,))
     # Replace in place when the columns match, so open sessions (QGIS on the database) keep
     # their view; if the catalog changed the columns, drop and create it.
     create = sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}").format(

@@ -112,6 +112,9 @@ async def upload(layer_id: str, request: Request) -> dict[str, Any]:
             dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
             actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
         result = await run_in_threadpool(run_upload, req)
+        if not req.dry_run:
+            # Served at once by this process, without waiting for the NOTIFY round trip.
+            await request.app.state.registry.refresh()
     finally:
         await form.close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -119,11 +122,17 @@ async def upload(layer_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/layers/{layer_id}/versions/{version}/restore")
-def restore(layer_id: str, version: int, request: Request) -> dict[str, Any]:
+async def restore(layer_id: str, version: int, request: Request) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
+    info = await run_in_threadpool(_restore, layer, version, request.headers.get("authorization"))
+    await request.app.state.registry.refresh()
+    return info.as_dict()
+
+
+def _restore(layer: Layer, version: int, authorization: str | None) -> store.VersionInfo:
     with connect() as conn:
-        principal = authenticate(conn, request.headers.get("authorization"))
+        principal = authenticate(conn, authorization)
         require_writer(principal, layer)
         info = store.restore_version(conn, layer, version, actor=principal.actor)
         conn.commit()
-        return info.as_dict()
+        return info
