@@ -75,7 +75,7 @@ class Registry:
                 "SELECT l.id, l.updated_at, v.id AS vid, v.version, v.table_name, v.feature_count, v.bbox "
                 "FROM layers l LEFT JOIN layer_versions v ON v.id = l.current_version_id ORDER BY l.id")
             blocks = await conn.fetchrow(
-                "SELECT c.relfilenode, greatest(c.reltuples, 0)::bigint AS n FROM pg_class c "
+                "SELECT c.relfilenode FROM pg_class c "
                 "WHERE c.oid = to_regclass('public.blocks')")
             fresh: dict[str, Collection] = {}
             for row in rows:
@@ -85,7 +85,11 @@ class Registry:
                 if layer.id == "blocks":
                     if blocks is None:
                         continue
-                    count = blocks["n"] if blocks["n"] > 0 else await conn.fetchval("SELECT count(*) FROM blocks")
+                    # Exact (numberMatched without filters): ~0.1 s, and only when the grid changes.
+                    previous = self._collections.get("blocks")
+                    same = previous is not None and previous.version_key == f"blocks:{blocks['relfilenode']}"
+                    count = previous.feature_count if same and previous else await conn.fetchval(
+                        "SELECT count(*) FROM blocks")
                     extent = await conn.fetchrow(
                         "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
                         "(SELECT ST_EstimatedExtent('public', 'blocks', 'geom') AS b) e")

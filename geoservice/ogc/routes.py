@@ -1,5 +1,383 @@
-"""OGC API – Features at /ogc."""
+"""OGC API – Features (Parts 1 Core, 2 CRS, 3 Filtering) at /ogc: landing page, conformance,
+OpenAPI, collections, queryables, items and single features, as JSON/GeoJSON and HTML.
 
-from fastapi import APIRouter
+A collection is a layer of the store (geoservice/registry.py); its items come from the table of
+the layer's current version, so an upload is served at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+import geoservice.ogc.messages  # noqa: F401 - registers messages
+from geoservice.access import reader_is_authorised
+from geoservice.errors import Problem
+from geoservice.i18n import negotiate
+from geoservice.ogc import crs as crsmod
+from geoservice.ogc import features as feat
+from geoservice.ogc import html
+from geoservice.ogc.cql2 import CONFORMANCE as CQL2_CONFORMANCE
+from geoservice.registry import Collection, Registry
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+ITEM_PARAMETERS = {"f", "limit", "bbox", "bbox-crs", "datetime", "crs", "properties", "sortby", "filter",
+                   "filter-lang", "filter-crs", "cursor"}
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    *CQL2_CONFORMANCE,
+]
+
+
+def _tiles_conformance() -> list[str]:
+    try:
+        from tiles.conformance import CONFORMANCE as tiles_conformance
+    except ImportError:
+        return []
+    return list(tiles_conformance)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def registry(request: Request) -> Registry:
+    return request.app.state.registry  # type: ignore[no-any-return]
+
+
+def root(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def wants_html(request: Request) -> bool:
+    f = request.query_params.get("f")
+    if f is not None:
+        if f.lower() == "html":
+            return True
+        if f.lower() in ("json", "geojson", "application/json", "application/geo+json"):
+            return False
+        raise Problem("ogc.not_acceptable", 406, format=f)
+    # Browsers put text/html first; clients asking for JSON name it first or only.
+    accept = request.headers.get("accept", "")
+    at_html, at_json = accept.find("text/html"), accept.find("json")
+    return at_html != -1 and (at_json == -1 or at_html < at_json)
+
+
+def lang_of(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def json_response(body: Any, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), media_type=media_type, headers=headers)
+
+
+def link(href: str, rel: str, type_: str, title: str | None = None, **extra: Any) -> dict[str, Any]:
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    out.update(extra)
+    return out
+
+
+def alternates(href: str, self_html: bool, json_type: str = JSON, title: str = "") -> list[dict[str, Any]]:
+    sep = "&" if "?" in href else "?"
+    as_json = link(f"{href}{sep}f=json", "self" if not self_html else "alternate", json_type, f"{title} (JSON)")
+    as_html = link(f"{href}{sep}f=html", "self" if self_html else "alternate", "text/html", f"{title} (HTML)")
+    return [as_html, as_json] if self_html else [as_json, as_html]
+
+
+def collection_or_404(request: Request, collection_id: str) -> Collection:
+    c = registry(request).get(collection_id)
+    if c is None:
+        raise Problem("ogc.collection_not_found", 404, collection=collection_id)
+    return c
+
+
+# --- landing, conformance, api -----------------------------------------------------------------
+
+@router.get("")
+@router.get("/")
+async def landing(request: Request) -> Response:
+    base = root(request)
+    is_html = wants_html(request)
+    links = [
+        *alternates(base + "/", is_html, title="Landing page"),
+        link(f"{base}/api", "service-desc", OPENAPI_JSON, "The API definition (OpenAPI 3.0)"),
+        link(f"{base}/api.html", "service-doc", "text/html", "The API documentation"),
+        link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
+        link(f"{base}/collections", "data", JSON, "Collections"),
+        link(f"{base}/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON,
+             "Tile matrix sets"),
+        link(f"{base}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Map tiles"),
+        link(f"{base}/styles", "http://www.opengis.net/def/rel/ogc/1.0/styles", JSON, "Styles"),
+    ]
+    body = {"title": "geoservice — subsoil use of Kazakhstan",
+            "description": "Subsoil blocks, subsoil plots, restriction zones and geological studies as "
+                           "OGC API – Features and vector tiles.", "links": links}
+    if is_html:
+        return HTMLResponse(html.page(body["title"], f"<p>{body['description']}</p>" + html.links_table(links),
+                                      lang=lang_of(request)))
+    return json_response(body)
+
+
+@router.get("/conformance")
+async def conformance(request: Request) -> Response:
+    classes = [*CONFORMANCE, *_tiles_conformance()]
+    if wants_html(request):
+        return HTMLResponse(html.page("Conformance", "<ul>" + "".join(f"<li>{c}</li>" for c in classes) + "</ul>"))
+    return json_response({"conformsTo": classes})
+
+
+@router.get("/api")
+async def api_definition(request: Request) -> Response:
+    from geoservice.ogc.openapi import build_openapi
+
+    doc = build_openapi(root(request), registry(request).all())
+    if request.query_params.get("f") == "html":
+        return await api_html(request)
+    return json_response(doc, OPENAPI_JSON)
+
+
+@router.get("/api.html")
+async def api_html(request: Request) -> Response:
+    from geoservice.ogc.openapi import build_openapi
+
+    doc = build_openapi(root(request), registry(request).all())
+    rows = "".join(f"<tr><td><code>{path}</code></td><td>{', '.join(m.upper() for m in ops)}</td><td>"
+                   f"{next(iter(ops.values())).get('summary', '')}</td></tr>" for path, ops in doc["paths"].items())
+    return HTMLResponse(html.page("API definition", f'<p><a href="{root(request)}/api?f=json">OpenAPI 3.0 JSON</a>'
+                                  f"</p><table>{rows}</table>"))
+
+
+# --- collections -------------------------------------------------------------------------------
+
+def describe(request: Request, c: Collection, lang: str, is_html: bool) -> dict[str, Any]:
+    base = f"{root(request)}/collections/{c.id}"
+    names = c.layer.names.as_dict()
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "title": names[lang],
+        "description": " / ".join(names[x] for x in ("kk", "ru", "en")),
+        "itemType": "feature",
+        "links": [
+            *alternates(base, is_html, title=names[lang]),
+            link(f"{base}/items?f=json", "items", GEOJSON, "Features (GeoJSON)"),
+            link(f"{base}/items?f=html", "items", "text/html", "Features (HTML)"),
+            link(f"{base}/queryables?f=json", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
+                 "Queryables"),
+            link(f"{base}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles"),
+            link(f"{base}/styles", "http://www.opengis.net/def/rel/ogc/1.0/styles", JSON, "Styles"),
+            link(f"{base}/styles/default?f=qml", "describedby", "application/vnd.qgis.qml", "QGIS style"),
+        ],
+        "extent": {"spatial": {"bbox": [list(c.bbox) if c.bbox else [46.4, 40.5, 87.4, 55.5]],
+                               "crs": crsmod.CRS84}},
+        "crs": crsmod.offered_uris(),
+        "storageCrs": crsmod.CRS84,
+    }
+    if c.layer.temporal:
+        doc["extent"]["temporal"] = {"interval": [[None, None]],
+                                     "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    if c.version is not None:
+        doc["version"] = c.version
+    return doc
+
+
+@router.get("/collections")
+async def collections(request: Request) -> Response:
+    lang = lang_of(request)
+    is_html = wants_html(request)
+    base = root(request)
+    docs = [describe(request, c, lang, False) for c in registry(request).all()]
+    body = {"links": alternates(f"{base}/collections", is_html, title="Collections"), "collections": docs,
+            "crs": crsmod.offered_uris()}
+    if is_html:
+        rows = "".join(f'<tr><td><a href="{base}/collections/{d["id"]}?f=html">{d["id"]}</a></td>'
+                       f'<td>{d["title"]}</td></tr>' for d in docs)
+        return HTMLResponse(html.page("Collections", f"<table>{rows}</table>", body["links"], lang))
+    return json_response(body)
+
+
+@router.get("/collections/{collection_id}")
+async def collection(request: Request, collection_id: str) -> Response:
+    c = collection_or_404(request, collection_id)
+    lang = lang_of(request)
+    is_html = wants_html(request)
+    doc = describe(request, c, lang, is_html)
+    if is_html:
+        return HTMLResponse(html.page(doc["title"], f"<p>{doc['description']}</p>" + html.links_table(doc["links"]),
+                                      doc["links"], lang))
+    return json_response(doc)
+
+
+@router.get("/collections/{collection_id}/queryables")
+async def queryables(request: Request, collection_id: str) -> Response:
+    c = collection_or_404(request, collection_id)
+    lang = lang_of(request)
+    props: dict[str, Any] = {}
+    for a in c.attributes:
+        schema: dict[str, Any] = {"title": a.names.as_dict()[lang]}
+        kind = feat.QUERYABLE_TYPES[a.type]
+        if kind == "date":
+            schema.update(type="string", format="date")
+        else:
+            schema["type"] = kind
+        if a.choices:
+            schema["enum"] = [ch.value for ch in a.choices]
+        props[a.name] = schema
+    props["geometry"] = {"title": "geometry", "format": "geometry-multipolygon",
+                         "$ref": "https://geojson.org/schema/MultiPolygon.json"}
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "$id": f"{root(request)}/collections/{c.id}/queryables", "type": "object",
+           "title": c.layer.names.as_dict()[lang], "properties": props, "additionalProperties": False}
+    if wants_html(request):
+        rows = "".join(f"<tr><td>{k}</td><td>{v.get('type', v.get('format'))}</td><td>{v.get('title')}</td>"
+                       f"<td>{', '.join(v.get('enum', []))}</td></tr>" for k, v in props.items())
+        return HTMLResponse(html.page(f"Queryables: {c.id}", f"<table>{rows}</table>", lang=lang))
+    return json_response(doc, SCHEMA_JSON)
+
+
+# --- items -------------------------------------------------------------------------------------
+
+def _bad(parameter: str, detail: str) -> Problem:
+    return Problem("ogc.bad_parameter", 400, parameter=parameter, detail=detail)
+
+
+def parse_items_query(request: Request, c: Collection, authorised: bool) -> feat.ItemsQuery:
+    params = request.query_params
+    names = {a.name for a in c.attributes}
+    for key in params:
+        if key not in ITEM_PARAMETERS and key not in names:
+            raise Problem("ogc.unknown_parameter", 400, parameter=key, known=", ".join(sorted(names)))
+    q = feat.ItemsQuery(c, authorised=authorised)
+    if "limit" in params:
+        try:
+            q.limit = int(params["limit"])
+        except ValueError:
+            raise _bad("limit", "an integer from 1 to 10000") from None
+        if q.limit < 1:
+            raise _bad("limit", "an integer from 1 to 10000")
+        q.limit = min(q.limit, feat.MAX_LIMIT)
+    if "bbox" in params:
+        try:
+            q.bbox = [float(v) for v in params["bbox"].split(",")]
+        except ValueError:
+            raise _bad("bbox", "four or six numbers separated by commas") from None
+        if len(q.bbox) not in (4, 6):
+            raise _bad("bbox", "four or six numbers separated by commas")
+        lo, hi = (q.bbox[1], q.bbox[3]) if len(q.bbox) == 4 else (q.bbox[1], q.bbox[4])
+        if lo > hi:
+            raise _bad("bbox", "the lower corner's second coordinate exceeds the upper one's")
+    q.bbox_crs = crsmod.parse(params.get("bbox-crs"), parameter="bbox-crs")
+    q.out_crs = crsmod.parse(params.get("crs"), parameter="crs")
+    q.datetime = params.get("datetime")
+    if "properties" in params:
+        chosen = [p.strip() for p in params["properties"].split(",") if p.strip()]
+        unknown = [p for p in chosen if p not in names]
+        if unknown:
+            raise _bad("properties", f"unknown {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        q.properties = chosen
+    if "sortby" in params:
+        for token in (t.strip() for t in params["sortby"].split(",") if t.strip()):
+            desc = token.startswith("-")
+            name = token.lstrip("+-")
+            if " " in name:  # '+' decoded as a space by the query string parser
+                name = name.strip()
+            if name not in names:
+                raise _bad("sortby", f"unknown {name}; sortable: {', '.join(sorted(names))}")
+            q.sortby.append((name, desc))
+    q.filter = params.get("filter")
+    q.filter_lang = params.get("filter-lang", "cql2-text")
+    if q.filter_lang not in ("cql2-text", "cql2-json"):
+        raise _bad("filter-lang", "cql2-text or cql2-json")
+    q.filter_crs = params.get("filter-crs")
+    if q.filter_crs is not None:
+        crsmod.parse(q.filter_crs, parameter="filter-crs")
+    q.equals = {k: v for k, v in params.items() if k in names}
+    if "cursor" in params:
+        q.cursor = feat.Cursor.decode(params["cursor"])
+    return q
+
+
+def page_link(request: Request, rel: str, cursor: feat.Cursor, type_: str) -> dict[str, Any]:
+    # Keep every query parameter the client sent (f included), replacing only the cursor.
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    params.append(("cursor", cursor.encode()))
+    href = f"{root(request)}/collections/{request.path_params['collection_id']}/items?{urlencode(params)}"
+    return link(href, rel, type_, "Next page" if rel == "next" else "Previous page")
+
+
+@router.get("/collections/{collection_id}/items")
+async def items(request: Request, collection_id: str) -> Response:
+    c = collection_or_404(request, collection_id)
+    is_html = wants_html(request)
+    authorised = await reader_is_authorised(request)
+    q = parse_items_query(request, c, authorised)
+    async with request.app.state.pool.acquire() as conn:
+        page = await feat.fetch_page(conn, q)
+        matched = await feat.number_matched(conn, q)
+    base = f"{root(request)}/collections/{c.id}/items"
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "f"])
+    here = base + (f"?{query}" if query else "")
+    links = alternates(here, is_html, GEOJSON, "Features")
+    page_type = "text/html" if is_html else GEOJSON
+    if page.next:
+        links.append(page_link(request, "next", page.next, page_type))
+    if page.prev:
+        links.append(page_link(request, "prev", page.prev, page_type))
+    links.append(link(f"{root(request)}/collections/{c.id}", "collection", JSON, c.layer.names.en))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = {"Content-Crs": f"<{q.out_crs.uri}>"}
+    if is_html:
+        features = [orjson.loads(f) for f in page.features]
+        body = (f"<p>{matched} matched, {len(features)} shown.</p>"
+                + html.features_table(features, f"{root(request)}/collections/{c.id}/items/{{id}}?f=html"))
+        return HTMLResponse(html.page(f"{c.layer.names.as_dict()[lang_of(request)]}", body, links, lang_of(request)),
+                            headers=headers)
+    text = ('{"type":"FeatureCollection","features":[' + ",".join(page.features) + "],"
+            f'"numberMatched":{matched},"numberReturned":{len(page.features)},"timeStamp":"{stamp}",'
+            '"links":' + orjson.dumps(links).decode() + "}")
+    return Response(text, media_type=GEOJSON, headers=headers)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}")
+async def item(request: Request, collection_id: str, feature_id: str) -> Response:
+    c = collection_or_404(request, collection_id)
+    is_html = wants_html(request)
+    for key in request.query_params:
+        if key not in ("f", "crs"):
+            raise Problem("ogc.unknown_parameter", 400, parameter=key, known="f, crs")
+    out_crs = crsmod.parse(request.query_params.get("crs"))
+    authorised = await reader_is_authorised(request)
+    async with request.app.state.pool.acquire() as conn:
+        text = await feat.fetch_one(conn, c, feature_id, out_crs, authorised)
+    if text is None:
+        raise Problem("ogc.feature_not_found", 404, collection=c.id, feature=feature_id)
+    base = f"{root(request)}/collections/{c.id}"
+    from urllib.parse import quote
+
+    here = f"{base}/items/{quote(feature_id, safe='')}"
+    links = [*alternates(here, is_html, GEOJSON, "Feature"), link(base, "collection", JSON, c.layer.names.en)]
+    headers = {"Content-Crs": f"<{out_crs.uri}>"}
+    if is_html:
+        feature = orjson.loads(text)
+        return HTMLResponse(html.page(f"{c.id} / {feature_id}", html.properties_table(feature["properties"])
+                                      + f"<p><code>{orjson.dumps(feature['geometry'])[:400].decode()}…</code></p>",
+                                      links, lang_of(request)), headers=headers)
+    return Response(text[:-1] + ',"links":' + orjson.dumps(links).decode() + "}", media_type=GEOJSON,
+                    headers=headers)

@@ -1,0 +1,104 @@
+"""CRSs offered by OGC API – Features Part 2, and the SQL that moves geometries between them
+and the stored EPSG:4326 (lon/lat in PostGIS's order).
+
+Pulkovo 1942 based CRSs go through explicit PROJ strings carrying EPSG:1291's parameters, so
+output agrees with how uploads were brought in (importers/validate.py); PostGIS would otherwise
+pick PROJ's default, a different transformation, metres away."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pyproj import CRS
+
+from geoservice.errors import Problem
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
+# EPSG:1291, Pulkovo 1942 to WGS 84 (7), Kazakhstan: a geocentric translation.
+PULKOVO_TOWGS84 = "+towgs84=15,-130,-84,0,0,0,0"
+OFFERED_EPSG = (4326, 3857, 4284, *range(28408, 28416), *range(32638, 32646))
+
+
+@dataclass(frozen=True)
+class OutputCrs:
+    uri: str
+    epsg: int | None       # None for CRS84
+    flip: bool             # the CRS's first axis is latitude/northing: swap from PostGIS's x/y
+    proj: str | None       # explicit PROJ string (Pulkovo family), else use the EPSG SRID
+    geographic: bool
+
+    @property
+    def precision(self) -> int:
+        # ~1 cm either way: 7 decimals of a degree, 2 of a metre.
+        return 7 if self.geographic else 2
+
+
+WGS84_LONLAT = "+proj=longlat +datum=WGS84 +no_defs"
+
+
+@lru_cache
+def _define(epsg: int | None) -> OutputCrs:
+    if epsg is None:
+        return OutputCrs(CRS84, None, False, None, True)
+    crs = CRS.from_epsg(epsg)
+    first_axis = crs.axis_info[0].direction if crs.axis_info else "east"
+    flip = first_axis in ("north", "south")
+    proj = None
+    if crs.geodetic_crs is not None and crs.geodetic_crs.to_epsg() == 4284:
+        with warnings.catch_warnings():  # a PROJ string is exactly what we want here
+            warnings.simplefilter("ignore", UserWarning)
+            base = crs.to_proj4()
+        parts = [p for p in base.split() if p not in ("+no_defs", "+type=crs") and not p.startswith("+towgs84")]
+        proj = " ".join([*parts, PULKOVO_TOWGS84, "+no_defs"])
+    return OutputCrs(EPSG_URI.format(epsg), epsg, flip, proj, crs.is_geographic)
+
+
+def offered() -> list[OutputCrs]:
+    return [_define(None)] + [_define(e) for e in OFFERED_EPSG]
+
+
+def offered_uris() -> list[str]:
+    return [c.uri for c in offered()]
+
+
+def parse(uri: str | None, *, parameter: str = "crs") -> OutputCrs:
+    """A CRS URI (or CURIE / EPSG:n shorthand) the service offers; a 400 problem otherwise."""
+    if uri is None or uri.strip() == "":
+        return _define(None)
+    text = uri.strip().strip("[]")
+    if text in (CRS84, "CRS84", "OGC:CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84", "[OGC:CRS84]"):
+        return _define(None)
+    code: int | None = None
+    for prefix in ("http://www.opengis.net/def/crs/EPSG/0/", "https://www.opengis.net/def/crs/EPSG/0/",
+                   "urn:ogc:def:crs:EPSG::", "EPSG:", "epsg:"):
+        if text.startswith(prefix) and text[len(prefix):].isdigit():
+            code = int(text[len(prefix):])
+    if code is None or code not in OFFERED_EPSG:
+        raise Problem("ogc.crs_not_offered", 400, parameter=parameter, crs=uri, offered=", ".join(
+            ["CRS84"] + [f"EPSG:{e}" for e in OFFERED_EPSG]))
+    return _define(code)
+
+
+def to_output_sql(expr: str, crs: OutputCrs) -> str:
+    """SQL turning stored EPSG:4326 geometry ``expr`` into ``crs`` (axis order included)."""
+    if crs.epsg is None or crs.epsg == 4326:
+        out = expr
+    elif crs.proj:
+        out = f"ST_Transform({expr}, '{WGS84_LONLAT}', '{crs.proj}')"
+    else:
+        out = f"ST_Transform({expr}, {crs.epsg})"
+    return f"ST_FlipCoordinates({out})" if crs.flip else out
+
+
+def from_input_sql(expr: str, crs: OutputCrs) -> str:
+    """SQL turning geometry ``expr`` given in ``crs`` (axis order as the CRS says) into stored
+    EPSG:4326 lon/lat with SRID 4326."""
+    inner = f"ST_FlipCoordinates({expr})" if crs.flip else expr
+    if crs.epsg is None or crs.epsg == 4326:
+        return f"ST_SetSRID({inner}, 4326)"
+    if crs.proj:
+        return f"ST_SetSRID(ST_Transform(ST_SetSRID({inner}, 0), '{crs.proj}', '{WGS84_LONLAT}'), 4326)"
+    return f"ST_Transform(ST_SetSRID({inner}, {crs.epsg}), 4326)"

@@ -1,0 +1,339 @@
+"""SQL for OGC API – Features item queries, built from our own catalog identifiers with every
+request value passed as a parameter.
+
+Pages are cut by keyset (``WHERE (sort keys, id) > cursor``), never OFFSET, so page 1,000 of the
+block grid costs what page 1 costs. Features are serialised to GeoJSON text inside PostgreSQL,
+so Python only joins strings."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from geoservice.errors import Problem
+from geoservice.ogc import crs as crsmod
+from geoservice.ogc.cql2 import Queryable, compile_filter
+from geoservice.registry import Collection
+from layers.catalog import Attribute
+
+QUERYABLE_TYPES = {"text": "string", "integer": "integer", "number": "number", "date": "date",
+                   "boolean": "boolean"}
+SQL_CASTS = {"string": "text", "integer": "bigint", "number": "double precision", "date": "date",
+             "boolean": "boolean"}
+# Sort keys never hold NULL (the cursor compares them): NULLs sort as these, first ascending.
+SORT_FLOOR = {"string": "''", "integer": "(-9223372036854775807)::bigint", "number": "'-Infinity'::float8",
+              "date": "'-infinity'::date", "boolean": "false"}
+COUNT_CAP = 100_000  # beyond this numberMatched is the planner's estimate (documented)
+MAX_LIMIT = 10_000
+
+
+def column(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def queryables(collection: Collection) -> dict[str, Queryable]:
+    out = {a.name: Queryable(a.name, column(a.name), QUERYABLE_TYPES[a.type],  # type: ignore[arg-type]
+                             tuple(c.value for c in a.choices))
+           for a in collection.attributes}
+    out["geometry"] = Queryable("geometry", "geom", "geometry")
+    return out
+
+
+def attribute(collection: Collection, name: str) -> Attribute | None:
+    for a in collection.attributes:
+        if a.name == name:
+            return a
+    return None
+
+
+@dataclass
+class Cursor:
+    direction: str            # "next" or "prev"
+    keys: list[Any]           # sort key values then the id
+
+    def encode(self) -> str:
+        raw = json.dumps({"d": self.direction, "k": self.keys}, separators=(",", ":"), default=str)
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @staticmethod
+    def decode(token: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            data = json.loads(raw)
+            if data["d"] not in ("next", "prev") or not isinstance(data["k"], list):
+                raise ValueError
+            return Cursor(data["d"], data["k"])
+        except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+            raise Problem("ogc.bad_parameter", 400, parameter="cursor", detail="not a cursor from a link of ours"
+                          ) from None
+
+
+@dataclass
+class ItemsQuery:
+    collection: Collection
+    limit: int = 100
+    bbox: list[float] | None = None
+    bbox_crs: crsmod.OutputCrs = field(default_factory=lambda: crsmod.parse(None))
+    datetime: str | None = None
+    out_crs: crsmod.OutputCrs = field(default_factory=lambda: crsmod.parse(None))
+    properties: list[str] | None = None
+    sortby: list[tuple[str, bool]] = field(default_factory=list)   # (attribute, descending)
+    filter: str | None = None
+    filter_lang: str = "cql2-text"
+    filter_crs: str | None = None
+    equals: dict[str, str] = field(default_factory=dict)
+    cursor: Cursor | None = None
+    authorised: bool = False
+
+
+class Sql:
+    """A WHERE clause under construction, with its parameter list."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def param(self, value: Any, cast: str | None = None) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" + (f"::{cast}" if cast else "")
+
+    @property
+    def where(self) -> str:
+        return " AND ".join(self.conditions) if self.conditions else "TRUE"
+
+
+def _typed(attr: Attribute, raw: str, parameter: str) -> Any:
+    from importers.validate import coerce
+
+    try:
+        value = coerce(attr, raw)
+    except ValueError:
+        raise Problem("ogc.bad_parameter", 400, parameter=parameter,
+                      detail=f"'{raw}' is not a valid {attr.type}") from None
+    return value
+
+
+def _conditions(q: ItemsQuery) -> Sql:
+    c = q.collection
+    s = Sql()
+    if not q.authorised and c.access_column:
+        s.conditions.append(f"{column(c.access_column)} = 'public'")
+    if q.bbox is not None:
+        if len(q.bbox) == 6:  # 3D bbox: heights are ignored
+            west, south, _, east, north, _ = q.bbox
+        else:
+            west, south, east, north = q.bbox
+        if q.bbox_crs.flip:
+            west, south, east, north = south, west, north, east
+        envelope = f"ST_MakeEnvelope({s.param(west, 'float8')}, {s.param(south, 'float8')}, " \
+                   f"{s.param(east, 'float8')}, {s.param(north, 'float8')})"
+        if q.bbox_crs.epsg in (None, 4326):
+            s.conditions.append(f"geom && ST_SetSRID({envelope}, 4326) AND ST_Intersects(geom, ST_SetSRID({envelope}, 4326))")
+        else:
+            # flip already applied to the numbers above: transform the lon/lat-ordered envelope
+            target = crsmod.OutputCrs(q.bbox_crs.uri, q.bbox_crs.epsg, False, q.bbox_crs.proj, q.bbox_crs.geographic)
+            s.conditions.append(f"ST_Intersects(geom, {crsmod.from_input_sql(f'ST_Segmentize({envelope}, 1e9)', target)})")
+    for name, raw in q.equals.items():
+        attr = attribute(c, name)
+        assert attr is not None
+        s.conditions.append(f"{column(name)} = {s.param(_typed(attr, raw, name), SQL_CASTS[QUERYABLE_TYPES[attr.type]])}")
+    if q.datetime:
+        s.conditions.extend(_datetime_conditions(q, s))
+    if q.filter:
+        sql, params = compile_filter(q.filter, q.filter_lang, queryables=queryables(c), filter_crs=q.filter_crs,
+                                     first_param=len(s.params) + 1)
+        s.params.extend(params)
+        s.conditions.append(f"({sql})")
+    return s
+
+
+def _parse_instant(text: str) -> dt.date | None:
+    text = text.strip()
+    if text in ("", ".."):
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise Problem("ogc.bad_parameter", 400, parameter="datetime",
+                      detail=f"'{text}' is not an RFC 3339 date or date-time") from None
+
+
+def _datetime_conditions(q: ItemsQuery, s: Sql) -> list[str]:
+    layer = q.collection.layer
+    if not layer.temporal:
+        raise Problem("ogc.bad_parameter", 400, parameter="datetime", detail=f"layer '{layer.id}' has no time")
+    assert q.datetime is not None
+    start_text, _, end_text = q.datetime.partition("/")
+    start = _parse_instant(start_text)
+    end = _parse_instant(end_text) if "/" in q.datetime else start
+    first, last = layer.temporal
+    is_year = attribute(q.collection, first).type == "integer"  # type: ignore[union-attr]
+
+    def value(d: dt.date) -> str:
+        return s.param(d.year, "bigint") if is_year else s.param(d, "date")
+
+    out = []
+    # The feature's interval [first, last] (open-ended where NULL) intersects the request's.
+    if end is not None:
+        out.append(f"({column(first)} IS NULL OR {column(first)} <= {value(end)})")
+    if start is not None:
+        out.append(f"(coalesce({column(last)}, {column(first)}) IS NULL OR "
+                   f"coalesce({column(last)}, {column(first)}) >= {value(start)})")
+    return out
+
+
+def _sort_keys(q: ItemsQuery) -> list[tuple[str, bool, str]]:
+    """(SQL expression, descending, queryable type) for every sort key, the id last."""
+    keys = []
+    for name, desc in q.sortby:
+        attr = attribute(q.collection, name)
+        assert attr is not None
+        kind = QUERYABLE_TYPES[attr.type]
+        keys.append((f"coalesce({column(name)}, {SORT_FLOOR[kind]})", desc, kind))
+    keys.append((column(q.collection.id_column), False, "integer"))
+    return keys
+
+
+def _keyset(keys: list[tuple[str, bool, str]], values: list[Any], s: Sql, reverse: bool) -> str:
+    if len(values) != len(keys):
+        raise Problem("ogc.bad_parameter", 400, parameter="cursor", detail="does not match this sort order")
+    ors = []
+    for i, (expr, desc, kind) in enumerate(keys):
+        parts = [f"{keys[j][0]} = {s.param(_cursor_value(values[j], keys[j][2]), SQL_CASTS[keys[j][2]])}"
+                 for j in range(i)]
+        greater = desc == reverse  # ascending key read forwards: '>'
+        op = ">" if greater else "<"
+        parts.append(f"{expr} {op} {s.param(_cursor_value(values[i], kind), SQL_CASTS[kind])}")
+        ors.append("(" + " AND ".join(parts) + ")")
+    return "(" + " OR ".join(ors) + ")"
+
+
+def _cursor_value(value: Any, kind: str) -> Any:
+    try:
+        if kind == "date":
+            return dt.date.fromisoformat(str(value))
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+        if kind == "boolean":
+            return bool(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise Problem("ogc.bad_parameter", 400, parameter="cursor", detail="damaged cursor") from None
+
+
+def feature_sql(q: ItemsQuery) -> str:
+    """One Feature as GeoJSON text, built in PostgreSQL."""
+    c = q.collection
+    names = q.properties if q.properties is not None else [a.name for a in c.attributes]
+    props = ", ".join(f"'{n}', {column(n)}" for n in names)
+    properties = f"json_build_object({props})::text" if names else "'{}'"
+    if c.schema == "layer_data" and q.properties is None:
+        # Extra columns the authority sent ride along as properties too.
+        properties = f"(json_build_object({props})::jsonb || coalesce(extra, '{{}}'::jsonb))::text"
+    geometry = f"ST_AsGeoJSON({crsmod.to_output_sql('geom', q.out_crs)}, {q.out_crs.precision})"
+    return ("'{\"type\":\"Feature\",\"id\":' || to_json(" + column(c.feature_id_column) + ")::text || "
+            "',\"geometry\":' || " + geometry + " || ',\"properties\":' || " + properties + " || '}'")
+
+
+@dataclass
+class Page:
+    features: list[str]
+    next: Cursor | None
+    prev: Cursor | None
+
+
+async def fetch_page(conn: asyncpg.Connection, q: ItemsQuery) -> Page:
+    s = _conditions(q)
+    keys = _sort_keys(q)
+    reverse = q.cursor is not None and q.cursor.direction == "prev"
+    if q.cursor is not None:
+        s.conditions.append(_keyset(keys, q.cursor.keys, s, reverse))
+    order = ", ".join(f"{expr} {'DESC' if desc != reverse else 'ASC'}" for expr, desc, _ in keys)
+    key_columns = ", ".join(f"{expr} AS k{i}" for i, (expr, _, _) in enumerate(keys))
+    sql = (f"SELECT {key_columns}, {feature_sql(q)} AS f FROM {q.collection.table} "  # noqa: S608 - identifiers from the registry
+           f"WHERE {s.where} ORDER BY {order} LIMIT {s.param(q.limit + 1, 'int')}")
+    rows = await conn.fetch(sql, *s.params)
+    more = len(rows) > q.limit
+    rows = rows[:q.limit]
+    if reverse:
+        rows.reverse()
+    features = [r["f"] for r in rows]
+    key_count = len(keys)
+
+    def cursor(row: asyncpg.Record, direction: str) -> Cursor:
+        return Cursor(direction, [_jsonable(row[f"k{i}"]) for i in range(key_count)])
+
+    if not rows:
+        return Page([], None, Cursor("prev", q.cursor.keys) if q.cursor and q.cursor.direction == "next" else None)
+    has_next = more if not reverse else True
+    has_prev = q.cursor is not None and (more if reverse else True)
+    return Page(features, cursor(rows[-1], "next") if has_next else None,
+                cursor(rows[0], "prev") if has_prev else None)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class CountCache:
+    """numberMatched per (version, query): deep pages of one query reuse its count."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._data: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple[Any, ...]) -> int | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: tuple[Any, ...], value: int) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self._size:
+            self._data.popitem(last=False)
+
+
+COUNTS = CountCache()
+
+
+async def number_matched(conn: asyncpg.Connection, q: ItemsQuery) -> int:
+    """Exact up to COUNT_CAP matches; past that, PostgreSQL's planner estimate."""
+    c = q.collection
+    s = _conditions(q)
+    if not s.conditions and c.feature_count is not None:
+        return c.feature_count
+    key = (c.version_key, s.where, tuple(map(str, s.params)))
+    cached = COUNTS.get(key)
+    if cached is not None:
+        return cached
+    capped = await conn.fetchval(
+        f"SELECT count(*) FROM (SELECT 1 FROM {c.table} WHERE {s.where} LIMIT {COUNT_CAP + 1}) m",  # noqa: S608
+        *s.params)
+    if capped > COUNT_CAP:
+        plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {c.table} WHERE {s.where}",  # noqa: S608
+                                   *s.params)
+        plan_rows = json.loads(plan)[0]["Plan"]["Plan Rows"]
+        capped = max(int(plan_rows), COUNT_CAP + 1)
+    COUNTS.put(key, int(capped))
+    return int(capped)
+
+
+async def fetch_one(conn: asyncpg.Connection, collection: Collection, feature_id: str, out_crs: crsmod.OutputCrs,
+                    authorised: bool) -> str | None:
+    q = ItemsQuery(collection, out_crs=out_crs, authorised=authorised)
+    s = _conditions(q)
+    s.conditions.append(f"{column(collection.feature_id_column)} = {s.param(feature_id, 'text')}")
+    return await conn.fetchval(f"SELECT {feature_sql(q)} FROM {collection.table} WHERE {s.where}",  # noqa: S608
+                               *s.params)
