@@ -18,7 +18,6 @@ import asyncpg
 
 from geoservice.errors import Problem
 from geoservice.ogc import crs as crsmod
-from geoservice.ogc.cql2 import Queryable, compile_filter
 from geoservice.registry import Collection
 from layers.catalog import Attribute
 
@@ -37,7 +36,9 @@ def column(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def queryables(collection: Collection) -> dict[str, Queryable]:
+def queryables(collection: Collection) -> dict[str, Any]:
+    from geoservice.ogc.cql2 import Queryable
+
     out = {a.name: Queryable(a.name, column(a.name), QUERYABLE_TYPES[a.type],  # type: ignore[arg-type]
                              tuple(c.value for c in a.choices))
            for a in collection.attributes}
@@ -131,21 +132,27 @@ def _conditions(q: ItemsQuery) -> Sql:
             west, south, east, north = q.bbox
         if q.bbox_crs.flip:
             west, south, east, north = south, west, north, east
-        envelope = f"ST_MakeEnvelope({s.param(west, 'float8')}, {s.param(south, 'float8')}, " \
-                   f"{s.param(east, 'float8')}, {s.param(north, 'float8')})"
+        w, so, e, n = (s.param(v, "float8") for v in (west, south, east, north))
+        envelope = f"ST_MakeEnvelope({w}, {so}, {e}, {n})"
         if q.bbox_crs.epsg in (None, 4326):
-            s.conditions.append(f"geom && ST_SetSRID({envelope}, 4326) AND ST_Intersects(geom, ST_SetSRID({envelope}, 4326))")
+            s.conditions.append(f"ST_Intersects(geom, ST_SetSRID({envelope}, 4326))")
         else:
-            # flip already applied to the numbers above: transform the lon/lat-ordered envelope
-            target = crsmod.OutputCrs(q.bbox_crs.uri, q.bbox_crs.epsg, False, q.bbox_crs.proj, q.bbox_crs.geographic)
-            s.conditions.append(f"ST_Intersects(geom, {crsmod.from_input_sql(f'ST_Segmentize({envelope}, 1e9)', target)})")
+            # The numbers are already in x/y order: transform the envelope without flipping again.
+            target = crsmod.OutputCrs(q.bbox_crs.uri, q.bbox_crs.epsg, False, q.bbox_crs.proj,
+                                      q.bbox_crs.geographic)
+            # Densified, so the box's edges stay where they are once reprojected.
+            dense = f"ST_Segmentize({envelope}, greatest({e} - {w}, {n} - {so}) / 32)"
+            s.conditions.append(f"ST_Intersects(geom, {crsmod.from_input_sql(dense, target)})")
     for name, raw in q.equals.items():
         attr = attribute(c, name)
         assert attr is not None
-        s.conditions.append(f"{column(name)} = {s.param(_typed(attr, raw, name), SQL_CASTS[QUERYABLE_TYPES[attr.type]])}")
+        cast = SQL_CASTS[QUERYABLE_TYPES[attr.type]]
+        s.conditions.append(f"{column(name)} = {s.param(_typed(attr, raw, name), cast)}")
     if q.datetime:
         s.conditions.extend(_datetime_conditions(q, s))
     if q.filter:
+        from geoservice.ogc.cql2 import compile_filter
+
         sql, params = compile_filter(q.filter, q.filter_lang, queryables=queryables(c), filter_crs=q.filter_crs,
                                      first_param=len(s.params) + 1)
         s.params.extend(params)

@@ -13,8 +13,9 @@ STYLE = ("body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70e
 
 
 def page(title: str, body: str, links: list[dict[str, Any]] | None = None, lang: str = "en") -> str:
-    nav = "".join(f'<a href="{escape(link["href"])}">{escape(link.get("title") or link["rel"])}</a>'
-                  for link in (links or []) if link.get("type") in (None, "text/html") or link["rel"] in ("next", "prev"))
+    shown = [link for link in (links or [])
+             if link.get("type") in (None, "text/html") or link["rel"] in ("next", "prev")]
+    nav = "".join(f'<a href="{escape(link["href"])}">{escape(link.get("title") or link["rel"])}</a>' for link in shown)
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>'
             f'<body><nav>{nav}</nav><h1>{escape(title)}</h1>{body}</body></html>')

@@ -21,7 +21,6 @@ from geoservice.i18n import negotiate
 from geoservice.ogc import crs as crsmod
 from geoservice.ogc import features as feat
 from geoservice.ogc import html
-from geoservice.ogc.cql2 import CONFORMANCE as CQL2_CONFORMANCE
 from geoservice.registry import Collection, Registry
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
@@ -43,8 +42,13 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
-    *CQL2_CONFORMANCE,
 ]
+
+
+def _cql2_conformance() -> list[str]:
+    from geoservice.ogc.cql2 import CONFORMANCE as cql2_conformance
+
+    return list(cql2_conformance)
 
 
 def _tiles_conformance() -> list[str]:
@@ -138,7 +142,7 @@ async def landing(request: Request) -> Response:
 
 @router.get("/conformance")
 async def conformance(request: Request) -> Response:
-    classes = [*CONFORMANCE, *_tiles_conformance()]
+    classes = [*CONFORMANCE, *_cql2_conformance(), *_tiles_conformance()]
     if wants_html(request):
         return HTMLResponse(html.page("Conformance", "<ul>" + "".join(f"<li>{c}</li>" for c in classes) + "</ul>"))
     return json_response({"conformsTo": classes})
