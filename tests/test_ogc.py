@@ -1,0 +1,202 @@
+"""OGC API – Features over real PostGIS: paging, CRS, filters, access, versions, formats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from pyproj.transformer import TransformerGroup
+
+from geoservice.auth import create_token
+from importers.demo import load_demo
+from importers.pipeline import UploadRequest, run_upload
+from tests.helpers import feature_collection, square, write_json
+
+GRID_BBOX = (69.0, 47.0, 70.0, 48.0)  # 60 x 60 = 3,600 blocks
+GEOJSON = "application/geo+json"
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str) -> Iterator[TestClient]:
+    load_demo(url=database_url, grid_bbox=GRID_BBOX, progress=False)
+    from geoservice.app import create_app
+    from geoservice.settings import get_settings
+
+    get_settings.cache_clear()
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def token(database_url: str) -> str:
+    with psycopg.connect(database_url) as conn:
+        _, value = create_token(conn, "operator", "ogc tests")
+        conn.commit()
+    return value
+
+
+def walk(client: TestClient, url: str) -> tuple[list[dict], list[dict]]:
+    """Follow next links to the end; return the features and every page body."""
+    features, pages = [], []
+    while url:
+        r = client.get(url)
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == GEOJSON
+        body = r.json()
+        pages.append(body)
+        features += body["features"]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url = nxt[0] if nxt else None
+        assert len(pages) < 100
+    return features, pages
+
+
+def test_landing_conformance_and_api(client):
+    landing = client.get("/ogc/").json()
+    rels = {link["rel"] for link in landing["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= rels
+    classes = set(client.get("/ogc/conformance").json()["conformsTo"])
+    qgis_needs = {"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+                  "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2"}
+    assert qgis_needs <= classes
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in classes
+    r = client.get("/ogc/api")
+    assert r.headers["content-type"].startswith("application/vnd.oai.openapi+json")
+    from openapi_spec_validator import validate
+
+    validate(r.json())  # raises on an invalid OpenAPI 3.0 document
+    assert "/collections/blocks/items" in r.json()["paths"]
+
+
+def test_collections(client):
+    body = client.get("/ogc/collections").json()
+    ids = [c["id"] for c in body["collections"]]
+    assert ids == ["blocks", "subsoil-plots", "restriction-zones", "geological-studies"]
+    assert all("." not in i for i in ids)
+    c = client.get("/ogc/collections/restriction-zones", headers={"Accept-Language": "ru"}).json()
+    assert c["title"] == "Зоны ограничений"
+    assert c["storageCrs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    for code in (4326, 3857, 4284, 28408, 28415, 32638, 32645):
+        assert f"http://www.opengis.net/def/crs/EPSG/0/{code}" in c["crs"]
+    r = client.get("/ogc/collections/nothing")
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_paging_walks_the_whole_grid_keeping_parameters(client):
+    url = "/ogc/collections/blocks/items?limit=1000&properties=code&f=json"
+    features, pages = walk(client, url)
+    codes = [f["id"] for f in features]
+    assert len(codes) == 3600 and len(set(codes)) == 3600
+    assert pages[0]["numberMatched"] == 3600
+    assert [p["numberReturned"] for p in pages] == [1000, 1000, 1000, 600]
+    for page in pages[:-1]:
+        nxt = next(link["href"] for link in page["links"] if link["rel"] == "next")
+        query = parse_qs(urlparse(nxt).query)
+        assert query["f"] == ["json"] and query["limit"] == ["1000"] and query["properties"] == ["code"]
+    # prev from page 3 gives page 2 exactly
+    prev = next(link["href"] for link in pages[2]["links"] if link["rel"] == "prev")
+    back = client.get(prev).json()
+    assert [f["id"] for f in back["features"]] == [f["id"] for f in pages[1]["features"]]
+    assert not any(link["rel"] == "prev" for link in pages[0]["links"])
+
+
+def test_sorted_paging_is_complete_and_ordered(client):
+    features, _ = walk(client, "/ogc/collections/blocks/items?limit=700&sortby=-code&bbox=69.0,47.0,69.5,47.5")
+    codes = [f["properties"]["code"] for f in features]
+    assert codes == sorted(codes, reverse=True)
+    # bbox means "intersects": the 30 x 30 blocks inside plus those touching its east and north
+    # edges (the grid starts at the west and south edges).
+    assert len(codes) == len(set(codes)) == 31 * 31
+
+
+def test_limit_bbox_and_property_filters(client):
+    body = client.get("/ogc/collections/blocks/items").json()
+    assert body["numberReturned"] == 100
+    body = client.get("/ogc/collections/blocks/items?limit=50000&bbox=69.2,47.2,69.3,47.3").json()
+    # 6 x 6 blocks inside, plus the ring of blocks touching the box's edges and corners
+    assert body["numberReturned"] == body["numberMatched"] == 8 * 8
+    same = client.get("/ogc/collections/blocks/items?limit=100&bbox=47.2,69.2,47.3,69.3"
+                      "&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326").json()
+    assert {f["id"] for f in same["features"]} == {f["id"] for f in body["features"]}
+    zones = client.get("/ogc/collections/restriction-zones/items?kind=settlement").json()
+    assert {f["properties"]["kind"] for f in zones["features"]} == {"settlement"}
+    assert zones["numberMatched"] == 3
+    for bad in ("limit=0", "limit=abc", "bbox=1,2,3", "crs=EPSG:2154", "nonsense=1", "kind=volcano&x=1",
+                "datetime=yesterday", "sortby=colour", "cursor=%%%"):
+        r = client.get(f"/ogc/collections/restriction-zones/items?{bad}", headers={"Accept-Language": "kk"})
+        assert r.status_code == 400, bad
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.headers["content-language"] == "kk"
+
+
+def test_crs_output_and_axis_order(client):
+    feature = client.get("/ogc/collections/blocks/items?limit=1").json()["features"][0]
+    lon, lat = feature["geometry"]["coordinates"][0][0][0]
+    r = client.get("/ogc/collections/blocks/items?limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/4326")
+    assert r.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4326>"
+    assert r.json()["features"][0]["geometry"]["coordinates"][0][0][0] == [lat, lon]
+    r = client.get("/ogc/collections/blocks/items?limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/28412")
+    north, east = r.json()["features"][0]["geometry"]["coordinates"][0][0][0]
+    # Same transformation as uploads use: EPSG:1291; GK 28412 axes are northing, easting.
+    t = next(t for t in TransformerGroup("EPSG:4326", "EPSG:28412", always_xy=True).transformers
+             if 1291 in {(s.get("id") or {}).get("code") for s in t.to_json_dict().get("steps", [])})
+    x, y = t.transform(lon, lat)
+    assert abs(east - x) < 0.05 and abs(north - y) < 0.05
+    r = client.get("/ogc/collections/blocks/items?limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/32642")
+    e, n = r.json()["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 400_000 < e < 700_000 and 5_000_000 < n < 6_000_000
+
+
+def test_single_feature_and_html(client):
+    code = client.get("/ogc/collections/blocks/items?limit=1").json()["features"][0]["id"]
+    r = client.get(f"/ogc/collections/blocks/items/{code}")
+    assert r.status_code == 200 and r.headers["content-type"] == GEOJSON
+    assert r.json()["id"] == code and r.json()["properties"]["code"] == code
+    assert client.get("/ogc/collections/blocks/items/M-99-1-(10а-5а-1)").status_code == 404
+    page = client.get("/ogc/collections/restriction-zones/items", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html") and "Астана" in page.text
+    assert client.get("/ogc/collections?f=html").headers["content-type"].startswith("text/html")
+
+
+def test_datetime_on_study_years(client):
+    body = client.get("/ogc/collections/geological-studies/items?datetime=1984-01-01/1990-12-31").json()
+    assert [f["id"] for f in body["features"]] == ["GP-1985-201"]
+    body = client.get("/ogc/collections/geological-studies/items?datetime=1967-06-01").json()
+    assert [f["id"] for f in body["features"]] == ["GS-1968-014"]
+
+
+def test_non_public_studies_need_a_token(client, token):
+    anon = client.get("/ogc/collections/geological-studies/items").json()
+    assert {f["properties"]["access_level"] for f in anon["features"]} == {"public"}
+    assert anon["numberMatched"] == 2
+    assert client.get("/ogc/collections/geological-studies/items/EX-2015-007").status_code == 404
+    auth = {"Authorization": f"Bearer {token}"}
+    full = client.get("/ogc/collections/geological-studies/items", headers=auth).json()
+    assert full["numberMatched"] == 4
+    assert client.get("/ogc/collections/geological-studies/items/EX-2015-007", headers=auth).status_code == 200
+    assert client.get("/ogc/collections/geological-studies/items",
+                      headers={"Authorization": "Bearer gs_bad"}).status_code == 401
+
+
+def test_new_version_is_served_at_once(client, database_url, tmp_path):
+    fc = feature_collection([(square(69.5, 47.5), {"zone_id": "NEW-1", "name": "Жаңа аймақ", "kind": "other",
+                                                     "regime": "conditional"})])
+    path = write_json(tmp_path / "new.geojson", fc)
+    # Through the CLI path (another process would do the same): only NOTIFY tells the server.
+    run_upload(UploadRequest(layer_id="restriction-zones", path=path, file_name=path.name), database_url)
+    import time
+
+    deadline = time.monotonic() + 5
+    while True:
+        body = client.get("/ogc/collections/restriction-zones/items").json()
+        if [f["id"] for f in body["features"]] == ["NEW-1"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [f["id"] for f in body["features"]] == ["NEW-1"]
+    assert body["numberMatched"] == 1
