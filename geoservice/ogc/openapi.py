@@ -10,18 +10,15 @@ from geoservice.ogc.features import MAX_LIMIT, QUERYABLE_TYPES
 from geoservice.registry import Collection
 
 PROBLEM = {"description": "Problem", "content": {"application/problem+json": {"schema": {"type": "object"}}}}
-F_PARAM = {"name": "f", "in": "query", "required": False,
+F_PARAM = {"name": "f", "in": "query", "required": False, "style": "form", "explode": False,
            "schema": {"type": "string", "enum": ["json", "html"]}, "description": "Response format"}
 
 
-def _query(name: str, schema: dict[str, Any], description: str, style: str | None = None,
-           explode: bool | None = None) -> dict[str, Any]:
-    p: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-    if style:
-        p["style"] = style
-    if explode is not None:
-        p["explode"] = explode
-    return p
+def _query(name: str, schema: dict[str, Any], description: str, style: str = "form",
+           explode: bool = False) -> dict[str, Any]:
+    # Features Part 1 defines every query parameter as style form, explode false.
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description,
+            "style": style, "explode": explode}
 
 
 def _ok(media: str, description: str = "OK") -> dict[str, Any]:

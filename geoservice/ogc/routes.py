@@ -29,6 +29,7 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 ITEM_PARAMETERS = {"f", "limit", "bbox", "bbox-crs", "datetime", "crs", "properties", "sortby", "filter",
                    "filter-lang", "filter-crs", "cursor"}
 
@@ -104,6 +105,12 @@ def alternates(href: str, self_html: bool, json_type: str = JSON, title: str = "
     as_json = link(f"{href}{sep}f=json", "self" if not self_html else "alternate", json_type, f"{title} (JSON)")
     as_html = link(f"{href}{sep}f=html", "self" if self_html else "alternate", "text/html", f"{title} (HTML)")
     return [as_html, as_json] if self_html else [as_json, as_html]
+
+
+def link_header(links: list[dict[str, Any]]) -> str:
+    """The same links as an HTTP Link header (RFC 8288), for clients that read headers."""
+    return ", ".join(f'<{x["href"]}>; rel="{x["rel"]}"; type="{x["type"]}"' for x in links
+                     if x["rel"] in ("self", "alternate", "next", "prev", "collection", QUERYABLES_REL))
 
 
 def collection_or_404(request: Request, collection_id: str) -> Collection:
@@ -183,8 +190,7 @@ def describe(request: Request, c: Collection, lang: str, is_html: bool) -> dict[
             *alternates(base, is_html, title=names[lang]),
             link(f"{base}/items?f=json", "items", GEOJSON, "Features (GeoJSON)"),
             link(f"{base}/items?f=html", "items", "text/html", "Features (HTML)"),
-            link(f"{base}/queryables?f=json", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
-                 "Queryables"),
+            link(f"{base}/queryables?f=json", QUERYABLES_REL, SCHEMA_JSON, "Queryables"),
             link(f"{base}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles"),
             link(f"{base}/styles", "http://www.opengis.net/def/rel/ogc/1.0/styles", JSON, "Styles"),
             link(f"{base}/styles/default?f=qml", "describedby", "application/vnd.qgis.qml", "QGIS style"),
@@ -345,8 +351,9 @@ async def items(request: Request, collection_id: str) -> Response:
     if page.prev:
         links.append(page_link(request, "prev", page.prev, page_type))
     links.append(link(f"{root(request)}/collections/{c.id}", "collection", JSON, c.layer.names.en))
+    links.append(link(f"{root(request)}/collections/{c.id}/queryables", QUERYABLES_REL, SCHEMA_JSON, "Queryables"))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    headers = {"Content-Crs": f"<{q.out_crs.uri}>"}
+    headers = {"Content-Crs": f"<{q.out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         features = [orjson.loads(f) for f in page.features]
         body = (f"<p>{matched} matched, {len(features)} shown.</p>"
@@ -377,7 +384,7 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
 
     here = f"{base}/items/{quote(feature_id, safe='')}"
     links = [*alternates(here, is_html, GEOJSON, "Feature"), link(base, "collection", JSON, c.layer.names.en)]
-    headers = {"Content-Crs": f"<{out_crs.uri}>"}
+    headers = {"Content-Crs": f"<{out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         feature = orjson.loads(text)
         return HTMLResponse(html.page(f"{c.id} / {feature_id}", html.properties_table(feature["properties"])
