@@ -40,7 +40,7 @@ def negotiate(accept_language: str | None) -> str:
     return best
 
 
-_CATALOG_MODULES = ("geoservice.messages", "importers.messages", "layers.grid")
+_CATALOG_MODULES = ("geoservice.messages", "importers.messages", "layers.grid", "geoservice.ogc.cql2")
 _loaded = False
 
 
