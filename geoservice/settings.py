@@ -42,6 +42,10 @@ class Settings:
     # shipped boundary is a 1:110m generalisation, off by kilometres along the border.
     boundary_tolerance_deg: float = 0.15
 
+    # Optional raster basemap under the public map, an XYZ template such as
+    # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).
+    basemap_url: str | None = None
+
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
