@@ -1,5 +1,248 @@
-"""The public map viewer at / and the basemap data it draws (country outline, graticule)."""
+"""The public map viewer at / and what it needs from the service itself (it works offline: no CDN,
+no external basemap): its static files and vendored MapLibre GL JS / proj4 (/viewer/static/…),
+SDF glyphs (/viewer/fonts/{fontstack}/{range}.pbf), block search (/api/blocks/search), and a
+basemap of its own: the country outline and a graticule (/api/basemap/…)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from geoservice.errors import Problem
+from geoservice.i18n import negotiate, register
+from geoservice.settings import get_settings
+from geoservice.viewer.glyphs import FONTS_DIR, encode
+from layers.catalog import LAYERS
+from layers.grid import blocks_geometry, parse_block_list, pulkovo_towgs84, resolve_datum
+from styles.mapbox import LANGS, STYLE_ID, STYLE_TITLE
+from styles.palette import BLOCK_LEVELS
 
 router = APIRouter(tags=["viewer"])
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_SEARCH_BLOCKS = 2000    # a licence has at most a few hundred; this keeps one answer small
+MAX_GRATICULE_LINES = 1000
+DEFAULT_BBOX = (-180.0, -80.0, 180.0, 80.0)  # the lines run past any view; 1° steps: ~520 lines
+MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8", ".json": "application/json", ".png": "image/png",
+    ".svg": "image/svg+xml", ".pbf": "application/x-protobuf", ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+}
+
+register({
+    "viewer.search_empty": {
+        "en": "Enter a block code such as M-42-1-(10а-5а-1) or a list of blocks.",
+        "ru": "Введите код блока, например M-42-1-(10а-5а-1), или список блоков.",
+        "kk": "Блок кодын, мысалы M-42-1-(10а-5а-1), немесе блоктар тізімін енгізіңіз.",
+    },
+    "viewer.search_too_many": {
+        "en": "The list names {count} blocks; at most {limit} can be shown at once.",
+        "ru": "В списке {count} блоков; показать можно не более {limit} сразу.",
+        "kk": "Тізімде {count} блок бар; бір мезгілде ең көбі {limit} блок көрсетуге болады.",
+    },
+    "viewer.bad_bbox": {
+        "en": "bbox must be west,south,east,north in degrees, west < east and south < north.",
+        "ru": "bbox должен быть в виде запад,юг,восток,север в градусах, запад < восток и юг < север.",
+        "kk": "bbox батыс,оңтүстік,шығыс,солтүстік түрінде градуспен берілуі керек, "
+              "батыс < шығыс, оңтүстік < солтүстік.",
+    },
+    "viewer.too_many_lines": {
+        "en": "A graticule with step {step}° over this bbox would have {count} lines; at most {limit}.",
+        "ru": "Сетка с шагом {step}° в этом bbox содержала бы {count} линий; допустимо не более {limit}.",
+        "kk": "Осы bbox ішінде {step}° қадаммен тор {count} сызықтан тұрар еді; ең көбі {limit}.",
+    },
+    "viewer.not_found": {
+        "en": "No such file.", "ru": "Такого файла нет.", "kk": "Мұндай файл жоқ.",
+    },
+})
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+def page_config(lang: str) -> dict[str, Any]:
+    """What the page needs to know, from the catalog and settings (the legend comes with the style)."""
+    layers = {}
+    for layer in LAYERS.values():
+        layers[layer.id] = {
+            "names": layer.names.as_dict(),
+            "key": layer.key,
+            "attributes": [{"name": a.name, "type": a.type, "names": a.names.as_dict(),
+                            "choices": {c.value: c.names.as_dict() for c in a.choices}} for a in layer.attributes],
+        }
+    return {
+        "lang": lang,
+        "langs": list(LANGS),
+        "style": f"/ogc/styles/{STYLE_ID}?f=mapbox",
+        "basemap_url": get_settings().basemap_url,
+        "layers": layers,
+        "title": STYLE_TITLE.as_dict(),
+        "block_levels": {level: names.as_dict() for level, (names, _) in BLOCK_LEVELS.items()},
+        # Gauss-Krüger read-out: Pulkovo 1942 shifted by EPSG:1291, the transformation imports use.
+        "pulkovo_towgs84": list(pulkovo_towgs84()),
+    }
+
+
+PAGE = """<!doctype html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/viewer/static/vendor/maplibre-gl.css">
+<link rel="stylesheet" href="/viewer/static/viewer.css">
+<script src="/viewer/static/vendor/proj4.js"></script>
+<script id="geoservice-config" type="application/json">{config}</script>
+<script type="module" src="/viewer/static/viewer.js"></script>
+</head>
+<body>
+<header id="bar">
+  <h1 id="title">{title}</h1>
+  <form id="search" role="search" autocomplete="off">
+    <input id="search-input" name="q" type="search" spellcheck="false">
+    <button id="search-button" type="submit"></button>
+  </form>
+  <nav id="langs" aria-label="language"></nav>
+</header>
+<main>
+  <aside id="panel"><h2 id="layers-title"></h2><div id="layers"></div><div id="search-result"></div></aside>
+  <div id="map" aria-label="map"></div>
+</main>
+<footer id="coords"><span id="coords-wgs"></span><span id="coords-gk"></span></footer>
+</body>
+</html>
+"""
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def viewer(request: Request, lang: str | None = None) -> HTMLResponse:
+    lang = lang.lower() if lang and lang.lower() in LANGS else negotiate(request.headers.get("accept-language"))
+    config = json.dumps(page_config(lang), ensure_ascii=False).replace("</", "<\\/")  # stays inside <script>
+    body = PAGE.format(lang=lang, title=html.escape(getattr(STYLE_TITLE, lang)), config=config)
+    return HTMLResponse(body, headers={"Content-Language": lang, "Cache-Control": "no-cache"})
+
+
+@router.get("/viewer/static/{path:path}", include_in_schema=False)
+def static(path: str) -> Response:
+    target = (STATIC_DIR / path).resolve()
+    # Only files under static/ (no "..", no absolute paths, no symlinks out).
+    if not target.is_relative_to(STATIC_DIR) or not target.is_file():
+        raise Problem("viewer.not_found", 404)
+    media = MEDIA_TYPES.get(target.suffix, "application/octet-stream")
+    cache = "public, max-age=86400" if "/vendor/" in f"/{path}" else "no-cache"
+    return FileResponse(target, media_type=media, headers={"Cache-Control": cache})
+
+
+@router.get("/viewer/fonts/{fontstack}/{glyph_range}.pbf", include_in_schema=False)
+def glyphs(fontstack: str, glyph_range: str) -> Response:
+    """One 256-glyph range. A stack lists fonts by comma; the first we have answers. Ranges we do
+    not ship answer empty (MapLibre then simply has no glyph there) rather than 404 errors."""
+    try:
+        start, end = (int(p) for p in glyph_range.split("-"))
+    except ValueError:
+        raise Problem("viewer.not_found", 404) from None
+    if start % 256 or end != start + 255 or not 0 <= start < 65536:
+        raise Problem("viewer.not_found", 404)
+    headers = {"Cache-Control": "public, max-age=86400"}
+    names = [n.strip() for n in fontstack.split(",") if n.strip()]
+    for name in names:
+        folder = FONTS_DIR / name
+        if folder.resolve().parent == FONTS_DIR and folder.is_dir():
+            target = folder / f"{start}-{end}.pbf"
+            if target.is_file():
+                return FileResponse(target, media_type="application/x-protobuf", headers=headers)
+            return Response(encode(name, start, []), media_type="application/x-protobuf", headers=headers)
+    raise Problem("viewer.not_found", 404)
+
+
+# --- Block search -----------------------------------------------------------------------------
+
+@router.get("/api/blocks/search", tags=["viewer"], summary="Blocks of a code or block list, as GeoJSON")
+def search_blocks(q: str = Query("", description="a block code like M-42-1-(10а-5а-1) or a block list like "
+                                               "L-43-63-(10а-5б-14,15,19,20); L-43-64-(10а-5а-1)")) -> Response:
+    codes = parse_block_list(q)  # BlockListError: 422 problem naming the bad token and its position
+    if not codes:
+        raise Problem("viewer.search_empty", 422)
+    if len(codes) > MAX_SEARCH_BLOCKS:
+        raise Problem("viewer.search_too_many", 422, count=len(codes), limit=MAX_SEARCH_BLOCKS)
+    datum = resolve_datum()
+    features = []
+    west = south = math.inf
+    east = north = -math.inf
+    for code in codes:
+        geom = blocks_geometry([code], datum=datum)
+        x0, y0, x1, y1 = geom.bounds
+        west, south, east, north = min(west, x0), min(south, y0), max(east, x1), max(north, y1)
+        features.append({"type": "Feature", "id": code, "properties": {"code": code},
+                         "geometry": {"type": "Polygon",
+                                      "coordinates": [[[round(x, 9), round(y, 9)]
+                                                       for x, y in geom.geoms[0].exterior.coords]]}})
+    body = {"type": "FeatureCollection", "query": q, "count": len(codes), "codes": codes, "datum": datum,
+            "bbox": [west, south, east, north], "features": features}
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
+
+
+# --- Basemap ----------------------------------------------------------------------------------
+
+@router.get("/api/basemap/country.geojson", tags=["viewer"], summary="The national boundary (1:110m)")
+async def country(request: Request) -> Response:
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT id, name, ST_AsGeoJSON(geom, 5) AS g FROM country_boundary ORDER BY id")
+    features = [{"type": "Feature", "id": r["id"], "properties": {"id": r["id"], "name": r["name"]},
+                 "geometry": json.loads(r["g"])} for r in rows]
+    return Response(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+                    media_type="application/geo+json", headers={"Cache-Control": "public, max-age=3600"})
+
+
+def _angle(value: float, positive: str, negative: str) -> str:
+    hemisphere = positive if value >= 0 else negative
+    minutes = round(abs(value) * 60)
+    degrees, rest = divmod(minutes, 60)
+    return f"{degrees}°{rest:02d}′{hemisphere}" if rest else f"{degrees}°{hemisphere}"
+
+
+def _steps(low: float, high: float, step: float) -> list[float]:
+    first = math.ceil(low / step - 1e-9)
+    last = math.floor(high / step + 1e-9)
+    return [round(i * step, 9) for i in range(first, last + 1)]
+
+
+@router.get("/api/basemap/graticule.geojson", tags=["viewer"], summary="Meridians and parallels")
+def graticule(step: float = Query(1.0, ge=1 / 60, le=30, description="degrees between lines"),
+              bbox: str | None = Query(None, description="west,south,east,north (degrees)")) -> Response:
+    if bbox is None:
+        west, south, east, north = DEFAULT_BBOX
+    else:
+        try:
+            west, south, east, north = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise Problem("viewer.bad_bbox", 400) from None
+        if not (-180 <= west < east <= 180 and -85 <= south < north <= 85):
+            raise Problem("viewer.bad_bbox", 400)
+    lons, lats = _steps(west, east, step), _steps(south, north, step)
+    count = len(lons) + len(lats)
+    if count > MAX_GRATICULE_LINES:
+        raise Problem("viewer.too_many_lines", 422, step=step, count=count, limit=MAX_GRATICULE_LINES)
+    major_step = step * 5
+
+    def major(value: float) -> bool:
+        return abs(value / major_step - round(value / major_step)) < 1e-6
+
+    features = []
+    for lon in lons:
+        features.append({"type": "Feature", "properties": {"axis": "lon", "value": lon, "major": major(lon),
+                                                           "label": _angle(lon, "E", "W")},
+                         "geometry": {"type": "LineString", "coordinates": [[lon, south], [lon, north]]}})
+    for lat in lats:
+        features.append({"type": "Feature", "properties": {"axis": "lat", "value": lat, "major": major(lat),
+                                                           "label": _angle(lat, "N", "S")},
+                         "geometry": {"type": "LineString", "coordinates": [[west, lat], [east, lat]]}})
+    return Response(json.dumps({"type": "FeatureCollection", "features": features}),
+                    media_type="application/geo+json", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,388 @@
+// The public subsoil-use map: MapLibre GL JS (vendored), the style from /ogc/styles/default,
+// a layer switcher and legend built from the style's metadata (catalog names in kk/ru/en),
+// feature popups, block search, and a WGS 84 / Pulkovo 1942 Gauss-Krüger read-out.
+import * as maplibregl from './vendor/maplibre-gl.mjs';
+
+const config = JSON.parse(document.getElementById('geoservice-config').textContent);
+
+const UI = {
+  kk: {
+    search: 'Табу', placeholder: 'Блок коды не тізімі: M-42-1-(10а-5а-1)', layers: 'Қабаттар мен шартты белгілер',
+    basemap: 'Негіз', found: 'Табылған блоктар: {n}', clear: 'Тазалау', gk: 'ГК, {zone}-аймақ',
+    searchFailed: 'Іздеу сәтсіз аяқталды', id: 'Сәйкестендіргіш', count: 'Блоктар саны', level: 'Деңгей', loading: 'Жүктелуде…',
+    nothing: 'Бұл жерде нысан жоқ', language: 'Тіл',
+  },
+  ru: {
+    search: 'Найти', placeholder: 'Код или список блоков: M-42-1-(10а-5а-1)', layers: 'Слои и легенда',
+    basemap: 'Основа', found: 'Найдено блоков: {n}', clear: 'Очистить', gk: 'ГК, зона {zone}',
+    searchFailed: 'Ошибка поиска', id: 'Идентификатор', count: 'Число блоков', level: 'Уровень', loading: 'Загрузка…',
+    nothing: 'Здесь нет объектов', language: 'Язык',
+  },
+  en: {
+    search: 'Find', placeholder: 'Block code or list: M-42-1-(10а-5а-1)', layers: 'Layers and legend',
+    basemap: 'Base', found: 'Blocks found: {n}', clear: 'Clear', gk: 'GK zone {zone}',
+    searchFailed: 'Search failed', id: 'Id', count: 'Blocks', level: 'Level', loading: 'Loading…',
+    nothing: 'No features here', language: 'Language',
+  },
+};
+const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
+const HIGHLIGHT = '#00b7ff';
+
+const params = new URLSearchParams(location.search);
+let lang = params.get('lang') || localStorage.getItem('geoservice.lang') || config.lang;
+if (!config.langs.includes(lang)) lang = config.lang;
+let style = null;              // the style JSON last loaded (its metadata drives the panel)
+const hidden = new Set();      // switched-off groups
+let popup = null;
+
+const t = (key, vars = {}) => UI[lang][key].replace(/\{(\w+)\}/g, (_, k) => String(vars[k]));
+const tr = (names) => (names ? names[lang] ?? names.en : '');
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v; else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child);
+  return node;
+};
+const styleUrl = (l) => `${config.style}&lang=${l}`;
+const groupOf = (layer) => layer.metadata?.['geoservice:group'];
+
+async function fetchStyle(l) {
+  const response = await fetch(styleUrl(l));
+  if (!response.ok) throw new Error(`style: HTTP ${response.status}`);
+  return response.json();
+}
+
+// Keeps the switched-off groups off and our highlight layers on top when the style is swapped
+// (language change): setStyle diffs the new style against the map's.
+function transformStyle(previous, next) {
+  const layers = next.layers.map((layer) => (hidden.has(groupOf(layer))
+    ? { ...layer, layout: { ...(layer.layout || {}), visibility: 'none' } } : layer));
+  const sources = { ...next.sources };
+  if (previous) {
+    for (const [id, source] of Object.entries(previous.sources)) if (id.startsWith('gs-')) sources[id] = source;
+    for (const layer of previous.layers) if (layer.id.startsWith('gs-')) layers.push(layer);
+  }
+  return { ...next, sources, layers };
+}
+
+style = await fetchStyle(lang);
+const map = new maplibregl.Map({
+  container: 'map',
+  style,
+  transformStyle,
+  hash: 'map',
+  attributionControl: { compact: true },
+  maxPitch: 0,
+});
+window.map = map;
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+map.dragRotate.disable();
+map.touchZoomRotate.disableRotation();
+
+const ready = new Promise((resolve) => map.once('load', resolve));
+const errors = [];   // map errors (style, tiles, glyphs), kept for the tests and for a look in the console
+map.on('error', (e) => { errors.push(String(e.error?.message || e.error || e)); console.error(e.error || e); });
+const state = { idle: false };   // window.geoservice.idle: the map has drawn everything it asked for
+map.on('idle', () => { state.idle = true; });
+map.on('movestart', () => { state.idle = false; });
+map.on('dataloading', () => { state.idle = false; });
+
+map.on('load', () => {
+  const empty = { type: 'FeatureCollection', features: [] };
+  map.addSource('gs-search', { type: 'geojson', data: empty });
+  map.addSource('gs-selected', { type: 'geojson', data: empty });
+  map.addLayer({ id: 'gs-search-fill', type: 'fill', source: 'gs-search',
+    paint: { 'fill-color': HIGHLIGHT, 'fill-opacity': 0.25 } });
+  map.addLayer({ id: 'gs-search-line', type: 'line', source: 'gs-search',
+    paint: { 'line-color': HIGHLIGHT, 'line-width': 2.5 } });
+  map.addLayer({ id: 'gs-selected-line', type: 'line', source: 'gs-selected',
+    paint: { 'line-color': '#ffea00', 'line-width': 4, 'line-opacity': 0.9 } });
+});
+
+// --- Panel: layer switcher and legend ------------------------------------------------------
+
+let patternCount = 0;
+function swatch(s) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', '28'); svg.setAttribute('height', '16'); svg.setAttribute('class', 'swatch');
+  const rect = document.createElementNS(ns, 'rect');
+  rect.setAttribute('x', '2'); rect.setAttribute('y', '2'); rect.setAttribute('width', '24'); rect.setAttribute('height', '12');
+  rect.setAttribute('fill', s.fill || 'none');
+  rect.setAttribute('fill-opacity', String(s.fill ? Math.max(s.fill_opacity, 0.15) : 0));
+  if (s.line) {
+    const width = Math.min(s.line_width, 2.5);
+    rect.setAttribute('stroke', s.line); rect.setAttribute('stroke-width', String(width));
+    if (s.dash) rect.setAttribute('stroke-dasharray', s.dash.map((d) => d * width).join(' '));
+  }
+  svg.append(rect);
+  if (s.pattern) {
+    // The same 45° hatching as the map's sprite and the QML's line pattern fill.
+    const id = `gs-hatch-${++patternCount}`;
+    const defs = document.createElementNS(ns, 'defs');
+    const pattern = document.createElementNS(ns, 'pattern');
+    pattern.setAttribute('id', id); pattern.setAttribute('patternUnits', 'userSpaceOnUse');
+    pattern.setAttribute('width', '4'); pattern.setAttribute('height', '4');
+    pattern.setAttribute('patternTransform', 'rotate(45)');
+    const line = document.createElementNS(ns, 'line');
+    line.setAttribute('x1', '0'); line.setAttribute('y1', '0'); line.setAttribute('x2', '0'); line.setAttribute('y2', '4');
+    line.setAttribute('stroke', s.pattern); line.setAttribute('stroke-width', '1.5');
+    pattern.append(line); defs.append(pattern); svg.prepend(defs);
+    const hatch = rect.cloneNode();
+    hatch.setAttribute('fill', `url(#${id})`); hatch.setAttribute('fill-opacity', '1');
+    svg.append(hatch);
+  }
+  return svg;
+}
+
+function setGroupVisible(group, visible) {
+  if (visible) hidden.delete(group); else hidden.add(group);
+  for (const layer of map.getStyle().layers) {
+    if (groupOf(layer) === group) map.setLayoutProperty(layer.id, 'visibility', visible ? 'visible' : 'none');
+  }
+  document.querySelector(`[data-group="${group}"]`)?.classList.toggle('off', !visible);
+}
+
+function renderPanel() {
+  const meta = style.metadata || {};
+  const legend = Object.fromEntries((meta['geoservice:legend'] || []).map((g) => [g.layer, g]));
+  const box = document.getElementById('layers');
+  box.replaceChildren();
+  let basemapHeading = false;
+  for (const group of meta['geoservice:groups'] || []) {
+    if (group.kind === 'basemap' && !basemapHeading) {
+      box.append(el('h3', { class: 'basemap-heading' }, t('basemap')));
+      basemapHeading = true;
+    }
+    const checkbox = el('input', { type: 'checkbox', 'data-layer-toggle': group.id,
+      onchange: (e) => setGroupVisible(group.id, e.target.checked) });
+    checkbox.checked = !hidden.has(group.id);
+    const section = el('section', { class: `group ${group.kind}${hidden.has(group.id) ? ' off' : ''}`,
+      'data-group': group.id }, el('label', { class: 'group-title' }, checkbox, tr(group.title)));
+    const entry = legend[group.id];
+    for (const part of entry ? entry.sections : []) {
+      const list = el('ul', { class: 'legend' });
+      for (const item of part.items) {
+        list.append(el('li', { 'data-value': item.value ?? '' }, swatch(item.swatch), el('span', {}, tr(item.label))));
+      }
+      if (part.title) section.append(el('h4', {}, tr(part.title)));
+      section.append(list);
+    }
+    box.append(section);
+  }
+}
+
+function renderTexts() {
+  document.documentElement.lang = lang;
+  document.title = tr(config.title);
+  document.getElementById('title').textContent = tr(config.title);
+  document.getElementById('search-input').placeholder = t('placeholder');
+  document.getElementById('search-button').textContent = t('search');
+  document.getElementById('layers-title').textContent = t('layers');
+  const nav = document.getElementById('langs');
+  nav.setAttribute('aria-label', t('language'));
+  nav.replaceChildren(...config.langs.map((l) => el('button', {
+    type: 'button', 'data-lang': l, title: LANG_NAMES[l], class: l === lang ? 'active' : '',
+    onclick: () => setLang(l),
+  }, l.toUpperCase())));
+}
+
+async function setLang(next) {
+  if (!config.langs.includes(next)) throw new Error(`unknown language ${next}`);
+  lang = next;
+  localStorage.setItem('geoservice.lang', lang);
+  const url = new URL(location.href);
+  url.searchParams.set('lang', lang);
+  history.replaceState(null, '', url);
+  renderTexts();
+  style = await fetchStyle(lang);
+  map.setStyle(style, { diff: true });
+  renderPanel();
+  if (popup) { popup.remove(); popup = null; }
+  if (lastSearch) showSearchResult(lastSearch);
+}
+
+// --- Popups ----------------------------------------------------------------------------------
+
+function formatValue(layerId, name, value) {
+  const attr = config.layers[layerId]?.attributes.find((a) => a.name === name);
+  if (attr && attr.choices && attr.choices[value]) return tr(attr.choices[value]);
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function attributeRows(layerId, properties) {
+  const layer = config.layers[layerId];
+  const rows = [];
+  const seen = new Set();
+  for (const attr of layer ? layer.attributes : []) {
+    seen.add(attr.name);
+    const value = properties[attr.name];
+    if (value === null || value === undefined || value === '') continue;
+    rows.push([tr(attr.names), formatValue(layerId, attr.name, value)]);
+  }
+  const key = layer?.key;
+  for (const [name, value] of Object.entries(properties)) {
+    if (seen.has(name) || value === null || value === undefined || value === '') continue;
+    // The tiles' id is the key attribute's value: one row is enough.
+    if (name === 'id' && key && properties[key] !== undefined) continue;
+    if (name === 'n_blocks' && properties.level === 'block') continue;
+    if (name === 'level') { rows.unshift([t('level'), tr(config.block_levels[value]) || String(value)]); continue; }
+    const label = (name === 'id' || name === 'feature_id') ? t('id') : name === 'n_blocks' ? t('count') : name;
+    rows.push([label, String(value)]);
+  }
+  return rows;
+}
+
+function featureId(layerId, feature) {
+  const p = feature.properties || {};
+  const key = config.layers[layerId]?.key;
+  return p.id ?? p.feature_id ?? (key ? p[key] : undefined) ?? feature.id ?? p.code;
+}
+
+function popupSection(layerId, feature) {
+  const table = el('table', { class: 'attributes' });
+  const fill = (properties) => {
+    table.replaceChildren(...attributeRows(layerId, properties).map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+  };
+  fill(feature.properties || {});
+  const section = el('section', { class: 'feature', 'data-layer': layerId },
+    el('h3', {}, tr(config.layers[layerId]?.names) || layerId), table);
+  const id = featureId(layerId, feature);
+  if (id !== undefined && layerId !== 'blocks') {
+    // Tiles carry what the map draws; the full record comes from OGC API – Features.
+    fetch(`/ogc/collections/${layerId}/items/${encodeURIComponent(id)}?f=json`, { headers: { Accept: 'application/geo+json' } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((full) => { if (full && full.properties) fill({ ...feature.properties, ...full.properties }); })
+      .catch(() => {});
+  }
+  return section;
+}
+
+function interactiveLayers() {
+  return map.getStyle().layers
+    .filter((l) => l.type === 'fill' && config.layers[groupOf(l)] && !hidden.has(groupOf(l)))
+    .map((l) => l.id);
+}
+
+map.on('click', (e) => {
+  const features = map.queryRenderedFeatures(e.point, { layers: interactiveLayers() });
+  const seen = new Set();
+  const picked = [];
+  // Plots, zones and studies before the grid they lie on, whatever the drawing order.
+  const rank = (f) => (groupOf(f.layer) === 'blocks' ? 1 : 0);
+  features.sort((a, b) => rank(a) - rank(b));
+  for (const f of features) {
+    const layerId = groupOf(f.layer);
+    const key = `${layerId}:${featureId(layerId, f)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    picked.push([layerId, f]);
+    if (picked.length === 4) break;
+  }
+  map.getSource('gs-selected')?.setData({ type: 'FeatureCollection',
+    features: picked.map(([, f]) => ({ type: 'Feature', properties: {}, geometry: f.geometry })) });
+  if (popup) popup.remove();
+  if (!picked.length) { popup = null; return; }
+  const content = el('div', { class: 'popup' }, ...picked.map(([id, f]) => popupSection(id, f)));
+  popup = new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(e.lngLat).setDOMContent(content).addTo(map);
+  popup.on('close', () => map.getSource('gs-selected')?.setData({ type: 'FeatureCollection', features: [] }));
+});
+map.on('mousemove', (e) => {
+  const hit = map.queryRenderedFeatures(e.point, { layers: interactiveLayers() }).length > 0;
+  map.getCanvas().style.cursor = hit ? 'pointer' : '';
+  showCoordinates(e.lngLat);
+});
+
+// --- Block search ----------------------------------------------------------------------------
+
+let lastSearch = null;
+
+function showSearchResult(result) {
+  const box = document.getElementById('search-result');
+  box.replaceChildren();
+  if (!result) return;
+  if (result.error) {
+    box.append(el('p', { class: 'error', role: 'alert' }, result.error));
+    return;
+  }
+  const codes = result.codes.slice(0, 50).map((c) => el('li', {}, c));
+  box.append(el('p', { class: 'found' }, t('found', { n: result.count })), el('ul', { class: 'codes' }, ...codes),
+    el('button', { type: 'button', onclick: clearSearch }, t('clear')));
+}
+
+function clearSearch() {
+  lastSearch = null;
+  map.getSource('gs-search')?.setData({ type: 'FeatureCollection', features: [] });
+  showSearchResult(null);
+}
+
+async function search(query) {
+  const response = await fetch(`/api/blocks/search?q=${encodeURIComponent(query)}`, { headers: { 'Accept-Language': lang } });
+  const body = await response.json();
+  if (!response.ok) {
+    lastSearch = { error: body.detail || t('searchFailed'), problem: body };
+    showSearchResult(lastSearch);
+    return lastSearch;
+  }
+  lastSearch = body;
+  map.getSource('gs-search').setData(body);
+  const [w, s, e, n] = body.bbox;
+  map.fitBounds([[w, s], [e, n]], { padding: 80, maxZoom: 13.5, duration: 700 });
+  showSearchResult(body);
+  return body;
+}
+
+document.getElementById('search').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = document.getElementById('search-input').value.trim();
+  if (q) search(q);
+});
+
+// --- Coordinates -----------------------------------------------------------------------------
+
+const gkDefs = new Map();
+function gk(lon, lat) {
+  const zone = Math.min(60, Math.max(1, Math.floor(lon / 6) + 1));
+  if (!gkDefs.has(zone)) {
+    const towgs84 = config.pulkovo_towgs84.join(',');
+    gkDefs.set(zone, `+proj=tmerc +lat_0=0 +lon_0=${zone * 6 - 3} +k=1 +x_0=${zone * 1000000 + 500000} +y_0=0 `
+      + `+ellps=krass +towgs84=${towgs84},0,0,0,0 +units=m +no_defs`);
+  }
+  const [easting, northing] = window.proj4('EPSG:4326', gkDefs.get(zone), [lon, lat]);
+  return { zone, epsg: 28400 + zone, x: northing, y: easting }; // Soviet convention: X north, Y east
+}
+
+function dms(value, positive, negative) {
+  const hemisphere = value >= 0 ? positive : negative;
+  let tenths = Math.round(Math.abs(value) * 36000); // tenths of a second
+  const degrees = Math.floor(tenths / 36000); tenths -= degrees * 36000;
+  const minutes = Math.floor(tenths / 600); tenths -= minutes * 600;
+  return `${degrees}°${String(minutes).padStart(2, '0')}′${(tenths / 10).toFixed(1).padStart(4, '0')}″${hemisphere}`;
+}
+
+const grouped = (v) => {
+  const [whole, frac] = v.toFixed(1).split('.');
+  return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009')}.${frac}`;
+};
+
+function showCoordinates({ lng, lat }) {
+  document.getElementById('coords-wgs').textContent = `WGS 84: ${dms(lat, 'N', 'S')} ${dms(lng, 'E', 'W')} `
+    + `(${lat.toFixed(5)}, ${lng.toFixed(5)})`;
+  const g = gk(lng, lat);
+  document.getElementById('coords-gk').textContent = `${t('gk', { zone: g.zone })} (EPSG:${g.epsg}): `
+    + `X ${grouped(g.x)} Y ${grouped(g.y)}`;
+}
+
+// --- Start -----------------------------------------------------------------------------------
+
+renderTexts();
+renderPanel();
+window.geoservice = {
+  config, ready, errors, search, setLang, gk, dms, hidden, lang: () => lang, get idle() { return state.idle; },
+};
+await ready;
+showCoordinates(map.getCenter());
