@@ -193,6 +193,34 @@ def test_style_language_changes_labels(client):
         "kind").choices]
 
 
+def test_style_basemap_setting_and_new_values():
+    from layers.catalog import Choice, Names
+    from styles.mapbox import build_style
+
+    plain = build_style("http://h", "en")
+    assert "basemap" not in plain["sources"]
+    with_raster = build_style("http://h", "en", basemap_url="https://tiles.example/{z}/{x}/{y}.png")
+    assert with_raster["sources"]["basemap"] == {"type": "raster", "tiles": ["https://tiles.example/{z}/{x}/{y}.png"],
+                                                 "tileSize": 256}
+    ids = [layer["id"] for layer in with_raster["layers"]]
+    assert ids.index("basemap") == 1  # right above the background, under everything else
+    assert "basemap" in {g["id"] for g in with_raster["metadata"]["geoservice:groups"]}
+    # A value the palette does not know yet still gets a colour (and a legend entry).
+    layer = LAYERS["restriction-zones"]
+    extra = Choice("buffer", Names("Буфер", "Буфер", "Buffer"))
+    attr = layer.attribute("regime")
+    looks = palette.looks(layer, "regime", palette.CATEGORISED["restriction-zones"].looks)
+    assert [v for v, _, _ in looks] == [c.value for c in attr.choices]
+    object.__setattr__(attr, "choices", (*attr.choices, extra))
+    try:
+        looks = palette.looks(layer, "regime", palette.CATEGORISED["restriction-zones"].looks)
+        assert looks[-1][0] == "buffer" and looks[-1][2].fill in palette.FALLBACK
+        fill = {lyr["id"]: lyr for lyr in build_style("http://h")["layers"]}["restriction-zones-fill"]
+        assert "buffer" in _match_values(fill["paint"]["fill-color"])
+    finally:
+        object.__setattr__(attr, "choices", attr.choices[:-1])
+
+
 def test_style_lists_and_collection_styles(client):
     listing = client.get("/ogc/styles").json()
     assert listing["default"] == "default"
