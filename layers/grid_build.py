@@ -11,6 +11,10 @@ The tolerance defaults to ``Settings.boundary_tolerance_deg`` (0.15°): the ship
 so blocks are generated that far out too (about 1.26 million blocks; 1.19 million with no
 tolerance). Which datum block corners are minute multiples of is ``Settings.grid_datum``, see
 layers/grid.py.
+
+The generalised cells that tiles show below block zoom (table ``block_cells``: 1:1,000,000 and
+1:100,000 sheets, 10' and 5' cells, each with its code and block count, see tiles/levels.py) are
+built from the new grid before the swap and swapped in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tqdm import tqdm
 from geoservice.db import libpq_url
 from geoservice.settings import get_settings
 from layers.grid import grid_srid, minute_index, resolve_datum
+from tiles.levels import CELL_LEVELS
 
 BAND_ROWS = 20          # one row of 1:100,000 sheets (20') per chunk: ~25,000 blocks
 LOCK_KEY = 0x6B6C6B67   # pg_advisory_lock key: one grid build at a time per database
@@ -34,6 +39,11 @@ BUILD_TABLE = "blocks_build"
 # Final names are the ones migration 0002 created, so the table looks the same after a rebuild.
 INDEXES = (("blocks_build_pkey", "blocks_pkey"), ("blocks_build_code_key", "blocks_code_key"),
            ("blocks_build_geom_idx", "idx_blocks_geom"))
+
+CELLS_BUILD_TABLE = "block_cells_build"
+# (build name, final name); the final names are the ones migration 0003 created.
+CELL_INDEXES = (("block_cells_build_pkey", "block_cells_pkey"),
+                *((f"block_cells_build_{lv.name}_geom_idx", f"block_cells_{lv.name}_geom_idx") for lv in CELL_LEVELS))
 
 Extent = tuple[int, int, int, int]  # x0, y0, x1, y1 minute indices, half-open
 
@@ -53,16 +63,22 @@ def build_grid(url: str, *, bbox: tuple[float, float, float, float] | None = Non
             area = _area(conn, srid, tolerance)
             extent = _extent(conn, area, srid, bbox)
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(BUILD_TABLE)))
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(CELLS_BUILD_TABLE)))
             conn.execute(sql.SQL("CREATE TABLE {} (LIKE blocks INCLUDING ALL EXCLUDING INDEXES)")
                          .format(sql.Identifier(BUILD_TABLE)))
+            conn.execute(sql.SQL("CREATE TABLE {} (LIKE block_cells INCLUDING ALL EXCLUDING INDEXES)")
+                         .format(sql.Identifier(CELLS_BUILD_TABLE)))
             try:
                 count = _fill(url, area, srid, extent, progress, workers)
                 _index(url, workers)
+                _cells(conn, srid)
                 _swap(conn)
             except BaseException:
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(BUILD_TABLE)))
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(CELLS_BUILD_TABLE)))
                 raise
             conn.execute("ANALYZE blocks")
+            conn.execute("ANALYZE block_cells")
             return count
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
@@ -150,6 +166,65 @@ def _index(url: str, workers: int) -> None:
     _run_parallel(url, workers, [partial(_execute, statement=s) for s in statements])
 
 
+def _cells(conn: psycopg.Connection, srid: int) -> None:
+    """The generalised cells of the new grid (~4 s for the whole country), with their indexes."""
+    fill_cells(conn, BUILD_TABLE, CELLS_BUILD_TABLE, srid)
+    for statement in cell_index_statements(CELLS_BUILD_TABLE, "block_cells_build"):
+        conn.execute(statement)  # type: ignore[arg-type]  # built from constants
+
+
+# How a cell's code is cut out of the code of its south-west block, L-43-63-(10а-5б-14).
+_CELL_CODE = {
+    "cell5": r"regexp_replace({c}, '-[0-9]+\)$', ')')",                     # L-43-63-(10а-5б)
+    "cell10": r"regexp_replace({c}, '-5[абвг]-[0-9]+\)$', ')')",            # L-43-63-(10а)
+    "sheet100k": "split_part({c}, '-(', 1)",                                # L-43-63
+    "sheet": "split_part({c}, '-', 1) || '-' || split_part({c}, '-', 2)",   # L-43
+}
+
+
+def cell_statements(blocks: str, cells: str, srid: int) -> list[str]:
+    """INSERTs filling ``cells`` (shaped like block_cells) from the grid in ``blocks``, finest
+    level first, each level from the one below it.
+
+    A cell holding all its blocks is its rectangle (in grid-datum minutes, moved to WGS 84 the
+    way blocks are); a border cell is the union of its children, so only the ~2 % of cells
+    along the border pay for a union. ``blocks`` and ``cells`` are our own table names."""
+    statements = []
+    columns = "(id % 21600)::int - 10800 AS m_lon, (id / 21600)::int AS m_lat, 1 AS n_blocks, geom"
+    child = f"SELECT {columns} FROM {blocks}"  # noqa: S608 - table names are constants
+    for level in reversed(CELL_LEVELS):
+        w, h = level.width, level.height
+        px, py = f"(m_lon + 10800) / {w} * {w} - 10800", f"m_lat / {h} * {h}"
+        rect = (f"ST_MakeEnvelope(g.px::float8 / 60, g.py::float8 / 60, (g.px + {w})::float8 / 60, "
+                f"(g.py + {h})::float8 / 60, {int(srid)})")
+        if srid != 4326:
+            rect = f"ST_Transform({rect}, 4326)"
+        code = _CELL_CODE[level.name].format(c="gs_block_code_at(g.px, g.py)")
+        statements.append(f"""
+            WITH c AS MATERIALIZED ({child}),
+            g AS (SELECT {px} AS px, {py} AS py, sum(n_blocks)::int AS n FROM c GROUP BY 1, 2),
+            u AS (SELECT {px} AS px, {py} AS py, ST_Multi(ST_Union(geom)) AS geom FROM c
+                  WHERE ({px}, {py}) IN (SELECT px, py FROM g WHERE n < {level.full}) GROUP BY 1, 2)
+            INSERT INTO {cells} (level, code, n_blocks, m_lon, m_lat, geom)
+            SELECT '{level.name}', {code}, g.n, g.px, g.py, coalesce(u.geom, ST_Multi({rect}))
+            FROM g LEFT JOIN u USING (px, py)""")  # noqa: S608 - constants and numbers only
+        child = f"SELECT m_lon, m_lat, n_blocks, geom FROM {cells} WHERE level = '{level.name}'"  # noqa: S608
+    return statements
+
+
+def cell_index_statements(cells: str, prefix: str) -> list[str]:
+    """The primary key and one partial GiST index per level (tiles ask for one level at a time,
+    and a z0 tile must not walk the index entries of 66,000 finer cells)."""
+    return [f"ALTER TABLE {cells} ADD CONSTRAINT {prefix}_pkey PRIMARY KEY (code)",
+            *(f"CREATE INDEX {prefix}_{lv.name}_geom_idx ON {cells} USING gist (geom) WHERE level = '{lv.name}'"
+              for lv in CELL_LEVELS)]
+
+
+def fill_cells(conn: psycopg.Connection, blocks: str, cells: str, srid: int) -> None:
+    for statement in cell_statements(blocks, cells, srid):
+        conn.execute(statement)  # type: ignore[arg-type]  # built from constants
+
+
 def _execute(conn: psycopg.Connection, statement: str) -> None:
     conn.execute(statement)  # type: ignore[arg-type]  # statements are module constants
 
@@ -198,6 +273,15 @@ def _swap(conn: psycopg.Connection) -> None:
                            "FROM pg_class c WHERE c.oid = to_regclass('blocks')").fetchone()
         conn.execute("DROP TABLE IF EXISTS blocks")
         conn.execute(sql.SQL("ALTER TABLE {} RENAME TO blocks").format(build))
+        # The generalised cells go with the grid they were built from (tiles key both on the
+        # version of blocks).
+        conn.execute("DROP TABLE IF EXISTS block_cells")
+        conn.execute(sql.SQL("ALTER TABLE {} RENAME TO block_cells").format(sql.Identifier(CELLS_BUILD_TABLE)))
+        for name, final in CELL_INDEXES:
+            conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(sql.Identifier(name),
+                                                                      sql.Identifier(final)))
+        conn.execute("COMMENT ON TABLE block_cells IS 'Generalised block grid for tiles, rebuilt by "
+                     "layers.grid_build'")
         # Servers drop cached tiles and counts of the old grid when this commits.
         conn.execute("UPDATE layers SET updated_at = now() WHERE id = 'blocks'")
         conn.execute("SELECT pg_notify('geoservice_layers', 'blocks')")
@@ -214,8 +298,9 @@ def _swap(conn: psycopg.Connection) -> None:
                 role = conn.execute("SELECT CASE WHEN %s::oid = 0 THEN 'PUBLIC' ELSE "
                                     "%s::oid::regrole::text END", (oid, oid)).fetchone()
                 assert role is not None
-                conn.execute(sql.SQL("GRANT {} ON blocks TO {}").format(sql.SQL(privilege),
-                                                                        sql.SQL(role[0])))
+                for table in ("blocks", "block_cells"):
+                    conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
+                        sql.SQL(privilege), sql.Identifier(table), sql.SQL(role[0])))
 
 
 def main() -> None:  # pragma: no cover - convenience entry point
