@@ -40,7 +40,8 @@ def negotiate(accept_language: str | None) -> str:
     return best
 
 
-_CATALOG_MODULES = ("geoservice.messages", "importers.messages", "layers.grid", "geoservice.ogc.cql2")
+_CATALOG_MODULES = ("geoservice.messages", "importers.messages", "layers.grid", "tiles.messages",
+                    "geoservice.ogc.cql2")
 _loaded = False
 
 

@@ -1,0 +1,124 @@
+"""Serving tiles: which version of which layers a tile shows, its cache key, building it on a miss
+(one SQL statement, run again with a coarser speck filter in the rare case it comes out over the
+size limit).
+
+One ``TileService`` per application (app.state.tiles), created on first use from the pool and
+the registry the lifespan made; its cache therefore never mixes two databases."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+from fastapi import Request
+
+from geoservice.registry import Collection, Registry
+from tiles.cache import Key, Tile, TileCache
+from tiles.layers import Tileset
+from tiles.sql import MIN_FEATURE_PIXELS, TILE_FORMAT, tile_sql
+from tiles.tms import TileMatrixSet
+
+log = logging.getLogger("geoservice.tiles")
+
+MAX_TILE_BYTES = 500_000
+# Speck filter factors tried in turn while a tile is over MAX_TILE_BYTES (1 px, then 4 px …).
+COARSER = (1, 4, 16, 64)
+COUNTRY_VERSION = "country:0003"  # the boundary is migration data; a new one comes with a migration
+FALLBACK_BOUNDS = (46.4, 40.5, 87.4, 55.5)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The collections of a tileset at one instant, and the version that names them."""
+    collections: dict[str, Collection]
+    versions: tuple[str, ...]
+    v: str                              # short hash of versions: the ?v= of tile URLs
+
+    def get(self, layer_id: str) -> Collection | None:
+        return self.collections.get(layer_id)
+
+
+class TileService:
+    def __init__(self, pool: asyncpg.Pool, registry: Registry, cache: TileCache | None = None) -> None:
+        self.pool = pool
+        self.registry = registry
+        self.cache = cache or TileCache()
+        self.max_bytes = MAX_TILE_BYTES
+        self._hashes: dict[tuple[str, ...], str] = {}
+        self._country_bounds: tuple[float, float, float, float] | None = None
+
+    def snapshot(self, tileset: Tileset) -> Snapshot:
+        collections: dict[str, Collection] = {}
+        versions = [TILE_FORMAT]
+        for layer in tileset.layers:
+            if layer == "country":
+                versions.append(COUNTRY_VERSION)
+                continue
+            collection = self.registry.get(layer)
+            if collection is None:
+                versions.append(f"{layer}:none")
+            else:
+                collections[layer] = collection
+                versions.append(collection.version_key)
+        key = tuple(versions)
+        v = self._hashes.get(key)
+        if v is None:
+            v = hashlib.blake2b("\n".join(key).encode(), digest_size=8).hexdigest()
+            if len(self._hashes) > 1024:
+                self._hashes.clear()
+            self._hashes[key] = v
+        return Snapshot(collections, key, v)
+
+    async def tile(self, tileset: Tileset, snapshot: Snapshot, tms: TileMatrixSet, z: int, x: int, y: int,
+                   authorised: bool) -> tuple[Key, Tile]:
+        key: Key = (tileset.id, snapshot.versions, authorised, tms.id, z, y, x)
+
+        async def build() -> bytes:
+            return await self.render(tileset, snapshot, tms, z, x, y, authorised)
+
+        return key, await self.cache.get_or_build(key, build)
+
+    async def render(self, tileset: Tileset, collections: Snapshot, tms: TileMatrixSet, z: int, x: int, y: int,
+                     authorised: bool) -> bytes:
+        """The MVT from PostgreSQL, uncached."""
+        mvt = b""
+        async with self.pool.acquire() as conn:
+            for factor in COARSER:
+                query = tile_sql(tileset, collections, tms, z, x, y, authorised=authorised,
+                                 min_pixels=MIN_FEATURE_PIXELS * factor)
+                mvt = await conn.fetchval(query.sql, *query.args) or b""
+                if len(mvt) <= self.max_bytes:
+                    return bytes(mvt)
+                log.info("tile %s/%s/%d/%d/%d is %d bytes with %g px specks dropped; coarser",
+                         tileset.id, tms.id, z, x, y, len(mvt), MIN_FEATURE_PIXELS * factor)
+        log.warning("tile %s/%s/%d/%d/%d stays at %d bytes", tileset.id, tms.id, z, x, y, len(mvt))
+        return bytes(mvt)
+
+    async def bounds(self, tileset: Tileset, snapshot: Snapshot) -> tuple[float, float, float, float]:
+        """West, south, east, north of the tileset's data (the country's when it has none). A
+        layer with non-public features counts as the whole country: its extent could tell an
+        anonymous reader where confidential studies are."""
+        boxes = [c.bbox for c in snapshot.collections.values() if c.bbox and not c.access_column]
+        if "country" in tileset.layers or not boxes:
+            boxes.append(await self.country_bounds())
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                max(b[3] for b in boxes))
+
+    async def country_bounds(self) -> tuple[float, float, float, float]:
+        if self._country_bounds is None:
+            async with self.pool.acquire() as conn:
+                row = await conn.fetchrow("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                                          "FROM (SELECT ST_Extent(geom) AS e FROM country_boundary) b")
+            self._country_bounds = tuple(row) if row and row[0] is not None else FALLBACK_BOUNDS  # type: ignore[assignment]
+        assert self._country_bounds is not None
+        return self._country_bounds
+
+
+def get_service(request: Request) -> TileService:
+    state = request.app.state
+    service: TileService | None = getattr(state, "tiles", None)
+    if service is None:
+        service = state.tiles = TileService(state.pool, state.registry)
+    return service
