@@ -203,7 +203,8 @@ async function setLang(next) {
   map.setStyle(style, { diff: true });
   renderPanel();
   if (popup) { popup.remove(); popup = null; }
-  if (lastSearch) showSearchResult(lastSearch);
+  // A problem message is in the language it was asked in: ask again (no map move on errors).
+  if (lastSearch?.error) search(lastSearch.query); else if (lastSearch) showSearchResult(lastSearch);
 }
 
 // --- Popups ----------------------------------------------------------------------------------
@@ -324,7 +325,7 @@ async function search(query) {
   const response = await fetch(`/api/blocks/search?q=${encodeURIComponent(query)}`, { headers: { 'Accept-Language': lang } });
   const body = await response.json();
   if (!response.ok) {
-    lastSearch = { error: body.detail || t('searchFailed'), problem: body };
+    lastSearch = { query, error: body.detail || t('searchFailed'), problem: body };
     showSearchResult(lastSearch);
     return lastSearch;
   }
