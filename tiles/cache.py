@@ -30,8 +30,8 @@ class Tile:
 
     def __init__(self, raw: bytes, tag: str) -> None:
         self.raw = raw
-        self.etag = f'"{tag}"'          # strong validator of the raw bytes
-        self.etag_gzip = f'"{tag}-gz"'  # and of the gzip ones
+        self.etag = f'"{tag}"'.encode()          # strong validator of the raw bytes (as sent)
+        self.etag_gzip = f'"{tag}-gz"'.encode()  # and of the gzip ones
         self.gzip: bytes | None = None
 
     @property

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 import tiles.messages  # noqa: F401 - registers the messages
 from geoservice.access import reader_is_authorised
@@ -25,7 +27,7 @@ from geoservice.errors import Problem
 from layers.catalog import LAYERS
 from tiles import metadata
 from tiles.layers import MAP, Tileset, collection_tileset
-from tiles.service import get_service
+from tiles.service import get_service, service_for
 from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
 
 router = APIRouter(prefix="/ogc", tags=["tiles"])
@@ -75,39 +77,92 @@ def accepts_gzip(header: str | None) -> bool:
     return False
 
 
-def _not_modified(header: str, etags: tuple[str, str]) -> bool:
+def _not_modified(header: str, etags: tuple[bytes, bytes]) -> bool:
     if header.strip() == "*":
         return True
-    return any(tag.strip().removeprefix("W/") in etags for tag in header.split(","))
+    return any(tag.strip().removeprefix("W/").encode() in etags for tag in header.split(","))
 
 
-async def _tile(request: Request, tileset: Tileset, tms_id: str, z: int, y: int, x: int) -> Response:
+def _query_v(query: bytes) -> bytes | None:
+    for part in query.split(b"&"):
+        if part.startswith(b"v="):
+            return part[2:]
+    return None
+
+
+_CACHE_CONTROL = {(False, True): IMMUTABLE.encode(), (False, False): REVALIDATE.encode(),
+                  (True, True): IMMUTABLE_PRIVATE.encode(), (True, False): REVALIDATE_PRIVATE.encode()}
+_MVT = metadata.MVT.encode()
+_VARY = VARY.encode()
+
+
+async def _answer(scope: Scope, tileset: Tileset, tms_id: str, z: int, y: int, x: int
+                  ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of a tile request. Works on the ASGI scope (no Request, no
+    header dicts): this is the path every map pan takes, mostly answered from the cache."""
     tms = TILE_MATRIX_SETS.get(tms_id) or _tms(tms_id)
     if not tms.contains(z, x, y):
         cols, rows = tms.matrix_size(max(0, min(z, tms.serve_max_zoom)))
         raise Problem("tiles.out_of_range", 404, tms=tms.id, z=z, y=y, x=x, max_zoom=tms.serve_max_zoom,
                       max_row=rows - 1, max_col=cols - 1)
-    authorised = await reader_is_authorised(request)
-    service = get_service(request)
+    accept = match = None
+    authorised = False
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            accept = value
+        elif name == b"if-none-match":
+            match = value
+        elif name == b"authorization":
+            authorised = True
+    if authorised:
+        authorised = await reader_is_authorised(Request(scope))
+    service = service_for(scope["app"])
     snapshot = service.snapshot(tileset)
     key, tile = await service.tile(tileset, snapshot, tms, z, x, y, authorised)
-    current = request.query_params.get("v") == snapshot.v
-    if authorised:
-        cache = IMMUTABLE_PRIVATE if current else REVALIDATE_PRIVATE
-    else:
-        cache = IMMUTABLE if current else REVALIDATE
-    gzip = bool(tile.raw) and accepts_gzip(request.headers.get("accept-encoding"))
-    etag = tile.etag_gzip if gzip else tile.etag
-    headers = {"ETag": etag, "Cache-Control": cache, "Vary": VARY}
-    match = request.headers.get("if-none-match")
-    if match and _not_modified(match, (tile.etag, tile.etag_gzip)):
-        return Response(status_code=304, headers=headers)
+    current = _query_v(scope["query_string"]) == snapshot.v.encode()
+    gzip = bool(tile.raw) and accept is not None and accepts_gzip(accept.decode("latin-1"))
+    headers = [(b"etag", tile.etag_gzip if gzip else tile.etag),
+               (b"cache-control", _CACHE_CONTROL[authorised, current]), (b"vary", _VARY)]
+    if match is not None and _not_modified(match.decode("latin-1"), (tile.etag, tile.etag_gzip)):
+        return 304, headers, b""
     if not tile.raw:
-        return Response(status_code=204, headers=headers)
+        return 204, headers, b""
+    body = tile.raw
     if gzip:
-        headers["Content-Encoding"] = "gzip"
-        return Response(await service.cache.gzipped(key, tile), media_type=metadata.MVT, headers=headers)
-    return Response(tile.raw, media_type=metadata.MVT, headers=headers)
+        body = await service.cache.gzipped(key, tile)
+        headers.append((b"content-encoding", b"gzip"))
+    headers += [(b"content-type", _MVT), (b"content-length", str(len(body)).encode())]
+    return 200, headers, body
+
+
+class _TileApp:
+    """The tile routes as bare ASGI apps behind Starlette's int path convertors: FastAPI's
+    parameter machinery costs ~3x our whole warm path. Addresses the convertors do not match
+    (negative, not a number) fall through to the documented routes below, which answer the same
+    way or with the problem."""
+
+    def __init__(self, tileset: Tileset | None) -> None:
+        self.tileset = tileset
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = scope["path_params"]
+        tileset = self.tileset or collection_tileset(params["collection_id"]) or _collection(params["collection_id"])
+        status, headers, body = await _answer(scope, tileset, params["tms"], params["z"], params["y"], params["x"])
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def _tile(request: Request, tileset: Tileset, tms_id: str, z: int, y: int, x: int) -> Response:
+    status, headers, body = await _answer(request.scope, tileset, tms_id, z, y, x)
+    response = Response(body, status_code=status)
+    response.raw_headers = headers
+    return response
+
+
+for _path, _tileset in (("/tiles/{tms}/{z:int}/{y:int}/{x:int}", MAP),
+                        ("/collections/{collection_id}/tiles/{tms}/{z:int}/{y:int}/{x:int}", None)):
+    router.routes.append(Route(router.prefix + _path, _TileApp(_tileset), methods=["GET", "HEAD"],
+                               include_in_schema=False))
 
 
 # --- Tile matrix sets ------------------------------------------------------------------------

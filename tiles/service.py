@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from fastapi import Request
@@ -116,9 +117,13 @@ class TileService:
         return self._country_bounds
 
 
-def get_service(request: Request) -> TileService:
-    state = request.app.state
+def service_for(app: Any) -> TileService:
+    state = app.state
     service: TileService | None = getattr(state, "tiles", None)
     if service is None:
         service = state.tiles = TileService(state.pool, state.registry)
     return service
+
+
+def get_service(request: Request) -> TileService:
+    return service_for(request.app)
