@@ -86,7 +86,7 @@ def map_data(database_url: str, client: TestClient, tmp_path_factory: pytest.Tem
                (square(70.0, 47.9, 0.8), {"study_id": "S2", "name": "Гравиразведка", "study_type": "geophysical",
                                           "year_start": 1985})]
     _upload(client, headers, "geological-studies", write_json(tmp / "studies.geojson", feature_collection(studies)))
-    return {"plot": (69.7, 47.7), "zone": (69.85, 48.35)}
+    return {"plot": (69.7, 47.7), "zone": (69.85, 48.35), "headers": headers}
 
 
 # --- Style JSON -------------------------------------------------------------------------------
@@ -420,41 +420,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# TEMPORARY: until tiles/ serves WebMercatorQuad tiles, a stub with the same layer names.
-def _stub_tiles(app: Any) -> None:
-    from fastapi import APIRouter, Request
-    from fastapi.responses import JSONResponse, Response
-
-    if any(getattr(r, "path", "") == "/ogc/tiles/WebMercatorQuad/tilejson.json" for r in app.routes):
-        return
-    router = APIRouter()
-
-    @router.get("/ogc/tiles/WebMercatorQuad/tilejson.json")
-    def tilejson(request: Request) -> JSONResponse:
-        base = str(request.base_url).rstrip("/")
-        return JSONResponse({"tilejson": "3.0.0", "minzoom": 0, "maxzoom": 15,
-                             "tiles": [f"{base}/ogc/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}?v=stub"],
-                             "vector_layers": [{"id": name, "fields": {}} for name in sorted(MVT_LAYERS)]})
-
-    @router.get("/ogc/tiles/WebMercatorQuad/{z}/{y}/{x}")
-    async def tile(request: Request, z: int, y: int, x: int) -> Response:
-        sources = {"country": ("country_boundary", "id, name"), "blocks": ("blocks", "code, 'block' AS level")}
-        for lid in ("subsoil-plots", "restriction-zones", "geological-studies"):
-            cols = ["feature_id AS id"] + [f'"{a.name}"::text' if a.type == "date" else f'"{a.name}"'
-                                           for a in LAYERS[lid].attributes if a.name not in ("blocks",)]
-            sources[lid] = (f"public.{lid.replace('-', '_')}", ", ".join(cols))
-        out = b""
-        async with request.app.state.pool.acquire() as conn:
-            for name, (table, cols) in sources.items():
-                sql = (f"SELECT ST_AsMVT(t, '{name}', 4096, 'geom') FROM (SELECT {cols}, "  # noqa: S608
-                       "ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64) AS geom "
-                       f"FROM {table} WHERE geom && ST_Transform(ST_TileEnvelope($1, $2, $3), 4326)) t")
-                out += await conn.fetchval(sql, z, x, y) or b""
-        return Response(out, media_type="application/vnd.mapbox-vector-tile")
-
-    app.include_router(router)
-
-
 @pytest.fixture(scope="module")
 def live(map_data: dict[str, Any]) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port (a browser cannot use TestClient)."""
@@ -465,9 +430,7 @@ def live(map_data: dict[str, Any]) -> Iterator[str]:
 
     get_settings.cache_clear()
     port = _free_port()
-    app = create_app()
-    _stub_tiles(app)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -509,7 +472,7 @@ def _distinct_colours(png: bytes, box: tuple[int, int, int, int] | None = None) 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (make system installs it)")
-def test_viewer_in_a_browser(live: str, map_data: dict[str, Any]):
+def test_viewer_in_a_browser(live: str, map_data: dict[str, Any], client: TestClient, tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -541,6 +504,20 @@ def test_viewer_in_a_browser(live: str, map_data: dict[str, Any]):
             assert box is not None
             map_box = (int(box["x"]), int(box["y"]), int(box["x"] + box["width"]), int(box["y"] + box["height"]))
             assert _distinct_colours(shot, map_box) > 200  # not blank: fills, hatching, lines, labels
+
+            # An authority uploads a plot: the open page switches to the new tiles by itself.
+            fresh = feature_collection([(square(70.45, 47.95, 0.1), {"plot_id": "NEW", "name": "Жаңа учаске",
+                                                                      "kind": "exploration", "status": "open"})])
+            r = client.post("/api/layers/subsoil-plots/uploads", headers=map_data["headers"], data={"mode": "append"},
+                            files={"file": ("new.geojson", write_json(tmp_path / "new.geojson", fresh).read_bytes())})
+            assert r.status_code == 201, r.text
+            deadline = time.monotonic() + 20
+            while not page.evaluate("window.geoservice.checkTiles()"):
+                assert time.monotonic() < deadline, "the TileJSON never named the new version"
+                time.sleep(0.3)
+            page.wait_for_function("""() => window.map.queryRenderedFeatures({layers: ['subsoil-plots-fill']})
+                                           .some(f => f.properties.name === 'Жаңа учаске')""", timeout=20_000)
+            _wait_idle(page)
 
             # Coordinates under the cursor: WGS 84 and the Gauss-Krüger zone of that longitude,
             # the same numbers as PROJ gives with EPSG:1291's shift.

@@ -378,12 +378,32 @@ function showCoordinates({ lng, lat }) {
     + `X ${grouped(g.x)} Y ${grouped(g.y)}`;
 }
 
+// --- Fresh tiles -----------------------------------------------------------------------------
+// The TileJSON's tile URL carries the data version: when an authority uploads, it changes, and
+// the map switches to the new tiles without a reload.
+let tileTemplates = null;
+async function checkTiles() {
+  const url = style.sources.geoservice?.url;
+  const source = map.getSource('geoservice');
+  if (!url || !source) return false;
+  const response = await fetch(url, { cache: 'no-store' });
+  if (!response.ok) return false;
+  const tiles = (await response.json()).tiles;
+  const changed = tileTemplates !== null && JSON.stringify(tiles) !== JSON.stringify(tileTemplates);
+  tileTemplates = tiles;
+  if (changed) source.setTiles(tiles);
+  return changed;
+}
+setInterval(() => { checkTiles().catch(() => {}); }, 30_000);
+
 // --- Start -----------------------------------------------------------------------------------
 
 renderTexts();
 renderPanel();
 window.geoservice = {
-  config, ready, errors, search, setLang, gk, dms, hidden, lang: () => lang, get idle() { return state.idle; },
+  config, ready, errors, search, setLang, gk, dms, hidden, checkTiles, lang: () => lang,
+  get idle() { return state.idle; },
 };
 await ready;
 showCoordinates(map.getCenter());
+checkTiles().catch(() => {});
