@@ -536,6 +536,19 @@ def test_tile_sql_runs_as_is_on_postgresql(client: TestClient, db: psycopg.Conne
     from tiles.sql import tile_sql
 
     registry = client.app.state.registry
+    # Tiles run on the service's own connections, which keep their session between tiles.
+    service = client.app.state.tiles
+    assert service.pool is not client.app.state.pool
+
+    async def settings() -> list[str]:
+        out = []
+        for _ in range(3):
+            async with service.pool.acquire() as conn:
+                await conn.execute("SET application_name = 'tiles'")   # a RESET ALL would undo it
+                out.append(await conn.fetchval("SELECT current_setting('jit') || current_setting('application_name')"))
+        return out
+
+    assert client.portal.call(settings)[1:] == ["offtiles", "offtiles"]
     for tileset, z in ((MAP, 9), (MAP, 12), (collection_tileset("blocks"), 6)):
         x, y = tile_of(*CENTRE, z)
         query = tile_sql(tileset, registry, "WebMercatorQuad", z, x, y)

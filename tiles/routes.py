@@ -16,7 +16,10 @@ Tile responses:
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -27,10 +30,23 @@ from geoservice.errors import Problem
 from layers.catalog import LAYERS
 from tiles import metadata
 from tiles.layers import MAP, Tileset, collection_tileset
-from tiles.service import get_service, service_for
+from tiles.service import get_service, service_for, warm_up
 from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
 
-router = APIRouter(prefix="/ogc", tags=["tiles"])
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Merged into the app's lifespan by include_router, inside it: the pool and registry exist.
+    service = service_for(app)
+    await service.open()
+    await warm_up(app)
+    try:
+        yield
+    finally:
+        await service.close()
+
+
+router = APIRouter(prefix="/ogc", tags=["tiles"], lifespan=_lifespan)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 IMMUTABLE_PRIVATE = "private, max-age=31536000, immutable"

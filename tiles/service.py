@@ -7,19 +7,25 @@ the registry the lifespan made; its cache therefore never mixes two databases.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from fastapi import Request
 
+from geoservice.db import libpq_url
 from geoservice.registry import Collection, Registry
+from layers.catalog import LAYERS
 from tiles.cache import Key, Tile, TileCache
-from tiles.layers import Tileset
+from tiles.layers import MAP, Tileset, collection_tileset
+from tiles.levels import LEVELS, ZOOM_OFFSET
 from tiles.sql import MIN_FEATURE_PIXELS, TILE_FORMAT, tile_sql
-from tiles.tms import TileMatrixSet
+from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
 
 log = logging.getLogger("geoservice.tiles")
 
@@ -28,6 +34,10 @@ MAX_TILE_BYTES = 500_000
 COARSER = (1, 4, 16, 64)
 COUNTRY_VERSION = "country:0003"  # the boundary is migration data; a new one comes with a migration
 FALLBACK_BOUNDS = (46.4, 40.5, 87.4, 55.5)
+WARM_CONNECTIONS = 2            # pool connections readied at start (one per core of a small server)
+POOL_SIZE = 8                   # at most this many tiles are made at once; more wait for a connection
+WARM_TIMEOUT = 20.0             # seconds
+WARM_POINT = (67.0, 48.0)       # somewhere in Kazakhstan
 
 
 @dataclass(frozen=True)
@@ -41,14 +51,39 @@ class Snapshot:
         return self.collections.get(layer_id)
 
 
+async def _session(conn: asyncpg.Connection) -> None:
+    # As geoservice.pg's pool: a pathological tile must not hold a connection for ever, and JIT
+    # compiling a millisecond query costs more than it saves.
+    await conn.execute("SET statement_timeout = '60s'; SET jit = off")
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset (RESET ALL, UNLISTEN *, …): a round trip per
+    tile, and it would undo the session settings above. Tile statements are single SELECTs in
+    autocommit, so they leave nothing behind to reset."""
+
+
 class TileService:
     def __init__(self, pool: asyncpg.Pool, registry: Registry, cache: TileCache | None = None) -> None:
-        self.pool = pool
+        self.pool = pool          # the app's pool until open() makes the service's own
+        self._own_pool: asyncpg.Pool | None = None
         self.registry = registry
         self.cache = cache or TileCache()
         self.max_bytes = MAX_TILE_BYTES
         self._hashes: dict[tuple[str, ...], str] = {}
         self._country_bounds: tuple[float, float, float, float] | None = None
+
+    async def open(self) -> None:
+        """A pool of the service's own: connections that keep their session (and prepared
+        statements) from tile to tile, see _keep_session."""
+        self._own_pool = await asyncpg.create_pool(libpq_url(), min_size=WARM_CONNECTIONS, max_size=POOL_SIZE,
+                                                   init=_session, reset=_keep_session, command_timeout=90)
+        self.pool = self._own_pool
+
+    async def close(self) -> None:
+        if self._own_pool is not None:
+            await self._own_pool.close()
+            self._own_pool = None
 
     def snapshot(self, tileset: Tileset) -> Snapshot:
         collections: dict[str, Collection] = {}
@@ -115,6 +150,50 @@ class TileService:
             self._country_bounds = tuple(row) if row and row[0] is not None else FALLBACK_BOUNDS  # type: ignore[assignment]
         assert self._country_bounds is not None
         return self._country_bounds
+
+
+async def warm_up(app: Any) -> None:
+    """Make the first tiles after a start as fast as later ones: a PostgreSQL backend loads
+    PostGIS and sets up PROJ on its first tile (~100 ms), and asyncpg prepares each statement
+    once per connection. Runs the tile statements of every block level (nothing is cached) on
+    ``WARM_CONNECTIONS`` pool connections; never fails the start."""
+    started = time.perf_counter()
+    try:
+        service = service_for(app)
+        tilesets = [MAP, *(t for t in (collection_tileset(lid) for lid in LAYERS) if t is not None)]
+        samples = [(tms, level.min_zoom - ZOOM_OFFSET[tms.id]) for tms in TILE_MATRIX_SETS.values()
+                   for level in LEVELS if level.min_zoom - ZOOM_OFFSET[tms.id] >= 0]
+
+        async def warm(conn: asyncpg.Connection) -> None:
+            seen = set()
+            for tileset in tilesets:
+                snapshot = service.snapshot(tileset)
+                for tms, z in samples:
+                    x, y = _tile_at(tms, z, *WARM_POINT)
+                    query = tile_sql(tileset, snapshot, tms, z, x, y)
+                    if query.sql not in seen:    # one run per distinct statement
+                        seen.add(query.sql)
+                        await conn.fetchval(query.sql, *query.args)
+
+        async def one() -> None:
+            async with service.pool.acquire() as conn:
+                await warm(conn)
+                await asyncio.sleep(0)
+
+        await asyncio.wait_for(asyncio.gather(*(one() for _ in range(WARM_CONNECTIONS))), WARM_TIMEOUT)
+        log.info("tile connections warmed in %.0f ms", (time.perf_counter() - started) * 1000)
+    except Exception:  # noqa: BLE001 - a cold first tile is better than no server
+        log.warning("tile warm-up failed", exc_info=True)
+
+
+def _tile_at(tms: TileMatrixSet, z: int, lon: float, lat: float) -> tuple[int, int]:
+    cols, rows = tms.matrix_size(z)
+    x = int((lon + 180.0) / 360.0 * cols)
+    if tms.id == "WebMercatorQuad":
+        y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * rows)
+    else:
+        y = int((90.0 - lat) / 180.0 * rows)
+    return min(x, cols - 1), min(y, rows - 1)
 
 
 def service_for(app: Any) -> TileService:
