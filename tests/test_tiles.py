@@ -267,6 +267,20 @@ def test_tilesets_link_to_working_tiles(client: TestClient, path: str, layers: l
         assert limits["6"]["maxTileRow"] == 63
 
 
+def test_conformance_and_landing_page_link_here(client: TestClient) -> None:
+    from tiles.conformance import CONFORMANCE
+
+    assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt" in CONFORMANCE
+    r = client.get("/ogc/conformance?f=json")
+    assert r.status_code == 200 and set(CONFORMANCE) <= set(r.json()["conformsTo"])
+    links = {x["rel"]: x["href"] for x in client.get("/ogc/?f=json").json()["links"]}
+    assert client.get(links["http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"]).status_code == 200
+    assert client.get(links["http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"]).json()["tilesets"]
+    collection = client.get("/ogc/collections/subsoil-plots?f=json").json()
+    tiles = next(x["href"] for x in collection["links"] if x["rel"].endswith("tilesets-vector"))
+    assert client.get(tiles).json()["tilesets"]
+
+
 def test_tilejson(client: TestClient) -> None:
     for path, layers in (("/ogc/tiles/WebMercatorQuad/tilejson.json", MAP_LAYERS),
                          ("/ogc/collections/geological-studies/tiles/WebMercatorQuad/tilejson.json",
