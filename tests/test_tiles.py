@@ -623,6 +623,17 @@ def test_new_version_is_served_at_once_with_new_etag(client: TestClient, tokens:
             assert r.headers["cache-control"] == expected
         r = client.get(url, headers={"If-None-Match": first[url].headers["etag"]})
         assert r.status_code == 200 and "ZB" in by_id(decode(r.content), "restriction-zones")
+    # A worker that has not yet heard of the upload (its NOTIFY still on the way) and is asked
+    # for the new version looks it up instead of answering with the old tiles.
+    registry = client.app.state.registry
+    current = dict(registry._collections)
+    post(client, "restriction-zones", write_json(tmp_path / "v3.geojson", zone("ZC", "Зона В")), op)
+    v3 = version("/ogc/tiles/WebMercatorQuad/tilejson.json")
+    registry._collections = current            # as it was before the upload
+    client.app.state.tiles._caught_up = -1e9   # no refresh was made lately
+    r = client.get(f"{map_url(z, x, y)}?v={v3}")
+    assert set(by_id(decode(r.content), "restriction-zones")) == {"ZC"}
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     # Other layers' per-collection tilesets keep their version (their cached tiles stay valid).
     assert version("/ogc/collections/blocks/tiles/WebMercatorQuad/tilejson.json") == blocks_v
 

@@ -134,8 +134,13 @@ async def _answer(scope: Scope, tileset: Tileset, tms_id: str, z: int, y: int, x
         authorised = await reader_is_authorised(Request(scope))
     service = service_for(scope["app"])
     snapshot = service.snapshot(tileset)
+    v = _query_v(scope["query_string"])
+    if v is not None and v != snapshot.v.encode() and await service.catch_up():
+        # A version we do not know: maybe another worker took the upload and our NOTIFY is
+        # still on its way. Look (at most once a second), rather than serve the old tiles.
+        snapshot = service.snapshot(tileset)
     key, tile = await service.tile(tileset, snapshot, tms, z, x, y, authorised)
-    current = _query_v(scope["query_string"]) == snapshot.v.encode()
+    current = v == snapshot.v.encode()
     gzip = bool(tile.raw) and accept is not None and accepts_gzip(accept.decode("latin-1"))
     headers = [(b"etag", tile.etag_gzip if gzip else tile.etag),
                (b"cache-control", _CACHE_CONTROL[authorised, current]), (b"vary", _VARY)]

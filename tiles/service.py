@@ -35,6 +35,7 @@ COARSER = (1, 4, 16, 64)
 COUNTRY_VERSION = "country:0003"  # the boundary is migration data; a new one comes with a migration
 FALLBACK_BOUNDS = (46.4, 40.5, 87.4, 55.5)
 WARM_CONNECTIONS = 2            # pool connections readied at start (one per core of a small server)
+CATCH_UP_SECONDS = 1.0          # at most one registry refresh a second for unknown ?v= versions
 POOL_SIZE = 8                   # at most this many tiles are made at once; more wait for a connection
 WARM_TIMEOUT = 20.0             # seconds
 WARM_POINT = (67.0, 48.0)       # somewhere in Kazakhstan
@@ -74,6 +75,17 @@ class TileService:
         self.max_bytes = MAX_TILE_BYTES
         self._hashes: dict[tuple[str, ...], str] = {}
         self._country_bounds: tuple[float, float, float, float] | None = None
+        self._caught_up = -CATCH_UP_SECONDS
+
+    async def catch_up(self) -> bool:
+        """Refresh the registry now unless that was done less than CATCH_UP_SECONDS ago; True
+        when it was refreshed."""
+        now = time.monotonic()
+        if now - self._caught_up < CATCH_UP_SECONDS:
+            return False
+        self._caught_up = now
+        await self.registry.refresh()
+        return True
 
     async def open(self) -> None:
         """A pool of the service's own: connections that keep their session (and prepared
