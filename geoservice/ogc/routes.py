@@ -137,7 +137,7 @@ async def landing(request: Request) -> Response:
              "Tile matrix sets"),
         link(f"{base}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Map tiles"),
         link(f"{base}/styles", "http://www.opengis.net/def/rel/ogc/1.0/styles", JSON, "Styles"),
-        link(str(request.base_url), "alternate", "text/html", "The public map"),
+        link(str(request.base_url), "related", "text/html", "The public map"),
     ]
     body = {"title": "geoservice — subsoil use of Kazakhstan",
             "description": "Subsoil blocks, subsoil plots, restriction zones and geological studies as "
