@@ -162,13 +162,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address (default HOST or 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default PORT or 8000)")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (costs a little per request)")] = False,
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
     settings = get_settings()
     uvicorn.run("geoservice.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_level="info")
+                port=port or settings.port, workers=workers, log_level="info", access_log=access_log)
 
 
 def main() -> None:

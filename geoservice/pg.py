@@ -7,13 +7,18 @@ import asyncpg
 
 from geoservice.db import libpq_url
 
+# Startup parameters, not SETs: they survive any RESET, and no statement is needed per session.
+SERVER_SETTINGS = {"jit": "off", "statement_timeout": "60000"}
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    # asyncpg's default release runs RESET ALL / UNLISTEN / CLOSE ALL: a round trip per request.
+    # Readers here never change session state, so there is nothing to reset.
+    return None
+
 
 async def create_pool(url: str | None = None, *, min_size: int = 2, max_size: int = 16) -> asyncpg.Pool:
-    async def init(conn: asyncpg.Connection) -> None:
-        # Statement timeout: a pathological filter must not hold a connection for ever.
-        await conn.execute("SET statement_timeout = '60s'; SET jit = off")
-
-    pool = await asyncpg.create_pool(libpq_url(url), min_size=min_size, max_size=max_size, init=init,
-                                     command_timeout=90)
+    pool = await asyncpg.create_pool(libpq_url(url), min_size=min_size, max_size=max_size,
+                                     server_settings=SERVER_SETTINGS, command_timeout=90, reset=_no_reset)
     assert pool is not None
     return pool
