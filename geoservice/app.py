@@ -51,7 +51,7 @@ def create_app() -> FastAPI:
     app.include_router(viewer_router)
 
     @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app

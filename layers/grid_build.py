@@ -38,7 +38,9 @@ LOCK_KEY = 0x6B6C6B67   # pg_advisory_lock key: one grid build at a time per dat
 BUILD_TABLE = "blocks_build"
 # Final names are the ones migration 0002 created, so the table looks the same after a rebuild.
 INDEXES = (("blocks_build_pkey", "blocks_pkey"), ("blocks_build_code_key", "blocks_code_key"),
-           ("blocks_build_geom_idx", "idx_blocks_geom"))
+           ("blocks_build_geom_idx", "idx_blocks_geom"),
+           # attribute filters page by id (migration 0004)
+           *((f"blocks_build_{c}_id_idx", f"idx_blocks_{c}_id") for c in ("sheet", "sheet100k", "cell10")))
 
 CELLS_BUILD_TABLE = "block_cells_build"
 # (build name, final name); the final names are the ones migration 0003 created.
@@ -157,11 +159,13 @@ def _fill(url: str, area: bytes, srid: int, extent: Extent | None, progress: boo
 
 
 def _index(url: str, workers: int) -> None:
-    """The three indexes, built side by side (CREATE INDEX takes a SHARE lock, which they share)."""
+    """The indexes, built side by side (CREATE INDEX takes a SHARE lock, which they share)."""
     statements = [
         f"CREATE INDEX blocks_build_geom_idx ON {BUILD_TABLE} USING gist (geom)",
         f"CREATE UNIQUE INDEX blocks_build_pkey ON {BUILD_TABLE} (id)",
         f"CREATE UNIQUE INDEX blocks_build_code_key ON {BUILD_TABLE} (code)",
+        *(f"CREATE INDEX blocks_build_{c}_id_idx ON {BUILD_TABLE} ({c}, id)"
+          for c in ("sheet", "sheet100k", "cell10")),
     ]
     _run_parallel(url, workers, [partial(_execute, statement=s) for s in statements])
 

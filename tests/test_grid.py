@@ -291,7 +291,8 @@ def test_build_small_bbox(database_url: str, db: psycopg.Connection, empty_grid_
     assert shapely.from_wkb(bytes(union[0])).equals(box(70, 48, 71, 49))
     # The indexes and constraints carry the migration's names.
     indexes = {r[0] for r in db.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'blocks'")}
-    assert indexes == {"blocks_pkey", "blocks_code_key", "idx_blocks_geom"}
+    assert indexes == {"blocks_pkey", "blocks_code_key", "idx_blocks_geom", "idx_blocks_sheet_id",
+                       "idx_blocks_sheet100k_id", "idx_blocks_cell10_id"}
     plan = "\n".join(r[0] for r in db.execute(
         "EXPLAIN SELECT id FROM blocks WHERE geom && ST_MakeEnvelope(70.5, 48.5, 70.51, 48.51, 4326)"))
     assert "idx_blocks_geom" in plan
