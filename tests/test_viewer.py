@@ -8,9 +8,7 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -414,34 +412,13 @@ def test_page_static_files_and_glyphs(client):
 
 # --- The viewer in a real browser -------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(map_data: dict[str, Any]) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port (a browser cannot use TestClient)."""
-    import uvicorn
+    from tests.live import live_server
 
-    from geoservice.app import create_app
-    from geoservice.settings import get_settings
-
-    get_settings.cache_clear()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server() as url:
+        yield url
 
 
 def _wait_idle(page: Any, timeout: float = 60_000) -> None:
