@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from geoservice import problems
 from geoservice.api import layers
@@ -27,10 +27,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await registry.stop()
         await pool.close()
-
-
-def get_registry(request: Request) -> Registry:
-    return request.app.state.registry  # type: ignore[no-any-return]
 
 
 def create_app() -> FastAPI:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import fcntl
 import os
 import pwd
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -117,15 +116,6 @@ def ensure_database(settings: Settings, name: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def drop_database(settings: Settings, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    admin = f"postgresql://geoservice@127.0.0.1:{settings.pg_port}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def down(settings: Settings) -> str:
     if settings.database_url:
         return "DATABASE_URL is set: no local cluster to stop"
@@ -141,6 +131,3 @@ def status(settings: Settings) -> str:
         return "external database (DATABASE_URL)"
     return "running" if is_running(settings) else "stopped"
 
-
-def available() -> bool:
-    return (PG_BIN / "pg_ctl").exists() and shutil.which("runuser") is not None

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -20,18 +18,6 @@ def libpq_url(url: str | None = None) -> str:
 
 def sqlalchemy_url(url: str | None = None) -> str:
     return libpq_url(url).replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-
-@lru_cache
-def engine(url: str | None = None) -> Engine:
-    # SQLAlchemy is imported here, not at module level: the CLI's import path stays light.
-    from sqlalchemy import create_engine
-
-    return create_engine(sqlalchemy_url(url), pool_pre_ping=True)
 
 
 @contextmanager

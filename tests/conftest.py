@@ -38,9 +38,6 @@ def database_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        from geoservice.db import engine
-
-        engine.cache_clear()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
