@@ -20,9 +20,9 @@ if str(ROOT) not in sys.path:
 @contextmanager
 def scratch_database(prefix: str = "geoservice_bench") -> Iterator[str]:
     from geoservice import cluster
-    from geoservice.db import libpq_url, with_database
+    from geoservice.kernel.db import libpq_url, with_database
+    from geoservice.kernel.settings import get_settings
     from geoservice.migrate import migrate
-    from geoservice.settings import get_settings
 
     settings = get_settings()
     if settings.database_url is None:

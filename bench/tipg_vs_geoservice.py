@@ -466,9 +466,9 @@ class RawFloor:
         self.sizes: list[int] = []
 
     async def __aenter__(self) -> RawFloor:
-        from geoservice.db import libpq_url
-        from geoservice.pg import create_pool
-        from geoservice.registry import Registry
+        from geoservice.kernel.db import libpq_url
+        from geoservice.kernel.pools import create_pool
+        from layers.registry import Registry
         from tiles.layers import collection_tileset
         from tiles.sql import tile_sql
 
@@ -517,7 +517,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
     parser.add_argument("--no-tiles", action="store_true")
     args = parser.parse_args()
 
-    from geoservice.settings import get_settings
+    from geoservice.kernel.settings import get_settings
 
     settings = get_settings()
     if settings.database_url is None:

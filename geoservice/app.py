@@ -8,36 +8,46 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geoservice import problems
 from geoservice.api import layers
 from geoservice.body_limit import BodyLimitMiddleware
-from geoservice.pg import create_pool
-from geoservice.registry import Registry
-from geoservice.settings import get_settings
+from geoservice.kernel import problems
+from geoservice.kernel.db import Database
+from geoservice.kernel.pools import create_pool
+from geoservice.kernel.settings import Settings, get_settings
+from geoservice.messages import register_all
+from layers.access import Tokens
+from layers.registry import Registry
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    pool = await create_pool()
+    settings: Settings = app.state.settings
+    url = settings.effective_database_url
+    pool = await create_pool(url)
     registry = Registry(pool)
     await registry.start()
-    app.state.pool, app.state.registry = pool, registry
+    app.state.pool, app.state.registry, app.state.tokens = pool, registry, Tokens(pool)
+    # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
+    app.state.db = Database.pooled(url)
     try:
         yield
     finally:
+        app.state.db.close()
         await registry.stop()
         await pool.close()
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     from geoservice.ogc.routes import router as ogc_router
     from geoservice.viewer.routes import router as viewer_router
     from styles.routes import router as styles_router
     from tiles.routes import router as tiles_router
 
-    settings = get_settings()
+    register_all()
+    settings = settings or get_settings()
     app = FastAPI(title="geoservice", version="0.1.0", lifespan=lifespan,
                   description="Spatial core of Kazakhstan's unified subsoil-use platform")
+    app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
     app.include_router(layers.router)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geoservice.errors import Problem
-from geoservice.i18n import negotiate
+from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import negotiate
 
 # multipart framing and the small form fields around the file
 OVERHEAD = 64 * 1024

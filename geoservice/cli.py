@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from geoservice.settings import get_settings
+from geoservice.kernel.settings import get_settings
 
 app = typer.Typer(help="geoservice: PostGIS layer store, OGC API and vector tiles for subsoil use.",
                   no_args_is_help=True, add_completion=False)
@@ -51,22 +51,23 @@ def db_migrate() -> None:
     """Apply schema migrations (Alembic) and sync the layer catalog."""
     from geoservice.migrate import current_revision, migrate
 
-    migrate()
-    typer.echo(f"database at revision {current_revision()}")
+    url = get_settings().effective_database_url
+    migrate(url)
+    typer.echo(f"database at revision {current_revision(url)}")
 
 
 @db_app.command("status")
 def db_status() -> None:
     """Show cluster state, schema revision and the layers' current versions."""
     from geoservice import cluster
-    from geoservice.db import connect
+    from geoservice.kernel.db import connect
     from geoservice.migrate import current_revision
 
     settings = get_settings()
     typer.echo(f"cluster: {cluster.status(settings)}")
     try:
-        typer.echo(f"revision: {current_revision()}")
-        with connect() as conn:
+        typer.echo(f"revision: {current_revision(settings.effective_database_url)}")
+        with connect(settings.effective_database_url) as conn:
             rows = conn.execute(
                 "SELECT l.id, v.version, v.feature_count FROM layers l "
                 "LEFT JOIN layer_versions v ON v.id = l.current_version_id ORDER BY l.id").fetchall()
@@ -86,13 +87,14 @@ def grid_build(
     bbox: Annotated[str | None, typer.Option(help="Only blocks in west,south,east,north (degrees)")] = None,
 ) -> None:
     """Generate every 1'x1' block covering Kazakhstan (about 1.2 million), with codes."""
-    from geoservice.db import libpq_url
     from layers.grid_build import build_grid
 
     box = tuple(float(v) for v in bbox.split(",")) if bbox else None
     if box is not None and len(box) != 4:
         _fail("--bbox takes west,south,east,north")
-    count = build_grid(libpq_url(), bbox=box, progress=sys.stderr.isatty())  # type: ignore[arg-type]
+    settings = get_settings()
+    count = build_grid(settings.effective_database_url, bbox=box, progress=sys.stderr.isatty(),  # type: ignore[arg-type]
+                       tolerance_deg=settings.boundary_tolerance_deg, datum=settings.grid_datum)
     typer.echo(f"{count} blocks")
 
 
@@ -108,14 +110,16 @@ def import_layer(
     lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
 ) -> None:
     """Validate a file and load it as the layer's new version (or report why not)."""
-    from geoservice.errors import Problem
+    from geoservice.kernel.errors import Problem
     from importers.pipeline import UploadRequest, run_upload
     from importers.validate import parse_mapping
 
     try:
+        settings = get_settings()
         result = run_upload(UploadRequest(layer_id=layer, path=file, file_name=file.name, crs=crs,
                                           encoding=encoding, mode=mode, dry_run=dry_run,
-                                          mapping=parse_mapping(mapping), actor="cli"))
+                                          mapping=parse_mapping(mapping), actor="cli"),
+                            settings.effective_database_url, settings)
     except Problem as problem:
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None
@@ -133,12 +137,12 @@ def token_create(
     label: Annotated[str | None, typer.Option(help="A note on who holds the token")] = None,
 ) -> None:
     """Create a bearer token for an authority; it is shown once, only its hash is stored."""
-    from geoservice.auth import create_token
-    from geoservice.db import connect
-    from geoservice.errors import Problem
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from layers.access import create_token
 
     try:
-        with connect() as conn:
+        with connect(get_settings().effective_database_url) as conn:
             token_id, token = create_token(conn, authority, label)
             conn.commit()
     except Problem as problem:
@@ -154,7 +158,8 @@ def demo_load(
     """Load the demo data set: the national grid and small authority layers."""
     from importers.demo import load_demo
 
-    typer.echo(load_demo(only_if_empty=if_empty))
+    settings = get_settings()
+    typer.echo(load_demo(settings.effective_database_url, only_if_empty=if_empty, settings=settings))
 
 
 @app.command("serve")
@@ -173,6 +178,9 @@ def serve(
 
 
 def main() -> None:
+    from geoservice.messages import register_all
+
+    register_all()
     app()
 
 

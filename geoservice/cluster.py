@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from geoservice.settings import Settings
+from geoservice.kernel.settings import Settings
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SERVICE_USER = "postgres"

@@ -7,24 +7,24 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from geoservice.db import connect, sqlalchemy_url
+from geoservice.kernel.db import connect, sqlalchemy_url
 from layers.catalog import AUTHORITIES, LAYERS
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str) -> Config:
     cfg = Config(str(ALEMBIC_INI))
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     return cfg
 
 
-def migrate(url: str | None = None) -> None:
+def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
     sync_catalog(url)
 
 
-def sync_catalog(url: str | None = None) -> None:
+def sync_catalog(url: str) -> None:
     with connect(url) as conn:
         for a in AUTHORITIES.values():
             conn.execute(
@@ -42,7 +42,7 @@ def sync_catalog(url: str | None = None) -> None:
             )
 
 
-def current_revision(url: str | None = None) -> str | None:
+def current_revision(url: str) -> str | None:
     with connect(url) as conn:
         try:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()

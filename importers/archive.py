@@ -14,32 +14,32 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from geoservice.errors import UploadError
-from geoservice.settings import get_settings
+from geoservice.kernel.errors import UploadError
+from geoservice.kernel.settings import Settings
 from importers.messages import upload_error
 
 MiB = 1024 * 1024
 _CHUNK = MiB
 
 
-def _settings_value(name: str) -> int:
-    return int(getattr(get_settings(), name))
-
-
 @dataclass(frozen=True)
 class Limits:
-    """How much an upload may unpack to. Defaults come from the settings."""
+    """How much an upload may unpack to (the settings' defaults unless given)."""
 
-    max_unpacked_bytes: int = field(default_factory=lambda: _settings_value("max_unpacked_bytes"))
-    max_archive_members: int = field(default_factory=lambda: _settings_value("max_archive_members"))
-    max_upload_bytes: int = field(default_factory=lambda: _settings_value("max_upload_bytes"))
+    max_unpacked_bytes: int = Settings.max_unpacked_bytes
+    max_archive_members: int = Settings.max_archive_members
+    max_upload_bytes: int = Settings.max_upload_bytes
     # A member inflating more than bomb_ratio times, once past bomb_min_bytes, is a zip bomb:
     # real shapefiles and GeoPackages compress 2-20x, rarely above 100x.
     bomb_ratio: float = 200.0
     bomb_min_bytes: int = 4 * MiB
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(settings.max_unpacked_bytes, settings.max_archive_members, settings.max_upload_bytes)
 
 
 class Budget:

@@ -11,7 +11,8 @@ from typing import Any
 
 import shapely
 
-from geoservice.db import connect, libpq_url
+from geoservice.kernel.db import connect
+from geoservice.kernel.settings import Settings
 from importers.pipeline import UploadRequest, run_upload
 
 DEMO_ACTOR = "demo"
@@ -97,7 +98,7 @@ def demo_layers() -> dict[str, dict[str, Any]]:
     return {"subsoil-plots": plots, "restriction-zones": zones, "geological-studies": studies}
 
 
-def is_empty(url: str | None = None) -> bool:
+def is_empty(url: str) -> bool:
     with connect(url) as conn:
         row = conn.execute("SELECT count(*) FROM layer_versions").fetchone()
         blocks = conn.execute("SELECT to_regclass('public.blocks') IS NOT NULL AND EXISTS (SELECT 1 FROM blocks)"
@@ -105,19 +106,21 @@ def is_empty(url: str | None = None) -> bool:
     return (row is None or row[0] == 0) and not (blocks and blocks[0])
 
 
-def load_demo(*, only_if_empty: bool = False, url: str | None = None, grid_bbox: tuple[float, ...] | None = None,
-              progress: bool = True) -> str:
+def load_demo(url: str, *, only_if_empty: bool = False, grid_bbox: tuple[float, ...] | None = None,
+              progress: bool = True, settings: Settings | None = None) -> str:
     if only_if_empty and not is_empty(url):
         return "database has data: demo not loaded"
     from layers.grid_build import build_grid
 
-    blocks = build_grid(libpq_url(url), bbox=grid_bbox, progress=progress)  # type: ignore[arg-type]
+    settings = settings or Settings()
+    blocks = build_grid(url, bbox=grid_bbox, progress=progress,  # type: ignore[arg-type]
+                        tolerance_deg=settings.boundary_tolerance_deg, datum=settings.grid_datum)
     lines = [f"blocks: {blocks}"]
     with tempfile.TemporaryDirectory(prefix="gs-demo-") as tmp:
         for layer_id, collection in demo_layers().items():
             path = Path(tmp) / f"{layer_id}.geojson"
             path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
             result = run_upload(UploadRequest(layer_id=layer_id, path=path, file_name=path.name,
-                                              actor=DEMO_ACTOR, authority="operator"), url)
+                                              actor=DEMO_ACTOR, authority="operator"), url, settings)
             lines.append(f"{layer_id}: version {result['version']}, {result['feature_count']} features")
     return "\n".join(lines)

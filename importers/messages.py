@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from geoservice.errors import UploadError
-from geoservice.i18n import register
+from geoservice.kernel.errors import UploadError
 
 MESSAGES: dict[str, dict[str, str]] = {
     # No placeholders: the validation stage raises this key too, with only the location.
@@ -212,12 +211,121 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "У участка «{id}» две разные угловые точки с номером {number}.",
         "en": "Plot «{id}» has two different corner points numbered {number}.",
     },
+    # -- validation of features ------------------------------------------------------------
+    "upload.invalid_features": {
+        "en": "The file was not accepted: {count} problem(s) found, listed under 'errors'. Nothing was changed.",
+        "ru": "Файл не принят: найдено проблем — {count}, они перечислены в 'errors'. Ничего не изменено.",
+        "kk": "Файл қабылданбады: {count} мәселе табылды, олар 'errors' бөлімінде көрсетілген. Ештеңе өзгертілген жоқ.",
+    },
+    "upload.mapping_unknown_attribute": {
+        "en": "The column mapping names '{attribute}', which is not an attribute of layer '{layer}'.",
+        "ru": "В сопоставлении столбцов указан атрибут '{attribute}', которого нет в слое '{layer}'.",
+        "kk": "Бағандарды сәйкестендіруде '{layer}' қабатында жоқ '{attribute}' атрибуты көрсетілген.",
+    },
+    "upload.mapping_unknown_column": {
+        "en": "The column mapping names the column '{column}', which the file does not have.",
+        "ru": "В сопоставлении указан столбец '{column}', которого нет в файле.",
+        "kk": "Сәйкестендіруде файлда жоқ '{column}' бағаны көрсетілген.",
+    },
+    "upload.bad_mapping": {
+        "en": "The column mapping must be a JSON object {{\"source column\": \"attribute\"}} "
+              "or 'column=attribute,...'.",
+        "ru": "Сопоставление столбцов должно быть JSON-объектом {{\"столбец\": \"атрибут\"}} "
+              "или 'столбец=атрибут,...'.",
+        "kk": "Бағандарды сәйкестендіру JSON-объект {{\"баған\": \"атрибут\"}} немесе 'баған=атрибут,...' болуы керек.",
+    },
+    "upload.missing_attribute": {
+        "en": "The file has no column for the required attribute '{attribute}' (accepted names: {aliases}). "
+              "Add the column or send a column mapping.",
+        "ru": "В файле нет столбца для обязательного атрибута '{attribute}' (допустимые имена: {aliases}). "
+              "Добавьте столбец или передайте сопоставление столбцов.",
+        "kk": "Файлда міндетті '{attribute}' атрибутына арналған баған жоқ (рұқсат етілген атаулар: {aliases}). "
+              "Бағанды қосыңыз немесе сәйкестендіруді жіберіңіз.",
+    },
+    "upload.bad_crs": {
+        "en": "'{crs}' is not a coordinate reference system we know. Give it as EPSG:N, e.g. EPSG:28412.",
+        "ru": "'{crs}' — неизвестная система координат. Укажите её как EPSG:N, например EPSG:28412.",
+        "kk": "'{crs}' — белгісіз координаттар жүйесі. Оны EPSG:N түрінде көрсетіңіз, мысалы EPSG:28412.",
+    },
+    "upload.no_crs": {
+        "en": "The file does not say which coordinate reference system it uses (no .prj) and none was given. "
+              "Send the 'crs' field, e.g. EPSG:28412 for Pulkovo 1942 / Gauss-Kruger zone 12.",
+        "ru": "В файле не указана система координат (нет .prj), и она не передана. "
+              "Укажите поле 'crs', например EPSG:28412 для Пулково 1942 / Гаусса-Крюгера, зона 12.",
+        "kk": "Файлда координаттар жүйесі көрсетілмеген (.prj жоқ) және ол берілмеген. "
+              "'crs' өрісін көрсетіңіз, мысалы Пулково 1942 / Гаусс-Крюгер 12-аймағы үшін EPSG:28412.",
+    },
+    "attribute.bad_value": {
+        "en": "Value '{value}' does not fit attribute '{attribute}' (expected: {expected}).",
+        "ru": "Значение '{value}' не подходит для атрибута '{attribute}' (ожидается: {expected}).",
+        "kk": "'{value}' мәні '{attribute}' атрибутына сәйкес келмейді (күтілетіні: {expected}).",
+    },
+    "attribute.required": {
+        "en": "Attribute '{attribute}' is required but empty.",
+        "ru": "Обязательный атрибут '{attribute}' не заполнен.",
+        "kk": "Міндетті '{attribute}' атрибуты толтырылмаған.",
+    },
+    "feature.duplicate_id": {
+        "en": "Id '{id}' is used again (first by feature {first}); ids must be unique.",
+        "ru": "Идентификатор '{id}' повторяется (впервые у объекта {first}); идентификаторы должны быть уникальны.",
+        "kk": "'{id}' идентификаторы қайталанады (алғаш {first}-нысанда); идентификаторлар бірегей болуы керек.",
+    },
+    "geometry.wrong_type": {
+        "en": "Geometry is a {found_name}, but this layer holds {expected}.",
+        "ru": "Геометрия имеет тип {found_name}, а слой содержит {expected}.",
+        "kk": "Геометрия түрі {found_name}, ал қабат {expected} түрін қамтиды.",
+    },
+    "geometry.empty": {
+        "en": "Geometry is empty.", "ru": "Геометрия пуста.", "kk": "Геометрия бос.",
+    },
+    "geometry.missing": {
+        "en": "Feature has no geometry (and no block list to build one from).",
+        "ru": "У объекта нет геометрии (и нет списка блоков, из которого её можно построить).",
+        "kk": "Нысанда геометрия жоқ (оны құруға болатын блоктар тізімі де жоқ).",
+    },
+    "geometry.unrepairable": {
+        "en": "Polygon is invalid ({reason}) and cannot be repaired faithfully: the repair would change its area "
+              "by {change} %. Fix the outline (e.g. a self-intersecting ring) and upload again.",
+        "ru": "Полигон некорректен ({reason}) и не может быть исправлен без искажения: исправление изменило бы "
+              "площадь на {change} %. Исправьте контур (например, самопересечение) и загрузите снова.",
+        "kk": "Полигон дұрыс емес ({reason}) және оны бұрмалаусыз түзету мүмкін емес: түзету ауданды {change} %-ға "
+              "өзгертеді. Контурды түзетіп (мысалы, өздігінен қиылысу), қайта жүктеңіз.",
+    },
+    "geometry.bad_coordinates": {
+        "en": "Coordinates could not be transformed (infinite or missing values): check the coordinate system.",
+        "ru": "Координаты не удалось преобразовать (бесконечные или пустые значения): проверьте систему координат.",
+        "kk": "Координаттарды түрлендіру мүмкін болмады: координаттар жүйесін тексеріңіз.",
+    },
+    "geometry.outside_country": {
+        "en": "Feature lies outside Kazakhstan (its extent is {bbox} in WGS 84). Check the coordinate system "
+              "and the axis order.",
+        "ru": "Объект находится за пределами Казахстана (его охват {bbox} в WGS 84). Проверьте систему "
+              "координат и порядок осей.",
+        "kk": "Нысан Қазақстан аумағынан тыс орналасқан (WGS 84 бойынша шекаралары {bbox}). Координаттар жүйесі "
+              "мен осьтер ретін тексеріңіз.",
+    },
+    # -- notes in an upload's report (the upload went through; worth telling the uploader) -----
+    "geometry.z_dropped": {
+        "en": "Heights (Z) were dropped from {count} feature(s): the layer stores plan geometry only.",
+        "ru": "У объектов ({count}) отброшены высоты (Z): слой хранит только плановую геометрию.",
+        "kk": "{count} нысанның биіктіктері (Z) алынып тасталды: қабат тек жоспарлы геометрияны сақтайды.",
+    },
+    "crs.overridden": {
+        "en": "The file says its coordinates are in {file_crs}; they were read in {given} as the upload asked.",
+        "ru": "В файле указана система координат {file_crs}; по запросу координаты прочитаны в {given}.",
+        "kk": "Файлда {file_crs} координаттар жүйесі көрсетілген; сұрау бойынша координаттар {given} жүйесінде "
+              "оқылды.",
+    },
+    "crs.assumed_wgs84": {
+        "en": "The table gives no coordinate reference system: longitudes and latitudes were read as WGS 84.",
+        "ru": "В таблице не указана система координат: долготы и широты прочитаны как WGS 84.",
+        "kk": "Кестеде координаттар жүйесі көрсетілмеген: бойлықтар мен ендіктер WGS 84 ретінде оқылды.",
+    },
 }
 
 # Status 413 (too large) for these, 422 for every other key above.
 TOO_LARGE = frozenset({"upload.file_too_large", "archive.too_large", "archive.too_many_members", "archive.bomb"})
 
-register(MESSAGES)
 
 
 def upload_error(key: str, file: str | None, *, feature: int | None = None, field: str | None = None,

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from geoservice.db import connect
-from geoservice.errors import Problem
+from geoservice.kernel.db import Database
+from geoservice.kernel.errors import Problem
+from geoservice.kernel.settings import Settings
+from importers.archive import Limits
 from importers.sources import read_upload
 from importers.validate import validate
 from layers import store
@@ -47,7 +49,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_upload(req: UploadRequest, url: str | None = None) -> dict[str, Any]:
+def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None = None) -> dict[str, Any]:
+    """``db``: where to store (a URL or the server's pooled Database); ``settings``: the limits,
+    tolerance and grid datum to apply (the code's defaults when not given)."""
+    db = Database(db) if isinstance(db, str) else db
+    settings = settings or Settings()
     layer = resolve_layer(req.layer_id)
     if not layer.uploadable:
         raise Problem("layer.not_uploadable", 405, layer=layer.id)
@@ -55,8 +61,9 @@ def run_upload(req: UploadRequest, url: str | None = None) -> dict[str, Any]:
         raise Problem("upload.bad_mode", 400, mode=req.mode)
     checksum = sha256_file(req.path)
     try:
-        source = read_upload(req.path, req.file_name, encoding=req.encoding)
-        features = validate(source, layer, crs=req.crs, mapping=req.mapping)
+        source = read_upload(req.path, req.file_name, encoding=req.encoding, limits=Limits.from_settings(settings))
+        features = validate(source, layer, crs=req.crs, mapping=req.mapping,
+                            boundary_tolerance_deg=settings.boundary_tolerance_deg, grid_datum=settings.grid_datum)
         result: dict[str, Any] = {
             "layer": layer.id, "dry_run": req.dry_run, "mode": req.mode, "checksum": checksum,
             "file": req.file_name, "format": source.format, "features_in_file": len(features),
@@ -65,7 +72,7 @@ def run_upload(req: UploadRequest, url: str | None = None) -> dict[str, Any]:
         }
         if req.dry_run:
             return result
-        with connect(url) as conn:
+        with db.connection() as conn:
             version = store.write_version(
                 conn, layer, features, mode=req.mode, actor=req.actor, authority=req.authority,
                 token_id=req.token_id, source_file=req.file_name, source_format=source.format, checksum=checksum)
@@ -75,13 +82,13 @@ def run_upload(req: UploadRequest, url: str | None = None) -> dict[str, Any]:
         return result
     except Problem as problem:
         if not req.dry_run:
-            _journal_failure(req, layer, checksum, problem, url)
+            _journal_failure(req, layer, checksum, problem, db)
         raise
 
 
-def _journal_failure(req: UploadRequest, layer: Layer, checksum: str, problem: Problem, url: str | None) -> None:
+def _journal_failure(req: UploadRequest, layer: Layer, checksum: str, problem: Problem, db: Database) -> None:
     try:
-        with connect(url, autocommit=True) as conn:
+        with db.connection() as conn:
             store.journal(conn, req.actor, "upload", "rejected", layer_id=layer.id,
                           detail={"file": req.file_name, "checksum": checksum, "problem": problem.key,
                                   "status": problem.status})

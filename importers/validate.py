@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,45 +19,22 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import CRS
-from pyproj.transformer import Transformer, TransformerGroup
+from pyproj.transformer import Transformer
 
-from geoservice.errors import Issue, Location, Problem, UploadError
-from geoservice.settings import get_settings
+from geoservice.kernel.errors import Issue, Location, Problem, UploadError
+from geoservice.kernel.settings import Settings
 from importers.sources import SourceData
 from layers.catalog import Attribute, Layer, normalise
+from layers.datum import choose_transformer
+from layers.store import ValidatedFeatures
+from layers.values import coerce, is_blank
 
 WGS84 = CRS.from_epsg(4326)
 BOUNDARY_FILE = Path(__file__).resolve().parent.parent / "layers" / "data" / "kazakhstan_boundary.geojson"
-# Pulkovo 1942 → WGS 84: PROJ's default pick is a continent-wide fit; the acts for Kazakhstan use
-# EPSG:1291 (±44 m onshore) and EPSG:1303 (±2 m) in the Caspian sector, whose area is this box.
-PULKOVO_KZ_OPERATION = 1291
-PULKOVO_CASPIAN_OPERATION = 1303
-CASPIAN_AREA = (48.9, 41.15, 53.15, 46.97)
 # A repaired polygon may differ from the drawn one by this share of its area and still count as
 # the same polygon (duplicate vertices, wrong orientation, touching rings, slivers).
 FAITHFUL_AREA_TOLERANCE = 0.01
 MAX_ISSUES = 200
-
-
-@dataclass
-class ValidatedFeatures:
-    feature_ids: list[str]
-    geometries: np.ndarray
-    attributes: dict[str, list[Any]]
-    extra: list[dict[str, Any] | None]
-    source_crs: str | None
-    transformation: str | None
-    report: dict[str, Any] = field(default_factory=dict)
-    ids_generated: bool = False  # True when ids are feature numbers, not the layer's key
-
-    def __len__(self) -> int:
-        return len(self.feature_ids)
-
-    @property
-    def bbox(self) -> list[float] | None:
-        if len(self.geometries) == 0:
-            return None
-        return [float(v) for v in shapely.total_bounds(self.geometries)]
 
 
 class _Issues:
@@ -117,69 +93,6 @@ def match_columns(layer: Layer, columns: list[str], mapping: dict[str, str] | No
     return matched, extras
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or (
-        isinstance(value, str) and not value.strip())
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
-
-
-@lru_cache(maxsize=256)
-def _choice_labels(attr: Attribute) -> dict[str, str]:
-    """Every accepted label of an enumerated attribute, normalised → canonical value."""
-    return {normalise(label): choice.value for choice in attr.choices
-            for label in (choice.value, *choice.names.as_dict().values(), *choice.aliases)}
-
-
-def coerce(attr: Attribute, value: Any) -> Any:
-    """Coerce one source value to the attribute's type; ValueError if it cannot be."""
-    if _is_blank(value):
-        return None
-    if attr.choices:
-        try:
-            return _choice_labels(attr)[normalise(str(value))]
-        except KeyError:
-            raise ValueError("choice") from None
-    match attr.type:
-        case "text":
-            return str(value).strip()
-        case "integer":
-            if isinstance(value, bool):
-                raise ValueError("integer")
-            if isinstance(value, int | np.integer):
-                return int(value)
-            number = float(str(value).strip().replace(",", ".").replace(" ", ""))
-            if not number.is_integer():
-                raise ValueError("integer")
-            return int(number)
-        case "number":
-            return float(str(value).strip().replace(",", ".").replace(" ", "")) if not isinstance(
-                value, int | float) else float(value)
-        case "date":
-            if isinstance(value, dt.datetime):
-                return value.date()
-            if isinstance(value, dt.date):
-                return value
-            if isinstance(value, np.datetime64):
-                return dt.date.fromisoformat(str(value)[:10])
-            text = str(value).strip()
-            for fmt in _DATE_FORMATS:
-                try:
-                    return dt.datetime.strptime(text, fmt).date()
-                except ValueError:
-                    continue
-            raise ValueError("date")
-        case "boolean":
-            label = normalise(str(value))
-            if label in {"1", "true", "yes", "да", "иә", "t", "y"}:
-                return True
-            if label in {"0", "false", "no", "нет", "жоқ", "f", "n"}:
-                return False
-            raise ValueError("boolean")
-    raise ValueError(attr.type)  # pragma: no cover
-
-
 _BAD = object()
 
 
@@ -188,7 +101,7 @@ def _coerce_column(attr: Attribute, values: list[Any], field: str, issues: _Issu
     default = coerce(attr, attr.default) if attr.default is not None else None
     if attr.type == "text" and not attr.choices:
         # Free text is mostly unique (names, ids): strip it, skip the memo.
-        out = [v.strip() or default if isinstance(v, str) else (default if _is_blank(v) else str(v).strip())
+        out = [v.strip() or default if isinstance(v, str) else (default if is_blank(v) else str(v).strip())
                for v in values]
         if attr.required:
             for i in (i for i, v in enumerate(out) if v is None):
@@ -254,27 +167,6 @@ def parse_crs(text: str) -> CRS:
 def crs_label(crs: CRS) -> str:
     epsg = crs.to_epsg(min_confidence=70)
     return f"EPSG:{epsg}" if epsg else crs.name
-
-
-def choose_transformer(crs: CRS, bounds: tuple[float, float, float, float] | None) -> tuple[Transformer, str]:
-    """Transformer to WGS 84 and a human description of the operation applied.
-
-    For Pulkovo 1942 based CRSs the operation is picked explicitly (EPSG:1291 onshore, EPSG:1303
-    when all data lie in the Caspian sector) so the record says exactly which was used."""
-    if crs.geodetic_crs is not None and crs.geodetic_crs.to_epsg() == 4284:
-        wanted = PULKOVO_KZ_OPERATION
-        if bounds is not None:
-            geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform_bounds(*bounds)
-            w, s, e, n = CASPIAN_AREA
-            if geo[0] >= w and geo[1] >= s and geo[2] <= e and geo[3] <= n:
-                wanted = PULKOVO_CASPIAN_OPERATION
-        for candidate in TransformerGroup(crs, WGS84, always_xy=True).transformers:
-            steps = candidate.to_json_dict().get("steps", [candidate.to_json_dict()])
-            codes = {(s.get("id") or {}).get("code") for s in steps}
-            if wanted in codes:
-                return candidate, f"EPSG:{wanted} ({candidate.description})"
-    transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
-    return transformer, transformer.description
 
 
 def reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
@@ -372,12 +264,12 @@ def _repair_one(geom: shapely.Geometry, kind: int, ok: bool, number: int, issues
     return repaired
 
 
-def outside_country(geoms: np.ndarray) -> np.ndarray:
+def outside_country(geoms: np.ndarray, tolerance_deg: float = Settings.boundary_tolerance_deg) -> np.ndarray:
     """Positions of geometries with a vertex outside the national area (with tolerance).
 
     Testing vertices (vectorised point-in-polygon) instead of whole polygons is ~20× faster;
     an edge could only leave the area between two inside vertices by less than the tolerance."""
-    area = tolerant_boundary(get_settings().boundary_tolerance_deg)
+    area = tolerant_boundary(tolerance_deg)
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     inside = shapely.contains_xy(area, coords[:, 0], coords[:, 1])
     bad = np.bincount(index[~inside], minlength=len(geoms)) > 0
@@ -386,8 +278,9 @@ def outside_country(geoms: np.ndarray) -> np.ndarray:
 
 # --- the stage ---------------------------------------------------------------------------------
 
-def validate(source: SourceData, layer: Layer, *, crs: str | None = None,
-             mapping: dict[str, str] | None = None) -> ValidatedFeatures:
+def validate(source: SourceData, layer: Layer, *, crs: str | None = None, mapping: dict[str, str] | None = None,
+             boundary_tolerance_deg: float = Settings.boundary_tolerance_deg,
+             grid_datum: str = Settings.grid_datum) -> ValidatedFeatures:
     file = source.file
     count = len(source.geometries)
     if count == 0:
@@ -406,14 +299,14 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None,
     # Geometry checks (GEOS releases the GIL) run on the second core while this thread
     # coerces attributes; they only meet again for block-list geometries.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        geometry_job = pool.submit(_file_geometries, source, crs, report, issues)
+        geometry_job = pool.submit(_file_geometries, source, crs, report, issues, boundary_tolerance_deg)
         attributes: dict[str, list[Any]] = {}
         for attr in layer.attributes:
             column = matched.get(attr.name)
             values = source.columns[column] if column else [None] * count
             attributes[attr.name] = _coerce_column(attr, values, column or attr.name, issues)
         extra = [
-            ({c: _json_safe(source.columns[c][i]) for c in extras if not _is_blank(source.columns[c][i])} or None)
+            ({c: _json_safe(source.columns[c][i]) for c in extras if not is_blank(source.columns[c][i])} or None)
             for i in range(count)
         ] if extras else [None] * count
         feature_ids = _feature_ids(layer, matched, attributes, issues, count)
@@ -427,14 +320,14 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None,
             from layers.grid import blocks_geometry, parse_block_list
 
             try:
-                cleaned[i] = blocks_geometry(parse_block_list(lists[i]))
+                cleaned[i] = blocks_geometry(parse_block_list(lists[i]), datum=grid_datum)
                 from_blocks[i] = True
             except Problem as exc:
                 issues.add(exc.key, int(i) + 1, matched.get(layer.block_list or ""), **exc.params)
         else:
             issues.add("geometry.missing", int(i) + 1)
     if from_blocks.any():
-        _check_extent(cleaned, np.flatnonzero(from_blocks), issues)
+        _check_extent(cleaned, np.flatnonzero(from_blocks), issues, boundary_tolerance_deg)
         if source_crs is None:
             source_crs = "EPSG:4326"
     issues.raise_if_any()
@@ -462,7 +355,7 @@ def _feature_ids(layer: Layer, matched: dict[str, str], attributes: dict[str, li
 
 
 def _file_geometries(source: SourceData, crs: str | None, report: dict[str, Any], issues: _Issues,
-                     ) -> tuple[np.ndarray, str | None, str | None]:
+                     tolerance_deg: float) -> tuple[np.ndarray, str | None, str | None]:
     """The file's own geometries in EPSG:4326, valid, of the layer's type and inside the country
     (None where a feature has none or is at fault); the source CRS and the transformation used."""
     geoms = np.asarray(source.geometries, dtype=object).copy()
@@ -491,11 +384,11 @@ def _file_geometries(source: SourceData, crs: str | None, report: dict[str, Any]
         geoms[drawn] = reproject(geoms[drawn], transformer)
     positions = np.flatnonzero(drawn)
     cleaned[positions] = _to_multipolygons(geoms[positions], _ShiftedIssues(issues, positions), report)
-    _check_extent(cleaned, positions, issues)
+    _check_extent(cleaned, positions, issues, tolerance_deg)
     return cleaned, source_crs, transformation
 
 
-def _check_extent(cleaned: np.ndarray, positions: np.ndarray, issues: _Issues) -> None:
+def _check_extent(cleaned: np.ndarray, positions: np.ndarray, issues: _Issues, tolerance_deg: float) -> None:
     checkable = positions[~shapely.is_missing(cleaned[positions])]
     if not len(checkable):
         return
@@ -505,7 +398,7 @@ def _check_extent(cleaned: np.ndarray, positions: np.ndarray, issues: _Issues) -
         issues.add("geometry.bad_coordinates", int(i) + 1)
         cleaned[i] = None
     checkable = checkable[~broken]
-    for i in checkable[outside_country(cleaned[checkable])]:
+    for i in checkable[outside_country(cleaned[checkable], tolerance_deg)]:
         w, s, e, n = shapely.bounds(cleaned[i])
         issues.add("geometry.outside_country", int(i) + 1, bbox=f"{w:.4f}, {s:.4f}, {e:.4f}, {n:.4f}")
 

@@ -60,7 +60,9 @@ class Authority:
 class Layer:
     id: str
     names: Names
-    geometry_type: Literal["MultiPolygon", "MultiLineString", "MultiPoint"]
+    # Polygons only: validation, the store, tiles and styles are written for areas. A layer of
+    # lines or points needs them all extended first, so the catalog does not offer it.
+    geometry_type: Literal["MultiPolygon"]
     attributes: tuple[Attribute, ...]
     writers: frozenset[str] = frozenset()
     key: str | None = None              # attribute whose value is the stable feature id

@@ -27,9 +27,9 @@ Which datum the graticule minutes are read in is a legal choice, so it is a sett
 * ``EPSG:4284`` (Pulkovo 1942): block corners are minute multiples of Pulkovo 1942 degrees and
   are shifted to WGS 84 with EPSG transformation 1291 ("Pulkovo 1942 to WGS 84 (7)", a
   3-parameter geocentric translation dx=15 m, dy=-130 m, dz=-84 m on the Krassowsky ellipsoid,
-  accuracy about 44 m). PostGIS does the same shift through the ``spatial_ref_sys`` row
-  ``PULKOVO_1291_SRID`` (904284) added by the migration, because ``ST_Transform(…, 4284 → 4326)``
-  would let PROJ pick another Pulkovo transformation.
+  accuracy about 44 m), as the datum policy says (layers/datum.py). PostGIS does the same shift
+  through the ``spatial_ref_sys`` row ``datum.PULKOVO_1291_SRID`` (904284) added by the migration,
+  because ``ST_Transform(…, 4284 → 4326)`` would let PROJ pick another Pulkovo transformation.
 
 Block *codes*, *ids* and ``block_bounds`` are always in grid-datum degrees; stored block
 geometries (table ``blocks``) and ``blocks_geometry`` are always EPSG:4326. Changing the setting
@@ -42,15 +42,15 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from geoservice.errors import Issue, Problem
-from geoservice.i18n import register, translate
+from geoservice.kernel.errors import Issue, Problem
+from geoservice.kernel.i18n import translate
+from layers.datum import PULKOVO_1291_SRID, onshore_transformer
 
 ROW_WIDTH = 21600        # arc-minutes around the globe: ids are m_lat * ROW_WIDTH + m_lon + LON_OFFSET
 LON_OFFSET = 10800       # makes the longitude index non-negative
@@ -62,8 +62,7 @@ CELL5_LETTERS = "абвг"
 SHEET_LETTERS = "ABCDEFGHIJKLMNOPQRSTUV"
 
 SUPPORTED_DATUMS = ("EPSG:4326", "EPSG:4284")
-PULKOVO_1291 = "urn:ogc:def:coordinateOperation:EPSG::1291"
-PULKOVO_1291_SRID = 904284  # custom spatial_ref_sys row pinning EPSG:1291, see migration 0002
+DEFAULT_DATUM = "EPSG:4326"   # the grid_datum setting's default; callers pass the setting
 
 # Cell letters may be typed in Latin transliteration or upper case; the map is explicit rather
 # than str.lower() so that SQL (translate()) and Python accept exactly the same characters.
@@ -76,90 +75,6 @@ RANGE_DASHES = "\u2013\u2014"       # en dash, em dash (and "..")
 
 _CANONICAL = re.compile(r"([A-V])-([0-9]{1,2})-([0-9]{1,3})-\(10([абвгде])-5([абвг])-([0-9]{1,2})\)")
 
-# The main message names the token and stands alone (importers re-raise it from key and params);
-# the reason is a second sentence with its own key, blocks.reason.<reason>.
-register({
-    "blocks.invalid_token.title": {
-        "en": "Invalid block list",
-        "ru": "Неверный список блоков",
-        "kk": "Блоктар тізімі қате",
-    },
-    "blocks.invalid_token": {
-        "en": "Cannot read the block list: “{token}” at character {position}.",
-        "ru": "Не удалось разобрать список блоков: «{token}» в позиции {position}.",
-        "kk": "Блоктар тізімін оқу мүмкін болмады: {position}-позициядағы «{token}».",
-    },
-    "blocks.reason.unexpected_character": {
-        "en": "This character is not allowed in a block list.",
-        "ru": "Этот символ недопустим в списке блоков.",
-        "kk": "Бұл таңбаға блоктар тізімінде рұқсат жоқ.",
-    },
-    "blocks.reason.expected_sheet": {
-        "en": "A 1:100,000 sheet such as L-43-63 was expected here.",
-        "ru": "Здесь ожидался лист 1:100 000, например L-43-63.",
-        "kk": "Мұнда 1:100 000 парағы күтілді, мысалы L-43-63.",
-    },
-    "blocks.reason.sheet_letter": {
-        "en": "The 1:1,000,000 sheet letter must be one of A–V.",
-        "ru": "Буква листа 1:1 000 000 должна быть от A до V.",
-        "kk": "1:1 000 000 парағының әрпі A…V аралығында болуы керек.",
-    },
-    "blocks.reason.sheet_column": {
-        "en": "The 1:1,000,000 sheet number must be 1–60.",
-        "ru": "Номер листа 1:1 000 000 должен быть от 1 до 60.",
-        "kk": "1:1 000 000 парағының нөмірі 1-ден 60-қа дейін болуы керек.",
-    },
-    "blocks.reason.sheet100k": {
-        "en": "The 1:100,000 sheet number must be 1–144.",
-        "ru": "Номер листа 1:100 000 должен быть от 1 до 144.",
-        "kk": "1:100 000 парағының нөмірі 1-ден 144-ке дейін болуы керек.",
-    },
-    "blocks.reason.cell10": {
-        "en": "A 10′ cell was expected: 10 and one of the letters а б в г д е.",
-        "ru": "Ожидалась 10-минутная ячейка: 10 и одна из букв а б в г д е.",
-        "kk": "10 минуттық ұяшық күтілді: 10 және а б в г д е әріптерінің бірі.",
-    },
-    "blocks.reason.cell5": {
-        "en": "A 5′ cell was expected: 5 and one of the letters а б в г.",
-        "ru": "Ожидалась 5-минутная ячейка: 5 и одна из букв а б в г.",
-        "kk": "5 минуттық ұяшық күтілді: 5 және а б в г әріптерінің бірі.",
-    },
-    "blocks.reason.block_number": {
-        "en": "A block number must be 1–25.",
-        "ru": "Номер блока должен быть от 1 до 25.",
-        "kk": "Блок нөмірі 1-ден 25-ке дейін болуы керек.",
-    },
-    "blocks.reason.range_order": {
-        "en": "A range must go from the smaller number to the larger.",
-        "ru": "Диапазон должен идти от меньшего номера к большему.",
-        "kk": "Ауқым кіші нөмірден үлкен нөмірге қарай жазылуы керек.",
-    },
-    "blocks.reason.expected_hyphen": {
-        "en": "“-” was expected here.", "ru": "Здесь ожидался знак «-».", "kk": "Мұнда «-» белгісі күтілді.",
-    },
-    "blocks.reason.expected_open": {
-        "en": "“(” was expected before the list of cells.",
-        "ru": "Перед списком ячеек ожидалась «(».",
-        "kk": "Ұяшықтар тізімінің алдында «(» күтілді.",
-    },
-    "blocks.reason.expected_close": {
-        "en": "“,” or “)” was expected here.", "ru": "Здесь ожидалась «,» или «)».",
-        "kk": "Мұнда «,» немесе «)» күтілді.",
-    },
-    "blocks.reason.unclosed": {
-        "en": "This parenthesis is never closed.", "ru": "Эта скобка не закрыта.", "kk": "Бұл жақша жабылмаған.",
-    },
-    "blocks.reason.expected_separator": {
-        "en": "Sheets must be separated by “;” or a new line.",
-        "ru": "Листы должны разделяться «;» или новой строкой.",
-        "kk": "Парақтар «;» белгісімен немесе жаңа жолмен бөлінуі керек.",
-    },
-    "blocks.reason.single_code": {
-        "en": "One block code such as L-43-63-(10а-5б-14) was expected.",
-        "ru": "Ожидался код одного блока, например L-43-63-(10а-5б-14).",
-        "kk": "Бір блоктың коды күтілді, мысалы L-43-63-(10а-5б-14).",
-    },
-})
 
 
 class BlockListError(Problem):
@@ -527,49 +442,27 @@ def _parse_single(code: str) -> BlockName:
 
 # --- Geometry ---------------------------------------------------------------------------------
 
-def resolve_datum(datum: str | None = None) -> str:
-    if datum is None:
-        from geoservice.settings import get_settings
-
-        datum = get_settings().grid_datum
+def resolve_datum(datum: str = DEFAULT_DATUM) -> str:
     datum = datum.strip().upper()
     if datum not in SUPPORTED_DATUMS:
         raise ValueError(f"grid datum {datum!r} is not supported (use one of {', '.join(SUPPORTED_DATUMS)})")
     return datum
 
 
-def grid_srid(datum: str | None = None) -> int:
+def grid_srid(datum: str = DEFAULT_DATUM) -> int:
     """The PostGIS SRID block corners are written in before they are put into EPSG:4326."""
     return 4326 if resolve_datum(datum) == "EPSG:4326" else PULKOVO_1291_SRID
 
 
-@lru_cache
-def pulkovo_towgs84() -> tuple[float, float, float]:
-    """(dx, dy, dz) metres of EPSG:1291, read from PROJ's EPSG database."""
-    from pyproj.crs import CoordinateOperation
-
-    op = CoordinateOperation.from_string(PULKOVO_1291)
-    values = {p.name: p.value for p in op.params}
-    return (values["X-axis translation"], values["Y-axis translation"], values["Z-axis translation"])
-
-
-@lru_cache
-def _pulkovo_transformer() -> Any:
-    from pyproj import Transformer
-
-    # The EPSG pipeline takes (lat, lon) in degrees; it is exactly what PostGIS runs for SRID 904284.
-    return Transformer.from_pipeline(PULKOVO_1291)
-
-
-def to_wgs84(lon: Any, lat: Any, datum: str | None = None) -> tuple[Any, Any]:
+def to_wgs84(lon: Any, lat: Any, datum: str = DEFAULT_DATUM) -> tuple[Any, Any]:
     """Grid-datum degrees to EPSG:4326 degrees (identity for EPSG:4326)."""
     if resolve_datum(datum) == "EPSG:4326":
         return lon, lat
-    lat84, lon84 = _pulkovo_transformer().transform(lat, lon)
+    lat84, lon84 = onshore_transformer().transform(lat, lon)
     return lon84, lat84
 
 
-def blocks_geometry(codes: Iterable[str], *, datum: str | None = None) -> MultiPolygon:
+def blocks_geometry(codes: Iterable[str], *, datum: str = DEFAULT_DATUM) -> MultiPolygon:
     """Union of the blocks, as an EPSG:4326 MultiPolygon (empty for no codes)."""
     datum = resolve_datum(datum)
     corners = {block_minutes(code) for code in codes}

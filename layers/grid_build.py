@@ -13,14 +13,13 @@ tolerance). Which datum block corners are minute multiples of is ``Settings.grid
 layers/grid.py.
 
 The generalised cells that tiles show below block zoom (table ``block_cells``: 1:1,000,000 and
-1:100,000 sheets, 10' and 5' cells, each with its code and block count, see tiles/levels.py) are
+1:100,000 sheets, 10' and 5' cells, each with its code and block count, see layers/cells.py) are
 built from the new grid before the swap and swapped in the same transaction.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -28,10 +27,10 @@ import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
-from geoservice.db import libpq_url
-from geoservice.settings import get_settings
+from geoservice.kernel.db import libpq_url
+from geoservice.kernel.settings import Settings
+from layers.cells import CELL_LEVELS
 from layers.grid import grid_srid, minute_index, resolve_datum
-from tiles.levels import CELL_LEVELS
 
 BAND_ROWS = 20          # one row of 1:100,000 sheets (20') per chunk: ~25,000 blocks
 LOCK_KEY = 0x6B6C6B67   # pg_advisory_lock key: one grid build at a time per database
@@ -51,13 +50,14 @@ Extent = tuple[int, int, int, int]  # x0, y0, x1, y1 minute indices, half-open
 
 
 def build_grid(url: str, *, bbox: tuple[float, float, float, float] | None = None, progress: bool = True,
-               tolerance_deg: float | None = None, datum: str | None = None, workers: int = 2) -> int:
+               tolerance_deg: float = Settings.boundary_tolerance_deg, datum: str = Settings.grid_datum,
+               workers: int = 2) -> int:
     """Regenerate table ``blocks``; returns the number of blocks.
 
     ``bbox`` (west, south, east, north, grid-datum degrees) limits the grid to the blocks that
     overlap it (tests, development); the whole table is still replaced."""
     srid = grid_srid(resolve_datum(datum))
-    tolerance = get_settings().boundary_tolerance_deg if tolerance_deg is None else tolerance_deg
+    tolerance = tolerance_deg
     url = libpq_url(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
@@ -306,15 +306,3 @@ def _swap(conn: psycopg.Connection) -> None:
                     conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
                         sql.SQL(privilege), sql.Identifier(table), sql.SQL(role[0])))
 
-
-def main() -> None:  # pragma: no cover - convenience entry point
-    import sys
-
-    url = sys.argv[1] if len(sys.argv) > 1 else get_settings().effective_database_url
-    started = time.perf_counter()
-    count = build_grid(url)
-    print(f"{count} blocks in {time.perf_counter() - started:.1f} s")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,8 +20,7 @@ import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from geoservice.errors import Problem
-from importers.validate import ValidatedFeatures
+from geoservice.kernel.errors import Problem
 from layers import copy_text
 from layers.catalog import Layer
 
@@ -46,6 +45,29 @@ def create_table_sql(layer: Layer, table: str) -> sql.Composed:
     cols += [sql.SQL("extra jsonb"),
              sql.SQL("geom geometry({}, 4326) NOT NULL").format(sql.SQL(layer.geometry_type))]
     return sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(SCHEMA, table), sql.SQL(", ").join(cols))
+
+
+@dataclass
+class ValidatedFeatures:
+    """What the store takes: features already validated (importers/validate.py), in EPSG:4326."""
+
+    feature_ids: list[str]
+    geometries: np.ndarray
+    attributes: dict[str, list[Any]]
+    extra: list[dict[str, Any] | None]
+    source_crs: str | None
+    transformation: str | None
+    report: dict[str, Any] = field(default_factory=dict)
+    ids_generated: bool = False  # True when ids are feature numbers, not the layer's key
+
+    def __len__(self) -> int:
+        return len(self.feature_ids)
+
+    @property
+    def bbox(self) -> list[float] | None:
+        if len(self.geometries) == 0:
+            return None
+        return [float(v) for v in shapely.total_bounds(self.geometries)]
 
 
 @dataclass

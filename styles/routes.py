@@ -11,9 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from geoservice.errors import Problem
-from geoservice.i18n import negotiate, register
-from geoservice.settings import get_settings
+from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import negotiate
 from layers.catalog import LAYERS
 from styles.mapbox import LANGS, STYLE_ID, STYLE_TITLE, build_style
 from styles.qml import LAYERS_WITH_QML, build_qml
@@ -26,23 +25,6 @@ QML = "application/vnd.qgis.qml"
 FORMATS = {"mapbox": MAPBOX, "qml": QML}
 CACHE = "public, max-age=60"
 
-register({
-    "styles.not_found": {
-        "en": "There is no style “{style}”.",
-        "ru": "Стиль «{style}» не найден.",
-        "kk": "«{style}» стилі табылмады.",
-    },
-    "styles.collection_not_found": {
-        "en": "There is no collection “{collection}” with styles.",
-        "ru": "Коллекция «{collection}» со стилями не найдена.",
-        "kk": "Стильдері бар «{collection}» жинағы табылмады.",
-    },
-    "styles.bad_format": {
-        "en": "The style is not available as “{format}”; use one of: {formats}.",
-        "ru": "Стиль недоступен в формате «{format}»; используйте: {formats}.",
-        "kk": "Стиль «{format}» пішімінде жоқ; мыналардың бірін қолданыңыз: {formats}.",
-    },
-})
 
 
 def base_url(request: Request) -> str:
@@ -97,7 +79,7 @@ def get_style(request: Request, style_id: str, f: str | None = Query(None, descr
         raise Problem("styles.not_found", 404, style=style_id)
     _format(request, f, ("mapbox",))
     lang = request_lang(request, lang)
-    style = build_style(base_url(request), lang, basemap_url=get_settings().basemap_url)
+    style = build_style(base_url(request), lang, basemap_url=request.app.state.settings.basemap_url)
     return _json(style, MAPBOX, lang)
 
 

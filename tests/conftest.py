@@ -13,8 +13,11 @@ import pytest
 from psycopg import sql
 
 from geoservice import cluster
-from geoservice.db import with_database
-from geoservice.settings import get_settings
+from geoservice.kernel.db import with_database
+from geoservice.kernel.settings import get_settings
+from geoservice.messages import register_all
+
+register_all()  # as the app and the CLI do: problems raised in tests render their texts
 
 
 @pytest.fixture(scope="session")

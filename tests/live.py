@@ -21,7 +21,7 @@ def free_port() -> int:
 @contextmanager
 def live_server() -> Iterator[str]:
     from geoservice.app import create_app
-    from geoservice.settings import get_settings
+    from geoservice.kernel.settings import get_settings
 
     get_settings.cache_clear()
     port = free_port()

@@ -14,8 +14,8 @@ import pytest
 import shapely
 from shapely.geometry import box, shape
 
-from geoservice.errors import Problem
-from layers import grid_build
+from geoservice.kernel.errors import Problem
+from layers import datum, grid_build
 from layers.grid import (
     BlockListError,
     block_bounds,
@@ -25,7 +25,6 @@ from layers.grid import (
     code_from_id,
     minute_index,
     parse_block_list,
-    pulkovo_towgs84,
 )
 from layers.grid_build import build_grid
 
@@ -241,7 +240,7 @@ def test_blocks_geometry_is_the_union_in_wgs84() -> None:
 
 
 def test_pulkovo_datum_shift_is_epsg_1291_in_python_and_sql(db: psycopg.Connection) -> None:
-    assert pulkovo_towgs84() == (15.0, -130.0, -84.0)
+    assert datum.towgs84() == (15.0, -130.0, -84.0)
     proj4 = db.execute("SELECT proj4text FROM spatial_ref_sys WHERE srid = 904284").fetchone()
     assert proj4 is not None and "+towgs84=15,-130,-84" in proj4[0] and "+ellps=krass" in proj4[0]
     code = "M-42-1-(10а-5а-1)"

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pyproj.transformer import TransformerGroup
 
-from geoservice.auth import create_token
 from importers.demo import load_demo
 from importers.pipeline import UploadRequest, run_upload
+from layers.access import create_token
 from tests.helpers import feature_collection, square, write_json
 
 GRID_BBOX = (69.0, 47.0, 70.0, 48.0)  # 60 x 60 = 3,600 blocks
@@ -23,7 +23,7 @@ GEOJSON = "application/geo+json"
 def client(database_url: str) -> Iterator[TestClient]:
     load_demo(url=database_url, grid_bbox=GRID_BBOX, progress=False)
     from geoservice.app import create_app
-    from geoservice.settings import get_settings
+    from geoservice.kernel.settings import get_settings
 
     get_settings.cache_clear()
     with TestClient(create_app()) as c:

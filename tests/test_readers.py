@@ -20,8 +20,8 @@ import pyproj
 import pytest
 import shapely
 
-from geoservice.errors import UploadError
-from geoservice.i18n import LANGUAGES, MESSAGES, translate
+from geoservice.kernel.errors import UploadError
+from geoservice.kernel.i18n import LANGUAGES, MESSAGES, translate
 from importers import dms
 from importers.archive import Budget, Limits, open_zip
 from importers.messages import MESSAGES as UPLOAD_MESSAGES

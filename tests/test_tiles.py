@@ -25,7 +25,7 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
-from geoservice.auth import create_token
+from layers.access import create_token
 from layers.grid import block_bounds, block_code, minute_index, name_at
 from tests.helpers import feature_collection, square, write_json
 from tiles.cache import TileCache
@@ -168,7 +168,7 @@ def tokens(database_url: str) -> dict[str, dict[str, str]]:
 def client(database_url: str, tokens: dict[str, dict[str, str]],
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     from geoservice.app import create_app
-    from geoservice.settings import get_settings
+    from geoservice.kernel.settings import get_settings
     from layers.grid_build import build_grid
 
     build_grid(database_url, bbox=GRID_BBOX, progress=False)

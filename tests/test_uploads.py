@@ -11,14 +11,14 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from geoservice.auth import create_token
+from layers.access import create_token
 from tests.helpers import feature_collection, polygon, snapshot, square, write_json, zones
 
 
 @pytest.fixture(scope="module")
 def client(database_url: str) -> Iterator[TestClient]:
     from geoservice.app import create_app
-    from geoservice.settings import get_settings
+    from geoservice.kernel.settings import get_settings
 
     get_settings.cache_clear()
     with TestClient(create_app()) as c:
@@ -214,7 +214,7 @@ def test_bad_upload_changes_nothing(case, client, operator, db, tmp_path):
 
 def test_too_large_upload_is_refused(client, operator, db, monkeypatch):
     from geoservice.app import create_app
-    from geoservice.settings import get_settings
+    from geoservice.kernel.settings import get_settings
 
     monkeypatch.setenv("GEOSERVICE_MAX_UPLOAD_BYTES", "100000")
     get_settings.cache_clear()

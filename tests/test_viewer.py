@@ -20,9 +20,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from geoservice.auth import create_token
-from geoservice.settings import PROJECT_ROOT
+from geoservice.kernel.settings import PROJECT_ROOT
 from geoservice.viewer.glyphs import decode
+from layers.access import create_token
 from layers.catalog import LAYERS
 from layers.grid import block_bounds, block_code
 from styles import palette
@@ -44,7 +44,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 @pytest.fixture(scope="module")
 def client(database_url: str) -> Iterator[TestClient]:
     from geoservice.app import create_app
-    from geoservice.settings import get_settings
+    from geoservice.kernel.settings import get_settings
 
     get_settings.cache_clear()
     with TestClient(create_app()) as c:

@@ -5,7 +5,7 @@ pixel or less anyway. So below ``BLOCK_ZOOM`` the ``blocks`` MVT layer shows the
 national map-sheet nomenclature the blocks belong to (see layers/grid.py), one feature per cell
 with its code and the number of grid blocks in it (``n_blocks``; fewer than ``full`` along the
 border, where only blocks touching the country exist). The cells are precomputed in table
-``block_cells`` by ``layers.grid_build`` (migration ``0003_block_cells``).
+``block_cells`` by ``layers.grid_build`` (levels and sizes: layers/cells.py).
 
 Zooms are WebMercatorQuad zooms. With 512-pixel tiles (MapLibre's default for vector sources) a
 cell is at least ~25 px wide at the first zoom it is shown, so its outline and often its code
@@ -29,30 +29,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers import cells
+from layers.cells import CellLevel
+
 
 @dataclass(frozen=True)
 class Level:
-    name: str          # value of the ``level`` property and of block_cells.level
+    cells: CellLevel   # the store's cell level (layers/cells.py)
     min_zoom: int      # first WebMercatorQuad zoom showing this level
-    width: int         # cell size in arc-minutes of longitude ...
-    height: int        # ... and of latitude
     title: str
 
     @property
+    def name(self) -> str:
+        return self.cells.name
+
+    @property
+    def width(self) -> int:
+        return self.cells.width
+
+    @property
+    def height(self) -> int:
+        return self.cells.height
+
+    @property
     def full(self) -> int:
-        """Blocks in a cell that lies wholly inside the grid."""
-        return self.width * self.height
+        return self.cells.full
 
 
-SHEET = Level("sheet", 0, 360, 240, "1:1,000,000 sheet")
-SHEET100K = Level("sheet100k", 6, 30, 20, "1:100,000 sheet")
-CELL10 = Level("cell10", 8, 10, 10, "10′ cell")
-CELL5 = Level("cell5", 9, 5, 5, "5′ cell")
-BLOCK = Level("block", 10, 1, 1, "1′ block")
+SHEET = Level(cells.SHEET, 0, "1:1,000,000 sheet")
+SHEET100K = Level(cells.SHEET100K, 6, "1:100,000 sheet")
+CELL10 = Level(cells.CELL10, 8, "10′ cell")
+CELL5 = Level(cells.CELL5, 9, "5′ cell")
+BLOCK = Level(cells.BLOCK, 10, "1′ block")
 
 # Coarse to fine. The generalised ones (all but BLOCK) are the rows of table block_cells.
 LEVELS: tuple[Level, ...] = (SHEET, SHEET100K, CELL10, CELL5, BLOCK)
-CELL_LEVELS: tuple[Level, ...] = LEVELS[:-1]
 BLOCK_ZOOM = BLOCK.min_zoom
 
 # Added to a tile matrix set's zoom to get the equivalent WebMercatorQuad zoom.

@@ -1,8 +1,6 @@
 """Messages of the tile endpoints in Kazakh, Russian and English."""
 
-from geoservice.i18n import register
-
-register({
+MESSAGES: dict[str, dict[str, str]] = {
     "tiles.unknown_collection": {
         "en": "There is no collection “{collection}”. Collections with tiles: {known}.",
         "ru": "Коллекции «{collection}» нет. Коллекции с тайлами: {known}.",
@@ -29,4 +27,4 @@ register({
         "kk": "TileJSON тек Web Mercator тайлдарын сипаттайды; WebMercatorQuad жиынтығын немесе {tms} "
               "үшін OGC тайлдар жиынының метадеректерін пайдаланыңыз.",
     },
-})
+}

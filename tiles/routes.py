@@ -24,9 +24,8 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-import tiles.messages  # noqa: F401 - registers the messages
-from geoservice.access import reader_is_authorised
-from geoservice.errors import Problem
+from geoservice.kernel.errors import Problem
+from layers.access import reader_is_authorised
 from layers.catalog import LAYERS
 from tiles import metadata
 from tiles.layers import MAP, Tileset, collection_tileset
@@ -38,7 +37,7 @@ from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Merged into the app's lifespan by include_router, inside it: the pool and registry exist.
     service = service_for(app)
-    await service.open()
+    await service.open(app.state.settings.effective_database_url)
     await warm_up(app)
     try:
         yield

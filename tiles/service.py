@@ -18,9 +18,9 @@ from typing import Any
 import asyncpg
 from fastapi import Request
 
-from geoservice.db import libpq_url
-from geoservice.registry import Collection, Registry
+from geoservice.kernel.db import libpq_url
 from layers.catalog import LAYERS
+from layers.registry import Collection, Registry
 from tiles.cache import Key, Tile, TileCache
 from tiles.layers import MAP, Tileset, collection_tileset
 from tiles.levels import LEVELS, ZOOM_OFFSET
@@ -53,7 +53,7 @@ class Snapshot:
 
 
 async def _session(conn: asyncpg.Connection) -> None:
-    # As geoservice.pg's pool: a pathological tile must not hold a connection for ever, and JIT
+    # As geoservice.kernel.pools's pool: a pathological tile must not hold a connection for ever, and JIT
     # compiling a millisecond query costs more than it saves. Generic plans: a tile statement's
     # best plan is the same for every tile address (index scans by the tile box), and planning
     # it anew costs 0.5–2 ms, as much as a high-zoom tile itself.
@@ -87,10 +87,10 @@ class TileService:
         await self.registry.refresh()
         return True
 
-    async def open(self) -> None:
+    async def open(self, url: str) -> None:
         """A pool of the service's own: connections that keep their session (and prepared
         statements) from tile to tile, see _keep_session."""
-        self._own_pool = await asyncpg.create_pool(libpq_url(), min_size=WARM_CONNECTIONS, max_size=POOL_SIZE,
+        self._own_pool = await asyncpg.create_pool(libpq_url(url), min_size=WARM_CONNECTIONS, max_size=POOL_SIZE,
                                                    init=_session, reset=_keep_session, command_timeout=90)
         self.pool = self._own_pool
 

@@ -21,7 +21,7 @@ Per layer:
   level tiles/levels.py names below it (as a literal, so that level's partial index is used);
 * uploaded layers drop polygons smaller than a pixel of a 256-px tile in both directions (they
   would be specks, and a low-zoom tile over thousands of small plots would grow without bound);
-* ``geological-studies`` hides non-public studies from anonymous readers (geoservice.access).
+* ``geological-studies`` hides non-public studies from anonymous readers (layers.access).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from geoservice.access import public_filter
-from geoservice.registry import Collection
+from layers.access import public_filter
+from layers.registry import Collection
 from tiles.layers import MVT_LAYERS, Tileset
 from tiles.levels import BLOCK, Level, level_for
 from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet

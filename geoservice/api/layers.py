@@ -11,13 +11,14 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from geoservice.auth import Principal, authenticate, require_writer
-from geoservice.db import connect
-from geoservice.errors import Problem
+from geoservice.deps import ConnectionDep, DatabaseDep, SettingsDep, WriterDep
+from geoservice.kernel.db import Database
+from geoservice.kernel.errors import Problem
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.validate import parse_mapping
 from layers import store
-from layers.catalog import Layer
+from layers.access import require_writer
+from layers.catalog import LAYERS, Layer
 
 router = APIRouter(prefix="/api", tags=["layers"])
 
@@ -59,30 +60,20 @@ def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str,
 
 
 @router.get("/layers")
-def list_layers() -> dict[str, Any]:
-    from layers.catalog import LAYERS
-
-    with connect() as conn:
-        return {"layers": [describe_layer(layer, store.current_version(conn, layer)) for layer in LAYERS.values()]}
+def list_layers(conn: ConnectionDep) -> dict[str, Any]:
+    return {"layers": [describe_layer(layer, store.current_version(conn, layer)) for layer in LAYERS.values()]}
 
 
 @router.get("/layers/{layer_id}")
-def get_layer(layer_id: str) -> dict[str, Any]:
+def get_layer(layer_id: str, conn: ConnectionDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    with connect() as conn:
-        return describe_layer(layer, store.current_version(conn, layer))
+    return describe_layer(layer, store.current_version(conn, layer))
 
 
 @router.get("/layers/{layer_id}/versions")
-def list_versions(layer_id: str) -> dict[str, Any]:
+def list_versions(layer_id: str, conn: ConnectionDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    with connect() as conn:
-        return {"layer": layer.id, "versions": [v.as_dict() for v in store.list_versions(conn, layer)]}
-
-
-def _principal(request: Request) -> Principal:
-    with connect() as conn:
-        return authenticate(conn, request.headers.get("authorization"))
+    return {"layer": layer.id, "versions": [v.as_dict() for v in store.list_versions(conn, layer)]}
 
 
 def _flag(value: object) -> bool:
@@ -90,11 +81,11 @@ def _flag(value: object) -> bool:
 
 
 @router.post("/layers/{layer_id}/uploads", status_code=201, openapi_extra=UPLOAD_FORM)
-async def upload(layer_id: str, request: Request) -> dict[str, Any]:
+async def upload(layer_id: str, request: Request, caller: WriterDep, db: DatabaseDep,
+                 settings: SettingsDep) -> dict[str, Any]:
     # Authorise before reading the body: an unauthorised client never gets to send us a file.
     layer = resolve_layer(layer_id)
-    principal = await run_in_threadpool(_principal, request)
-    require_writer(principal, layer)
+    principal = require_writer(caller, layer)
     form = await request.form(max_files=1, max_fields=20)
     upload_file = form.get("file")
     if not isinstance(upload_file, UploadFile):
@@ -111,7 +102,7 @@ async def upload(layer_id: str, request: Request) -> dict[str, Any]:
             encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
             dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
             actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
-        result = await run_in_threadpool(run_upload, req)
+        result = await run_in_threadpool(run_upload, req, db, settings)
         if not req.dry_run:
             # Served at once by this process, without waiting for the NOTIFY round trip.
             await request.app.state.registry.refresh()
@@ -122,17 +113,15 @@ async def upload(layer_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/layers/{layer_id}/versions/{version}/restore")
-async def restore(layer_id: str, version: int, request: Request) -> dict[str, Any]:
+async def restore(layer_id: str, version: int, request: Request, caller: WriterDep,
+                  db: DatabaseDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    info = await run_in_threadpool(_restore, layer, version, request.headers.get("authorization"))
+    principal = require_writer(caller, layer)
+    info = await run_in_threadpool(_restore, db, layer, version, principal.actor)
     await request.app.state.registry.refresh()
     return info.as_dict()
 
 
-def _restore(layer: Layer, version: int, authorization: str | None) -> store.VersionInfo:
-    with connect() as conn:
-        principal = authenticate(conn, authorization)
-        require_writer(principal, layer)
-        info = store.restore_version(conn, layer, version, actor=principal.actor)
-        conn.commit()
-        return info
+def _restore(db: Database, layer: Layer, version: int, actor: str) -> store.VersionInfo:
+    with db.connection() as conn:
+        return store.restore_version(conn, layer, version, actor=actor)

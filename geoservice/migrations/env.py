@@ -1,10 +1,9 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from geoservice.db import sqlalchemy_url
-
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or sqlalchemy_url()
+# geoservice.migrate sets the URL; migrations import no application code.
+url = config.get_main_option("sqlalchemy.url")
 
 connectable = create_engine(url)
 with connectable.connect() as connection:

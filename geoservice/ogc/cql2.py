@@ -55,8 +55,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from pygeofilter import ast, values
 
-from geoservice.errors import Problem
-from geoservice.i18n import register
+from geoservice.kernel.errors import Problem
 from geoservice.ogc import crs as crsmod
 
 log = logging.getLogger(__name__)
@@ -82,60 +81,6 @@ MAX_FILTER_CHARS = 2_000_000   # a detailed district outline fits; a runaway req
 MAX_DEPTH = 100                # nesting of parentheses / operators (AND/OR chains do not count)
 MAX_PARAMS = 10_000            # PostgreSQL takes at most 65,535 parameters per statement
 
-register({
-    "cql2.invalid": {
-        "en": "The filter is not valid CQL2: {detail}",
-        "ru": "Фильтр не является корректным CQL2: {detail}",
-        "kk": "Сүзгі дұрыс CQL2 емес: {detail}",
-    },
-    "cql2.syntax": {
-        "en": "The filter is not valid CQL2 text: unexpected {found} at position {position} (near \"{near}\"). "
-              "Expected: {expected}.",
-        "ru": "Фильтр не является корректным текстом CQL2: неожиданно {found} в позиции {position} "
-              "(рядом с \"{near}\"). Ожидалось: {expected}.",
-        "kk": "Сүзгі дұрыс CQL2 мәтіні емес: {position}-орында күтілмеген {found} (\"{near}\" маңында). "
-              "Күтілгені: {expected}.",
-    },
-    "cql2.bad_json": {
-        "en": "The filter is not valid CQL2 JSON: {detail}",
-        "ru": "Фильтр не является корректным CQL2 JSON: {detail}",
-        "kk": "Сүзгі дұрыс CQL2 JSON емес: {detail}",
-    },
-    "cql2.unknown_property": {
-        "en": "The filter uses '{name}', which is not a queryable property of this collection. Queryables: {known}.",
-        "ru": "Фильтр использует '{name}', но такого свойства для запросов у коллекции нет. "
-              "Доступные свойства: {known}.",
-        "kk": "Сүзгіде '{name}' қолданылған, бірақ жинақта сұрауға болатын мұндай қасиет жоқ. "
-              "Қолжетімді қасиеттер: {known}.",
-    },
-    "cql2.type_mismatch": {
-        "en": "The filter compares {left} ({left_type}) with {right} ({right_type}) in `{where}`; "
-              "the types do not match.",
-        "ru": "Фильтр сравнивает {left} ({left_type}) с {right} ({right_type}) в `{where}`; типы не совпадают.",
-        "kk": "Сүзгі `{where}` ішінде {left} ({left_type}) мәнін {right} ({right_type}) мәнімен салыстырады; "
-              "түрлері сәйкес емес.",
-    },
-    "cql2.unsupported": {
-        "en": "The filter uses {what}, which this server does not support.",
-        "ru": "Фильтр использует {what}, что этот сервер не поддерживает.",
-        "kk": "Сүзгіде {what} қолданылған, бұл сервер оны қолдамайды.",
-    },
-    "cql2.bad_geometry": {
-        "en": "A geometry in the filter is not valid: {detail}",
-        "ru": "Геометрия в фильтре некорректна: {detail}",
-        "kk": "Сүзгідегі геометрия дұрыс емес: {detail}",
-    },
-    "cql2.bad_lang": {
-        "en": "filter-lang '{value}' is not supported; use cql2-text or cql2-json.",
-        "ru": "filter-lang '{value}' не поддерживается; используйте cql2-text или cql2-json.",
-        "kk": "filter-lang '{value}' қолдау көрсетілмейді; cql2-text немесе cql2-json қолданыңыз.",
-    },
-    "cql2.too_complex": {
-        "en": "The filter is too large or too deeply nested ({detail}).",
-        "ru": "Фильтр слишком большой или слишком глубоко вложен ({detail}).",
-        "kk": "Сүзгі тым үлкен немесе тым терең кірістірілген ({detail}).",
-    },
-})
 
 QueryableType = Literal["string", "integer", "number", "date", "boolean", "geometry"]
 

@@ -1,25 +1,23 @@
 """CRSs offered by OGC API – Features Part 2, and the SQL that moves geometries between them
 and the stored EPSG:4326 (lon/lat in PostGIS's order).
 
-Pulkovo 1942 based CRSs go through explicit PROJ strings carrying EPSG:1291's parameters, so
-output agrees with how uploads were brought in (importers/validate.py); PostGIS would otherwise
+Pulkovo 1942 based CRSs go through explicit PROJ strings carrying EPSG:1291's parameters
+(layers/datum.py), so output agrees with how uploads were brought in; PostGIS would otherwise
 pick PROJ's default, a different transformation, metres away."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pyproj import CRS
 
-from geoservice.errors import Problem
+from geoservice.kernel.errors import Problem
+from layers import datum
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
-# EPSG:1291, Pulkovo 1942 to WGS 84 (7), Kazakhstan: a geocentric translation.
-PULKOVO_TOWGS84 = "+towgs84=15,-130,-84,0,0,0,0"
-OFFERED_EPSG = (4326, 3857, 4284, *range(28408, 28416), *range(32638, 32646))
+OFFERED_EPSG = (4326, 3857, datum.PULKOVO_1942, *datum.GAUSS_KRUGER_ZONES, *range(32638, 32646))
 
 
 @dataclass(frozen=True)
@@ -46,13 +44,7 @@ def _define(epsg: int | None) -> OutputCrs:
     crs = CRS.from_epsg(epsg)
     first_axis = crs.axis_info[0].direction if crs.axis_info else "east"
     flip = first_axis in ("north", "south")
-    proj = None
-    if crs.geodetic_crs is not None and crs.geodetic_crs.to_epsg() == 4284:
-        with warnings.catch_warnings():  # a PROJ string is exactly what we want here
-            warnings.simplefilter("ignore", UserWarning)
-            base = crs.to_proj4()
-        parts = [p for p in base.split() if p not in ("+no_defs", "+type=crs") and not p.startswith("+towgs84")]
-        proj = " ".join([*parts, PULKOVO_TOWGS84, "+no_defs"])
+    proj = datum.proj_string(epsg) if datum.is_pulkovo(crs) else None
     return OutputCrs(EPSG_URI.format(epsg), epsg, flip, proj, crs.is_geographic)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import asyncpg
 
-from geoservice.errors import Problem
+from geoservice.kernel.errors import Problem
 from geoservice.ogc import crs as crsmod
-from geoservice.registry import Collection
 from layers.catalog import Attribute
+from layers.registry import Collection
 
 QUERYABLE_TYPES = {"text": "string", "integer": "integer", "number": "number", "date": "date",
                    "boolean": "boolean"}
@@ -110,7 +110,7 @@ class Sql:
 
 
 def _typed(attr: Attribute, raw: str, parameter: str) -> Any:
-    from importers.validate import coerce
+    from layers.values import coerce
 
     try:
         value = coerce(attr, raw)

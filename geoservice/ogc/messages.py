@@ -1,8 +1,6 @@
-"""Messages of the OGC API layer (kk/ru/en)."""
+"""Messages of the OGC API layer and its CQL2 filters (kk/ru/en)."""
 
-from geoservice.i18n import register
-
-register({
+MESSAGES: dict[str, dict[str, str]] = {
     "ogc.collection_not_found": {
         "en": "There is no collection '{collection}'.",
         "ru": "Коллекции '{collection}' нет.",
@@ -33,4 +31,56 @@ register({
         "ru": "Формат '{format}' здесь не поддерживается; используйте json или html.",
         "kk": "'{format}' пішімі мұнда қолдау көрсетілмейді; json немесе html қолданыңыз.",
     },
-})
+    "cql2.invalid": {
+        "en": "The filter is not valid CQL2: {detail}",
+        "ru": "Фильтр не является корректным CQL2: {detail}",
+        "kk": "Сүзгі дұрыс CQL2 емес: {detail}",
+    },
+    "cql2.syntax": {
+        "en": "The filter is not valid CQL2 text: unexpected {found} at position {position} (near \"{near}\"). "
+              "Expected: {expected}.",
+        "ru": "Фильтр не является корректным текстом CQL2: неожиданно {found} в позиции {position} "
+              "(рядом с \"{near}\"). Ожидалось: {expected}.",
+        "kk": "Сүзгі дұрыс CQL2 мәтіні емес: {position}-орында күтілмеген {found} (\"{near}\" маңында). "
+              "Күтілгені: {expected}.",
+    },
+    "cql2.bad_json": {
+        "en": "The filter is not valid CQL2 JSON: {detail}",
+        "ru": "Фильтр не является корректным CQL2 JSON: {detail}",
+        "kk": "Сүзгі дұрыс CQL2 JSON емес: {detail}",
+    },
+    "cql2.unknown_property": {
+        "en": "The filter uses '{name}', which is not a queryable property of this collection. Queryables: {known}.",
+        "ru": "Фильтр использует '{name}', но такого свойства для запросов у коллекции нет. "
+              "Доступные свойства: {known}.",
+        "kk": "Сүзгіде '{name}' қолданылған, бірақ жинақта сұрауға болатын мұндай қасиет жоқ. "
+              "Қолжетімді қасиеттер: {known}.",
+    },
+    "cql2.type_mismatch": {
+        "en": "The filter compares {left} ({left_type}) with {right} ({right_type}) in `{where}`; "
+              "the types do not match.",
+        "ru": "Фильтр сравнивает {left} ({left_type}) с {right} ({right_type}) в `{where}`; типы не совпадают.",
+        "kk": "Сүзгі `{where}` ішінде {left} ({left_type}) мәнін {right} ({right_type}) мәнімен салыстырады; "
+              "түрлері сәйкес емес.",
+    },
+    "cql2.unsupported": {
+        "en": "The filter uses {what}, which this server does not support.",
+        "ru": "Фильтр использует {what}, что этот сервер не поддерживает.",
+        "kk": "Сүзгіде {what} қолданылған, бұл сервер оны қолдамайды.",
+    },
+    "cql2.bad_geometry": {
+        "en": "A geometry in the filter is not valid: {detail}",
+        "ru": "Геометрия в фильтре некорректна: {detail}",
+        "kk": "Сүзгідегі геометрия дұрыс емес: {detail}",
+    },
+    "cql2.bad_lang": {
+        "en": "filter-lang '{value}' is not supported; use cql2-text or cql2-json.",
+        "ru": "filter-lang '{value}' не поддерживается; используйте cql2-text или cql2-json.",
+        "kk": "filter-lang '{value}' қолдау көрсетілмейді; cql2-text немесе cql2-json қолданыңыз.",
+    },
+    "cql2.too_complex": {
+        "en": "The filter is too large or too deeply nested ({detail}).",
+        "ru": "Фильтр слишком большой или слишком глубоко вложен ({detail}).",
+        "kk": "Сүзгі тым үлкен немесе тым терең кірістірілген ({detail}).",
+    },
+}

@@ -7,7 +7,7 @@ from typing import Any
 
 from geoservice.ogc import crs as crsmod
 from geoservice.ogc.features import MAX_LIMIT, QUERYABLE_TYPES
-from geoservice.registry import Collection
+from layers.registry import Collection
 
 PROBLEM = {"description": "Problem", "content": {"application/problem+json": {"schema": {"type": "object"}}}}
 F_PARAM = {"name": "f", "in": "query", "required": False, "style": "form", "explode": False,

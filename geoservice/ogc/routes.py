@@ -14,14 +14,13 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-import geoservice.ogc.messages  # noqa: F401 - registers messages
-from geoservice.access import reader_is_authorised
-from geoservice.errors import Problem
-from geoservice.i18n import negotiate
+from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import negotiate
 from geoservice.ogc import crs as crsmod
 from geoservice.ogc import features as feat
 from geoservice.ogc import html
-from geoservice.registry import Collection, Registry
+from layers.access import reader_is_authorised
+from layers.registry import Collection, Registry
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 

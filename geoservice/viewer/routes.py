@@ -14,12 +14,14 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from geoservice.errors import Problem
-from geoservice.i18n import negotiate, register
-from geoservice.settings import get_settings
+from geoservice.deps import SettingsDep
+from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import negotiate
+from geoservice.kernel.settings import Settings
 from geoservice.viewer.glyphs import FONTS_DIR, encode
+from layers import datum
 from layers.catalog import LAYERS
-from layers.grid import blocks_geometry, parse_block_list, pulkovo_towgs84, resolve_datum
+from layers.grid import blocks_geometry, parse_block_list
 from styles.mapbox import LANGS, STYLE_ID, STYLE_TITLE
 from styles.palette import BLOCK_LEVELS
 
@@ -36,37 +38,11 @@ MEDIA_TYPES = {
     ".md": "text/markdown; charset=utf-8",
 }
 
-register({
-    "viewer.search_empty": {
-        "en": "Enter a block code such as M-42-1-(10а-5а-1) or a list of blocks.",
-        "ru": "Введите код блока, например M-42-1-(10а-5а-1), или список блоков.",
-        "kk": "Блок кодын, мысалы M-42-1-(10а-5а-1), немесе блоктар тізімін енгізіңіз.",
-    },
-    "viewer.search_too_many": {
-        "en": "The list names {count} blocks; at most {limit} can be shown at once.",
-        "ru": "В списке {count} блоков; показать можно не более {limit} сразу.",
-        "kk": "Тізімде {count} блок бар; бір мезгілде ең көбі {limit} блок көрсетуге болады.",
-    },
-    "viewer.bad_bbox": {
-        "en": "bbox must be west,south,east,north in degrees, west < east and south < north.",
-        "ru": "bbox должен быть в виде запад,юг,восток,север в градусах, запад < восток и юг < север.",
-        "kk": "bbox батыс,оңтүстік,шығыс,солтүстік түрінде градуспен берілуі керек, "
-              "батыс < шығыс, оңтүстік < солтүстік.",
-    },
-    "viewer.too_many_lines": {
-        "en": "A graticule with step {step}° over this bbox would have {count} lines; at most {limit}.",
-        "ru": "Сетка с шагом {step}° в этом bbox содержала бы {count} линий; допустимо не более {limit}.",
-        "kk": "Осы bbox ішінде {step}° қадаммен тор {count} сызықтан тұрар еді; ең көбі {limit}.",
-    },
-    "viewer.not_found": {
-        "en": "No such file.", "ru": "Такого файла нет.", "kk": "Мұндай файл жоқ.",
-    },
-})
 
 
 # --- The page ---------------------------------------------------------------------------------
 
-def page_config(lang: str) -> dict[str, Any]:
+def page_config(lang: str, settings: Settings) -> dict[str, Any]:
     """What the page needs to know, from the catalog and settings (the legend comes with the style)."""
     layers = {}
     for layer in LAYERS.values():
@@ -80,12 +56,12 @@ def page_config(lang: str) -> dict[str, Any]:
         "lang": lang,
         "langs": list(LANGS),
         "style": f"/ogc/styles/{STYLE_ID}?f=mapbox",
-        "basemap_url": get_settings().basemap_url,
+        "basemap_url": settings.basemap_url,
         "layers": layers,
         "title": STYLE_TITLE.as_dict(),
         "block_levels": {level: names.as_dict() for level, (names, _) in BLOCK_LEVELS.items()},
         # Gauss-Krüger read-out: Pulkovo 1942 shifted by EPSG:1291, the transformation imports use.
-        "pulkovo_towgs84": list(pulkovo_towgs84()),
+        "pulkovo_towgs84": list(datum.towgs84()),
     }
 
 
@@ -122,9 +98,9 @@ PAGE = """<!doctype html>
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def viewer(request: Request, lang: str | None = None) -> HTMLResponse:
+def viewer(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
     lang = lang.lower() if lang and lang.lower() in LANGS else negotiate(request.headers.get("accept-language"))
-    config = json.dumps(page_config(lang), ensure_ascii=False).replace("</", "<\\/")  # stays inside <script>
+    config = json.dumps(page_config(lang, settings), ensure_ascii=False).replace("</", "<\\/")  # stays inside <script>
     body = PAGE.format(lang=lang, title=html.escape(getattr(STYLE_TITLE, lang)), config=config)
     return HTMLResponse(body, headers={"Content-Language": lang, "Cache-Control": "no-cache"})
 
@@ -165,26 +141,27 @@ def glyphs(fontstack: str, glyph_range: str) -> Response:
 # --- Block search -----------------------------------------------------------------------------
 
 @router.get("/api/blocks/search", tags=["viewer"], summary="Blocks of a code or block list, as GeoJSON")
-def search_blocks(q: str = Query("", description="a block code like M-42-1-(10а-5а-1) or a block list like "
-                                               "L-43-63-(10а-5б-14,15,19,20); L-43-64-(10а-5а-1)")) -> Response:
+def search_blocks(settings: SettingsDep,
+                  q: str = Query("", description="a block code like M-42-1-(10а-5а-1) or a block list like "
+                                                 "L-43-63-(10а-5б-14,15,19,20); L-43-64-(10а-5а-1)")) -> Response:
     codes = parse_block_list(q)  # BlockListError: 422 problem naming the bad token and its position
     if not codes:
         raise Problem("viewer.search_empty", 422)
     if len(codes) > MAX_SEARCH_BLOCKS:
         raise Problem("viewer.search_too_many", 422, count=len(codes), limit=MAX_SEARCH_BLOCKS)
-    datum = resolve_datum()
+    grid_datum = settings.grid_datum
     features = []
     west = south = math.inf
     east = north = -math.inf
     for code in codes:
-        geom = blocks_geometry([code], datum=datum)
+        geom = blocks_geometry([code], datum=grid_datum)
         x0, y0, x1, y1 = geom.bounds
         west, south, east, north = min(west, x0), min(south, y0), max(east, x1), max(north, y1)
         features.append({"type": "Feature", "id": code, "properties": {"code": code},
                          "geometry": {"type": "Polygon",
                                       "coordinates": [[[round(x, 9), round(y, 9)]
                                                        for x, y in geom.geoms[0].exterior.coords]]}})
-    body = {"type": "FeatureCollection", "query": q, "count": len(codes), "codes": codes, "datum": datum,
+    body = {"type": "FeatureCollection", "query": q, "count": len(codes), "codes": codes, "datum": grid_datum,
             "bbox": [west, south, east, north], "features": features}
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
 

@@ -1,7 +1,9 @@
 """User-facing messages in Kazakh, Russian and English, chosen by ``Accept-Language``.
 
 Every message a person reads is a key in ``MESSAGES`` with a template per language; code raises
-problems by key and the language is picked only when the answer is written."""
+problems by key and the language is picked only when the answer is written. Each package keeps
+its texts in its own ``messages`` module (a plain ``MESSAGES`` dict); the app edge registers
+them all, explicitly, in ``geoservice/messages.py`` (the kernel imports none of them)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ MESSAGES: dict[str, dict[str, str]] = {}
 
 
 def register(messages: dict[str, dict[str, str]]) -> None:
-    """Add a module's messages to the catalog (each module keeps its own next to its code)."""
+    """Add a package's messages to the catalog. A key may be registered once: two packages
+    defining the same code would make the text depend on import order."""
     for key, texts in messages.items():
         missing = set(LANGUAGES) - texts.keys()
         if missing:
             raise ValueError(f"message {key!r} lacks {sorted(missing)}")
+        if key in MESSAGES and MESSAGES[key] is not texts:
+            raise ValueError(f"message {key!r} is registered twice")
         MESSAGES[key] = texts
 
 
@@ -40,25 +45,8 @@ def negotiate(accept_language: str | None) -> str:
     return best
 
 
-_CATALOG_MODULES = ("geoservice.messages", "importers.messages", "layers.grid", "tiles.messages",
-                    "geoservice.ogc.cql2")
-_loaded = False
-
-
-def _load_catalogs() -> None:
-    """Import every module that registers messages, so a message is found whatever code path
-    (HTTP, CLI, tests) raised it."""
-    global _loaded
-    if not _loaded:
-        import importlib
-
-        for module in _CATALOG_MODULES:
-            importlib.import_module(module)
-        _loaded = True
-
 
 def translate(key: str, lang: str, **params: object) -> str:
-    _load_catalogs()
     texts = MESSAGES.get(key)
     if texts is None:
         return key

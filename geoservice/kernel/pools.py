@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from geoservice.db import libpq_url
+from geoservice.kernel.db import libpq_url
 
 # Startup parameters, not SETs: they survive any RESET, and no statement is needed per session.
 SERVER_SETTINGS = {"jit": "off", "statement_timeout": "60000"}

@@ -10,9 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import geoservice.messages  # noqa: F401 - registers the messages
-from geoservice.errors import Problem
-from geoservice.i18n import negotiate, translate
+from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import negotiate, translate
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("geoservice")

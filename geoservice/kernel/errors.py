@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from geoservice.i18n import translate
+from geoservice.kernel.i18n import MESSAGES, translate
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Problem(Exception):
         body: dict[str, Any] = {
             "type": f"urn:geoservice:problem:{self.key}",
             "title": translate(f"{self.key}.title", lang, **self.params)
-            if f"{self.key}.title" in _known() else translate(self.key, lang, **self.params),
+            if f"{self.key}.title" in MESSAGES else translate(self.key, lang, **self.params),
             "status": self.status,
             "detail": translate(self.key, lang, **self.params),
             **self.location.as_dict(),
@@ -68,10 +68,3 @@ class UploadError(Problem):
                  field: str | None = None, status: int = 422, issues: list[Issue] | None = None,
                  **params: Any) -> None:
         super().__init__(key, status, issues=issues, location=Location(file, feature, field), **params)
-
-
-def _known() -> dict[str, dict[str, str]]:
-    from geoservice.i18n import MESSAGES, _load_catalogs
-
-    _load_catalogs()
-    return MESSAGES

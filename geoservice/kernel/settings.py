@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Variables read without the GEOSERVICE_ prefix too (the prefixed one wins).
 BARE_NAMES = {"database_url": "DATABASE_URL", "host": "HOST", "port": "PORT"}

@@ -1,0 +1,21 @@
+"""Messages of the kernel: the HTTP layer's own answers and bearer parsing (kk/ru/en)."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # -- authorisation ---------------------------------------------------------------------
+    "auth.required": {
+        "en": "This needs an authority's token: send 'Authorization: Bearer <token>'.",
+        "ru": "Требуется токен уполномоченного органа: передайте 'Authorization: Bearer <токен>'.",
+        "kk": "Уәкілетті органның токені қажет: 'Authorization: Bearer <токен>' жіберіңіз.",
+    },
+    # -- HTTP ------------------------------------------------------------------------------
+    "http.not_found": {"en": "Not found.", "ru": "Не найдено.", "kk": "Табылмады."},
+    "http.method_not_allowed": {"en": "Method not allowed.", "ru": "Метод не разрешён.",
+                                "kk": "Әдіске рұқсат жоқ."},
+    "http.bad_request": {"en": "Bad request: {detail}", "ru": "Неверный запрос: {detail}",
+                         "kk": "Қате сұрау: {detail}"},
+    "http.internal": {
+        "en": "Internal error; it has been logged. Nothing was changed.",
+        "ru": "Внутренняя ошибка; она записана в журнал. Ничего не изменено.",
+        "kk": "Ішкі қате; ол журналға жазылды. Ештеңе өзгертілген жоқ.",
+    },
+}
