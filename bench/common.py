@@ -27,7 +27,7 @@ def scratch_database(prefix: str = "geoservice_bench") -> Iterator[str]:
     settings = get_settings()
     if settings.database_url is None:
         cluster.up(settings)
-    base = libpq_url()
+    base = libpq_url(settings.effective_database_url)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = with_database(base, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
