@@ -22,6 +22,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import scratch_database  # noqa: E402
 
+from geoservice.kernel.settings import get_settings  # noqa: E402
 from layers.grid_build import build_grid  # noqa: E402
 
 
@@ -34,7 +35,7 @@ def run(url: str, runs: int, workers: int, datum: str | None) -> None:
     count = 0
     for i in range(runs):
         started = time.perf_counter()
-        count = build_grid(url, progress=False, workers=workers, datum=datum)
+        count = build_grid(url, progress=False, workers=workers, datum=datum or get_settings().grid_datum)
         times.append(time.perf_counter() - started)
         print(f"run {i + 1}: {count} blocks in {times[-1]:.2f} s", flush=True)
     median = statistics.median(times)
