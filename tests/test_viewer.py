@@ -399,8 +399,34 @@ def test_page_static_files_and_glyphs(client):
         r = client.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript"), path
     assert client.get("/viewer/static/vendor/maplibre-gl.css").headers["content-type"].startswith("text/css")
-    for path in ("/viewer/static/../routes.py", "/viewer/static/%2e%2e/routes.py", "/viewer/static/nope.js"):
-        assert client.get(path).status_code == 404, path
+    assert client.get("/viewer/static/../routes.py").status_code == 404  # the client makes it /viewer/routes.py
+    for path in ("/viewer/static/%2e%2e/routes.py", "/viewer/static/nope.js", "/viewer/static/..%2f..%2fsettings.py",
+                 "/viewer/static/vendor", "/viewer/static/"):
+        r = client.get(path, headers={"Accept-Language": "ru"})
+        assert r.status_code == 404, path
+        assert r.headers["content-type"] == "application/problem+json"
+        body = r.json()
+        assert body["type"] == "urn:geoservice:problem:viewer.not_found" and body["detail"] == "Такого файла нет."
+    # Vendored libraries are cached for a day, the viewer's own files revalidated; both answer 304
+    # to a browser that has them.
+    cases = {"/viewer/static/vendor/maplibre-gl.mjs": ("public, max-age=86400", "text/javascript; charset=utf-8"),
+             "/viewer/static/viewer.js": ("no-cache", "text/javascript; charset=utf-8"),
+             "/viewer/static/viewer.css": ("no-cache", "text/css; charset=utf-8"),
+             "/viewer/static/fonts/Noto Sans Bold/0-255.pbf": ("no-cache", "application/x-protobuf"),
+             "/viewer/fonts/Noto Sans Bold/0-255.pbf": ("public, max-age=86400", "application/x-protobuf")}
+    for path, (cache, media) in cases.items():
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["cache-control"] == cache and r.headers["content-type"] == media
+        etag, modified = r.headers["etag"], r.headers["last-modified"]
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"", path
+        assert again.headers["etag"] == etag and again.headers["cache-control"] == cache
+        assert client.get(path, headers={"If-Modified-Since": modified}).status_code == 304
+        assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+        if path.startswith("/viewer/static/"):
+            head = client.head(path)
+            assert head.status_code == 200 and head.headers["content-length"] == str(len(r.content))
+    assert client.post("/viewer/static/viewer.js").status_code == 405
     # Ranges we do not ship are empty rather than errors; nonsense is 404.
     empty = client.get("/viewer/fonts/Noto Sans Regular/19968-20223.pbf")
     assert empty.status_code == 200 and decode(empty.content)[0]["glyphs"] == []
