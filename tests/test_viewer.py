@@ -37,6 +37,9 @@ SCREENSHOTS = Path(os.environ.get("GEOSERVICE_SCREENSHOT_DIR", PROJECT_ROOT / "v
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ATTRIBUTION = {"kk": "Қазақстан Республикасының жер қойнауын пайдалану платформасы",
+               "ru": "Платформа недропользования Республики Казахстан",
+               "en": "Subsoil-use platform of the Republic of Kazakhstan"}
 
 
 # --- Fixtures ---------------------------------------------------------------------------------
@@ -181,6 +184,11 @@ def test_style_language_changes_labels(client):
     assert "Участок углеводородов" in texts["ru"] and "Запрещено" in texts["ru"] and "Казахстан" in texts["ru"]
     assert "Hydrocarbon plot" in texts["en"] and "Prohibited" in texts["en"] and "Kazakhstan" in texts["en"]
     assert len({styles[lang]["name"] for lang in styles}) == 3
+    # The map credits the platform in the style's language; the TileJSON keeps its English text.
+    for lang, style in styles.items():
+        assert style["sources"]["geoservice"]["attribution"] == ATTRIBUTION[lang]
+    tilejson = client.get(urlparse(styles["ru"]["sources"]["geoservice"]["url"]).path).json()
+    assert tilejson["attribution"] == ATTRIBUTION["en"]
     assert client.get("/ogc/styles/default", headers={"Accept-Language": "ru"}).json()["metadata"][
         "geoservice:lang"] == "ru"
     # The legend carries all three languages, from the catalog.
@@ -590,6 +598,10 @@ def test_viewer_in_a_browser(live: str, map_data: dict[str, Any], client: TestCl
                                    ".includes('Жер қойнауы учаскелері')")
             legend_kk = page.locator("#layers").inner_text()
             assert legend_kk != legend_en and "Көмірсутектер учаскесі" in legend_kk
+            page.wait_for_function("(text) => document.querySelector('.maplibregl-ctrl-attrib-inner')"
+                                   ".textContent.includes(text)", arg=ATTRIBUTION["kk"], timeout=10_000)
+            assert ATTRIBUTION["en"] not in page.locator(".maplibregl-ctrl-attrib-inner").text_content()
+            assert page.locator("#coords-gk").inner_text().startswith("ГК, 12-аймақ (EPSG:28412): X ")
             assert page.locator("#search-button").inner_text() == "Табу"
             page.wait_for_function("() => JSON.stringify(window.map.getLayoutProperty('subsoil-plots-label', "
                                    "'text-field')).includes('Көмірсутектер')")
@@ -612,3 +624,4 @@ def test_viewer_in_a_browser(live: str, map_data: dict[str, Any], client: TestCl
     assert problems == [], problems
     # The bad block code (asked again in Kazakh after the switch), and nothing else.
     assert set(failed) == {(422, "/api/blocks/search")}
+

@@ -26,6 +26,24 @@ const UI = {
   },
 };
 const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
+// MapLibre's own control texts (tooltips, scale units) for the controls the page uses.
+const MAPLIBRE_UI = {
+  kk: {
+    'AttributionControl.ToggleAttribution': 'Дереккөздерді көрсету не жасыру', 'Map.Title': 'Карта',
+    'NavigationControl.ZoomIn': 'Үлкейту', 'NavigationControl.ZoomOut': 'Кішірейту', 'Popup.Close': 'Жабу',
+    'ScaleControl.Meters': 'м', 'ScaleControl.Kilometers': 'км',
+  },
+  ru: {
+    'AttributionControl.ToggleAttribution': 'Показать или скрыть источники', 'Map.Title': 'Карта',
+    'NavigationControl.ZoomIn': 'Приблизить', 'NavigationControl.ZoomOut': 'Отдалить', 'Popup.Close': 'Закрыть',
+    'ScaleControl.Meters': 'м', 'ScaleControl.Kilometers': 'км',
+  },
+  en: {
+    'AttributionControl.ToggleAttribution': 'Toggle attribution', 'Map.Title': 'Map',
+    'NavigationControl.ZoomIn': 'Zoom in', 'NavigationControl.ZoomOut': 'Zoom out', 'Popup.Close': 'Close popup',
+    'ScaleControl.Meters': 'm', 'ScaleControl.Kilometers': 'km',
+  },
+};
 const HIGHLIGHT = '#00b7ff';
 
 const params = new URLSearchParams(location.search);
@@ -74,12 +92,23 @@ const map = new maplibregl.Map({
   style,
   transformStyle,
   hash: 'map',
-  attributionControl: { compact: true },
+  attributionControl: false,   // added below, so that a language switch can renew it
+  locale: MAPLIBRE_UI[lang],
   maxPitch: 0,
 });
 window.map = map;
-map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+// The attribution text comes from the style's sources (in the style's language); the controls
+// take their tooltips from the map's locale when they are added.
+let controls = [];
+function addControls() {
+  for (const control of controls) map.removeControl(control);
+  controls = [
+    [new maplibregl.NavigationControl({ showCompass: false }), 'top-right'],
+    [new maplibregl.AttributionControl({ compact: true }), 'bottom-right'],
+    [new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right'],
+  ].map(([control, position]) => { map.addControl(control, position); return control; });
+}
+addControls();
 map.dragRotate.disable();
 map.touchZoomRotate.disableRotation();
 
@@ -199,6 +228,12 @@ async function setLang(next) {
   url.searchParams.set('lang', lang);
   history.replaceState(null, '', url);
   renderTexts();
+  // MapLibre has no public setter for its UI texts; its locale table is read when a control is
+  // added (and by the scale bar on every move). The browser test checks that this still works.
+  Object.assign(map._locale, MAPLIBRE_UI[lang]);
+  map.getCanvas().setAttribute('aria-label', MAPLIBRE_UI[lang]['Map.Title']);
+  addControls();
+  if (lastPosition) showCoordinates(lastPosition);
   style = await fetchStyle(lang);
   map.setStyle(style, { diff: true });
   renderPanel();
@@ -370,7 +405,9 @@ const grouped = (v) => {
   return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009')}.${frac}`;
 };
 
+let lastPosition = null;   // the read-out is redrawn in a new language
 function showCoordinates({ lng, lat }) {
+  lastPosition = { lng, lat };
   document.getElementById('coords-wgs').textContent = `WGS 84: ${dms(lat, 'N', 'S')} ${dms(lng, 'E', 'W')} `
     + `(${lat.toFixed(5)}, ${lng.toFixed(5)})`;
   const g = gk(lng, lat);
