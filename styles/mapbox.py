@@ -13,6 +13,7 @@ from typing import Any
 from layers.catalog import LAYERS, Layer, Names
 from styles import palette
 from styles.palette import Look
+from tiles.metadata import ATTRIBUTION
 
 LANGS = ("kk", "ru", "en")
 DEFAULT_LANG = "en"
@@ -228,7 +229,10 @@ def build_style(base: str, lang: str = DEFAULT_LANG, *, collection: str | None =
     if lang not in LANGS:
         lang = DEFAULT_LANG
     base = base.rstrip("/")
-    sources: dict[str, Any] = {SOURCE: {"type": "vector", "url": tilejson_url(base, collection)}}
+    # The source's attribution overrides the TileJSON's (English) one, so the map credits the
+    # platform in the style's language.
+    sources: dict[str, Any] = {SOURCE: {"type": "vector", "url": tilejson_url(base, collection),
+                                        "attribution": _label(ATTRIBUTION, lang)}}
     layers: list[dict[str, Any]] = []
     label_layers: list[dict[str, Any]] = []
     if collection is None:

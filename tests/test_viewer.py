@@ -37,6 +37,16 @@ SCREENSHOTS = Path(os.environ.get("GEOSERVICE_SCREENSHOT_DIR", PROJECT_ROOT / "v
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Columns the catalog does not know, sent with plot P0: its name once per language, and a note.
+TRANSLATED_NAMES = {"name_kk": "Қарағанды 0 учаскесі", "NAME_RU": "Участок Караганда 0",
+                    "name_en": "Karaganda plot 0"}
+NOTE = {"comment": "межа уточнена в 2023"}
+ATTRIBUTION = {"kk": "Қазақстан Республикасының жер қойнауын пайдалану платформасы",
+               "ru": "Платформа недропользования Республики Казахстан",
+               "en": "Subsoil-use platform of the Republic of Kazakhstan"}
+# The popup's own labels besides the catalog's attribute names (viewer.js, UI).
+POPUP_LABELS = {"kk": {"Сәйкестендіргіш", "Деңгей", "Блоктар саны"},
+                "ru": {"Идентификатор", "Уровень", "Число блоков"}, "en": {"Id", "Level", "Blocks"}}
 
 
 # --- Fixtures ---------------------------------------------------------------------------------
@@ -69,7 +79,8 @@ def map_data(database_url: str, client: TestClient, tmp_path_factory: pytest.Tem
     headers = {"Authorization": f"Bearer {token}"}
     tmp = tmp_path_factory.mktemp("viewer")
     plots = [(square(69.6 + 0.25 * i, 47.6, 0.2), {"plot_id": f"P{i}", "name": f"Учаске {i} Қарағанды",
-                                                    "kind": kind, "status": status})
+                                                    "kind": kind, "status": status,
+                                                    **(TRANSLATED_NAMES | NOTE if i == 0 else {})})
              for i, (kind, status) in enumerate([("hydrocarbon", "open"), ("mining-allotment", "applied"),
                                                  ("exploration", "auction"), ("fund-area", "licensed"),
                                                  ("common-minerals", "reserved")])]
@@ -181,6 +192,11 @@ def test_style_language_changes_labels(client):
     assert "Участок углеводородов" in texts["ru"] and "Запрещено" in texts["ru"] and "Казахстан" in texts["ru"]
     assert "Hydrocarbon plot" in texts["en"] and "Prohibited" in texts["en"] and "Kazakhstan" in texts["en"]
     assert len({styles[lang]["name"] for lang in styles}) == 3
+    # The map credits the platform in the style's language; the TileJSON keeps its English text.
+    for lang, style in styles.items():
+        assert style["sources"]["geoservice"]["attribution"] == ATTRIBUTION[lang]
+    tilejson = client.get(urlparse(styles["ru"]["sources"]["geoservice"]["url"]).path).json()
+    assert tilejson["attribution"] == ATTRIBUTION["en"]
     assert client.get("/ogc/styles/default", headers={"Accept-Language": "ru"}).json()["metadata"][
         "geoservice:lang"] == "ru"
     # The legend carries all three languages, from the catalog.
@@ -399,8 +415,34 @@ def test_page_static_files_and_glyphs(client):
         r = client.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript"), path
     assert client.get("/viewer/static/vendor/maplibre-gl.css").headers["content-type"].startswith("text/css")
-    for path in ("/viewer/static/../routes.py", "/viewer/static/%2e%2e/routes.py", "/viewer/static/nope.js"):
-        assert client.get(path).status_code == 404, path
+    assert client.get("/viewer/static/../routes.py").status_code == 404  # the client makes it /viewer/routes.py
+    for path in ("/viewer/static/%2e%2e/routes.py", "/viewer/static/nope.js", "/viewer/static/..%2f..%2fsettings.py",
+                 "/viewer/static/vendor", "/viewer/static/"):
+        r = client.get(path, headers={"Accept-Language": "ru"})
+        assert r.status_code == 404, path
+        assert r.headers["content-type"] == "application/problem+json"
+        body = r.json()
+        assert body["type"] == "urn:geoservice:problem:viewer.not_found" and body["detail"] == "Такого файла нет."
+    # Vendored libraries are cached for a day, the viewer's own files revalidated; both answer 304
+    # to a browser that has them.
+    cases = {"/viewer/static/vendor/maplibre-gl.mjs": ("public, max-age=86400", "text/javascript; charset=utf-8"),
+             "/viewer/static/viewer.js": ("no-cache", "text/javascript; charset=utf-8"),
+             "/viewer/static/viewer.css": ("no-cache", "text/css; charset=utf-8"),
+             "/viewer/static/fonts/Noto Sans Bold/0-255.pbf": ("no-cache", "application/x-protobuf"),
+             "/viewer/fonts/Noto Sans Bold/0-255.pbf": ("public, max-age=86400", "application/x-protobuf")}
+    for path, (cache, media) in cases.items():
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["cache-control"] == cache and r.headers["content-type"] == media
+        etag, modified = r.headers["etag"], r.headers["last-modified"]
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"", path
+        assert again.headers["etag"] == etag and again.headers["cache-control"] == cache
+        assert client.get(path, headers={"If-Modified-Since": modified}).status_code == 304
+        assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+        if path.startswith("/viewer/static/"):
+            head = client.head(path)
+            assert head.status_code == 200 and head.headers["content-length"] == str(len(r.content))
+    assert client.post("/viewer/static/viewer.js").status_code == 405
     # Ranges we do not ship are empty rather than errors; nonsense is 404.
     empty = client.get("/viewer/fonts/Noto Sans Regular/19968-20223.pbf")
     assert empty.status_code == 200 and decode(empty.content)[0]["glyphs"] == []
@@ -523,8 +565,9 @@ def test_viewer_in_a_browser(live: str, map_data: dict[str, Any], client: TestCl
             popup = page.locator(".maplibregl-popup-content")
             popup.wait_for(timeout=10_000)
             assert "Subsoil plots" in popup.inner_text() and "Hydrocarbon plot" in popup.inner_text()
+            # The tile's name first, then the full record's name in English (name_en).
             page.wait_for_function("() => document.querySelector('.maplibregl-popup-content').innerText"
-                                   ".includes('Учаске 0 Қарағанды')", timeout=10_000)
+                                   ".includes('Karaganda plot 0')", timeout=10_000)
 
             # Search a block code: the map flies there and highlights it.
             code = block_code(70.51, 48.51)
@@ -564,6 +607,10 @@ def test_viewer_in_a_browser(live: str, map_data: dict[str, Any], client: TestCl
                                    ".includes('Жер қойнауы учаскелері')")
             legend_kk = page.locator("#layers").inner_text()
             assert legend_kk != legend_en and "Көмірсутектер учаскесі" in legend_kk
+            page.wait_for_function("(text) => document.querySelector('.maplibregl-ctrl-attrib-inner')"
+                                   ".textContent.includes(text)", arg=ATTRIBUTION["kk"], timeout=10_000)
+            assert ATTRIBUTION["en"] not in page.locator(".maplibregl-ctrl-attrib-inner").text_content()
+            assert page.locator("#coords-gk").inner_text().startswith("ГК, 12-аймақ (EPSG:28412): X ")
             assert page.locator("#search-button").inner_text() == "Табу"
             page.wait_for_function("() => JSON.stringify(window.map.getLayoutProperty('subsoil-plots-label', "
                                    "'text-field')).includes('Көмірсутектер')")
@@ -586,3 +633,87 @@ def test_viewer_in_a_browser(live: str, map_data: dict[str, Any], client: TestCl
     assert problems == [], problems
     # The bad block code (asked again in Kazakh after the switch), and nothing else.
     assert set(failed) == {(422, "/api/blocks/search")}
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (make system installs it)")
+def test_viewer_popup_and_attribution_follow_the_language(live: str, map_data: dict[str, Any]):
+    """Every row of a popup has a label in the page's language (no raw column names such as
+    name_kk; a name sent per language shows in the page's one), and the map's attribution is in
+    the page's language, also after a switch at run time."""
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    names = {"kk": TRANSLATED_NAMES["name_kk"], "ru": TRANSLATED_NAMES["NAME_RU"], "en": TRANSLATED_NAMES["name_en"]}
+    problems: list[str] = []
+    failed: list[tuple[int, str]] = []
+
+    def labels(lang: str) -> set[str]:
+        return POPUP_LABELS[lang] | {getattr(a.names, lang) for layer in LAYERS.values() for a in layer.attributes}
+
+    def click_plot(page: Any, lang: str) -> dict[str, Any]:
+        box = page.locator("#map").bounding_box()
+        x, y = page.evaluate("([lon, lat]) => { const p = window.map.project([lon, lat]); return [p.x, p.y]; }",
+                             list(map_data["plot"]))
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        # Wait for the full record (the translated names and the note come only with it).
+        page.wait_for_function("(name) => document.querySelector('.maplibregl-popup-content')?.innerText"
+                               ".includes(name)", arg=names[lang], timeout=10_000)
+        return page.evaluate("""() => {
+            const plot = document.querySelector('.maplibregl-popup-content section[data-layer="subsoil-plots"]');
+            const rows = [...document.querySelectorAll('.maplibregl-popup-content th')].map(th => th.textContent);
+            const cells = Object.fromEntries([...plot.querySelectorAll('tr')].map(
+                tr => [tr.querySelector('th').textContent, tr.querySelector('td').textContent]));
+            const more = plot.querySelector('.more a');
+            return {text: document.querySelector('.maplibregl-popup-content').innerText, rows, cells,
+                    more: more && {text: more.textContent, href: more.getAttribute('href')}};
+        }""")
+
+    def check(page: Any, lang: str, popup: dict[str, Any]) -> None:
+        assert popup["rows"] and set(popup["rows"]) <= labels(lang), (lang, set(popup["rows"]) - labels(lang))
+        for column in [*TRANSLATED_NAMES, *NOTE, "name_ru", "comment"]:
+            assert column not in popup["text"], (lang, column)
+        name_label = getattr(LAYERS["subsoil-plots"].attribute("name").names, lang)
+        assert popup["cells"][name_label] == names[lang]
+        assert [v for v in names.values() if v in popup["text"]] == [names[lang]]   # shown once, in this language
+        assert NOTE["comment"] not in popup["text"]   # no label for it: left to the full record, linked
+        assert popup["more"]["href"] == "/ogc/collections/subsoil-plots/items/P0?f=html"
+        assert popup["more"]["text"].endswith(": 1")
+        attribution = page.locator(".maplibregl-ctrl-attrib-inner").text_content()
+        assert ATTRIBUTION[lang] in attribution, (lang, attribution)
+        assert all(ATTRIBUTION[other] not in attribution for other in ATTRIBUTION if other != lang)
+        assert page.locator(".maplibregl-ctrl-attrib-button").get_attribute("title") == {
+            "kk": "Дереккөздерді көрсету не жасыру", "ru": "Показать или скрыть источники",
+            "en": "Toggle attribution"}[lang]
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for lang in ("ru", "kk", "en"):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+                page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+                page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+                page.goto(f"{live}/?lang={lang}#map=10/47.72/69.75")
+                _wait_idle(page)
+                check(page, lang, click_plot(page, lang))
+                page.screenshot(path=str(SCREENSHOTS / f"viewer-popup-{lang}.png"))
+                page.close()
+            # At run time: ru → kk → en on one page, the attribution and the popup follow.
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(f"{live}/?lang=ru#map=10/47.72/69.75")
+            _wait_idle(page)
+            for lang in ("kk", "en", "ru"):
+                page.click(f"[data-lang='{lang}']")
+                page.wait_for_function("(text) => document.querySelector('.maplibregl-ctrl-attrib-inner')"
+                                       ".textContent.includes(text)", arg=ATTRIBUTION[lang], timeout=10_000)
+                _wait_idle(page)
+                check(page, lang, click_plot(page, lang))
+                scale = page.locator(".maplibregl-ctrl-scale").inner_text()
+                assert scale.endswith({"kk": "км", "ru": "км", "en": "km"}[lang]), scale
+                assert page.evaluate("window.geoservice.errors") == []
+            page.screenshot(path=str(SCREENSHOTS / "viewer-popup-switched.png"))
+        finally:
+            browser.close()
+    assert problems == [] and failed == [], (problems, failed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from layers.catalog import Names
 from tiles.layers import MVT_LAYERS, Tileset
 from tiles.levels import BLOCK_ZOOM
 from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
@@ -15,7 +16,10 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 REL_GEODATA = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
 REL_DATASET = "http://www.opengis.net/def/rel/ogc/1.0/dataset"
-ATTRIBUTION = "Subsoil-use platform of the Republic of Kazakhstan"
+# TileJSON names it in English; styles (and so the map's attribution) in their own language.
+ATTRIBUTION = Names("Қазақстан Республикасының жер қойнауын пайдалану платформасы",
+                    "Платформа недропользования Республики Казахстан",
+                    "Subsoil-use platform of the Republic of Kazakhstan")
 
 Bounds = tuple[float, float, float, float]
 
@@ -116,7 +120,7 @@ def tilejson(base: str, tileset: Tileset, tms: TileMatrixSet, v: str, bounds: Bo
         "name": tileset.title,
         "description": tileset.description,
         "version": "1.0.0",
-        "attribution": ATTRIBUTION,
+        "attribution": ATTRIBUTION.en,
         "scheme": "xyz",
         "tiles": [tile_template(base, tileset, tms, v, ogc=False)],
         "minzoom": 0,

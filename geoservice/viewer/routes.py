@@ -8,11 +8,16 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import Scope
 
 from geoservice.deps import SettingsDep
 from geoservice.kernel.errors import Problem
@@ -30,7 +35,10 @@ router = APIRouter(tags=["viewer"])
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_SEARCH_BLOCKS = 2000    # a licence has at most a few hundred; this keeps one answer small
 MAX_GRATICULE_LINES = 1000
+LONG_CACHE = "public, max-age=86400"
 DEFAULT_BBOX = (-180.0, -80.0, 180.0, 80.0)  # the lines run past any view; 1° steps: ~520 lines
+# Our own table, not the host's mimetypes (/etc/mime.types differs between machines and knows no
+# .pbf): module scripts must come as JavaScript, glyphs as protobuf.
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8", ".json": "application/json", ".png": "image/png",
@@ -105,36 +113,60 @@ def viewer(request: Request, settings: SettingsDep, lang: str | None = None) -> 
     return HTMLResponse(body, headers={"Content-Language": lang, "Cache-Control": "no-cache"})
 
 
-@router.get("/viewer/static/{path:path}", include_in_schema=False)
-def static(path: str) -> Response:
-    target = (STATIC_DIR / path).resolve()
-    # Only files under static/ (no "..", no absolute paths, no symlinks out).
-    if not target.is_relative_to(STATIC_DIR) or not target.is_file():
-        raise Problem("viewer.not_found", 404)
-    media = MEDIA_TYPES.get(target.suffix, "application/octet-stream")
-    cache = "public, max-age=86400" if "/vendor/" in f"/{path}" else "no-cache"
-    return FileResponse(target, media_type=media, headers={"Cache-Control": cache})
+class ViewerFiles(StaticFiles):
+    """Starlette's static files (path checks, ETag/Last-Modified and 304, Range, HEAD) with the
+    viewer's content types and caching: the vendored libraries change only with a release, so a
+    day's cache; the viewer's own files are revalidated on every load (a 304 when unchanged)."""
+
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        path = Path(full_path)
+        cache = LONG_CACHE if path.relative_to(STATIC_DIR).parts[0] == "vendor" else "no-cache"
+        return self.respond(path, stat_result, scope, cache, status_code)
+
+    def respond(self, path: Path, stat_result: os.stat_result, scope: Scope, cache: str,
+                status_code: int = 200) -> Response:
+        response = FileResponse(path, status_code=status_code, stat_result=stat_result,
+                                media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+                                headers={"Cache-Control": cache})
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code == 404:  # the service's own 404 problem, in the request's language
+                raise Problem("viewer.not_found", 404) from None
+            raise
+
+
+STATIC_FILES = ViewerFiles(directory=STATIC_DIR)
+router.mount("/viewer/static", STATIC_FILES, name="viewer-static")
 
 
 @router.get("/viewer/fonts/{fontstack}/{glyph_range}.pbf", include_in_schema=False)
-def glyphs(fontstack: str, glyph_range: str) -> Response:
+def glyphs(request: Request, fontstack: str, glyph_range: str) -> Response:
     """One 256-glyph range. A stack lists fonts by comma; the first we have answers. Ranges we do
-    not ship answer empty (MapLibre then simply has no glyph there) rather than 404 errors."""
+    not ship answer empty (MapLibre then simply has no glyph there) rather than 404 errors.
+    Own route rather than a static mount: the fontstack is a list to resolve and missing ranges are
+    generated; the files we have go out through ViewerFiles (ETag, 304)."""
     try:
         start, end = (int(p) for p in glyph_range.split("-"))
     except ValueError:
         raise Problem("viewer.not_found", 404) from None
     if start % 256 or end != start + 255 or not 0 <= start < 65536:
         raise Problem("viewer.not_found", 404)
-    headers = {"Cache-Control": "public, max-age=86400"}
     names = [n.strip() for n in fontstack.split(",") if n.strip()]
     for name in names:
         folder = FONTS_DIR / name
         if folder.resolve().parent == FONTS_DIR and folder.is_dir():
             target = folder / f"{start}-{end}.pbf"
             if target.is_file():
-                return FileResponse(target, media_type="application/x-protobuf", headers=headers)
-            return Response(encode(name, start, []), media_type="application/x-protobuf", headers=headers)
+                return STATIC_FILES.respond(target, target.stat(), request.scope, LONG_CACHE)
+            return Response(encode(name, start, []), media_type="application/x-protobuf",
+                            headers={"Cache-Control": LONG_CACHE})
     raise Problem("viewer.not_found", 404)
 
 

@@ -10,22 +10,40 @@ const UI = {
     search: 'Табу', placeholder: 'Блок коды не тізімі: M-42-1-(10а-5а-1)', layers: 'Қабаттар мен шартты белгілер',
     basemap: 'Негіз', found: 'Табылған блоктар: {n}', clear: 'Тазалау', gk: 'ГК, {zone}-аймақ',
     searchFailed: 'Іздеу сәтсіз аяқталды', id: 'Сәйкестендіргіш', count: 'Блоктар саны', level: 'Деңгей', loading: 'Жүктелуде…',
-    nothing: 'Бұл жерде нысан жоқ', language: 'Тіл',
+    nothing: 'Бұл жерде нысан жоқ', language: 'Тіл', otherFields: 'Жүктелген файлдағы басқа өрістер: {n}',
   },
   ru: {
     search: 'Найти', placeholder: 'Код или список блоков: M-42-1-(10а-5а-1)', layers: 'Слои и легенда',
     basemap: 'Основа', found: 'Найдено блоков: {n}', clear: 'Очистить', gk: 'ГК, зона {zone}',
     searchFailed: 'Ошибка поиска', id: 'Идентификатор', count: 'Число блоков', level: 'Уровень', loading: 'Загрузка…',
-    nothing: 'Здесь нет объектов', language: 'Язык',
+    nothing: 'Здесь нет объектов', language: 'Язык', otherFields: 'Другие поля загруженного файла: {n}',
   },
   en: {
     search: 'Find', placeholder: 'Block code or list: M-42-1-(10а-5а-1)', layers: 'Layers and legend',
     basemap: 'Base', found: 'Blocks found: {n}', clear: 'Clear', gk: 'GK zone {zone}',
     searchFailed: 'Search failed', id: 'Id', count: 'Blocks', level: 'Level', loading: 'Loading…',
-    nothing: 'No features here', language: 'Language',
+    nothing: 'No features here', language: 'Language', otherFields: 'Other fields of the uploaded file: {n}',
   },
 };
 const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
+// MapLibre's own control texts (tooltips, scale units) for the controls the page uses.
+const MAPLIBRE_UI = {
+  kk: {
+    'AttributionControl.ToggleAttribution': 'Дереккөздерді көрсету не жасыру', 'Map.Title': 'Карта',
+    'NavigationControl.ZoomIn': 'Үлкейту', 'NavigationControl.ZoomOut': 'Кішірейту', 'Popup.Close': 'Жабу',
+    'ScaleControl.Meters': 'м', 'ScaleControl.Kilometers': 'км',
+  },
+  ru: {
+    'AttributionControl.ToggleAttribution': 'Показать или скрыть источники', 'Map.Title': 'Карта',
+    'NavigationControl.ZoomIn': 'Приблизить', 'NavigationControl.ZoomOut': 'Отдалить', 'Popup.Close': 'Закрыть',
+    'ScaleControl.Meters': 'м', 'ScaleControl.Kilometers': 'км',
+  },
+  en: {
+    'AttributionControl.ToggleAttribution': 'Toggle attribution', 'Map.Title': 'Map',
+    'NavigationControl.ZoomIn': 'Zoom in', 'NavigationControl.ZoomOut': 'Zoom out', 'Popup.Close': 'Close popup',
+    'ScaleControl.Meters': 'm', 'ScaleControl.Kilometers': 'km',
+  },
+};
 const HIGHLIGHT = '#00b7ff';
 
 const params = new URLSearchParams(location.search);
@@ -74,12 +92,23 @@ const map = new maplibregl.Map({
   style,
   transformStyle,
   hash: 'map',
-  attributionControl: { compact: true },
+  attributionControl: false,   // added below, so that a language switch can renew it
+  locale: MAPLIBRE_UI[lang],
   maxPitch: 0,
 });
 window.map = map;
-map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+// The attribution text comes from the style's sources (in the style's language); the controls
+// take their tooltips from the map's locale when they are added.
+let controls = [];
+function addControls() {
+  for (const control of controls) map.removeControl(control);
+  controls = [
+    [new maplibregl.NavigationControl({ showCompass: false }), 'top-right'],
+    [new maplibregl.AttributionControl({ compact: true }), 'bottom-right'],
+    [new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right'],
+  ].map(([control, position]) => { map.addControl(control, position); return control; });
+}
+addControls();
 map.dragRotate.disable();
 map.touchZoomRotate.disableRotation();
 
@@ -199,6 +228,12 @@ async function setLang(next) {
   url.searchParams.set('lang', lang);
   history.replaceState(null, '', url);
   renderTexts();
+  // MapLibre has no public setter for its UI texts; its locale table is read when a control is
+  // added (and by the scale bar on every move). The browser test checks that this still works.
+  Object.assign(map._locale, MAPLIBRE_UI[lang]);
+  map.getCanvas().setAttribute('aria-label', MAPLIBRE_UI[lang]['Map.Title']);
+  addControls();
+  if (lastPosition) showCoordinates(lastPosition);
   style = await fetchStyle(lang);
   map.setStyle(style, { diff: true });
   renderPanel();
@@ -215,27 +250,52 @@ function formatValue(layerId, name, value) {
   return value === null || value === undefined ? '' : String(value);
 }
 
+const blank = (value) => value === null || value === undefined || value === '';
+// Columns an authority sent once per language (name_kk, NAME_RU, basis_en, name:kk) belong to the
+// catalog attribute before the suffix: it is shown once, in the page's language.
+const LANG_SUFFIX = /^(.+)[_:.-](kk|ru|en)$/i;
+
+function translations(layer, properties) {
+  const known = new Set(layer.attributes.map((a) => a.name));
+  const byAttribute = {};
+  const used = new Set();
+  for (const [name, value] of Object.entries(properties)) {
+    const match = LANG_SUFFIX.exec(name);
+    const base = match?.[1].toLowerCase();
+    if (!match || known.has(name) || !known.has(base)) continue;
+    used.add(name);
+    if (!blank(value)) (byAttribute[base] ||= {})[match[2].toLowerCase()] = value;
+  }
+  return { byAttribute, used };
+}
+
+// Rows [label, value] of what a person can read with a label in the page's language, and the
+// number of fields left out: columns of the uploaded file the catalog does not know (their raw
+// names are no label; the full record has them).
 function attributeRows(layerId, properties) {
   const layer = config.layers[layerId];
   const rows = [];
   const seen = new Set();
+  const { byAttribute, used } = layer ? translations(layer, properties) : { byAttribute: {}, used: new Set() };
   for (const attr of layer ? layer.attributes : []) {
     seen.add(attr.name);
-    const value = properties[attr.name];
-    if (value === null || value === undefined || value === '') continue;
+    const own = byAttribute[attr.name] || {};
+    const value = [own[lang], properties[attr.name], ...config.langs.map((l) => own[l])].find((v) => !blank(v));
+    if (blank(value)) continue;
     rows.push([tr(attr.names), formatValue(layerId, attr.name, value)]);
   }
   const key = layer?.key;
+  let hidden = 0;
   for (const [name, value] of Object.entries(properties)) {
-    if (seen.has(name) || value === null || value === undefined || value === '') continue;
+    if (seen.has(name) || used.has(name) || blank(value)) continue;
     // The tiles' id is the key attribute's value: one row is enough.
     if (name === 'id' && key && properties[key] !== undefined) continue;
     if (name === 'n_blocks' && properties.level === 'block') continue;
     if (name === 'level') { rows.unshift([t('level'), tr(config.block_levels[value]) || String(value)]); continue; }
-    const label = (name === 'id' || name === 'feature_id') ? t('id') : name === 'n_blocks' ? t('count') : name;
-    rows.push([label, String(value)]);
+    const label = { id: t('id'), feature_id: t('id'), n_blocks: t('count') }[name];
+    if (label) rows.push([label, String(value)]); else hidden += 1;
   }
-  return rows;
+  return { rows, hidden };
 }
 
 function featureId(layerId, feature) {
@@ -246,18 +306,28 @@ function featureId(layerId, feature) {
 
 function popupSection(layerId, feature) {
   const table = el('table', { class: 'attributes' });
+  const more = el('p', { class: 'more' });
+  const id = featureId(layerId, feature);
+  const item = id !== undefined && layerId !== 'blocks' ? `/ogc/collections/${layerId}/items/${encodeURIComponent(id)}` : null;
   const fill = (properties) => {
-    table.replaceChildren(...attributeRows(layerId, properties).map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+    const { rows, hidden } = attributeRows(layerId, properties);
+    table.replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+    more.replaceChildren(...(hidden && item
+      ? [el('a', { href: `${item}?f=html`, target: '_blank', rel: 'noopener' }, t('otherFields', { n: hidden }))] : []));
   };
   fill(feature.properties || {});
   const section = el('section', { class: 'feature', 'data-layer': layerId },
-    el('h3', {}, tr(config.layers[layerId]?.names) || layerId), table);
-  const id = featureId(layerId, feature);
-  if (id !== undefined && layerId !== 'blocks') {
+    el('h3', {}, tr(config.layers[layerId]?.names) || layerId), table, more);
+  if (item) {
     // Tiles carry what the map draws; the full record comes from OGC API – Features.
-    fetch(`/ogc/collections/${layerId}/items/${encodeURIComponent(id)}?f=json`, { headers: { Accept: 'application/geo+json' } })
+    fetch(`${item}?f=json`, { headers: { Accept: 'application/geo+json' } })
       .then((r) => (r.ok ? r.json() : null))
-      .then((full) => { if (full && full.properties) fill({ ...feature.properties, ...full.properties }); })
+      .then((full) => {
+        if (!full || !full.properties) return;
+        fill({ ...feature.properties, ...full.properties });
+        // The popup grew: let MapLibre choose its side again so that it stays inside the map.
+        if (popup && section.isConnected) popup.setLngLat(popup.getLngLat());
+      })
       .catch(() => {});
   }
   return section;
@@ -370,7 +440,9 @@ const grouped = (v) => {
   return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009')}.${frac}`;
 };
 
+let lastPosition = null;   // the read-out is redrawn in a new language
 function showCoordinates({ lng, lat }) {
+  lastPosition = { lng, lat };
   document.getElementById('coords-wgs').textContent = `WGS 84: ${dms(lat, 'N', 'S')} ${dms(lng, 'E', 'W')} `
     + `(${lat.toFixed(5)}, ${lng.toFixed(5)})`;
   const g = gk(lng, lat);
