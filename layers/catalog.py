@@ -282,3 +282,8 @@ def get_layer(layer_id: str) -> Layer | None:
 def can_write(authority: str, layer: Layer) -> bool:
     # The national geological operator runs the platform and may correct any uploadable layer.
     return layer.uploadable and (authority == "operator" or authority in layer.writers)
+
+# Who publishes the layers: the attribution of tiles and map styles.
+ATTRIBUTION = Names("Қазақстан Республикасының жер қойнауын пайдалану платформасы",
+                    "Платформа недропользования Республики Казахстан",
+                    "Subsoil-use platform of the Republic of Kazakhstan")

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from layers.catalog import LAYERS, Layer, Names
+from layers.catalog import ATTRIBUTION, LAYERS, Layer, Names
 from styles import palette
 from styles.palette import Look
-from tiles.metadata import ATTRIBUTION
 
 LANGS = ("kk", "ru", "en")
 DEFAULT_LANG = "en"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from layers.catalog import Names
+from layers.catalog import ATTRIBUTION
 from tiles.layers import MVT_LAYERS, Tileset
 from tiles.levels import BLOCK_ZOOM
 from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
@@ -17,10 +17,6 @@ REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 REL_GEODATA = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
 REL_DATASET = "http://www.opengis.net/def/rel/ogc/1.0/dataset"
 # TileJSON names it in English; styles (and so the map's attribution) in their own language.
-ATTRIBUTION = Names("Қазақстан Республикасының жер қойнауын пайдалану платформасы",
-                    "Платформа недропользования Республики Казахстан",
-                    "Subsoil-use platform of the Republic of Kazakhstan")
-
 Bounds = tuple[float, float, float, float]
 
 
