@@ -27,11 +27,12 @@ register({
     },
     "upload.missing_attribute": {
         "en": "The file has no column for the required attribute '{attribute}' (accepted names: {aliases}). "
-              "Add the column or send a column mapping.",
+              "Add the column, send a column mapping, or give one value for the whole file (defaults).",
         "ru": "В файле нет столбца для обязательного атрибута '{attribute}' (допустимые имена: {aliases}). "
-              "Добавьте столбец или передайте сопоставление столбцов.",
+              "Добавьте столбец, передайте сопоставление столбцов или задайте одно значение для всего "
+              "файла (defaults).",
         "kk": "Файлда міндетті '{attribute}' атрибутына арналған баған жоқ (рұқсат етілген атаулар: {aliases}). "
-              "Бағанды қосыңыз немесе сәйкестендіруді жіберіңіз.",
+              "Бағанды қосыңыз, сәйкестендіруді жіберіңіз немесе бүкіл файлға бір мән беріңіз (defaults).",
     },
     "upload.bad_crs": {
         "en": "'{crs}' is not a coordinate reference system we know. Give it as EPSG:N, e.g. EPSG:28412.",

@@ -15,7 +15,7 @@ from geoservice.auth import Principal, authenticate, require_writer
 from geoservice.db import connect
 from geoservice.errors import Problem
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
-from importers.validate import parse_mapping
+from importers.validate import parse_defaults, parse_mapping
 from layers import store
 from layers.catalog import Layer
 
@@ -34,6 +34,11 @@ UPLOAD_FORM = {
                 "mode": {"type": "string", "enum": ["replace", "append"], "default": "replace"},
                 "dry_run": {"type": "boolean", "default": False},
                 "mapping": {"type": "string", "description": "JSON {\"source column\": \"attribute\"}"},
+                "defaults": {"type": "string", "description":
+                             "JSON {\"attribute\": value}: values for every feature where the file has none, "
+                             "e.g. {\"kind\": \"settlement\", \"regime\": \"prohibited\"}. Checked like "
+                             "the file's own values; the file's non-empty values win, these fill empty "
+                             "cells. Recorded in the version."},
             }}}},
     }
 }
@@ -51,7 +56,9 @@ def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str,
             {"name": a.name, "type": a.type, "required": a.required, "names": a.names.as_dict(),
              **({"values": [{"value": c.value, "names": c.names.as_dict()} for c in a.choices]}
                 if a.choices else {}),
-             **({"default": a.default} if a.default is not None else {})}
+             **({"default": a.default} if a.default is not None else {}),
+             # Where the file has no value, the first of these that has one stands in.
+             **({"filled_from": list(a.fallback)} if a.fallback else {})}
             for a in layer.attributes
         ],
         "current_version": current.as_dict() if current else None,
@@ -110,6 +117,7 @@ async def upload(layer_id: str, request: Request) -> dict[str, Any]:
             layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
             encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
             dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
+            defaults=parse_defaults(fields.get("defaults")),
             actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
         result = await run_in_threadpool(run_upload, req)
         if not req.dry_run:
