@@ -256,8 +256,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{count} feature(s) had no «{attribute}»; it was taken from «{source}».",
     },
     "note.default_applied": {
-        "kk": "«defaults» ішіндегі «{attribute}» = «{value}» мәні файлда бұл мәні жоқ {count} "
-              "объектіге берілді.",
+        "kk": "«defaults» ішіндегі «{attribute}» = «{value}» мәні файлда бұл атрибуты толтырылмаған "
+              "{count} объектіге берілді.",
         "ru": "Значение «{attribute}» = «{value}» из «defaults» задано объектам, у которых в файле "
               "его нет: {count}.",
         "en": "«{attribute}» = «{value}» from «defaults» was given to the {count} feature(s) that had "
