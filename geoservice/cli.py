@@ -106,19 +106,24 @@ def import_layer(
     encoding: Annotated[str | None, typer.Option(help="Attribute encoding, e.g. cp1251")] = None,
     mode: Annotated[str, typer.Option(help="replace (default) or append")] = "replace",
     mapping: Annotated[str | None, typer.Option(help='Column mapping, JSON {"column": "attribute"}')] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="ATTRIBUTE=VALUE",
+        help="A value for every feature where the file has none, e.g. --set kind=settlement (repeatable); "
+             "the file's own non-empty values win")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; change nothing")] = False,
     lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
 ) -> None:
     """Validate a file and load it as the layer's new version (or report why not)."""
     from geoservice.kernel.errors import Problem
     from importers.pipeline import UploadRequest, run_upload
-    from importers.validate import parse_mapping
+    from importers.validate import parse_assignments, parse_mapping
 
     try:
         settings = get_settings()
         result = run_upload(UploadRequest(layer_id=layer, path=file, file_name=file.name, crs=crs,
                                           encoding=encoding, mode=mode, dry_run=dry_run,
-                                          mapping=parse_mapping(mapping), actor="cli"),
+                                          mapping=parse_mapping(mapping), defaults=parse_assignments(set_),
+                                          actor="cli"),
                             settings.effective_database_url, settings)
     except Problem as problem:
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)

@@ -2,13 +2,15 @@
 the file, feature and field of a problem also travel in its location.
 
 Keys: ``upload.*`` for any format, ``archive.*`` for ZIP/KMZ containers, and ``shapefile.*``,
-``gpkg.*``, ``geojson.*``, ``kml.*``, ``csv.*`` for one format each."""
+``gpkg.*``, ``geojson.*``, ``kml.*``, ``csv.*`` for one format each; ``defaults.*`` for the values
+an upload gives for the whole file; ``note.*`` for notes of the upload report (``note()``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from geoservice.kernel.errors import UploadError
+from geoservice.kernel.i18n import LANGUAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
     # No placeholders: the validation stage raises this key too, with only the location.
@@ -200,11 +202,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Row {line}: the plot number in column «{column}» is empty.",
     },
     "csv.corner_too_few_points": {
-        "kk": "«{id}» учаскесінде тек {count} әртүрлі бұрыштық нүкте бар; көпбұрышқа кемінде 3 "
-              "нүкте қажет.",
-        "ru": "У участка «{id}» только {count} различных угловых точек; для полигона нужно не "
-              "менее 3.",
-        "en": "Plot «{id}» has only {count} distinct corner points; a polygon needs at least 3.",
+        "kk": "«{column}» бағанындағы «{id}» көпбұрышында тек {count} әртүрлі бұрыштық нүкте бар; "
+              "көпбұрышқа кемінде 3 нүкте қажет. «{column}» бағанындағы мәні бірдей жолдар бір "
+              "көпбұрыш құрайды.",
+        "ru": "У полигона «{id}» (столбец «{column}») только {count} различных угловых точек; для "
+              "полигона нужно не менее 3. Строки с одинаковым значением в столбце «{column}» "
+              "образуют один полигон.",
+        "en": "Polygon «{id}» (column «{column}») has only {count} distinct corner points; a polygon "
+              "needs at least 3. The rows with the same value in «{column}» make one polygon.",
     },
     "csv.corner_duplicate_point": {
         "kk": "«{id}» учаскесінде {number} нөмірлі екі түрлі бұрыштық нүкте бар.",
@@ -236,11 +241,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "upload.missing_attribute": {
         "en": "The file has no column for the required attribute '{attribute}' (accepted names: {aliases}). "
-              "Add the column or send a column mapping.",
+              "Add the column, send a column mapping, or give one value for the whole file (defaults).",
         "ru": "В файле нет столбца для обязательного атрибута '{attribute}' (допустимые имена: {aliases}). "
-              "Добавьте столбец или передайте сопоставление столбцов.",
+              "Добавьте столбец, передайте сопоставление столбцов или задайте одно значение для всего "
+              "файла (defaults).",
         "kk": "Файлда міндетті '{attribute}' атрибутына арналған баған жоқ (рұқсат етілген атаулар: {aliases}). "
-              "Бағанды қосыңыз немесе сәйкестендіруді жіберіңіз.",
+              "Бағанды қосыңыз, сәйкестендіруді жіберіңіз немесе бүкіл файлға бір мән беріңіз (defaults).",
     },
     "upload.bad_crs": {
         "en": "'{crs}' is not a coordinate reference system we know. Give it as EPSG:N, e.g. EPSG:28412.",
@@ -321,11 +327,73 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "В таблице не указана система координат: долготы и широты прочитаны как WGS 84.",
         "kk": "Кестеде координаттар жүйесі көрсетілмеген: бойлықтар мен ендіктер WGS 84 ретінде оқылды.",
     },
+    # -- values for the whole file (form field "defaults", CLI --set) ---------------------------
+    "upload.bad_defaults": {
+        "kk": "Бүкіл файлға арналған мәндер («defaults») {{\"атрибут\": мән}} түріндегі JSON-объект "
+              "болуы керек, мысалы {{\"regime\": \"prohibited\"}} (командалық жолда: --set "
+              "regime=prohibited).",
+        "ru": "Значения для всего файла («defaults») должны быть JSON-объектом {{\"атрибут\": значение}}, "
+              "например {{\"regime\": \"prohibited\"}} (в командной строке: --set regime=prohibited).",
+        "en": "The values for the whole file («defaults») must be a JSON object {{\"attribute\": value}}, "
+              "for example {{\"regime\": \"prohibited\"}} (on the command line: --set regime=prohibited).",
+    },
+    "defaults.unknown_attribute": {
+        "kk": "«defaults» ішінде «{layer}» қабатында жоқ «{attribute}» атрибуты көрсетілген. Қабат "
+              "атрибуттары: {attributes}.",
+        "ru": "В «defaults» указан атрибут «{attribute}», которого нет в слое «{layer}». Атрибуты "
+              "слоя: {attributes}.",
+        "en": "«defaults» names the attribute «{attribute}», which layer «{layer}» does not have. The "
+              "layer's attributes: {attributes}.",
+    },
+    "defaults.bad_value": {
+        "kk": "«defaults»: «{value}» мәні «{attribute}» атрибутына сәйкес келмейді (күтілетіні: "
+              "{expected}).",
+        "ru": "«defaults»: значение «{value}» не подходит для атрибута «{attribute}» (ожидается: "
+              "{expected}).",
+        "en": "«defaults»: the value «{value}» does not fit the attribute «{attribute}» (expected: "
+              "{expected}).",
+    },
+    "defaults.invalid": {
+        "kk": "«defaults» ішіндегі {count} мән қабылданбады, олар 'errors' бөлімінде көрсетілген. "
+              "Ештеңе өзгертілген жоқ.",
+        "ru": "Не приняты значения в «defaults»: {count}, они перечислены в 'errors'. Ничего не изменено.",
+        "en": "{count} values in «defaults» were not accepted; they are listed under 'errors'. Nothing "
+              "was changed.",
+    },
+    # -- notes of the upload report -----------------------------------------------------------
+    "note.filled_from": {
+        "kk": "{count} объектіде «{attribute}» мәні жоқ; ол «{source}» атрибутынан алынды.",
+        "ru": "У объектов без значения «{attribute}» ({count}) оно взято из атрибута «{source}».",
+        "en": "{count} feature(s) had no «{attribute}»; it was taken from «{source}».",
+    },
+    "note.default_applied": {
+        "kk": "«defaults» ішіндегі «{attribute}» = «{value}» мәні файлда бұл атрибуты толтырылмаған "
+              "{count} объектіге берілді.",
+        "ru": "Значение «{attribute}» = «{value}» из «defaults» задано объектам, у которых в файле "
+              "его нет: {count}.",
+        "en": "«{attribute}» = «{value}» from «defaults» was given to the {count} feature(s) that had "
+              "no value in the file.",
+    },
+    "note.key_from_corner_column": {
+        "kk": "Жолдар «{column}» бағаны бойынша көпбұрыштарға топтастырылды; оның мәндері "
+              "объектілердің «{attribute}» атрибуты болды.",
+        "ru": "Строки сгруппированы в полигоны по столбцу «{column}»; его значения стали атрибутом "
+              "«{attribute}» объектов.",
+        "en": "The rows were grouped into polygons by the column «{column}»; its values became the "
+              "features' «{attribute}».",
+    },
 }
 
 # Status 413 (too large) for these, 422 for every other key above.
 TOO_LARGE = frozenset({"upload.file_too_large", "archive.too_large", "archive.too_many_members", "archive.bomb"})
 
+
+
+def note(key: str, **params: Any) -> dict[str, Any]:
+    """A note of the upload report: its code and parameters, and the text in every language (the
+    report is stored with the version and read later in any of them)."""
+    texts = MESSAGES[key]
+    return {"code": key, **params, "message": {lang: texts[lang].format(**params) for lang in LANGUAGES}}
 
 
 def upload_error(key: str, file: str | None, *, feature: int | None = None, field: str | None = None,

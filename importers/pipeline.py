@@ -14,7 +14,7 @@ from geoservice.kernel.errors import Problem
 from geoservice.kernel.settings import Settings
 from importers.archive import Limits
 from importers.sources import read_upload
-from importers.validate import validate
+from importers.validate import check_defaults, validate
 from layers import store
 from layers.catalog import Layer, get_layer
 
@@ -29,6 +29,7 @@ class UploadRequest:
     mode: str = "replace"
     dry_run: bool = False
     mapping: dict[str, str] | None = None
+    defaults: dict[str, Any] | None = None  # {attribute: value} for every feature the file leaves empty
     actor: str = "cli"
     authority: str | None = None
     token_id: int | None = None
@@ -39,6 +40,17 @@ def resolve_layer(layer_id: str) -> Layer:
     if layer is None:
         raise Problem("layer.not_found", 404, layer=layer_id)
     return layer
+
+
+def polygon_number_columns(layer: Layer, mapping: dict[str, str] | None) -> list[str]:
+    """Column names that number the polygons of a corner table for this layer, besides the
+    generic ones the table reader knows: the key attribute, its aliases and names in kk/ru/en,
+    and any column the mapping sends to the key."""
+    if not layer.key:
+        return []
+    key = layer.attribute(layer.key)
+    mapped = [source for source, target in (mapping or {}).items() if target == key.name]
+    return [*mapped, key.name, *key.aliases, *key.names.as_dict().values()]
 
 
 def sha256_file(path: Path) -> str:
@@ -61,14 +73,18 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
         raise Problem("upload.bad_mode", 400, mode=req.mode)
     checksum = sha256_file(req.path)
     try:
-        source = read_upload(req.path, req.file_name, encoding=req.encoding, limits=Limits.from_settings(settings))
-        features = validate(source, layer, crs=req.crs, mapping=req.mapping,
+        # Values for the whole file are checked before the file is read: a typo costs nothing.
+        defaults = check_defaults(layer, req.defaults)
+        source = read_upload(req.path, req.file_name, encoding=req.encoding, limits=Limits.from_settings(settings),
+                             id_columns=polygon_number_columns(layer, req.mapping))
+        features = validate(source, layer, crs=req.crs, mapping=req.mapping, defaults=defaults,
                             boundary_tolerance_deg=settings.boundary_tolerance_deg, grid_datum=settings.grid_datum)
         result: dict[str, Any] = {
             "layer": layer.id, "dry_run": req.dry_run, "mode": req.mode, "checksum": checksum,
             "file": req.file_name, "format": source.format, "features_in_file": len(features),
             "source_crs": features.source_crs, "transformation": features.transformation,
             "repaired": len(features.report["repairs"]), "report": features.report,
+            "defaults": features.defaults,
         }
         if req.dry_run:
             return result

@@ -16,6 +16,7 @@ import json
 import mmap
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -44,12 +45,15 @@ class SourceData:
     crs: pyproj.CRS | None     # CRS the file declares; None when it declares none
     encoding: str | None       # codec of attribute text where the file does not fix it (shapefile, CSV)
     notes: list[str] = field(default_factory=list)  # things worth telling the uploader
+    id_column: str | None = None  # corner tables: the column whose values grouped rows into polygons
 
 
 def read_upload(path: Path, original_name: str, *, encoding: str | None = None,
-                limits: Limits | None = None) -> SourceData:
+                limits: Limits | None = None, id_columns: Iterable[str] = ()) -> SourceData:
     """Read one uploaded file. ``original_name`` is the client's file name; ``encoding`` is the
-    attribute encoding the user chose (wins over .cpg, the DBF header and guessing)."""
+    attribute encoding the user chose (wins over .cpg, the DBF header and guessing);
+    ``id_columns`` are further column names that number the polygons of a corner table (the
+    target layer's key and its aliases)."""
     limits = limits or Limits()
     name = _client_name(original_name)
     if encoding is not None:
@@ -60,7 +64,7 @@ def read_upload(path: Path, original_name: str, *, encoding: str | None = None,
     if size > limits.max_upload_bytes:
         raise upload_error("upload.file_too_large", name, limit_mb=max(1, round(limits.max_upload_bytes / 2**20)))
     with tempfile.TemporaryDirectory(prefix="geoservice-upload-") as tmp:
-        return _Reader(Path(tmp), limits, encoding).read(path, name, depth=0)
+        return _Reader(Path(tmp), limits, encoding, tuple(id_columns)).read(path, name, depth=0)
 
 
 # --------------------------------------------------------------------------------- detection
@@ -256,9 +260,10 @@ def _safe_crs_member(value: Any) -> bool:
 
 
 class _Reader:
-    def __init__(self, tmp: Path, limits: Limits, encoding: str | None) -> None:
+    def __init__(self, tmp: Path, limits: Limits, encoding: str | None, id_columns: tuple[str, ...] = ()) -> None:
         self.tmp = tmp
         self.encoding = encoding
+        self.id_columns = id_columns
         self.budget = Budget(limits)
         self.notes: list[str] = []
         self.scrub: list[tuple[str, str]] = [(str(tmp), "")]
@@ -290,9 +295,11 @@ class _Reader:
         if kind == "kml":
             geometries, columns = read_kml(path, name, self.notes)
             return self.result(name, "kml", geometries, columns, WGS84, None)
-        table = read_table(path.read_bytes(), name, self.encoding, self.notes)
+        table = read_table(path.read_bytes(), name, self.encoding, self.notes, self.id_columns)
         crs = pyproj.CRS.from_epsg(table.crs_srid) if table.crs_srid else None
-        return self.result(name, table.kind, table.geometries, table.columns, crs, table.encoding)
+        result = self.result(name, table.kind, table.geometries, table.columns, crs, table.encoding)
+        result.id_column = table.id_column
+        return result
 
     def result(self, name: str, fmt: str, geometries: Any, columns: dict[str, list[Any]],
                crs: pyproj.CRS | None, encoding: str | None) -> SourceData:

@@ -23,6 +23,7 @@ from pyproj.transformer import Transformer
 
 from geoservice.kernel.errors import Issue, Location, Problem, UploadError
 from geoservice.kernel.settings import Settings
+from importers.messages import note
 from importers.sources import SourceData
 from layers.catalog import Attribute, Layer, normalise
 from layers.datum import choose_transformer
@@ -96,14 +97,18 @@ def match_columns(layer: Layer, columns: list[str], mapping: dict[str, str] | No
 _BAD = object()
 
 
-def _coerce_column(attr: Attribute, values: list[Any], field: str, issues: _Issues) -> list[Any]:
-    """Coerce a whole column; each distinct value is coerced once (layers repeat values a lot)."""
-    default = coerce(attr, attr.default) if attr.default is not None else None
+def _coerce_column(attr: Attribute, values: list[Any], field: str, issues: _Issues, *, fill: Any = None,
+                   required: bool | None = None) -> list[Any]:
+    """Coerce a whole column; each distinct value is coerced once (layers repeat values a lot).
+    Empty cells take ``fill`` (a value given for the whole file, already coerced), else the
+    attribute's default; ``required`` (default: the attribute's) reports cells left empty."""
+    default = fill if fill is not None else coerce(attr, attr.default) if attr.default is not None else None
+    required = attr.required if required is None else required
     if attr.type == "text" and not attr.choices:
         # Free text is mostly unique (names, ids): strip it, skip the memo.
         out = [v.strip() or default if isinstance(v, str) else (default if is_blank(v) else str(v).strip())
                for v in values]
-        if attr.required:
+        if required:
             for i in (i for i, v in enumerate(out) if v is None):
                 issues.add("attribute.required", i + 1, field, attribute=attr.name)
         return out
@@ -130,7 +135,7 @@ def _coerce_column(attr: Attribute, values: list[Any], field: str, issues: _Issu
             value = None
         if value is None:
             value = default
-            if value is None and attr.required:
+            if value is None and required:
                 issues.add("attribute.required", i + 1, field, attribute=attr.name)
         out[i] = value
     return out
@@ -153,6 +158,73 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     return value
+
+
+# --- values for the whole file ----------------------------------------------------------------
+
+def check_defaults(layer: Layer, defaults: dict[str, Any] | None) -> dict[str, Any]:
+    """Values an upload gives for the whole file ({attribute: value}), coerced like the file's
+    own; every unknown attribute and bad value is reported at the field ``defaults``. A null
+    or empty value gives nothing."""
+    if not defaults:
+        return {}
+    attributes = {a.name: a for a in layer.attributes}
+    checked: dict[str, Any] = {}
+    found: list[Issue] = []
+    for name, raw in defaults.items():
+        attr = attributes.get(name)
+        if attr is None:
+            found.append(Issue("defaults.unknown_attribute", {
+                "attribute": name, "layer": layer.id, "attributes": ", ".join(attributes)},
+                Location(field="defaults")))
+            continue
+        try:
+            if isinstance(raw, dict | list):
+                raise ValueError("structured")
+            value = coerce(attr, raw)
+        except ValueError:
+            expected = ", ".join(c.value for c in attr.choices) if attr.choices else attr.type
+            shown = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+            found.append(Issue("defaults.bad_value", {"attribute": name, "value": shown[:80], "expected": expected},
+                               Location(field="defaults")))
+            continue
+        if value is not None:
+            checked[name] = value
+    if len(found) == 1:
+        raise UploadError(found[0].key, field="defaults", issues=found, **found[0].params)
+    if found:
+        raise UploadError("defaults.invalid", field="defaults", issues=found, count=len(found))
+    return checked
+
+
+def parse_defaults(text: str | None) -> dict[str, Any] | None:
+    """The form field ``defaults``: a JSON object {attribute: value}."""
+    if not text or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise UploadError("upload.bad_defaults", field="defaults", status=400)
+    return value
+
+
+def parse_assignments(pairs: list[str] | None) -> dict[str, Any] | None:
+    """``--set attribute=value`` options of the command line (the last one for an attribute wins)."""
+    if not pairs:
+        return None
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UploadError("upload.bad_defaults", field="defaults", status=400)
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _json_defaults(defaults: dict[str, Any]) -> dict[str, Any]:
+    return {k: _json_safe(v) for k, v in defaults.items()}
 
 
 # --- CRS ---------------------------------------------------------------------------------------
@@ -225,7 +297,7 @@ def _to_multipolygons(geoms: np.ndarray, issues: _Issues, report: dict[str, Any]
     or an issue. Valid ones pass untouched; only the odd ones (invalid, collections, wrong
     type) are looked at one by one."""
     if shapely.has_z(geoms).any():
-        report["notes"].append({"code": "geometry.z_dropped", "count": int(shapely.has_z(geoms).sum())})
+        report["notes"].append(note("geometry.z_dropped", count=int(shapely.has_z(geoms).sum())))
         geoms = shapely.force_2d(geoms)
     out = np.empty(len(geoms), dtype=object)
     type_ids = shapely.get_type_id(geoms)
@@ -279,9 +351,12 @@ def outside_country(geoms: np.ndarray, tolerance_deg: float = Settings.boundary_
 # --- the stage ---------------------------------------------------------------------------------
 
 def validate(source: SourceData, layer: Layer, *, crs: str | None = None, mapping: dict[str, str] | None = None,
-             boundary_tolerance_deg: float = Settings.boundary_tolerance_deg,
+             defaults: dict[str, Any] | None = None, boundary_tolerance_deg: float = Settings.boundary_tolerance_deg,
              grid_datum: str = Settings.grid_datum) -> ValidatedFeatures:
+    """``defaults``: values for the whole file ({attribute: value}); they fill the cells the file
+    leaves empty, or the whole column when the file has none (the file's own value wins)."""
     file = source.file
+    defaults = check_defaults(layer, defaults)
     count = len(source.geometries)
     if count == 0:
         raise UploadError("upload.empty", file=file)
@@ -290,9 +365,18 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None, mappin
     issues = _Issues(file)
 
     matched, extras = match_columns(layer, list(source.columns), mapping, file)
+    grouping = source.id_column
+    if layer.key and layer.key not in matched and grouping is not None and grouping in source.columns:
+        # The column that numbered a corner table's polygons is their id: stable across versions.
+        matched[layer.key] = grouping
+        if grouping in extras:
+            extras.remove(grouping)
+        report["notes"].append(note("note.key_from_corner_column", column=grouping, attribute=layer.key))
     report["columns"] = {"matched": matched, "extra": extras}
+    given = matched.keys() | defaults.keys()
     for attr in layer.attributes:
-        if attr.required and attr.name not in matched and attr.default is None:
+        if (attr.required and attr.name not in given and attr.default is None
+                and not any(f in given for f in attr.fallback)):
             raise UploadError("upload.missing_attribute", file=file, field=attr.name, attribute=attr.name,
                               aliases=", ".join((attr.name, *attr.aliases[:4])))
 
@@ -303,13 +387,27 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None, mappin
         attributes: dict[str, list[Any]] = {}
         for attr in layer.attributes:
             column = matched.get(attr.name)
-            values = source.columns[column] if column else [None] * count
-            attributes[attr.name] = _coerce_column(attr, values, column or attr.name, issues)
+            fill = defaults.get(attr.name)
+            if column is None:
+                # No column: one value for the whole file, no per-feature work.
+                value = fill if fill is not None else coerce(attr, attr.default) if attr.default is not None else None
+                attributes[attr.name] = [value] * count
+                filled = count
+            else:
+                values = source.columns[column]
+                # Attributes with a fallback are checked once it has filled what it can.
+                attributes[attr.name] = _coerce_column(attr, values, column, issues, fill=fill,
+                                                       required=attr.required and not attr.fallback)
+                filled = sum(map(is_blank, values)) if fill is not None else 0
+            if fill is not None and filled:
+                report["notes"].append(note("note.default_applied", attribute=attr.name, value=_json_safe(fill),
+                                            count=filled))
+        _apply_fallbacks(layer, attributes, matched, issues, report)
         extra = [
             ({c: _json_safe(source.columns[c][i]) for c in extras if not is_blank(source.columns[c][i])} or None)
             for i in range(count)
         ] if extras else [None] * count
-        feature_ids = _feature_ids(layer, matched, attributes, issues, count)
+        feature_ids = _feature_ids(layer, matched, attributes, issues, count, keyed=layer.key in given)
         cleaned, source_crs, transformation = geometry_job.result()
 
     # Features without a drawn geometry take the union of their block list, if the layer has one.
@@ -333,22 +431,48 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None, mappin
     issues.raise_if_any()
     report["repaired"] = len(report["repairs"])
     return ValidatedFeatures(feature_ids, cleaned, attributes, extra, source_crs or "EPSG:4326", transformation,
-                             report, ids_generated=not (layer.key and layer.key in matched))
+                             report, ids_generated=not (layer.key and layer.key in given),
+                             defaults=_json_defaults(defaults))
+
+
+def _apply_fallbacks(layer: Layer, attributes: dict[str, list[Any]], matched: dict[str, str], issues: _Issues,
+                     report: dict[str, Any]) -> None:
+    """Fill an attribute's empty values from its fallback attributes (a missing name from the
+    key or the report reference), say so in the report, then check that it is filled."""
+    for attr in layer.attributes:
+        if not attr.fallback:
+            continue
+        values = attributes[attr.name]
+        missing = values.count(None)
+        for source in attr.fallback:
+            if not missing:
+                break
+            values = [v if v is not None else s for v, s in zip(values, attributes[source], strict=True)]
+            left = values.count(None)
+            if left < missing:
+                report["notes"].append(note("note.filled_from", attribute=attr.name, source=source,
+                                            count=missing - left))
+            missing = left
+        attributes[attr.name] = values
+        if missing and attr.required:
+            for i in (i for i, v in enumerate(values) if v is None):
+                issues.add("attribute.required", i + 1, matched.get(attr.name, attr.name), attribute=attr.name)
 
 
 def _feature_ids(layer: Layer, matched: dict[str, str], attributes: dict[str, list[Any]], issues: _Issues,
-                 count: int) -> list[str]:
-    """The layer's key attribute when the file has it (stable across versions), otherwise the
-    feature's number in the file."""
-    if not (layer.key and layer.key in matched):
+                 count: int, keyed: bool) -> list[str]:
+    """The layer's key attribute when the file has it (or the upload gives it for the whole
+    file), stable across versions; otherwise the feature's number in the file."""
+    if not (layer.key and keyed):
         return [str(i + 1) for i in range(count)]
     ids = attributes[layer.key]
+    field = matched.get(layer.key, "defaults")
     seen: dict[str, int] = {}
     for i, value in enumerate(ids):
         if value is None:
-            issues.add("attribute.required", i + 1, matched[layer.key], attribute=layer.key)
+            issues.add("attribute.required", i + 1, field, attribute=layer.key)
         elif value in seen:
-            issues.add("feature.duplicate_id", i + 1, matched[layer.key], id=value, first=seen[value])
+            issues.add("feature.duplicate_id", i + 1, field, id=value, first=seen[value])
         else:
             seen[value] = i + 1
     return [str(v) for v in ids]
@@ -365,7 +489,7 @@ def _file_geometries(source: SourceData, crs: str | None, report: dict[str, Any]
     if crs:
         given = parse_crs(crs)
         if source.crs is not None and not given.equals(source.crs, ignore_axis_order=True):
-            report["notes"].append({"code": "crs.overridden", "file_crs": source_crs, "given": crs_label(given)})
+            report["notes"].append(note("crs.overridden", file_crs=source_crs, given=crs_label(given)))
         target_crs: CRS | None = given
     else:
         target_crs = source.crs
@@ -376,7 +500,7 @@ def _file_geometries(source: SourceData, crs: str | None, report: dict[str, Any]
         if source.format not in ("csv", "corner-table"):
             raise UploadError("upload.no_crs", file=source.file, field="crs")
         target_crs = WGS84
-        report["notes"].append({"code": "crs.assumed_wgs84"})
+        report["notes"].append(note("crs.assumed_wgs84"))
     source_crs = crs_label(target_crs)
     if not target_crs.equals(WGS84, ignore_axis_order=True):
         bounds = tuple(shapely.total_bounds(geoms[drawn]))

@@ -44,6 +44,9 @@ class Attribute:
     aliases: tuple[str, ...] = ()
     choices: tuple[Choice, ...] = ()
     default: str | None = None
+    # Attributes whose value stands in where a feature has none (authorities' attribute lists
+    # often have no name, but always an id or a report reference); the first non-empty wins.
+    fallback: tuple[str, ...] = ()
 
     @property
     def sql_type(self) -> str:
@@ -104,9 +107,10 @@ AUTHORITIES: dict[str, Authority] = {a.id: a for a in (
 
 # --- Attributes used by several layers -------------------------------------------------------
 
-def _name_attr(required: bool = True) -> Attribute:
+def _name_attr(fallback: tuple[str, ...], required: bool = True) -> Attribute:
     return Attribute("name", "text", Names("Атауы", "Наименование", "Name"), required=required,
-                     aliases=("name", "наименование", "название", "атауы", "атау", "name_ru", "title"))
+                     aliases=("name", "наименование", "название", "атауы", "атау", "name_ru", "title"),
+                     fallback=fallback)
 
 
 ACCESS_LEVEL = Attribute(
@@ -147,7 +151,7 @@ SUBSOIL_PLOTS = Layer(
     attributes=(
         Attribute("plot_id", "text", Names("Учаске нөмірі", "Номер участка", "Plot id"),
                   aliases=("id", "plot", "номер", "номер участка", "учаске", "код участка")),
-        _name_attr(),
+        _name_attr(fallback=("plot_id",)),
         Attribute("kind", "text", Names("Учаске түрі", "Вид участка", "Plot kind"), required=True,
                   aliases=("type", "вид", "тип", "түрі"),
                   choices=(
@@ -200,7 +204,7 @@ RESTRICTION_ZONES = Layer(
     attributes=(
         Attribute("zone_id", "text", Names("Аймақ нөмірі", "Номер зоны", "Zone id"),
                   aliases=("id", "номер", "номер зоны", "код")),
-        _name_attr(),
+        _name_attr(fallback=("zone_id",)),
         Attribute("kind", "text", Names("Аймақ түрі", "Вид зоны", "Zone kind"), required=True,
                   aliases=("type", "вид", "тип", "түрі"),
                   choices=(
@@ -244,7 +248,7 @@ GEOLOGICAL_STUDIES = Layer(
     attributes=(
         Attribute("study_id", "text", Names("Зерттеу нөмірі", "Номер работы", "Study id"),
                   aliases=("id", "номер", "инв", "инвентарный номер")),
-        _name_attr(),
+        _name_attr(fallback=("report_ref", "study_id")),
         Attribute("study_type", "text", Names("Зерттеу түрі", "Вид работ", "Study type"), required=True,
                   aliases=("type", "вид работ", "вид", "тип", "түрі"),
                   choices=(

@@ -59,6 +59,7 @@ class ValidatedFeatures:
     transformation: str | None
     report: dict[str, Any] = field(default_factory=dict)
     ids_generated: bool = False  # True when ids are feature numbers, not the layer's key
+    defaults: dict[str, Any] = field(default_factory=dict)  # values given for the whole file (JSON-safe)
 
     def __len__(self) -> int:
         return len(self.feature_ids)
@@ -87,6 +88,7 @@ class VersionInfo:
     transformation: str | None
     bbox: list[float] | None
     report: dict[str, Any]
+    defaults: dict[str, Any]  # attribute values the upload gave for the whole file
     current: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,7 +99,7 @@ class VersionInfo:
 
 _SELECT_VERSION = ("SELECT v.layer_id, v.version, v.table_name, v.feature_count, v.created_at, v.mode, v.based_on, "
                    "v.authority, v.source_file, v.source_format, v.checksum, v.source_crs, v.transformation, "
-                   "v.bbox, v.report FROM layer_versions v ")
+                   "v.bbox, v.report, v.defaults FROM layer_versions v ")
 
 
 def _lock(conn: psycopg.Connection, layer: Layer) -> None:
@@ -229,11 +231,12 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
     report["features_in_file"] = len(features)
     vrow = conn.execute(
         "INSERT INTO layer_versions (layer_id, version, table_name, authority, token_id, mode, based_on, "
-        "source_file, source_format, checksum, source_crs, transformation, feature_count, bbox, report) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
+        "source_file, source_format, checksum, source_crs, transformation, feature_count, bbox, report, defaults) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
         (layer.id, version, table, authority, token_id, mode,
          previous.version if (previous and mode == "append") else None, source_file, source_format, checksum,
-         features.source_crs, features.transformation, total, bbox, Jsonb(report))).fetchone()
+         features.source_crs, features.transformation, total, bbox, Jsonb(report),
+         Jsonb(features.defaults))).fetchone()
     assert vrow is not None
     _switch(conn, layer, int(vrow[0]), table)
     journal(conn, actor, "upload", "ok", layer_id=layer.id, version=version,
@@ -241,7 +244,7 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
     return VersionInfo(layer.id, version, table, total, vrow[1], mode,
                        previous.version if (previous and mode == "append") else None, authority, source_file,
                        source_format, checksum, features.source_crs, features.transformation, bbox, report,
-                       current=True)
+                       dict(features.defaults), current=True)
 
 
 def _parse_box(text: str | None) -> list[float] | None:

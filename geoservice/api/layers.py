@@ -15,7 +15,7 @@ from geoservice.deps import ConnectionDep, DatabaseDep, SettingsDep, WriterDep
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
-from importers.validate import parse_mapping
+from importers.validate import parse_defaults, parse_mapping
 from layers import store
 from layers.access import require_writer
 from layers.catalog import LAYERS, Layer
@@ -35,6 +35,11 @@ UPLOAD_FORM = {
                 "mode": {"type": "string", "enum": ["replace", "append"], "default": "replace"},
                 "dry_run": {"type": "boolean", "default": False},
                 "mapping": {"type": "string", "description": "JSON {\"source column\": \"attribute\"}"},
+                "defaults": {"type": "string", "description":
+                             "JSON {\"attribute\": value}: values for every feature where the file has none, "
+                             "e.g. {\"kind\": \"settlement\", \"regime\": \"prohibited\"}. Checked like "
+                             "the file's own values; the file's non-empty values win, these fill empty "
+                             "cells. Recorded in the version."},
             }}}},
     }
 }
@@ -52,7 +57,9 @@ def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str,
             {"name": a.name, "type": a.type, "required": a.required, "names": a.names.as_dict(),
              **({"values": [{"value": c.value, "names": c.names.as_dict()} for c in a.choices]}
                 if a.choices else {}),
-             **({"default": a.default} if a.default is not None else {})}
+             **({"default": a.default} if a.default is not None else {}),
+             # Where the file has no value, the first of these that has one stands in.
+             **({"filled_from": list(a.fallback)} if a.fallback else {})}
             for a in layer.attributes
         ],
         "current_version": current.as_dict() if current else None,
@@ -101,6 +108,7 @@ async def upload(layer_id: str, request: Request, caller: WriterDep, db: Databas
             layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
             encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
             dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
+            defaults=parse_defaults(fields.get("defaults")),
             actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
         result = await run_in_threadpool(run_upload, req, db, settings)
         if not req.dry_run:

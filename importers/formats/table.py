@@ -7,6 +7,10 @@ Three shapes of table:
 * a corner-point table (plot number, optional point number, latitude, longitude; several rows per
   plot, as boundaries are written in acts) -> one polygon per plot, ring closed if needed.
 
+The plot-number column of a corner table is any of ``ID_NAMES`` or, for an upload to a layer,
+a name the caller passes in ``id_names`` (the layer's key attribute and its aliases: a zone table
+groups by ``zone_id``); ``Table.id_column`` says which column grouped the rows.
+
 Locations: ``feature`` is the number of the feature the row belongs to (the row itself for
 points and WKT, the plot in order of first appearance for corner tables); messages also give
 ``line``, the line of the file as a spreadsheet numbers it (header = 1)."""
@@ -62,6 +66,7 @@ class Table:
     encoding: str
     crs_srid: int | None = None
     notes: list[str] = field(default_factory=list)
+    id_column: str | None = None    # the column that grouped the rows of a corner table
 
 
 # ---------------------------------------------------------------------------------------- text
@@ -127,7 +132,9 @@ class _Row:
     cells: list[str]
 
 
-def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str]) -> Table:
+def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str],
+               id_names: Iterable[str] = ()) -> Table:
+    """``id_names``: further accepted plot-number column names (the target layer's key)."""
     text, used = decode(raw, file, encoding, notes)
     if "\x00" in text:
         raise upload_error("upload.corrupt", file, format="CSV")
@@ -150,7 +157,7 @@ def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str]) ->
     if any(len(r.cells) > len(header) and any(c.strip() for c in r.cells[len(header):]) for r in rows):
         notes.append("some rows have more cells than the header; the extra cells were ignored")
 
-    roles = _roles(header)
+    roles = _roles(header, _names(*id_names))
     if "wkt" in roles:
         if "lon" in roles or "lat" in roles:
             notes.append(f"geometry taken from the WKT column {header[roles['wkt']]!r}; "
@@ -188,15 +195,22 @@ def _header(cells: list[str], notes: list[str]) -> list[str]:
     return header
 
 
-def _roles(header: list[str]) -> dict[str, int]:
+def _roles(header: list[str], preferred_ids: frozenset[str] = frozenset()) -> dict[str, int]:
     roles: dict[str, int] = {}
-    for i, label in enumerate(header):
-        key = _norm(label)
+    keys = [_norm(label) for label in header]
+    for i, key in enumerate(keys):
         for role, names in (("wkt", WKT_NAMES), ("lon", LON_NAMES), ("lat", LAT_NAMES),
-                            ("order", ORDER_NAMES), ("id", ID_NAMES)):
+                            ("order", ORDER_NAMES), ("id", ID_NAMES | preferred_ids)):
             if key in names and role not in roles:
                 roles[role] = i
                 break
+    # The target layer's own key numbers the polygons more surely than a generic "№" column
+    # (often a running row number next to "zone_id").
+    taken = {i for role, i in roles.items() if role != "id"}
+    for i, key in enumerate(keys):
+        if i not in taken and key in preferred_ids:
+            roles["id"] = i
+            break
     return roles
 
 
@@ -343,7 +357,7 @@ def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], fi
 
     geometries: list[BaseGeometry | None] = []
     for plot in plots.values():
-        geometries.append(_polygon(plot, file, notes))
+        geometries.append(_polygon(plot, id_column, file, notes))
     skip = {roles["lon"], roles["lat"]} | ({order_index} if order_index is not None else set())
     columns: dict[str, list[Any]] = {}
     for i, label in enumerate(header):
@@ -360,10 +374,10 @@ def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], fi
                              "the first value was kept")
             values.append(seen[0] if seen else None)
         columns[label] = values
-    return Table(geometries, columns, "corner-table", "")
+    return Table(geometries, columns, "corner-table", "", id_column=id_column)
 
 
-def _polygon(plot: _Plot, file: str, notes: list[str]) -> BaseGeometry:
+def _polygon(plot: _Plot, id_column: str, file: str, notes: list[str]) -> BaseGeometry:
     points = sorted(plot.points, key=lambda p: (p[0], p[1]))
     ring: list[tuple[float, float]] = []
     numbers: dict[float, tuple[float, float]] = {}
@@ -380,8 +394,8 @@ def _polygon(plot: _Plot, file: str, notes: list[str]) -> BaseGeometry:
             ring.append((x, y))
     distinct = len(set(ring))
     if distinct < 3:
-        raise upload_error("csv.corner_too_few_points", file, feature=plot.number, id=plot.id,
-                           count=distinct)
+        raise upload_error("csv.corner_too_few_points", file, feature=plot.number, field=id_column,
+                           id=plot.id, count=distinct, column=id_column)
     if ring[0] != ring[-1]:
         ring.append(ring[0])
         notes.append(f"ring closed automatically for polygon {plot.id!r}")
