@@ -466,6 +466,9 @@ def _feature_ids(layer: Layer, matched: dict[str, str], attributes: dict[str, li
     if not (layer.key and keyed):
         return [str(i + 1) for i in range(count)]
     ids = attributes[layer.key]
+    if None not in ids and len(set(ids)) == len(ids):
+        # The usual case, checked in C; the loop below names the faults. Keys are text attributes.
+        return ids if all(type(v) is str for v in ids) else [str(v) for v in ids]
     field = matched.get(layer.key, "defaults")
     seen: dict[str, int] = {}
     for i, value in enumerate(ids):
