@@ -3,7 +3,9 @@ the file, feature and field of a problem also travel in its location.
 
 Keys: ``upload.*`` for any format, ``archive.*`` for ZIP/KMZ containers, and ``shapefile.*``,
 ``gpkg.*``, ``geojson.*``, ``kml.*``, ``csv.*`` for one format each; ``defaults.*`` for the values
-an upload gives for the whole file; ``note.*`` for notes of the upload report (``note()``)."""
+an upload gives for the whole file; ``note.*`` for notes of the upload report (``note()``) that
+belong to no one format. A format's own notes (a shapefile without .prj, a ring closed
+automatically) sit in its namespace next to its errors, and are made with ``note()`` too."""
 
 from __future__ import annotations
 
@@ -382,11 +384,219 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The rows were grouped into polygons by the column «{column}»; its values became the "
               "features' «{attribute}».",
     },
+    "geometry.repaired": {
+        "kk": "{feature}-объект: полигон дұрыс емес еді және түзетілді; оның ауданы "
+              "{area_change_percent} %-ға өзгерді.",
+        "ru": "Объект {feature}: полигон был некорректен и исправлен; его площадь изменилась на "
+              "{area_change_percent} %.",
+        "en": "Feature {feature}: the polygon was invalid and was repaired; its area changed by "
+              "{area_change_percent} %.",
+    },
+    # -- notes of the reading stage (the file was read; how, and what was assumed) -------------
+    "note.format_by_content": {
+        "kk": "{file} файлының атауы {named} файлына ұқсайды, бірақ мазмұны — {found}; ол {found} "
+              "ретінде оқылды.",
+        "ru": "Файл {file} назван как {named}, но по содержимому это {found}; он прочитан как {found}.",
+        "en": "{file} is named like {named} but its content is {found}; it was read as {found}.",
+    },
+    "note.encoding_not_used": {
+        "kk": "Таңдалған {encoding} кодталуы қолданылмады: {format} мәтіні өз кодталуын өзі көрсетеді.",
+        "ru": "Выбранная кодировка {encoding} не использована: текст {format} сам задаёт свою кодировку.",
+        "en": "The chosen encoding {encoding} was not used: {format} text declares its own encoding.",
+    },
+    "note.crs_unreadable": {
+        "kk": "{file} файлында көрсетілген координаттар жүйесін тану мүмкін болмады.",
+        "ru": "Не удалось распознать систему координат, указанную в {file}.",
+        "en": "The coordinate system declared in {file} could not be interpreted.",
+    },
+    "gpkg.polygon_layer_chosen": {
+        "kk": "{file} файлында {layers} қабаттары бар; ондағы жалғыз полигон қабаты «{layer}» оқылды.",
+        "ru": "В {file} есть слои {layers}; прочитан единственный полигональный слой «{layer}».",
+        "en": "{file} has the layers {layers}; the only polygon layer, «{layer}», was read.",
+    },
+    "shapefile.no_prj": {
+        "kk": "{file} үшін .prj файлы жоқ: координаттар жүйесі көрсетілмеген.",
+        "ru": "Для {file} нет файла .prj: система координат не указана.",
+        "en": "{file} has no .prj file: its coordinate system is not declared.",
+    },
+    "shapefile.prj_unreadable": {
+        "kk": "{file} үшін .prj файлын тану мүмкін болмады; координаттар жүйесі көрсетілмеген деп "
+              "саналады.",
+        "ru": "Не удалось распознать файл .prj для {file}; система координат считается не указанной.",
+        "en": "The .prj of {file} could not be interpreted; the coordinate system is taken as not "
+              "declared.",
+    },
+    "shapefile.encoding_chosen": {
+        "kk": "{file} файлының атрибуттары жүктеу кезінде таңдалған {encoding} кодталуында оқылды.",
+        "ru": "Атрибуты файла {file} прочитаны в кодировке {encoding}, выбранной при загрузке.",
+        "en": "The attributes of {file} were read in {encoding}, the encoding chosen at upload.",
+    },
+    "shapefile.encoding_from_cpg": {
+        "kk": "{file} файлының атрибуттары оның .cpg файлында көрсетілген {encoding} кодталуында "
+              "оқылды.",
+        "ru": "Атрибуты файла {file} прочитаны в кодировке {encoding}, указанной в его файле .cpg.",
+        "en": "The attributes of {file} were read in {encoding}, the encoding named in its .cpg file.",
+    },
+    "shapefile.cpg_unknown": {
+        "kk": "{file} үшін .cpg файлы белгісіз кодталуды көрсетеді («{cpg}»); ол ескерілмеді.",
+        "ru": "Файл .cpg для {file} указывает неизвестную кодировку («{cpg}»); он не учтён.",
+        "en": "The .cpg of {file} names an unknown encoding («{cpg}»); it was ignored.",
+    },
+    "shapefile.encoding_from_ldid": {
+        "kk": "{file} файлының атрибуттары DBF тіл драйверінің {driver} байты бойынша {encoding} "
+              "кодталуында оқылды.",
+        "ru": "Атрибуты файла {file} прочитаны в кодировке {encoding} по байту языкового драйвера "
+              "DBF {driver}.",
+        "en": "The attributes of {file} were read in {encoding}, as the DBF language driver byte "
+              "{driver} says.",
+    },
+    "shapefile.encoding_guessed_utf8": {
+        "kk": "{file} үшін .cpg файлы жоқ, ал DBF тіл драйверінің байты ({driver}) кодталуды "
+              "көрсетпейді; мәтін дұрыс UTF-8 болғандықтан, UTF-8 ретінде оқылды.",
+        "ru": "Для {file} нет файла .cpg, а байт языкового драйвера DBF ({driver}) не указывает "
+              "кодировку; текст корректен в UTF-8 и прочитан как UTF-8.",
+        "en": "{file} has no .cpg file and its DBF language driver byte ({driver}) does not say "
+              "which encoding; the text is valid UTF-8 and was read as UTF-8.",
+    },
+    "shapefile.encoding_guessed_cp1251": {
+        "kk": "{file} үшін .cpg файлы жоқ, ал DBF тіл драйверінің байты ({driver}) кодталуды "
+              "көрсетпейді; мәтін Windows-1251 кодталуындағы кириллицаға ұқсайды, сондықтан cp1251 "
+              "ретінде оқылды (әріптер бұрмаланса, жүктеу кезінде кодталуды көрсетіңіз).",
+        "ru": "Для {file} нет файла .cpg, а байт языкового драйвера DBF ({driver}) не указывает "
+              "кодировку; текст похож на кириллицу в Windows-1251 и прочитан как cp1251 (если буквы "
+              "искажены, укажите кодировку при загрузке).",
+        "en": "{file} has no .cpg file and its DBF language driver byte ({driver}) does not say "
+              "which encoding; the text looks like Cyrillic in Windows-1251 and was read as cp1251 "
+              "(choose the encoding at upload if letters look wrong).",
+    },
+    "shapefile.encoding_default_latin1": {
+        "kk": "{file} үшін .cpg файлы жоқ, ал DBF тіл драйверінің байты ({driver}) кодталуды "
+              "көрсетпейді; мәтін GDAL-дың әдепкі ISO-8859-1 кодталуында оқылды (әріптер "
+              "бұрмаланса, жүктеу кезінде кодталуды көрсетіңіз).",
+        "ru": "Для {file} нет файла .cpg, а байт языкового драйвера DBF ({driver}) не указывает "
+              "кодировку; текст прочитан в ISO-8859-1, кодировке GDAL по умолчанию (если буквы "
+              "искажены, укажите кодировку при загрузке).",
+        "en": "{file} has no .cpg file and its DBF language driver byte ({driver}) does not say "
+              "which encoding; the text was read as ISO-8859-1, GDAL's default (choose the encoding "
+              "at upload if letters look wrong).",
+    },
+    "shapefile.text_cut": {
+        "kk": "{file} файлында «{field}» өрісінің мәтіні {count} объектіде соңғы таңбаның ортасынан "
+              "қиылған (алғашқысы — {feature}-объект); толық емес таңба алынып тасталды.",
+        "ru": "В {file} текст поля «{field}» обрезан посреди последнего символа у объектов: {count} "
+              "(первый — объект {feature}); неполный символ отброшен.",
+        "en": "In {file}, the text of the field «{field}» was cut mid-character at its end in "
+              "{count} feature(s) (first: feature {feature}); the partial character was dropped.",
+    },
+    "shapefile.field_name_cut": {
+        "kk": "{file} файлында «{field}» бағанының атауы таңбаның ортасынан қиылған; толық емес "
+              "таңба алынып тасталды.",
+        "ru": "В {file} имя столбца «{field}» обрезано посреди символа; неполный символ отброшен.",
+        "en": "In {file}, the column name «{field}» was cut mid-character; the partial character "
+              "was dropped.",
+    },
+    "kml.ignored_elements": {
+        "kk": "{element} элементтері ескерілмеді ({count}): тек Placemark белгілері оқылады.",
+        "ru": "Элементы {element} пропущены ({count}): читаются только метки Placemark.",
+        "en": "{count} {element} element(s) ignored: only placemarks are read.",
+    },
+    "kml.ring_closed": {
+        "kk": "Тұйықталмаған полигон контурлары автоматты түрде тұйықталды, объектілер саны: "
+              "{count} (нөмірлері: {features}).",
+        "ru": "Незамкнутые контуры полигонов замкнуты автоматически у объектов: {count} (номера: "
+              "{features}).",
+        "en": "Unclosed polygon rings were closed automatically in {count} feature(s) (numbers: "
+              "{features}).",
+    },
+    "csv.ring_closed": {
+        "kk": "{count} полигонның контуры автоматты түрде тұйықталды: соңғы бұрыштық нүкте "
+              "біріншісімен сәйкес келмеді ({polygons}).",
+        "ru": "Контуры полигонов ({count}) замкнуты автоматически: последняя угловая точка не "
+              "совпадала с первой ({polygons}).",
+        "en": "The outline of {count} polygon(s) was closed automatically: the last corner point "
+              "was not the first ({polygons}).",
+    },
+    "csv.encoding_utf16": {
+        "kk": "{file} файлының мәтіні UTF-16 кодталуында оқылды (файл байттар ретінің белгісінен "
+              "басталады).",
+        "ru": "Текст файла {file} прочитан в кодировке UTF-16 (файл начинается с метки порядка "
+              "байтов).",
+        "en": "The text of {file} was read as UTF-16 (the file starts with a byte order mark).",
+    },
+    "csv.encoding_cp1251": {
+        "kk": "{file} файлы UTF-8 кодталуында емес; мәтін cp1251 (Windows-1251) ретінде оқылды. "
+              "Әріптер бұрмаланса, жүктеу кезінде кодталуды көрсетіңіз.",
+        "ru": "Файл {file} не в кодировке UTF-8; текст прочитан как cp1251 (Windows-1251). Если "
+              "буквы искажены, укажите кодировку при загрузке.",
+        "en": "{file} is not valid UTF-8; its text was read as cp1251 (Windows-1251). Choose the "
+              "encoding at upload if letters look wrong.",
+    },
+    "csv.extra_cells": {
+        "kk": "Тақырып жолындағыдан ұяшықтары көп жолдар саны: {count} (алғашқысы — {line}-жол); "
+              "артық ұяшықтар ескерілмеді.",
+        "ru": "Строк, в которых ячеек больше, чем в заголовке: {count} (первая — строка {line}); "
+              "лишние ячейки не учтены.",
+        "en": "{count} row(s) have more cells than the header (first: row {line}); the extra cells "
+              "were ignored.",
+    },
+    "csv.wkt_over_coordinates": {
+        "kk": "Геометрия «{column}» WKT бағанынан алынды; координаттар бағандары атрибуттар ретінде "
+              "сақталды.",
+        "ru": "Геометрия взята из столбца WKT «{column}»; столбцы координат сохранены как атрибуты.",
+        "en": "The geometry was taken from the WKT column «{column}»; the coordinate columns are "
+              "kept as attributes.",
+    },
+    "csv.points_not_polygons": {
+        "kk": "Кестеде нүкте нөмірлерінің бағаны («{column}») бар, бірақ учаске нөмірінің бағаны "
+              "жоқ, сондықтан әр жол жеке нүкте ретінде оқылды; полигондар алу үшін учаске "
+              "нөмірінің бағанын қосыңыз.",
+        "ru": "В таблице есть столбец номеров точек («{column}»), но нет столбца номера участка, "
+              "поэтому каждая строка прочитана как отдельная точка; чтобы получить полигоны, "
+              "добавьте столбец номера участка.",
+        "en": "The table has a point-number column («{column}») but no plot-number column, so each "
+              "row was read as a separate point; add a plot-number column to get polygons.",
+    },
+    "csv.duplicate_column": {
+        "kk": "«{column}» баған атауы қайталанады; қайталанған баған «{renamed}» деп қайта аталды.",
+        "ru": "Имя столбца «{column}» повторяется; повторный столбец переименован в «{renamed}».",
+        "en": "The column name «{column}» appears more than once; the repeated column was renamed "
+              "«{renamed}».",
+    },
+    "csv.crs_from_ewkt": {
+        "kk": "Координаттар жүйесі EWKT префиксінен алынды: {crs}.",
+        "ru": "Система координат взята из префикса EWKT: {crs}.",
+        "en": "The coordinate system was taken from the EWKT prefix: {crs}.",
+    },
+    "csv.mixed_srids": {
+        "kk": "Жолдарда әртүрлі SRID көрсетілген ({srids}); олардың ешқайсысы қолданылмады.",
+        "ru": "В строках указаны разные SRID ({srids}); ни один из них не использован.",
+        "en": "The rows declare different SRIDs ({srids}); none of them was used.",
+    },
+    "csv.corner_id_filled_down": {
+        "kk": "«{column}» бағанындағы бос ұяшықтар жоғарыдағы жолдың учаске нөмірі ретінде алынды.",
+        "ru": "Пустые ячейки в столбце «{column}» приняты за номер участка из строки выше.",
+        "en": "Empty cells in the column «{column}» were taken as the plot number of the row above.",
+    },
+    "csv.corner_values_differ": {
+        "kk": "«{column}» бағанында бір полигонның жолдарындағы мәндер әртүрлі (полигондар саны: "
+              "{count}; {polygons}); әрқайсысы үшін бірінші мән қалдырылды.",
+        "ru": "В столбце «{column}» значения различаются в строках одного полигона (полигонов: "
+              "{count}; {polygons}); для каждого оставлено первое значение.",
+        "en": "The column «{column}» has different values in the rows of one polygon ({count} "
+              "polygon(s): {polygons}); the first value of each was kept.",
+    },
 }
 
 # Status 413 (too large) for these, 422 for every other key above.
 TOO_LARGE = frozenset({"upload.file_too_large", "archive.too_large", "archive.too_many_members", "archive.bomb"})
 
+
+
+def listing(items: list[Any], limit: int = 10) -> str:
+    """The first items of a list for a note's text ("1, 4, 7, … (+120)"): a report stays small
+    however many features a note is about."""
+    shown = ", ".join(str(item) for item in items[:limit])
+    return shown + (f", … (+{len(items) - limit})" if len(items) > limit else "")
 
 
 def note(key: str, **params: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from importers.archive import Budget, Limits, Member, SafeZip, is_junk, open_zip
 from importers.formats.kml import read_kml
 from importers.formats.ogr import UnreadableCRS, list_layers, read_layer
 from importers.formats.table import read_table
-from importers.messages import upload_error
+from importers.messages import note, upload_error
 
 __all__ = ["Limits", "SourceData", "read_upload"]
 
@@ -44,7 +44,7 @@ class SourceData:
     columns: dict[str, list[Any]]  # attribute name -> values, one per feature
     crs: pyproj.CRS | None     # CRS the file declares; None when it declares none
     encoding: str | None       # codec of attribute text where the file does not fix it (shapefile, CSV)
-    notes: list[str] = field(default_factory=list)  # things worth telling the uploader
+    notes: list[dict[str, Any]] = field(default_factory=list)  # worth telling the uploader: note()s
     id_column: str | None = None  # corner tables: the column whose values grouped rows into polygons
 
 
@@ -104,7 +104,7 @@ def _codec(encoding: str) -> str:
     return info.name
 
 
-def _sniff(path: Path, name: str, notes: list[str]) -> str:
+def _sniff(path: Path, name: str, notes: list[dict[str, Any]]) -> str:
     ext = PurePosixPath(name).suffix.lower()
     if ext in _REFUSED:
         raise upload_error("upload.unknown_format", name)
@@ -134,8 +134,7 @@ def _sniff(path: Path, name: str, notes: list[str]) -> str:
         raise upload_error("upload.unknown_format", name)
     named = _EXT_KIND.get(ext)
     if named is not None and named != kind and {named, kind} != {"zip", "kmz"}:
-        notes.append(f"{name} is named like {_LABEL[named]} but its content is {_LABEL[kind]}; "
-                     f"it was read as {_LABEL[kind]}")
+        notes.append(note("note.format_by_content", file=name, named=_LABEL[named], found=_LABEL[kind]))
     return kind
 
 
@@ -191,9 +190,10 @@ def _looks_cyrillic_cp1251(sample: bytes) -> bool:
     return in_words >= 0.6 * high
 
 
-def _guess_dbf_encoding(records: bytes, why: str, notes: list[str]) -> str:
+def _guess_dbf_encoding(records: bytes, file: str, ldid: int, notes: list[dict[str, Any]]) -> str:
     """No usable declaration. GDAL would read ISO-8859-1 (also for LDID 0x57 "ANSI"), which turns
     the cp1251 text authorities usually send into mojibake; look at the bytes instead."""
+    driver = f"0x{ldid:02X}"
     if records.isascii():
         return "iso8859-1"
     try:
@@ -202,14 +202,12 @@ def _guess_dbf_encoding(records: bytes, why: str, notes: list[str]) -> str:
     except UnicodeDecodeError as exc:  # a sample cut mid-letter still counts
         valid_utf8 = exc.reason == "unexpected end of data" and exc.start >= len(records) - 3
     if valid_utf8:
-        notes.append(f"{why}; the text is valid UTF-8 and was read as UTF-8")
+        notes.append(note("shapefile.encoding_guessed_utf8", file=file, driver=driver, encoding="utf-8"))
         return "utf-8"
     if _looks_cyrillic_cp1251(records):
-        notes.append(f"{why}; the text looks like Cyrillic in Windows-1251 and was read as cp1251 "
-                     "(choose the encoding at upload if letters look wrong)")
+        notes.append(note("shapefile.encoding_guessed_cp1251", file=file, driver=driver, encoding="cp1251"))
         return "cp1251"
-    notes.append(f"{why}; read as ISO-8859-1, GDAL's default (choose the encoding at upload if "
-                 "letters look wrong)")
+    notes.append(note("shapefile.encoding_default_latin1", file=file, driver=driver, encoding="iso8859-1"))
     return "iso8859-1"
 
 
@@ -265,7 +263,7 @@ class _Reader:
         self.encoding = encoding
         self.id_columns = id_columns
         self.budget = Budget(limits)
-        self.notes: list[str] = []
+        self.notes: list[dict[str, Any]] = []
         self.scrub: list[tuple[str, str]] = [(str(tmp), "")]
         self._dirs = 0
 
@@ -306,8 +304,8 @@ class _Reader:
         if len(geometries) == 0:
             raise upload_error("upload.empty", name)
         if self.encoding and encoding is None:
-            self.notes.append(f"the chosen encoding {self.encoding} was not used: {fmt.upper()} text "
-                              "declares its own encoding")
+            self.notes.append(note("note.encoding_not_used", encoding=self.encoding,
+                                   format=_LABEL.get(fmt, fmt.upper())))
         array = np.empty(len(geometries), dtype=object)
         for i, geometry in enumerate(geometries):
             array[i] = geometry
@@ -319,7 +317,7 @@ class _Reader:
         try:
             return pyproj.CRS.from_user_input(text)
         except CRSError:
-            self.notes.append(f"the coordinate system declared in {name} could not be interpreted")
+            self.notes.append(note("note.crs_unreadable", file=name))
             return None
 
     # ------------------------------------------------------------------------ GDAL formats
@@ -353,8 +351,8 @@ class _Reader:
                 raise upload_error("gpkg.several_layers", name,
                                    layers=", ".join(n for n, _ in layers))
             layer = polygons[0]
-            self.notes.append(f"{name} has layers {', '.join(n for n, _ in layers)}; "
-                              f"the only polygon layer, {layer!r}, was read")
+            self.notes.append(note("gpkg.polygon_layer_chosen", file=name,
+                                   layers=", ".join(n for n, _ in layers), layer=layer))
         geometries, columns, crs = read_layer(source, name, self.scrub, self.notes, layer=layer)
         return self.result(name, "gpkg", geometries, columns, self.crs(crs, name), None)
 
@@ -425,7 +423,7 @@ class _Reader:
                 raise upload_error("upload.corrupt", display, format="DBF")
             f.seek(int.from_bytes(dbf_head[8:10], "little"))
             records = f.read(2 * 2**20)
-        encoding = self._shapefile_encoding(work / "layer.cpg", dbf_head[29], records)
+        encoding = self._shapefile_encoding(display, work / "layer.cpg", dbf_head[29], records)
         try:
             geometries, columns, crs_text = read_layer(str(shp_path), display, self.scrub, self.notes,
                                                        text_encoding=encoding)
@@ -435,30 +433,29 @@ class _Reader:
                                                        text_encoding=encoding)
         crs = self.crs(crs_text, display)
         if ".prj" not in parts:
-            self.notes.append(f"{display} has no .prj file: its coordinate system is not declared")
+            self.notes.append(note("shapefile.no_prj", file=display))
         elif crs is None:
-            self.notes.append(f"the .prj of {display} could not be interpreted; the coordinate system "
-                              "is taken as not declared")
+            self.notes.append(note("shapefile.prj_unreadable", file=display))
         return self.result(display, "shapefile", geometries, columns, crs, encoding)
 
-    def _shapefile_encoding(self, cpg: Path, ldid: int, records: bytes) -> str:
+    def _shapefile_encoding(self, display: str, cpg: Path, ldid: int, records: bytes) -> str:
         if self.encoding:
-            self.notes.append(f"attribute encoding: {self.encoding} (chosen at upload)")
+            self.notes.append(note("shapefile.encoding_chosen", file=display, encoding=self.encoding))
             return self.encoding
         if cpg.exists():
             text = cpg.read_bytes()[:64].decode("ascii", "replace").strip()
             codec = codec_from_cpg(text)
             if codec:
-                self.notes.append(f"encoding taken from .cpg: {codec}")
+                self.notes.append(note("shapefile.encoding_from_cpg", file=display, encoding=codec))
                 return codec
-            self.notes.append(f"the .cpg names an unknown encoding ({text!r}); it was ignored")
+            self.notes.append(note("shapefile.cpg_unknown", file=display,
+                                   cpg="".join(ch for ch in text if ch.isprintable())))
         codec = _LDID.get(ldid)
         if codec:
-            self.notes.append(f"encoding taken from the DBF language driver byte 0x{ldid:02X}: {codec}")
+            self.notes.append(note("shapefile.encoding_from_ldid", file=display, driver=f"0x{ldid:02X}",
+                                   encoding=codec))
             return codec
-        why = ("no .cpg and the DBF says only \"ANSI\" (language driver 0x57)" if ldid == 0x57
-               else "no .cpg and no language driver in the DBF")
-        return _guess_dbf_encoding(records, why, self.notes)
+        return _guess_dbf_encoding(records, display, ldid, self.notes)
 
 
 def _listing(members: list[Member]) -> str:

@@ -332,7 +332,9 @@ def _repair_one(geom: shapely.Geometry, kind: int, ok: bool, number: int, issues
     if repaired is None or change > FAITHFUL_AREA_TOLERANCE:
         issues.add("geometry.unrepairable", number, reason=reason, change=round(change * 100, 2))
         return None
-    report["repairs"].append({"feature": number, "reason": reason, "area_change_percent": round(change * 100, 4)})
+    # GEOS's reason ("Self-intersection[70.15 48]") is English and technical: kept beside the message.
+    report["repairs"].append(note("geometry.repaired", feature=number, reason=reason,
+                                  area_change_percent=round(change * 100, 4)))
     return repaired
 
 
@@ -360,7 +362,7 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None, mappin
     count = len(source.geometries)
     if count == 0:
         raise UploadError("upload.empty", file=file)
-    report: dict[str, Any] = {"repairs": [], "notes": [{"code": "reader.note", "text": n} for n in source.notes],
+    report: dict[str, Any] = {"repairs": [], "notes": list(source.notes),
                               "format": source.format, "encoding": source.encoding}
     issues = _Issues(file)
 

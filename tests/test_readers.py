@@ -50,6 +50,24 @@ def fails(key: str, fn: Callable[[], Any], *, status: int = 422) -> UploadError:
     return err
 
 
+def notes_of(data: SourceData, code: str) -> list[dict[str, Any]]:
+    """The report notes of one code; each carries its text in kk, ru and en, all three different
+    and fully filled in."""
+    found = [n for n in data.notes if n["code"] == code]
+    for n in found:
+        texts = n["message"]
+        assert set(texts) == set(LANGUAGES), n
+        assert len(set(texts.values())) == 3, n
+        assert all(t.strip() and "{" not in t for t in texts.values()), n
+        assert MESSAGES[code] is UPLOAD_MESSAGES[code]
+    return found
+
+
+def note_of(data: SourceData, code: str) -> dict[str, Any]:
+    (found,) = notes_of(data, code)
+    return found
+
+
 def write_shapefile(folder: Path, stem: str = "plots", *, names: list[str] | None = None,
                     encoding: str = "UTF-8", crs: str | None = "EPSG:28412",
                     field: str = "name") -> Path:
@@ -222,7 +240,7 @@ def test_shapefile_cp1251_from_cpg(tmp_path: Path) -> None:
     assert data.columns["имя"] == [RU, "Второй"]
     assert data.columns["num"] == [1, 2]
     assert data.columns["issued"] == [dt.date(2024, 1, 15)] * 2
-    assert "encoding taken from .cpg: cp1251" in data.notes
+    assert note_of(data, "shapefile.encoding_from_cpg")["encoding"] == "cp1251"
     assert data.geometries[1].equals(shapely.box(1, 1, 2, 2))
 
 
@@ -232,7 +250,8 @@ def test_shapefile_cp1251_from_language_driver_byte(tmp_path: Path) -> None:
     set_ldid(folder, "plots", 0xC9)
     data = read(zip_folder(folder, tmp_path / "upload.zip"))
     assert data.encoding == "cp1251" and data.columns["name"] == [RU, "Второй"]
-    assert any("0xC9" in n for n in data.notes)
+    ldid = note_of(data, "shapefile.encoding_from_ldid")
+    assert (ldid["driver"], ldid["encoding"]) == ("0xC9", "cp1251")
 
 
 def test_shapefile_cp866_from_language_driver_byte(tmp_path: Path) -> None:
@@ -252,7 +271,7 @@ def test_shapefile_encoding_given_by_user(tmp_path: Path) -> None:
     assert read(upload).columns["name"] != [RU, "Второй"]
     data = read(upload, encoding="CP866")
     assert data.encoding == "cp866" and data.columns["name"] == [RU, "Второй"]
-    assert "attribute encoding: cp866 (chosen at upload)" in data.notes
+    assert note_of(data, "shapefile.encoding_chosen")["encoding"] == "cp866"
 
 
 def test_user_encoding_wins_over_cpg(tmp_path: Path) -> None:
@@ -269,7 +288,8 @@ def test_shapefile_ansi_language_driver_is_guessed_as_cp1251(tmp_path: Path) -> 
     set_ldid(folder, "plots", 0x57)
     data = read(zip_folder(folder, tmp_path / "upload.zip"))
     assert data.encoding == "cp1251" and data.columns["name"] == [RU, "Второй"]
-    assert any("0x57" in n and "cp1251" in n for n in data.notes)
+    guessed = note_of(data, "shapefile.encoding_guessed_cp1251")
+    assert (guessed["driver"], guessed["encoding"]) == ("0x57", "cp1251")
 
 
 def test_shapefile_utf8_kazakh(tmp_path: Path) -> None:
@@ -301,7 +321,45 @@ def test_shapefile_prj_and_no_prj(tmp_path: Path) -> None:
     assert not (bare / "plots.prj").exists()
     data = read(zip_folder(bare, tmp_path / "bare.zip"))
     assert data.crs is None
-    assert any("no .prj" in n for n in data.notes)
+    assert note_of(data, "shapefile.no_prj")["file"] == "plots.shp"
+
+
+def test_shapefile_without_prj_is_noted_in_three_languages(tmp_path: Path) -> None:
+    data = read(zip_folder(write_shapefile(tmp_path / "bare", crs=None), tmp_path / "bare.zip"))
+    missing = note_of(data, "shapefile.no_prj")
+    assert missing["message"]["ru"] == "Для plots.shp нет файла .prj: система координат не указана."
+    assert missing["message"]["en"] == "plots.shp has no .prj file: its coordinate system is not declared."
+    assert missing["message"]["kk"].startswith("plots.shp үшін .prj файлы жоқ")
+    assert all(isinstance(n, dict) and n["code"] != "reader.note" for n in data.notes)
+
+
+def test_cp1251_dbf_without_cpg_is_guessed_and_noted(tmp_path: Path) -> None:
+    folder = write_shapefile(tmp_path / "shp", encoding="cp1251")
+    (folder / "plots.cpg").unlink()
+    set_ldid(folder, "plots", 0)  # no language driver either: only the bytes tell
+    data = read(zip_folder(folder, tmp_path / "upload.zip"))
+    assert data.encoding == "cp1251" and data.columns["name"] == [RU, "Второй"]
+    guessed = note_of(data, "shapefile.encoding_guessed_cp1251")
+    assert (guessed["file"], guessed["driver"], guessed["encoding"]) == ("plots.shp", "0x00", "cp1251")
+    assert "Windows-1251" in guessed["message"]["ru"] and "кодировку при загрузке" in guessed["message"]["ru"]
+    assert "кодталуды көрсетіңіз" in guessed["message"]["kk"]
+    assert [n["code"] for n in data.notes] == ["shapefile.encoding_guessed_cp1251"]
+
+
+def test_text_cut_mid_character_is_noted_once_per_field(tmp_path: Path) -> None:
+    # DBF fields have a byte width: writers cut UTF-8 mid-letter, in the values and the names.
+    folder = write_shapefile(tmp_path / "shp", names=["x" * 10, "y" * 10])
+    dbf = folder / "plots.dbf"
+    raw = dbf.read_bytes()
+    cut = "Ә".encode() + b"z" * 7 + "Ә".encode()[:1]
+    raw = raw.replace(b"x" * 10, cut).replace(b"y" * 10, cut)
+    raw = raw.replace(b"name\x00", "и".encode() + "и".encode()[:1] + b"\x00\x00", 1)  # same 5 bytes
+    dbf.write_bytes(raw)
+    data = read(zip_folder(folder, tmp_path / "u.zip"))
+    assert data.columns["и"] == ["Әzzzzzzz"] * 2
+    text = note_of(data, "shapefile.text_cut")
+    assert (text["field"], text["count"], text["feature"]) == ("и", 2, 1)
+    assert note_of(data, "shapefile.field_name_cut")["field"] == "и"
 
 
 @pytest.mark.parametrize("prj", ["EPSG:28412", "PROJCS[\"broken\"]", "http://127.0.0.1:9/x.prj"])
@@ -310,7 +368,8 @@ def test_unusable_prj_leaves_crs_undeclared(tmp_path: Path, prj: str) -> None:
     (folder / "plots.prj").write_text(prj)
     data = read(zip_folder(folder, tmp_path / "u.zip"))
     assert data.crs is None and len(data.geometries) == 2
-    assert any(".prj of plots.shp could not be interpreted" in n for n in data.notes)
+    assert note_of(data, "shapefile.prj_unreadable")["file"] == "plots.shp"
+    assert not notes_of(data, "shapefile.no_prj")
 
 
 def test_vrt_disguised_as_shp_is_not_opened(tmp_path: Path) -> None:
@@ -393,7 +452,8 @@ def test_geopackage_attribute_tables_are_not_layers(tmp_path: Path) -> None:
     write_gpkg(path)
     data = read(path, encoding="cp1251")
     assert data.columns["holder"] == ["ТОО Кен", KK] and data.encoding is None
-    assert any("cp1251 was not used" in n for n in data.notes)
+    unused = note_of(data, "note.encoding_not_used")
+    assert (unused["encoding"], unused["format"]) == ("cp1251", "GeoPackage")
 
 
 def test_geopackage_takes_the_only_polygon_layer(tmp_path: Path) -> None:
@@ -401,7 +461,7 @@ def test_geopackage_takes_the_only_polygon_layer(tmp_path: Path) -> None:
     write_gpkg(path, "plots", "Polygon")
     data = read(path)
     assert data.geometries[0].geom_type == "Polygon"
-    assert any("'plots'" in n for n in data.notes)
+    assert note_of(data, "gpkg.polygon_layer_chosen")["layer"] == "plots"
 
     write_gpkg(path, "zones", "Polygon")
     err = fails("gpkg.several_layers", lambda: read(path))
@@ -418,7 +478,9 @@ def test_truncated_geopackage(tmp_path: Path) -> None:
 def test_geopackage_named_zip_is_read_by_content(tmp_path: Path) -> None:
     path = write_gpkg(tmp_path / "plots.gpkg")
     data = read(path, "plots.zip")
-    assert data.format == "gpkg" and any("content is GeoPackage" in n for n in data.notes)
+    assert data.format == "gpkg"
+    by_content = note_of(data, "note.format_by_content")
+    assert (by_content["file"], by_content["named"], by_content["found"]) == ("plots.zip", "ZIP", "GeoPackage")
 
 
 # ------------------------------------------------------------------------------------ KML / KMZ
@@ -457,9 +519,30 @@ def test_kml_placemarks_in_file_order_with_extended_data(tmp_path: Path) -> None
     assert data.columns["owner"] == [None, "ТОО Кен", None]
     polygon, point, lines = data.geometries
     assert list(polygon.exterior.coords) == [(76.0, 49.0), (76.1, 49.0), (76.1, 49.1), (76.0, 49.1), (76.0, 49.0)]
-    assert "ring closed automatically for polygon 1" in data.notes
+    closed = note_of(data, "kml.ring_closed")
+    assert (closed["count"], closed["features"]) == (1, "1")
     assert (point.x, point.y) == (76.5, 49.5)
     assert lines.geom_type == "MultiLineString"
+
+
+def test_unclosed_kml_rings_give_one_note_in_three_languages(tmp_path: Path) -> None:
+    def placemark(coords: str) -> str:
+        return (f"<Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>{coords}</coordinates>"
+                "</LinearRing></outerBoundaryIs></Polygon></Placemark>")
+
+    path = tmp_path / "rings.kml"
+    path.write_text('<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+                    + placemark("76,49 76.1,49 76.1,49.1")
+                    + placemark("77,49 77.1,49 77.1,49.1 77,49")
+                    + placemark("78,49 78.1,49 78.1,49.1") + "<NetworkLink/></Document></kml>")
+    data = read(path)
+    assert all(g.exterior.is_closed for g in data.geometries)
+    closed = note_of(data, "kml.ring_closed")
+    assert (closed["count"], closed["features"]) == (2, "1, 3")
+    assert closed["message"]["ru"] == ("Незамкнутые контуры полигонов замкнуты автоматически у объектов: 2 "
+                                       "(номера: 1, 3).")
+    assert all("1, 3" in text for text in closed["message"].values())
+    assert note_of(data, "kml.ignored_elements")["count"] == 1
 
 
 def test_kmz(tmp_path: Path) -> None:
@@ -500,7 +583,7 @@ def test_kml_content_named_json_is_read_as_kml(tmp_path: Path) -> None:
     path = tmp_path / "plots.json"
     path.write_text(KML)
     data = read(path)
-    assert data.format == "kml" and any("content is KML" in n for n in data.notes)
+    assert data.format == "kml" and note_of(data, "note.format_by_content")["found"] == "KML"
 
 
 # ------------------------------------------------------------------------------------------ CSV
@@ -573,8 +656,34 @@ def test_corner_table_decimal(tmp_path: Path) -> None:
     a, b = data.geometries
     assert list(a.exterior.coords) == [(77.0, 49.5), (77.5, 49.5), (77.5, 49.0), (77.0, 49.0), (77.0, 49.5)]
     assert list(b.exterior.coords) == [(78, 50), (79, 50), (79, 51), (78, 50)]
-    assert "ring closed automatically for polygon 'A'" in data.notes
-    assert not any("'B'" in n and "closed" in n for n in data.notes)
+    closed = note_of(data, "csv.ring_closed")
+    assert (closed["count"], closed["polygons"]) == (1, "«A»")  # B's last point is its first
+
+
+def test_table_notes_are_coded(tmp_path: Path) -> None:
+    path = tmp_path / "corners.csv"
+    path.write_bytes("участок;точка;lat;lon;владелец;владелец\n"
+                     "A;1;49;77;ТОО Кен;x\n;2;49;78;ТОО Бір;;лишнее\n;3;50;78;;\n"
+                     "B;1;51;77;;\nB;2;51;78;;\nB;3;52;78;;\n".encode("cp1251"))
+    data = read(path)
+    assert data.format == "corner-table" and data.encoding == "cp1251"
+    assert note_of(data, "csv.encoding_cp1251")["file"] == "corners.csv"
+    assert (note_of(data, "csv.duplicate_column")["renamed"]) == "владелец_2"
+    extra = note_of(data, "csv.extra_cells")
+    assert (extra["count"], extra["line"]) == (1, 3)
+    assert note_of(data, "csv.corner_id_filled_down")["column"] == "участок"
+    differ = note_of(data, "csv.corner_values_differ")
+    assert (differ["column"], differ["count"], differ["polygons"]) == ("владелец", 1, "«A»")
+    closed = note_of(data, "csv.ring_closed")
+    assert (closed["count"], closed["polygons"]) == (2, "«A», «B»")
+    assert data.columns["владелец"] == ["ТОО Кен", None]
+
+
+def test_long_lists_in_notes_are_cut() -> None:
+    from importers.messages import listing
+
+    assert listing([1, 2, 3]) == "1, 2, 3"
+    assert listing(list(range(1, 14))) == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, … (+3)"
 
 
 def test_corner_table_dms_tab_separated_txt(tmp_path: Path) -> None:

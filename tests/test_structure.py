@@ -114,7 +114,7 @@ def test_the_direction_check_catches_what_it_should(module: str, source: str, ba
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 # Callables whose first argument is a message code.
-RAISERS = {"Problem", "UploadError", "Issue", "upload_error", "translate", "_Invalid", "add"}
+RAISERS = {"Problem", "UploadError", "Issue", "upload_error", "translate", "_Invalid", "add", "note"}
 # Strings shaped like codes that are not messages: ASGI event types and file names.
 NOT_MESSAGES = re.compile(r"^(http\.request|http\.disconnect|http\.response\.\w+)$"
                           r"|\.(bin|shp|dbf|shx|cpg|prj|py|json)$")
@@ -182,10 +182,32 @@ def test_every_code_used_exists() -> None:
     assert missing == {}
 
 
+def test_every_note_gives_the_placeholders_of_its_texts() -> None:
+    """A report note is rendered when the upload is read, often on a rare path (mixed SRIDs, a
+    text cut mid-letter): a missing parameter would turn an accepted upload into a crash."""
+    register_all()
+    problems, seen = [], 0
+    for path in sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "note" and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                continue
+            seen += 1
+            key, given = node.args[0].value, {k.arg for k in node.keywords}
+            if None in given:  # **params: checked when it runs
+                continue
+            needed = _fields(MESSAGES[key]["en"]) if key in MESSAGES else {"(unknown code)"}
+            if needed - given or given & {"code", "message"}:
+                problems.append(f"{module_name(path)}:{node.lineno} note({key!r}) gives {sorted(given)}, "
+                                f"its texts use {sorted(needed)}")
+    assert seen > 20 and problems == [], "\n".join(problems)
+
+
 def test_the_usage_scan_sees_codes() -> None:
     codes = used_codes()
     for code in ("upload.invalid_features", "http.not_found", "cql2.too_complex", "tiles.out_of_range",
-                 "auth.forbidden_layer", "styles.not_found", "viewer.search_empty"):
+                 "auth.forbidden_layer", "styles.not_found", "viewer.search_empty", "shapefile.no_prj",
+                 "kml.ring_closed", "geometry.repaired"):
         assert code in codes, code
 
 

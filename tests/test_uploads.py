@@ -240,9 +240,41 @@ def test_repairs_are_reported(client, operator, db, tmp_path):
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["repaired"] == 1
-    assert body["report"]["repairs"][0]["feature"] == 1
+    (repair,) = body["report"]["repairs"]
+    assert (repair["code"], repair["feature"]) == ("geometry.repaired", 1)
+    assert repair["reason"] and repair["area_change_percent"] < 1  # GEOS's own words, kept beside
+    assert set(repair["message"]) == {"kk", "ru", "en"} and len(set(repair["message"].values())) == 3
+    assert repair["message"]["ru"].startswith("Объект 1: полигон был некорректен и исправлен")
     valid = db.execute("SELECT bool_and(ST_IsValid(geom)) FROM public.restriction_zones").fetchone()[0]
     assert valid is True
+
+
+def test_reading_notes_reach_the_report_in_three_languages(client, operator, db, tmp_path):
+    import numpy as np
+    import pyogrio.raw
+    import shapely
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    geoms = np.array([shapely.to_wkb(shapely.box(70, 48, 70.2, 48.2))], dtype=object)
+    values = [np.array([v], dtype=object) for v in ("N-1", "Без проекции", "other", "conditional")]
+    with pytest.warns(UserWarning):  # GDAL warns that no .prj is written
+        pyogrio.raw.write(str(folder / "zones.shp"), geoms, values, ["zone_id", "name", "kind", "regime"],
+                          geometry_type="Polygon", driver="ESRI Shapefile", encoding="UTF-8")
+    upload = tmp_path / "zones.zip"
+    with zipfile.ZipFile(upload, "w") as zf:
+        for part in sorted(folder.iterdir()):
+            zf.write(part, part.name)
+    r = post(client, "restriction-zones", upload, operator, crs="EPSG:4326")
+    assert r.status_code == 201, r.text
+    notes = r.json()["report"]["notes"]
+    assert [n["code"] for n in notes] == ["shapefile.encoding_from_cpg", "shapefile.no_prj"]
+    for n in notes:
+        assert set(n["message"]) == {"kk", "ru", "en"} and len(set(n["message"].values())) == 3
+    assert notes[1]["message"]["ru"] == "Для zones.shp нет файла .prj: система координат не указана."
+    stored = db.execute("SELECT report FROM layer_versions WHERE layer_id = 'restriction-zones' AND version = %s",
+                        (r.json()["version"],)).fetchone()[0]
+    assert stored["notes"] == notes
 
 
 def test_openapi_is_served(client):

@@ -17,7 +17,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from shapely.geometry.base import BaseGeometry
 
-from importers.messages import upload_error
+from importers.messages import listing, note, upload_error
 
 _GEOMETRIES = {"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"}
 # KML Schema field types -> how to read the text.
@@ -47,13 +47,15 @@ def _child_text(elem: Element, name: str) -> str | None:
     return None
 
 
-def read_kml(path: Path, file: str, notes: list[str]) -> tuple[list[BaseGeometry | None], dict[str, list[Any]]]:
+def read_kml(path: Path, file: str, notes: list[dict[str, Any]],
+             ) -> tuple[list[BaseGeometry | None], dict[str, list[Any]]]:
     """Placemarks of a KML document as (geometries, columns), in document order."""
     schemas: dict[str, dict[str, str]] = {}   # schema id -> field name -> type
     rows: list[dict[str, Any]] = []
     geometries: list[BaseGeometry | None] = []
     order: dict[str, None] = {}               # column names in order of first appearance
     ignored: dict[str, int] = {}
+    closed: set[int] = set()                  # placemarks whose rings we closed: one note for all
     root_checked = False
     depth = 0
     try:
@@ -83,14 +85,17 @@ def read_kml(path: Path, file: str, notes: list[str]) -> tuple[list[BaseGeometry
                 for key in row:
                     order.setdefault(key)
                 rows.append(row)
-                geometries.append(_placemark_geometry(elem, file, number, notes))
+                geometries.append(_placemark_geometry(elem, file, number, closed))
                 elem.clear()  # keep memory flat on big documents
     except DefusedXmlException:
         raise upload_error("kml.forbidden_dtd", file) from None
     except ParseError as exc:
         raise upload_error("upload.unreadable", file, detail=f"XML: {exc}") from None
     for kind, count in ignored.items():
-        notes.append(f"{count} {kind} element(s) ignored: only placemarks are read")
+        notes.append(note("kml.ignored_elements", element=kind, count=count))
+    if closed:
+        numbers = sorted(closed)
+        notes.append(note("kml.ring_closed", count=len(numbers), features=listing(numbers)))
     columns = {key: [row.get(key) for row in rows] for key in order}
     return geometries, columns
 
@@ -128,11 +133,11 @@ def _typed(text: str, kind: str) -> Any:
         return text  # the validator reports it against the layer's attribute type
 
 
-def _placemark_geometry(placemark: Element, file: str, number: int, notes: list[str]) -> BaseGeometry | None:
+def _placemark_geometry(placemark: Element, file: str, number: int, closed: set[int]) -> BaseGeometry | None:
     for child in placemark:
         if _local(child.tag) in _GEOMETRIES:
             try:
-                return _geometry(child, number, notes)
+                return _geometry(child, number, closed)
             except _BadGeometry as exc:
                 raise upload_error("upload.bad_geometry", file, feature=number, detail=str(exc)) from None
     return None
@@ -156,7 +161,7 @@ def _coordinates(elem: Element) -> list[tuple[float, float]]:
     return points
 
 
-def _ring(elem: Element | None, number: int, notes: list[str]) -> list[tuple[float, float]]:
+def _ring(elem: Element | None, number: int, closed: set[int]) -> list[tuple[float, float]]:
     if elem is None:
         raise _BadGeometry("polygon without <outerBoundaryIs><LinearRing>")
     points = _coordinates(elem)
@@ -164,11 +169,11 @@ def _ring(elem: Element | None, number: int, notes: list[str]) -> list[tuple[flo
         raise _BadGeometry(f"a ring has {len(set(points))} distinct points; at least 3 are needed")
     if points[0] != points[-1]:
         points.append(points[0])
-        notes.append(f"ring closed automatically for polygon {number}")
+        closed.add(number)
     return points
 
 
-def _geometry(elem: Element, number: int, notes: list[str]) -> BaseGeometry:
+def _geometry(elem: Element, number: int, closed: set[int]) -> BaseGeometry:
     kind = _local(elem.tag)
     if kind == "Point":
         points = _coordinates(elem)
@@ -181,13 +186,13 @@ def _geometry(elem: Element, number: int, notes: list[str]) -> BaseGeometry:
             raise _BadGeometry("a line needs at least 2 points")
         return shapely.LineString(points)
     if kind == "LinearRing":
-        return shapely.Polygon(_ring(elem, number, notes))
+        return shapely.Polygon(_ring(elem, number, closed))
     if kind == "Polygon":
         outer = [r for b in _children(elem, "outerBoundaryIs") for r in _children(b, "LinearRing")]
         inner = [r for b in _children(elem, "innerBoundaryIs") for r in _children(b, "LinearRing")]
-        return shapely.Polygon(_ring(outer[0] if outer else None, number, notes),
-                               [_ring(r, number, notes) for r in inner])
-    parts = [_geometry(c, number, notes) for c in elem if _local(c.tag) in _GEOMETRIES]
+        return shapely.Polygon(_ring(outer[0] if outer else None, number, closed),
+                               [_ring(r, number, closed) for r in inner])
+    parts = [_geometry(c, number, closed) for c in elem if _local(c.tag) in _GEOMETRIES]
     if not parts:
         raise _BadGeometry("empty MultiGeometry")
     types = {p.geom_type for p in parts}

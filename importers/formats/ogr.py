@@ -18,7 +18,7 @@ import pyogrio.errors
 import pyogrio.raw
 import shapely
 
-from importers.messages import upload_error
+from importers.messages import note, upload_error
 
 # Shapefile text is read as ISO-8859-1 (each byte becomes the code point of the same number,
 # losslessly) and decoded here, so any Python codec works and a wrong encoding is caught with
@@ -48,7 +48,7 @@ def list_layers(source: str, file: str, scrub: Iterable[tuple[str, str]]) -> lis
     return [(str(name), None if gtype is None else str(gtype)) for name, gtype in layers]
 
 
-def read_layer(source: str, file: str, scrub: Iterable[tuple[str, str]], notes: list[str], *,
+def read_layer(source: str, file: str, scrub: Iterable[tuple[str, str]], notes: list[dict[str, Any]], *,
                layer: str | None = None, text_encoding: str | None = None,
                ) -> tuple[np.ndarray, dict[str, list[Any]], str | None]:
     """(geometries, columns, crs as GDAL reports it) of one layer, in file order.
@@ -66,11 +66,20 @@ def read_layer(source: str, file: str, scrub: Iterable[tuple[str, str]], notes: 
             meta["fields"], meta["ogr_types"], meta["ogr_subtypes"], values, strict=True):
         name = str(raw_name)
         if text_encoding:
-            name = _recode(name, text_encoding, file, None, None, notes)
+            name, cut = _recode(name, text_encoding, file, None, None)
+            if cut:
+                notes.append(note("shapefile.field_name_cut", file=file, field=name))
         column = _to_python(array, ogr_type, subtype)
         if text_encoding and ogr_type == "OFTString":
-            column = [None if v is None else _recode(v, text_encoding, file, i + 1, name, notes)
-                      for i, v in enumerate(column)]
+            # One note per field, not per value: a writer that cuts one value usually cuts many.
+            cuts: list[int] = []
+            for i, value in enumerate(column):
+                if value is not None:
+                    column[i], cut = _recode(value, text_encoding, file, i + 1, name)
+                    if cut:
+                        cuts.append(i + 1)
+            if cuts:
+                notes.append(note("shapefile.text_cut", file=file, field=name, count=len(cuts), feature=cuts[0]))
         columns[name] = column
     return geometries, columns, meta.get("crs")
 
@@ -127,20 +136,18 @@ def _geometries(wkb: np.ndarray, file: str) -> np.ndarray:
     return out
 
 
-def _recode(value: str, encoding: str, file: str, feature: int | None, field: str | None,
-            notes: list[str]) -> str:
+def _recode(value: str, encoding: str, file: str, feature: int | None, field: str | None) -> tuple[str, bool]:
+    """(the text in ``encoding``, whether a character cut at its end was dropped)."""
     try:
         raw = value.encode(PASSTHROUGH)
     except UnicodeEncodeError:  # GDAL already gave real text; nothing to undo
-        return value
+        return value, False
     try:
-        return raw.decode(encoding)
+        return raw.decode(encoding), False
     except UnicodeDecodeError as exc:
         # DBF fields have a byte width; writers cut UTF-8 text mid-letter at the end of a field.
         if exc.reason == "unexpected end of data" and exc.start >= len(raw) - 3:
-            notes.append(f"text cut mid-character at the end of field {field!r} of feature {feature}; "
-                         f"the partial character was dropped")
-            return raw[: exc.start].decode(encoding)
+            return raw[: exc.start].decode(encoding), True
         raise upload_error("upload.encoding_mismatch", file, feature=feature, field=field,
                            encoding=encoding) from None
 

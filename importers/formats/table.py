@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from importers.dms import Axis, DMSError, parse_angle, parse_number
-from importers.messages import upload_error
+from importers.messages import listing, note, upload_error
 
 csv.field_size_limit(64 * 1024 * 1024)  # a WKT cell of a detailed boundary can be megabytes
 
@@ -65,14 +65,14 @@ class Table:
     kind: Literal["csv", "corner-table"]
     encoding: str
     crs_srid: int | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
     id_column: str | None = None    # the column that grouped the rows of a corner table
 
 
 # ---------------------------------------------------------------------------------------- text
 
 
-def decode(raw: bytes, file: str, encoding: str | None, notes: list[str]) -> tuple[str, str]:
+def decode(raw: bytes, file: str, encoding: str | None, notes: list[dict[str, Any]]) -> tuple[str, str]:
     """(text, encoding used): the given encoding, else UTF-8 (BOM or not), else cp1251."""
     if encoding:
         try:
@@ -85,7 +85,7 @@ def decode(raw: bytes, file: str, encoding: str | None, notes: list[str]) -> tup
             text = raw.decode("utf-16")
         except UnicodeDecodeError:
             raise upload_error("upload.encoding_mismatch", file, encoding="utf-16") from None
-        notes.append("text encoding: UTF-16 (byte order mark)")
+        notes.append(note("csv.encoding_utf16", file=file, encoding="utf-16"))
         return text, "utf-16"
     try:
         return raw.decode("utf-8-sig"), "utf-8"
@@ -95,7 +95,7 @@ def decode(raw: bytes, file: str, encoding: str | None, notes: list[str]) -> tup
         text = raw.decode("cp1251")
     except UnicodeDecodeError:
         raise upload_error("upload.encoding_mismatch", file, encoding="cp1251") from None
-    notes.append("text encoding: cp1251 (the file is not valid UTF-8)")
+    notes.append(note("csv.encoding_cp1251", file=file, encoding="cp1251"))
     return text, "cp1251"
 
 
@@ -132,7 +132,7 @@ class _Row:
     cells: list[str]
 
 
-def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str],
+def read_table(raw: bytes, file: str, encoding: str | None, notes: list[dict[str, Any]],
                id_names: Iterable[str] = ()) -> Table:
     """``id_names``: further accepted plot-number column names (the target layer's key)."""
     text, used = decode(raw, file, encoding, notes)
@@ -154,14 +154,14 @@ def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str],
         raise upload_error("upload.unreadable", file, detail=f"CSV line {reader.line_num}: {exc}") from None
     if header is None or not rows:
         raise upload_error("upload.empty", file)
-    if any(len(r.cells) > len(header) and any(c.strip() for c in r.cells[len(header):]) for r in rows):
-        notes.append("some rows have more cells than the header; the extra cells were ignored")
+    longer = [r.line for r in rows if len(r.cells) > len(header) and any(c.strip() for c in r.cells[len(header):])]
+    if longer:
+        notes.append(note("csv.extra_cells", count=len(longer), line=longer[0]))
 
     roles = _roles(header, _names(*id_names))
     if "wkt" in roles:
         if "lon" in roles or "lat" in roles:
-            notes.append(f"geometry taken from the WKT column {header[roles['wkt']]!r}; "
-                         "the coordinate columns are kept as attributes")
+            notes.append(note("csv.wkt_over_coordinates", column=header[roles["wkt"]]))
             roles.pop("lon", None)
             roles.pop("lat", None)
         table = _wkt_table(header, rows, roles["wkt"], file, notes)
@@ -170,9 +170,7 @@ def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str],
             table = _corner_table(header, rows, roles, file, notes)
         else:
             if "order" in roles:
-                notes.append(f"the table has a point-number column ({header[roles['order']]!r}) but no "
-                             "plot-number column, so each row is read as a separate point; add a plot "
-                             "number column to get polygons")
+                notes.append(note("csv.points_not_polygons", column=header[roles["order"]]))
             table = _point_table(header, rows, roles, file)
     else:
         raise upload_error("csv.no_geometry", file, columns=", ".join(h for h in header if h))
@@ -180,7 +178,7 @@ def read_table(raw: bytes, file: str, encoding: str | None, notes: list[str],
     return table
 
 
-def _header(cells: list[str], notes: list[str]) -> list[str]:
+def _header(cells: list[str], notes: list[dict[str, Any]]) -> list[str]:
     header: list[str] = []
     seen: set[str] = set()
     for i, cell in enumerate(cells, start=1):
@@ -189,7 +187,7 @@ def _header(cells: list[str], notes: list[str]) -> list[str]:
         while label in seen:
             label, n = f"{base}_{n}", n + 1
         if label != base:
-            notes.append(f"duplicate column {base!r} renamed to {label!r}")
+            notes.append(note("csv.duplicate_column", column=base, renamed=label))
         seen.add(label)
         header.append(label)
     return header
@@ -281,7 +279,7 @@ def _point_table(header: list[str], rows: list[_Row], roles: dict[str, int], fil
 _SRID = re.compile(r"^\s*SRID=(\d+)\s*;\s*", re.IGNORECASE)
 
 
-def _wkt_table(header: list[str], rows: list[_Row], index: int, file: str, notes: list[str]) -> Table:
+def _wkt_table(header: list[str], rows: list[_Row], index: int, file: str, notes: list[dict[str, Any]]) -> Table:
     column = header[index]
     geometries: list[BaseGeometry | None] = []
     srids: set[int] = set()
@@ -303,9 +301,9 @@ def _wkt_table(header: list[str], rows: list[_Row], index: int, file: str, notes
     table = Table(geometries, _attributes(header, rows, {index}), "csv", "")
     if len(srids) == 1:
         table.crs_srid = srids.pop()
-        notes.append(f"coordinate system taken from the EWKT prefix: EPSG:{table.crs_srid}")
+        notes.append(note("csv.crs_from_ewkt", crs=f"EPSG:{table.crs_srid}"))
     elif srids:
-        notes.append(f"rows declare different SRIDs ({', '.join(map(str, sorted(srids)))}); none was used")
+        notes.append(note("csv.mixed_srids", srids=", ".join(map(str, sorted(srids)))))
     return table
 
 
@@ -319,7 +317,7 @@ class _Plot:
 
 
 def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], file: str,
-                  notes: list[str]) -> Table:
+                  notes: list[dict[str, Any]]) -> Table:
     id_index, order_index = roles["id"], roles.get("order")
     id_column = header[id_index]
     plots: dict[str, _Plot] = {}
@@ -353,31 +351,37 @@ def _corner_table(header: list[str], rows: list[_Row], roles: dict[str, int], fi
             order = number
         plot.points.append((order, sequence, xy[0], xy[1], row))
     if filled:
-        notes.append(f"empty cells in column {id_column!r} were taken as the plot number of the row above")
+        notes.append(note("csv.corner_id_filled_down", column=id_column))
 
     geometries: list[BaseGeometry | None] = []
+    closed: list[str] = []  # one note for the file, not one per polygon: reports stay small
     for plot in plots.values():
-        geometries.append(_polygon(plot, id_column, file, notes))
+        geometries.append(_polygon(plot, id_column, file, closed))
+    if closed:
+        notes.append(note("csv.ring_closed", count=len(closed), polygons=listing([f"«{i}»" for i in closed])))
     skip = {roles["lon"], roles["lat"]} | ({order_index} if order_index is not None else set())
     columns: dict[str, list[Any]] = {}
     for i, label in enumerate(header):
         if i in skip:
             continue
         values: list[Any] = []
+        differ: list[str] = []
         for plot in plots.values():
             if i == id_index:
                 values.append(plot.id)
                 continue
             seen = [v for v in (_cell(r, i) for r in plot.rows) if v]
             if len(set(seen)) > 1:
-                notes.append(f"column {label!r} differs between the rows of plot {plot.id!r}; "
-                             "the first value was kept")
+                differ.append(plot.id)
             values.append(seen[0] if seen else None)
+        if differ:
+            notes.append(note("csv.corner_values_differ", column=label, count=len(differ),
+                              polygons=listing([f"«{i}»" for i in differ])))
         columns[label] = values
     return Table(geometries, columns, "corner-table", "", id_column=id_column)
 
 
-def _polygon(plot: _Plot, id_column: str, file: str, notes: list[str]) -> BaseGeometry:
+def _polygon(plot: _Plot, id_column: str, file: str, closed: list[str]) -> BaseGeometry:
     points = sorted(plot.points, key=lambda p: (p[0], p[1]))
     ring: list[tuple[float, float]] = []
     numbers: dict[float, tuple[float, float]] = {}
@@ -398,5 +402,5 @@ def _polygon(plot: _Plot, id_column: str, file: str, notes: list[str]) -> BaseGe
                            id=plot.id, count=distinct, column=id_column)
     if ring[0] != ring[-1]:
         ring.append(ring[0])
-        notes.append(f"ring closed automatically for polygon {plot.id!r}")
+        closed.append(plot.id)
     return shapely.Polygon(ring)
