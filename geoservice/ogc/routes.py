@@ -361,10 +361,11 @@ async def items(request: Request, collection_id: str) -> Response:
                 + html.features_table(features, f"{root(request)}/collections/{c.id}/items/{{id}}?f=html"))
         return HTMLResponse(html.page(f"{c.layer.names.as_dict()[lang_of(request)]}", body, links, lang_of(request)),
                             headers=headers)
-    text = ('{"type":"FeatureCollection","features":[' + ",".join(page.features) + "],"
-            f'"numberMatched":{matched},"numberReturned":{len(page.features)},"timeStamp":"{stamp}",'
-            '"links":' + orjson.dumps(links).decode() + "}")
-    return Response(text, media_type=GEOJSON, headers=headers)
+    tail = (f'],"numberMatched":{matched},"numberReturned":{len(page.features)},"timeStamp":"{stamp}",'
+            '"links":').encode()
+    body = b"".join((b'{"type":"FeatureCollection","features":[', b",".join(page.features), tail,
+                     orjson.dumps(links), b"}"))
+    return Response(body, media_type=GEOJSON, headers=headers)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
