@@ -226,6 +226,82 @@ def test_non_public_studies_need_a_token(client, token):
                       headers={"Authorization": "Bearer gs_bad"}).status_code == 401
 
 
+STUDIES_PUBLIC_BBOX = [68.0, 44.0, 72.0, 47.0]   # the demo's public studies GP-1985-201, GS-1968-014
+STUDIES_ALL_BBOX = [51.5, 44.0, 74.0, 50.5]      # with the confidential and official-use ones
+
+
+def test_summaries_cover_only_what_the_reader_may_see(client, token):
+    """Extent, time span and counts of geological studies: anonymous readers learn nothing of
+    the non-public studies (not where, not when, not how many); a valid token sees them all."""
+    auth = {"Authorization": f"Bearer {token}"}
+    anon = client.get("/ogc/collections/geological-studies").json()["extent"]
+    assert anon["spatial"]["bbox"] == [STUDIES_PUBLIC_BBOX]
+    assert anon["temporal"]["interval"] == [["1966-01-01T00:00:00Z", "1985-12-31T23:59:59Z"]]
+    listed = next(c for c in client.get("/ogc/collections").json()["collections"] if c["id"] == "geological-studies")
+    assert listed["extent"] == anon
+    full = client.get("/ogc/collections/geological-studies", headers=auth).json()["extent"]
+    assert full["spatial"]["bbox"] == [STUDIES_ALL_BBOX]
+    assert full["temporal"]["interval"] == [["1966-01-01T00:00:00Z", "2015-12-31T23:59:59Z"]]
+    listed = next(c for c in client.get("/ogc/collections", headers=auth).json()["collections"]
+                  if c["id"] == "geological-studies")
+    assert listed["extent"] == full
+    assert client.get("/ogc/collections/geological-studies", headers={"Authorization": "Bearer gs_bad"}
+                      ).status_code == 401
+    page = client.get("/ogc/collections/geological-studies/items?f=html").text
+    assert "<p>2 matched, 2 shown.</p>" in page and "EX-2015-007" not in page
+    # The layer API's summaries of versions, likewise.
+    mine = client.get("/api/layers/geological-studies").json()["current_version"]
+    assert (mine["feature_count"], mine["bbox"], mine["report"]) == (2, STUDIES_PUBLIC_BBOX, None)
+    listed = next(x for x in client.get("/api/layers").json()["layers"] if x["id"] == "geological-studies")
+    assert listed["current_version"] == mine
+    versions = client.get("/api/layers/geological-studies/versions").json()["versions"]
+    assert [(v["feature_count"], v["bbox"], v["report"]) for v in versions] == [(2, STUDIES_PUBLIC_BBOX, None)]
+    theirs = client.get("/api/layers/geological-studies", headers=auth).json()["current_version"]
+    assert (theirs["feature_count"], theirs["bbox"]) == (4, STUDIES_ALL_BBOX)
+    assert theirs["report"]["features_in_file"] == 4
+    # The studies' tiles are public-only for anonymous readers; their TileJSON claims the country.
+    bounds = client.get("/ogc/collections/geological-studies/tiles/WebMercatorQuad/tilejson.json").json()["bounds"]
+    assert bounds != STUDIES_ALL_BBOX and bounds[0] < 47 and bounds[2] > 87
+
+
+def test_temporal_extent_of_dated_layers(client):
+    """The days the features' dates cover (a missing end stands for the start, as in datetime=)."""
+    plots = client.get("/ogc/collections/subsoil-plots").json()["extent"]["temporal"]
+    assert plots["interval"] == [["2019-06-01T00:00:00Z", "2030-03-01T23:59:59Z"]]
+    assert plots["trs"] == "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+    zones = client.get("/ogc/collections/restriction-zones").json()["extent"]["temporal"]
+    assert zones["interval"] == [[None, None]]   # the demo zones carry no dates
+    assert "temporal" not in client.get("/ogc/collections/blocks").json()["extent"]
+
+
+def test_summaries_follow_a_new_version(client, token, database_url, tmp_path):
+    """Computed once per version: an upload moves the public extent, span and count at once."""
+    fc = feature_collection([
+        (square(80.0, 50.0), {"study_id": "PUB-1", "name": "Ашық", "study_type": "geochemical", "year_start": 1990,
+                              "access_level": "public"}),
+        (square(55.0, 42.5), {"study_id": "SEC-1", "name": "Жабық", "study_type": "exploration", "year_start": 2020,
+                              "year_end": 2023, "access_level": "confidential"}),
+    ])
+    path = write_json(tmp_path / "studies.geojson", fc)
+    run_upload(UploadRequest(layer_id="geological-studies", path=path, file_name=path.name), database_url)
+    import time
+
+    deadline = time.monotonic() + 5
+    while client.get("/ogc/collections/geological-studies").json().get("version") != 2 and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    anon = client.get("/ogc/collections/geological-studies").json()
+    assert anon["version"] == 2
+    assert anon["extent"]["spatial"]["bbox"] == [[80.0, 50.0, 80.1, 50.1]]
+    assert anon["extent"]["temporal"]["interval"] == [["1990-01-01T00:00:00Z", "1990-12-31T23:59:59Z"]]
+    assert client.get("/ogc/collections/geological-studies/items").json()["numberMatched"] == 1
+    full = client.get("/ogc/collections/geological-studies", headers={"Authorization": f"Bearer {token}"}).json()
+    assert full["extent"]["spatial"]["bbox"] == [[55.0, 42.5, 80.1, 50.1]]
+    assert full["extent"]["temporal"]["interval"] == [["1990-01-01T00:00:00Z", "2023-12-31T23:59:59Z"]]
+    versions = client.get("/api/layers/geological-studies/versions").json()["versions"]
+    assert [(v["version"], v["feature_count"]) for v in versions] == [(2, 1), (1, 2)]
+
+
 def test_new_version_is_served_at_once(client, database_url, tmp_path):
     fc = feature_collection([(square(69.5, 47.5), {"zone_id": "NEW-1", "name": "Жаңа аймақ", "kind": "other",
                                                      "regime": "conditional"})])

@@ -7,8 +7,10 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from psycopg import sql
 from starlette.datastructures import UploadFile
 
 from geoservice.auth import Principal, authenticate, require_writer
@@ -39,7 +41,41 @@ UPLOAD_FORM = {
 }
 
 
-def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str, Any]:
+def _authorised_reader(conn: psycopg.Connection, request: Request) -> bool:
+    """A valid token sees every feature, no token the public ones; a wrong token is a 401."""
+    header = request.headers.get("authorization")
+    if not header:
+        return False
+    authenticate(conn, header)
+    return True
+
+
+# (version table, created) -> count and bbox of its public features: a version's table never
+# changes, so this is computed once per version and process.
+_PUBLIC: dict[tuple[str, str], tuple[int, list[float] | None]] = {}
+
+
+def _as_seen(conn: psycopg.Connection, layer: Layer, info: store.VersionInfo, authorised: bool) -> dict[str, Any]:
+    """The version as the reader may see it: for an anonymous reader of a layer with non-public
+    features, count and extent of the public ones only, and no upload report (it counts and
+    numbers every feature of the file)."""
+    data = info.as_dict()
+    if authorised or layer.access is None:
+        return data
+    key = (info.table_name, data["created_at"])
+    if key not in _PUBLIC:
+        row = conn.execute(sql.SQL(
+            "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT count(*) AS n, ST_Extent(geom) AS e FROM {} WHERE {} = 'public') s").format(
+            sql.Identifier(store.SCHEMA, info.table_name), sql.Identifier(layer.access))).fetchone()
+        assert row is not None
+        _PUBLIC[key] = (int(row[0]), [float(v) for v in row[1:]] if row[1] is not None else None)
+    data["feature_count"], data["bbox"] = _PUBLIC[key]
+    data["report"] = None
+    return data
+
+
+def describe_layer(layer: Layer, current: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": layer.id,
         "names": layer.names.as_dict(),
@@ -54,30 +90,38 @@ def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str,
              **({"default": a.default} if a.default is not None else {})}
             for a in layer.attributes
         ],
-        "current_version": current.as_dict() if current else None,
+        "current_version": current,
     }
 
 
+def _current(conn: psycopg.Connection, layer: Layer, authorised: bool) -> dict[str, Any] | None:
+    info = store.current_version(conn, layer)
+    return _as_seen(conn, layer, info, authorised) if info else None
+
+
 @router.get("/layers")
-def list_layers() -> dict[str, Any]:
+def list_layers(request: Request) -> dict[str, Any]:
     from layers.catalog import LAYERS
 
     with connect() as conn:
-        return {"layers": [describe_layer(layer, store.current_version(conn, layer)) for layer in LAYERS.values()]}
+        authorised = _authorised_reader(conn, request)
+        return {"layers": [describe_layer(layer, _current(conn, layer, authorised)) for layer in LAYERS.values()]}
 
 
 @router.get("/layers/{layer_id}")
-def get_layer(layer_id: str) -> dict[str, Any]:
+def get_layer(layer_id: str, request: Request) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
     with connect() as conn:
-        return describe_layer(layer, store.current_version(conn, layer))
+        return describe_layer(layer, _current(conn, layer, _authorised_reader(conn, request)))
 
 
 @router.get("/layers/{layer_id}/versions")
-def list_versions(layer_id: str) -> dict[str, Any]:
+def list_versions(layer_id: str, request: Request) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
     with connect() as conn:
-        return {"layer": layer.id, "versions": [v.as_dict() for v in store.list_versions(conn, layer)]}
+        authorised = _authorised_reader(conn, request)
+        return {"layer": layer.id,
+                "versions": [_as_seen(conn, layer, v, authorised) for v in store.list_versions(conn, layer)]}
 
 
 def _principal(request: Request) -> Principal:

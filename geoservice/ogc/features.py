@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from geoservice.access import public_filter
 from geoservice.errors import Problem
 from geoservice.ogc import crs as crsmod
 from geoservice.registry import Collection
@@ -126,8 +127,9 @@ def _conditions(q: ItemsQuery, pinnable: frozenset[str] = frozenset()) -> Sql:
     closed range ``a >= v AND a <= v`` and named in ``Sql.pinned`` (why: page_sql)."""
     c = q.collection
     s = Sql()
-    if not q.authorised and c.access_column:
-        s.conditions.append(f"{column(c.access_column)} = 'public'")
+    hidden = public_filter(c.access_column, q.authorised)
+    if hidden:
+        s.conditions.append(hidden)
     if q.bbox is not None:
         if len(q.bbox) == 6:  # 3D bbox: heights are ignored
             west, south, _, east, north, _ = q.bbox
@@ -367,6 +369,8 @@ async def number_matched(conn: asyncpg.Connection, q: ItemsQuery) -> int:
     s = _conditions(q)
     if not s.conditions and c.feature_count is not None:
         return c.feature_count
+    if s.conditions == [public_filter(c.access_column, q.authorised)] and c.public is not None:
+        return c.public.count or 0  # counted once per version (registry)
     key = (c.version_key, s.where, tuple(map(str, s.params)))
     cached = COUNTS.get(key)
     if cached is not None:

@@ -179,8 +179,16 @@ async def api_html(request: Request) -> Response:
 
 # --- collections -------------------------------------------------------------------------------
 
-def describe(request: Request, c: Collection, lang: str, is_html: bool) -> dict[str, Any]:
+def _instant(day: dt.date | None, end: bool) -> str | None:
+    """A day as the RFC 3339 instant opening (or closing) it; None stays open."""
+    if day is None:
+        return None
+    return day.isoformat() + ("T23:59:59Z" if end else "T00:00:00Z")
+
+
+def describe(request: Request, c: Collection, lang: str, is_html: bool, authorised: bool) -> dict[str, Any]:
     base = f"{root(request)}/collections/{c.id}"
+    seen = c.visible(authorised)  # the extent of what this reader may see, never of hidden features
     names = c.layer.names.as_dict()
     doc: dict[str, Any] = {
         "id": c.id,
@@ -196,13 +204,14 @@ def describe(request: Request, c: Collection, lang: str, is_html: bool) -> dict[
             link(f"{base}/styles", "http://www.opengis.net/def/rel/ogc/1.0/styles", JSON, "Styles"),
             link(f"{base}/styles/default?f=qml", "describedby", "application/vnd.qgis.qml", "QGIS style"),
         ],
-        "extent": {"spatial": {"bbox": [list(c.bbox) if c.bbox else [46.4, 40.5, 87.4, 55.5]],
+        "extent": {"spatial": {"bbox": [list(seen.bbox) if seen.bbox else [46.4, 40.5, 87.4, 55.5]],
                                "crs": crsmod.CRS84}},
         "crs": crsmod.offered_uris(),
         "storageCrs": crsmod.CRS84,
     }
     if c.layer.temporal:
-        doc["extent"]["temporal"] = {"interval": [[None, None]],
+        start, end = seen.interval or (None, None)
+        doc["extent"]["temporal"] = {"interval": [[_instant(start, False), _instant(end, True)]],
                                      "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     if c.version is not None:
         doc["version"] = c.version
@@ -214,7 +223,8 @@ async def collections(request: Request) -> Response:
     lang = lang_of(request)
     is_html = wants_html(request)
     base = root(request)
-    docs = [describe(request, c, lang, False) for c in registry(request).all()]
+    authorised = await reader_is_authorised(request)
+    docs = [describe(request, c, lang, False, authorised) for c in registry(request).all()]
     body = {"links": alternates(f"{base}/collections", is_html, title="Collections"), "collections": docs,
             "crs": crsmod.offered_uris()}
     if is_html:
@@ -229,7 +239,7 @@ async def collection(request: Request, collection_id: str) -> Response:
     c = collection_or_404(request, collection_id)
     lang = lang_of(request)
     is_html = wants_html(request)
-    doc = describe(request, c, lang, is_html)
+    doc = describe(request, c, lang, is_html, await reader_is_authorised(request))
     if is_html:
         return HTMLResponse(html.page(doc["title"], f"<p>{doc['description']}</p>" + html.links_table(doc["links"]),
                                       doc["links"], lang))
