@@ -17,6 +17,10 @@ alternating order:
   asyncpg connection with the server's session settings (prepared, as the server's statements
   are), median, rows fetched as the server fetches them.
 
+The HTTP hop alone is measured too (row ``http-floor``): the bytes of our unfiltered page served
+as a constant by a bare Starlette app under the same uvicorn (port ``--port`` + 1), no database:
+what any server of ours pays on top of PostgreSQL to hand such a page to a client.
+
 Every URL is fetched once before timing (checked: 200, the expected number of features; our
 server keeps ``numberMatched`` per query and version, so no timed request counts). The medians
 over the runs are printed with two ratios: ``ours/PG`` (goal <= 1.3) and, for a filtered page,
@@ -32,6 +36,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +69,27 @@ class Scenario:
     skip: int = 0                    # start after this many features (walked by next links)
     prev: bool = False               # then follow that page's prev link
     url: str = ""
+
+
+FLOOR_APP = """
+import os
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+BODY = open(os.environ["BENCH_BODY"], "rb").read()
+
+
+async def page(request):
+    return Response(BODY, media_type="application/geo+json")
+
+
+async def ok(request):
+    return Response(b"ok")
+
+
+app = Starlette(routes=[Route("/page", page), Route("/healthz", ok)])
+"""
 
 
 def scenarios() -> list[Scenario]:
@@ -197,14 +223,26 @@ def main() -> None:
                   dict(os.environ) | {"DATABASE_URL": db_url}, args.port, "/healthz")
     results: dict[str, dict[str, list[float]]] = {s.name: {"ours": [], "pg": []} for s in chosen}
     statements: dict[str, tuple[str, list[object]]] = {}
+    floor: list[float] = []
     started = time.monotonic()
+    tmp = tempfile.TemporaryDirectory(prefix="bench-floor-")
+    (Path(tmp.name) / "floor_app.py").write_text(FLOOR_APP)
+    body_path = Path(tmp.name) / "page.json"
+    floor_server = Server("http-floor", [str(Path(sys.executable).with_name("uvicorn")), "floor_app:app", "--host",
+                                         "127.0.0.1", "--port", str(args.port + 1), "--log-level", "warning"],
+                          dict(os.environ) | {"BENCH_BODY": str(body_path)}, args.port + 1, "/healthz",
+                          cwd=Path(tmp.name))
     ours.start()
     try:
         with httpx.Client() as client:
             for s in chosen:
                 s.url = find_url(client, ours.base, s)
-                client.get(s.url, headers=HEADERS, timeout=600)  # a second time: every cache warm
+                r = client.get(s.url, headers=HEADERS, timeout=600)  # a second time: every cache warm
+                if s.name == "unfiltered":
+                    body_path.write_bytes(r.content)
         print(f"checked {len(chosen)} pages in {time.monotonic() - started:.0f} s", flush=True)
+        if body_path.exists():
+            floor_server.start()
 
         async def run_all() -> None:
             direct = Direct()
@@ -221,6 +259,8 @@ def main() -> None:
                         else:
                             results[s.name]["pg"].append(await time_pg(direct, sql, params, args.requests))
                             results[s.name]["ours"].append(await time_ours(ours.base, s.url, args.requests))
+                    if floor_server.proc is not None:
+                        floor.append(await time_ours(floor_server.base, f"{floor_server.base}/page", args.requests))
                     print(f"  run {run + 1}/{args.runs} done at {time.monotonic() - started:.0f} s", flush=True)
             finally:
                 await direct.close()
@@ -228,6 +268,8 @@ def main() -> None:
         asyncio.run(run_all())
     finally:
         ours.stop()
+        floor_server.stop()
+        tmp.cleanup()
 
     load_end = os.getloadavg()
     print(f"\nload average (1/5/15 min) at the start {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}, "
@@ -256,6 +298,12 @@ def main() -> None:
         verdict = "-" if s.features < SMALL else "ok" if ok_pg else "MISS"
         print(f"{s.name:<18} {s.features:>5} {o:8.2f} {pg:8.2f} {ratio_pg:7.2f}x {verdict:>5}  "
               f"{vs:>13} {goal:>5}")
+    if floor:
+        f = statistics.median(floor) * 1000
+        o, pg = med["unfiltered"]["ours"], med["unfiltered"]["pg"]
+        print(f"{'http-floor':<18} {PAGE:>5} {f:8.2f}  (our unfiltered page as a constant from a bare Starlette app: "
+              f"the HTTP hop)\nunfiltered: ours {o:.2f} = PostgreSQL {pg:.2f} + HTTP hop {f:.2f} + our own handling "
+              f"{o - pg - f:.2f} ms")
     print("\ngoals: " + ("all met" if not misses else "MISSED:\n  " + "\n  ".join(misses)))
     print(f"total time {time.monotonic() - started:.0f} s; server log: {ours.log_path}")
 
