@@ -302,6 +302,35 @@ def test_summaries_follow_a_new_version(client, token, database_url, tmp_path):
     assert [(v["version"], v["feature_count"]) for v in versions] == [(2, 1), (1, 2)]
 
 
+def test_html_pages_escape_data_and_speak_the_readers_language(client, database_url, tmp_path):
+    """The templates escape whatever the data holds, and the pages' own words follow
+    Accept-Language (the data's own texts are as uploaded)."""
+    name = '<b onclick="x()">Жаңа</b> & co'
+    fc = feature_collection([(square(69.5, 47.5), {"zone_id": "ESC-1", "name": name, "kind": "other",
+                                                     "regime": "conditional"})])
+    path = write_json(tmp_path / "escape.geojson", fc)
+    run_upload(UploadRequest(layer_id="restriction-zones", path=path, file_name=path.name), database_url)
+    import time
+
+    deadline = time.monotonic() + 5
+    while "ESC-1" not in (page := client.get("/ogc/collections/restriction-zones/items?f=html").text) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "&lt;b onclick=&#34;x()&#34;&gt;Жаңа&lt;/b&gt; &amp; co" in page and "<b onclick" not in page
+    assert "<p>1 matched, 1 shown.</p>" in page
+    item = client.get("/ogc/collections/restriction-zones/items/ESC-1?f=html").text
+    assert "&lt;b onclick" in item and "<b onclick" not in item
+    ru = client.get("/ogc/collections/restriction-zones/items?f=html", headers={"Accept-Language": "ru"}).text
+    assert '<html lang="ru">' in ru and "<p>Найдено: 1, показано: 1.</p>" in ru
+    assert "<title>Зоны ограничений</title>" in ru
+    kk = client.get("/ogc/collections?f=html", headers={"Accept-Language": "kk"}).text
+    assert '<html lang="kk">' in kk and "<h1>Жинақтар</h1>" in kk
+    en = client.get("/ogc/conformance?f=html").text
+    assert "<h1>Conformance</h1>" in en and "<li>http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core</li>" in en
+    landing = client.get("/ogc/?f=html").text
+    assert '<a href="http://testserver/ogc/api">The API definition (OpenAPI 3.0)</a>' in landing
+
+
 def test_new_version_is_served_at_once(client, database_url, tmp_path):
     fc = feature_collection([(square(69.5, 47.5), {"zone_id": "NEW-1", "name": "Жаңа аймақ", "kind": "other",
                                                      "regime": "conditional"})])

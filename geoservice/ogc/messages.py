@@ -33,4 +33,19 @@ register({
         "ru": "Формат '{format}' здесь не поддерживается; используйте json или html.",
         "kk": "'{format}' пішімі мұнда қолдау көрсетілмейді; json немесе html қолданыңыз.",
     },
+    # The HTML pages' own words (f=html); what they show of the resources comes from the JSON.
+    "ogc.html.link": {"en": "link", "ru": "ссылка", "kk": "сілтеме"},
+    "ogc.html.matched": {
+        "en": "{matched} matched, {shown} shown.",
+        "ru": "Найдено: {matched}, показано: {shown}.",
+        "kk": "Табылды: {matched}, көрсетілді: {shown}.",
+    },
+    "ogc.html.conformance": {"en": "Conformance", "ru": "Соответствие стандартам", "kk": "Стандарттарға сәйкестік"},
+    "ogc.html.api": {"en": "API definition", "ru": "Описание API", "kk": "API сипаттамасы"},
+    "ogc.html.collections": {"en": "Collections", "ru": "Коллекции", "kk": "Жинақтар"},
+    "ogc.html.queryables": {
+        "en": "Queryables: {collection}",
+        "ru": "Свойства для запросов: {collection}",
+        "kk": "Сұрауға болатын қасиеттер: {collection}",
+    },
 })
