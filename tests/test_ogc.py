@@ -255,7 +255,8 @@ def test_summaries_cover_only_what_the_reader_may_see(client, token):
     listed = next(x for x in client.get("/api/layers").json()["layers"] if x["id"] == "geological-studies")
     assert listed["current_version"] == mine
     versions = client.get("/api/layers/geological-studies/versions").json()["versions"]
-    assert [(v["feature_count"], v["bbox"], v["report"]) for v in versions] == [(2, STUDIES_PUBLIC_BBOX, None)]
+    assert [(v["feature_count"], v["bbox"]) for v in versions if v["current"]] == [(2, STUDIES_PUBLIC_BBOX)]
+    assert all(v["report"] is None for v in versions)
     theirs = client.get("/api/layers/geological-studies", headers=auth).json()["current_version"]
     assert (theirs["feature_count"], theirs["bbox"]) == (4, STUDIES_ALL_BBOX)
     assert theirs["report"]["features_in_file"] == 4
@@ -283,15 +284,16 @@ def test_summaries_follow_a_new_version(client, token, database_url, tmp_path):
                               "year_end": 2023, "access_level": "confidential"}),
     ])
     path = write_json(tmp_path / "studies.geojson", fc)
+    before = client.get("/ogc/collections/geological-studies").json()["version"]
     run_upload(UploadRequest(layer_id="geological-studies", path=path, file_name=path.name), database_url)
     import time
 
     deadline = time.monotonic() + 5
-    while client.get("/ogc/collections/geological-studies").json().get("version") != 2 and \
+    while client.get("/ogc/collections/geological-studies").json().get("version") != before + 1 and \
             time.monotonic() < deadline:
         time.sleep(0.05)
     anon = client.get("/ogc/collections/geological-studies").json()
-    assert anon["version"] == 2
+    assert anon["version"] == before + 1
     assert anon["extent"]["spatial"]["bbox"] == [[80.0, 50.0, 80.1, 50.1]]
     assert anon["extent"]["temporal"]["interval"] == [["1990-01-01T00:00:00Z", "1990-12-31T23:59:59Z"]]
     assert client.get("/ogc/collections/geological-studies/items").json()["numberMatched"] == 1
@@ -299,7 +301,7 @@ def test_summaries_follow_a_new_version(client, token, database_url, tmp_path):
     assert full["extent"]["spatial"]["bbox"] == [[55.0, 42.5, 80.1, 50.1]]
     assert full["extent"]["temporal"]["interval"] == [["1990-01-01T00:00:00Z", "2023-12-31T23:59:59Z"]]
     versions = client.get("/api/layers/geological-studies/versions").json()["versions"]
-    assert [(v["version"], v["feature_count"]) for v in versions] == [(2, 1), (1, 2)]
+    assert [(v["version"], v["feature_count"]) for v in versions[:2]] == [(before + 1, 1), (before, 2)]
 
 
 def test_html_pages_escape_data_and_speak_the_readers_language(client, database_url, tmp_path):
