@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from geoservice.access import public_filter
 from layers.catalog import LAYERS, Attribute, Layer
 
 log = logging.getLogger("geoservice.registry")
@@ -193,7 +194,7 @@ async def _described(conn: asyncpg.Connection, c: Collection) -> Collection:
     if not temporal and not c.access_column:
         return c
     first, last = (f'"{n}"' for n in temporal) if temporal else ("NULL::date", "NULL::date")
-    public = f'"{c.access_column}" = \'public\'' if c.access_column else "FALSE"
+    public = public_filter(c.access_column, authorised=False) or "FALSE"
     # Each feature's known days: [first, last], either standing for the other where NULL.
     row = await conn.fetchrow(
         f"SELECT t0, t1, pn, ST_XMin(pe), ST_YMin(pe), ST_XMax(pe), ST_YMax(pe), pt0, pt1 FROM ("  # noqa: S608 - catalog names

@@ -20,7 +20,7 @@ import asyncpg
 from geoservice.access import public_filter
 from geoservice.errors import Problem
 from geoservice.ogc import crs as crsmod
-from geoservice.ogc.cql2 import CompiledFilter, compile_page_filter
+from geoservice.ogc.cql2 import CompiledFilter, Queryable, compile_page_filter
 from geoservice.registry import Collection
 from layers.catalog import LAYERS, Attribute, Layer
 
@@ -41,8 +41,6 @@ def column(name: str) -> str:
 
 
 def queryables(source: Collection | Layer) -> dict[str, Any]:
-    from geoservice.ogc.cql2 import Queryable
-
     out = {a.name: Queryable(a.name, column(a.name), QUERYABLE_TYPES[a.type],  # type: ignore[arg-type]
                              tuple(c.value for c in a.choices))
            for a in source.attributes}
