@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
 
 import asyncpg
 
+from layers.access import public_filter
 from layers.catalog import LAYERS, Attribute, Layer
 
 log = logging.getLogger("geoservice.registry")
 CHANNEL = "geoservice_layers"
 POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a reader may learn about the features they may see: how many, where, when."""
+    count: int | None
+    bbox: tuple[float, float, float, float] | None
+    interval: tuple[dt.date | None, dt.date | None] | None = None  # first and last day; None: no dates
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,10 @@ class Collection:
     feature_count: int | None
     bbox: tuple[float, float, float, float] | None
     updated_at: dt.datetime | None
+    interval: tuple[dt.date | None, dt.date | None] | None = None  # over all features
+    public: Summary | None = None          # over public features, for a layer with an access column
+    not_null: frozenset[str] = frozenset()  # columns declared NOT NULL
+    paged_by: frozenset[str] = frozenset()  # attributes with a btree index on (attribute, id_column)
 
     @property
     def id(self) -> str:
@@ -52,6 +66,13 @@ class Collection:
     @property
     def access_column(self) -> str | None:
         return self.layer.access
+
+    def visible(self, authorised: bool) -> Summary:
+        """Count, extent and time span over what the reader may see: computed once per version,
+        so that no summary tells an anonymous reader where or when non-public features are."""
+        if self.access_column and not authorised:
+            return self.public or Summary(0, None, None)
+        return Summary(self.feature_count, self.bbox, self.interval)
 
 
 class Registry:
@@ -82,25 +103,35 @@ class Registry:
                 layer = LAYERS.get(row["id"])
                 if layer is None:
                     continue
+                previous = self._collections.get(layer.id)
                 if layer.id == "blocks":
                     if blocks is None:
                         continue
                     # Exact (numberMatched without filters): ~0.1 s, and only when the grid changes.
-                    previous = self._collections.get("blocks")
-                    same = previous is not None and previous.version_key == f"blocks:{blocks['relfilenode']}"
+                    key = f"blocks:{blocks['relfilenode']}"
+                    same = previous is not None and previous.version_key == key
                     count = previous.feature_count if same and previous else await conn.fetchval(
                         "SELECT count(*) FROM blocks")
                     extent = await conn.fetchrow(
                         "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
                         "(SELECT ST_EstimatedExtent('public', 'blocks', 'geom') AS b) e")
-                    fresh[layer.id] = Collection(
-                        layer, "public", "blocks", "id", "code", f"blocks:{blocks['relfilenode']}", None, count,
+                    c = Collection(
+                        layer, "public", "blocks", "id", "code", key, None, count,
                         tuple(extent) if extent and extent[0] is not None else None, row["updated_at"])
                 elif row["vid"] is not None:
                     bbox = tuple(row["bbox"]) if row["bbox"] else None
-                    fresh[layer.id] = Collection(
+                    c = Collection(
                         layer, "layer_data", row["table_name"], "fid", "feature_id", f"{layer.id}:{row['vid']}",
                         row["version"], row["feature_count"], bbox, row["updated_at"])  # type: ignore[arg-type]
+                else:
+                    continue
+                if previous is not None and previous.version_key == c.version_key:
+                    # Same content: the summaries and table facts still hold.
+                    c = dataclasses.replace(c, interval=previous.interval, public=previous.public,
+                                            not_null=previous.not_null, paged_by=previous.paged_by)
+                else:
+                    c = await _described(conn, c)
+                fresh[layer.id] = c
             self._collections = fresh
             self._stamp = tuple((r["id"], r["vid"], r["updated_at"]) for r in rows) + (
                 blocks["relfilenode"] if blocks else None,)
@@ -143,3 +174,46 @@ class Registry:
                 raise
             except Exception:  # noqa: BLE001
                 log.exception("registry poll failed")
+
+
+async def _described(conn: asyncpg.Connection, c: Collection) -> Collection:
+    """``c`` with its time span, its public summary and the facts of its table the item queries
+    use (NOT NULL columns, (attribute, id) indexes). Run once per version."""
+    facts = await conn.fetch(
+        "SELECT a.attname, a.attnotnull, EXISTS ("
+        "  SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam"
+        "  JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = i.indkey[1]"
+        "  WHERE i.indrelid = a.attrelid AND am.amname = 'btree' AND i.indpred IS NULL AND i.indnkeyatts >= 2"
+        "    AND i.indkey[0] = a.attnum AND i.indcollation[0] = a.attcollation AND k.attname = $2) AS paged "
+        "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+        c.table, c.id_column)
+    names = {a.name for a in c.attributes}
+    c = dataclasses.replace(c, not_null=frozenset(r["attname"] for r in facts if r["attnotnull"]),
+                            paged_by=frozenset(r["attname"] for r in facts if r["paged"] and r["attname"] in names))
+    temporal = c.layer.temporal
+    if not temporal and not c.access_column:
+        return c
+    first, last = (f'"{n}"' for n in temporal) if temporal else ("NULL::date", "NULL::date")
+    public = public_filter(c.access_column, authorised=False) or "FALSE"
+    # Each feature's known days: [first, last], either standing for the other where NULL.
+    row = await conn.fetchrow(
+        f"SELECT t0, t1, pn, ST_XMin(pe), ST_YMin(pe), ST_XMax(pe), ST_YMax(pe), pt0, pt1 FROM ("  # noqa: S608 - catalog names
+        f"SELECT min(coalesce({first}, {last})) AS t0, max(coalesce({last}, {first})) AS t1, "
+        f"count(*) FILTER (WHERE {public}) AS pn, ST_Extent(geom) FILTER (WHERE {public}) AS pe, "
+        f"min(coalesce({first}, {last})) FILTER (WHERE {public}) AS pt0, "
+        f"max(coalesce({last}, {first})) FILTER (WHERE {public}) AS pt1 FROM {c.table}) s")
+    assert row is not None
+
+    def interval(start: object, end: object) -> tuple[dt.date | None, dt.date | None] | None:
+        if not temporal:
+            return None
+        if isinstance(start, int) or isinstance(end, int):  # years: from 1 January to 31 December
+            return (dt.date(start, 1, 1) if isinstance(start, int) and 1 <= start <= 9999 else None,
+                    dt.date(end, 12, 31) if isinstance(end, int) and 1 <= end <= 9999 else None)
+        return start, end  # type: ignore[return-value]
+
+    c = dataclasses.replace(c, interval=interval(row["t0"], row["t1"]))
+    if c.access_column:
+        pbox = tuple(row[i] for i in range(3, 7)) if row[3] is not None else None
+        c = dataclasses.replace(c, public=Summary(row["pn"], pbox, interval(row["pt0"], row["pt1"])))  # type: ignore[arg-type]
+    return c

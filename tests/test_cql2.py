@@ -16,7 +16,7 @@ from pyproj import Transformer
 from geoservice.kernel import i18n
 from geoservice.kernel.db import libpq_url
 from geoservice.kernel.errors import Problem
-from geoservice.ogc.cql2 import CONFORMANCE, Queryable, compile_filter
+from geoservice.ogc.cql2 import CONFORMANCE, Queryable, compile_filter, compile_page_filter
 
 TABLE = "cql2_probe"
 INJECTION = "x' OR 1=1 --"
@@ -352,6 +352,37 @@ def test_first_param(database_url: str) -> None:
         return {r["id"] for r in rows}
 
     assert asyncio.run(go()) == {1, 3}
+
+
+@pytest.mark.parametrize(("text", "pinned"), [
+    ("kind = 'city'", "kind"),
+    ("'city' = kind AND height > 400", "kind"),
+    ("height > 400 AND (kind = 'city' AND year_end > 0)", "kind"),
+    ("year_start = 1854 AND kind = 'city'", "year_start"),   # the first one only
+    ("kind = 'city' OR kind = 'shop'", None),                # not ANDed at the top
+    ("NOT (kind = 'city')", None),
+    ("kind <> 'city'", None),
+    ("year_start = 1854.0", None),   # compared as a number: an index on the column would not serve
+    ("kind = name", None),
+    ("name = 'Алматы'", None),       # not pinnable
+])
+def test_top_level_equality_is_pinned_as_a_closed_range(run: Callable[..., set[int]], database_url: str, text: str,
+                                                        pinned: str | None) -> None:
+    """What the items pages use to read an (attribute, id) index in page order: the same rows."""
+    compiled = compile_page_filter(text, queryables=QUERYABLES, pinnable=frozenset({"kind", "year_start"}))
+    assert compiled.pinned == pinned
+    assert (f'"{pinned}" >= ' in compiled.sql and f'"{pinned}" <= ' in compiled.sql) if pinned \
+        else " >= " not in compiled.sql
+    plain, params = compile_filter(text, queryables=QUERYABLES)
+
+    async def rows(sql: str, values: list[object]) -> set[int]:
+        conn = await asyncpg.connect(libpq_url(database_url))
+        try:
+            return {r["id"] for r in await conn.fetch(f"SELECT id FROM {TABLE} WHERE {sql}", *values)}  # noqa: S608
+        finally:
+            await conn.close()
+
+    assert asyncio.run(rows(compiled.sql, compiled.params)) == asyncio.run(rows(plain, params)) == run(text)
 
 
 def test_conformance_declares_what_qgis_needs() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import psycopg
 import pytest
@@ -115,6 +116,47 @@ def test_sorted_paging_is_complete_and_ordered(client):
     assert len(codes) == len(set(codes)) == 31 * 31
 
 
+def test_attribute_filtered_paging_follows_the_unfiltered_order(client):
+    """An equality on an indexed attribute (a parameter, cql2-text, cql2-json; the page SQL
+    writes it as a range to read the (attribute, id) index) pages through exactly the matching
+    blocks of the unfiltered walk, in its order, forwards and back."""
+    everything, _ = walk(client, "/ogc/collections/blocks/items?limit=1000&properties=sheet,sheet100k")
+    sheet100k = everything[1234]["properties"]["sheet100k"]
+    expected = [f["id"] for f in everything if f["properties"]["sheet100k"] == sheet100k]
+    assert 0 < len(expected) < len(everything) / 2
+    doc = json.dumps({"op": "=", "args": [{"property": "sheet100k"}, sheet100k]})
+    for query in (f"sheet100k={sheet100k}", f"filter=sheet100k='{sheet100k}'",
+                  f"filter-lang=cql2-json&filter={quote(doc)}", f"sheet=L-42&filter=sheet100k='{sheet100k}'",
+                  f"filter=sheet100k='{sheet100k}' AND sheet='L-42'"):
+        features, pages = walk(client, f"/ogc/collections/blocks/items?limit=70&{query}")
+        assert [f["id"] for f in features] == expected, query
+        assert pages[0]["numberMatched"] == len(expected)
+        prev = next(link["href"] for link in pages[3]["links"] if link["rel"] == "prev")
+        assert [f["id"] for f in client.get(prev).json()["features"]] == [f["id"] for f in pages[2]["features"]]
+    whole_sheet, _ = walk(client, "/ogc/collections/blocks/items?limit=1000&filter=sheet='L-42'&properties=sheet")
+    assert [f["id"] for f in whole_sheet] == [f["id"] for f in everything]
+
+
+@pytest.mark.parametrize("sortby", ["sheet100k,-code", "-sheet100k,code", "sheet100k,code", "-sheet,-sheet100k"])
+def test_sorted_paging_by_indexed_attributes(client, sortby):
+    """Keyset pages for one sort direction (a row comparison) and for mixed ones (the expanded
+    form with a bound on the first key), NOT NULL keys sorted as themselves: complete, ordered,
+    and prev gives the page before."""
+    features, pages = walk(client, f"/ogc/collections/blocks/items?limit=450&sortby={sortby}"
+                                   "&properties=sheet,sheet100k,code")
+    assert len(features) == len({f["id"] for f in features}) == 3600
+    keys = [k.lstrip("-") for k in sortby.split(",")]
+    expected = [f["properties"] for f in features]
+    for key in reversed(sortby.split(",")):  # stable sorts, last key first
+        expected.sort(key=lambda p, k=key.lstrip("-"): p[k], reverse=key.startswith("-"))
+    assert [[p[k] for k in keys] for p in expected] == [[f["properties"][k] for k in keys] for f in features]
+    prev = next(link["href"] for link in pages[4]["links"] if link["rel"] == "prev")
+    assert [f["id"] for f in client.get(prev).json()["features"]] == [f["id"] for f in pages[3]["features"]]
+    filtered, _ = walk(client, f"/ogc/collections/blocks/items?limit=450&sortby={sortby}&sheet=L-42"
+                               "&properties=sheet,sheet100k,code")
+    assert [f["id"] for f in filtered] == [f["id"] for f in features]
+
+
 def test_limit_bbox_and_property_filters(client):
     body = client.get("/ogc/collections/blocks/items").json()
     assert body["numberReturned"] == 100
@@ -182,6 +224,113 @@ def test_non_public_studies_need_a_token(client, token):
     assert client.get("/ogc/collections/geological-studies/items/EX-2015-007", headers=auth).status_code == 200
     assert client.get("/ogc/collections/geological-studies/items",
                       headers={"Authorization": "Bearer gs_bad"}).status_code == 401
+
+
+STUDIES_PUBLIC_BBOX = [68.0, 44.0, 72.0, 47.0]   # the demo's public studies GP-1985-201, GS-1968-014
+STUDIES_ALL_BBOX = [51.5, 44.0, 74.0, 50.5]      # with the confidential and official-use ones
+
+
+def test_summaries_cover_only_what_the_reader_may_see(client, token):
+    """Extent, time span and counts of geological studies: anonymous readers learn nothing of
+    the non-public studies (not where, not when, not how many); a valid token sees them all."""
+    auth = {"Authorization": f"Bearer {token}"}
+    anon = client.get("/ogc/collections/geological-studies").json()["extent"]
+    assert anon["spatial"]["bbox"] == [STUDIES_PUBLIC_BBOX]
+    assert anon["temporal"]["interval"] == [["1966-01-01T00:00:00Z", "1985-12-31T23:59:59Z"]]
+    listed = next(c for c in client.get("/ogc/collections").json()["collections"] if c["id"] == "geological-studies")
+    assert listed["extent"] == anon
+    full = client.get("/ogc/collections/geological-studies", headers=auth).json()["extent"]
+    assert full["spatial"]["bbox"] == [STUDIES_ALL_BBOX]
+    assert full["temporal"]["interval"] == [["1966-01-01T00:00:00Z", "2015-12-31T23:59:59Z"]]
+    listed = next(c for c in client.get("/ogc/collections", headers=auth).json()["collections"]
+                  if c["id"] == "geological-studies")
+    assert listed["extent"] == full
+    assert client.get("/ogc/collections/geological-studies", headers={"Authorization": "Bearer gs_bad"}
+                      ).status_code == 401
+    page = client.get("/ogc/collections/geological-studies/items?f=html").text
+    assert "<p>2 matched, 2 shown.</p>" in page and "EX-2015-007" not in page
+    # The layer API's summaries of versions, likewise.
+    mine = client.get("/api/layers/geological-studies").json()["current_version"]
+    assert (mine["feature_count"], mine["bbox"], mine["report"]) == (2, STUDIES_PUBLIC_BBOX, None)
+    listed = next(x for x in client.get("/api/layers").json()["layers"] if x["id"] == "geological-studies")
+    assert listed["current_version"] == mine
+    versions = client.get("/api/layers/geological-studies/versions").json()["versions"]
+    assert [(v["feature_count"], v["bbox"]) for v in versions if v["current"]] == [(2, STUDIES_PUBLIC_BBOX)]
+    assert all(v["report"] is None for v in versions)
+    theirs = client.get("/api/layers/geological-studies", headers=auth).json()["current_version"]
+    assert (theirs["feature_count"], theirs["bbox"]) == (4, STUDIES_ALL_BBOX)
+    assert theirs["report"]["features_in_file"] == 4
+    # The studies' tiles are public-only for anonymous readers; their TileJSON claims the country.
+    bounds = client.get("/ogc/collections/geological-studies/tiles/WebMercatorQuad/tilejson.json").json()["bounds"]
+    assert bounds != STUDIES_ALL_BBOX and bounds[0] < 47 and bounds[2] > 87
+
+
+def test_temporal_extent_of_dated_layers(client):
+    """The days the features' dates cover (a missing end stands for the start, as in datetime=)."""
+    plots = client.get("/ogc/collections/subsoil-plots").json()["extent"]["temporal"]
+    assert plots["interval"] == [["2019-06-01T00:00:00Z", "2030-03-01T23:59:59Z"]]
+    assert plots["trs"] == "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+    zones = client.get("/ogc/collections/restriction-zones").json()["extent"]["temporal"]
+    assert zones["interval"] == [[None, None]]   # the demo zones carry no dates
+    assert "temporal" not in client.get("/ogc/collections/blocks").json()["extent"]
+
+
+def test_summaries_follow_a_new_version(client, token, database_url, tmp_path):
+    """Computed once per version: an upload moves the public extent, span and count at once."""
+    fc = feature_collection([
+        (square(80.0, 50.0), {"study_id": "PUB-1", "name": "Ашық", "study_type": "geochemical", "year_start": 1990,
+                              "access_level": "public"}),
+        (square(55.0, 42.5), {"study_id": "SEC-1", "name": "Жабық", "study_type": "exploration", "year_start": 2020,
+                              "year_end": 2023, "access_level": "confidential"}),
+    ])
+    path = write_json(tmp_path / "studies.geojson", fc)
+    before = client.get("/ogc/collections/geological-studies").json()["version"]
+    run_upload(UploadRequest(layer_id="geological-studies", path=path, file_name=path.name), database_url)
+    import time
+
+    deadline = time.monotonic() + 5
+    while client.get("/ogc/collections/geological-studies").json().get("version") != before + 1 and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    anon = client.get("/ogc/collections/geological-studies").json()
+    assert anon["version"] == before + 1
+    assert anon["extent"]["spatial"]["bbox"] == [[80.0, 50.0, 80.1, 50.1]]
+    assert anon["extent"]["temporal"]["interval"] == [["1990-01-01T00:00:00Z", "1990-12-31T23:59:59Z"]]
+    assert client.get("/ogc/collections/geological-studies/items").json()["numberMatched"] == 1
+    full = client.get("/ogc/collections/geological-studies", headers={"Authorization": f"Bearer {token}"}).json()
+    assert full["extent"]["spatial"]["bbox"] == [[55.0, 42.5, 80.1, 50.1]]
+    assert full["extent"]["temporal"]["interval"] == [["1990-01-01T00:00:00Z", "2023-12-31T23:59:59Z"]]
+    versions = client.get("/api/layers/geological-studies/versions").json()["versions"]
+    assert [(v["version"], v["feature_count"]) for v in versions[:2]] == [(before + 1, 1), (before, 2)]
+
+
+def test_html_pages_escape_data_and_speak_the_readers_language(client, database_url, tmp_path):
+    """The templates escape whatever the data holds, and the pages' own words follow
+    Accept-Language (the data's own texts are as uploaded)."""
+    name = '<b onclick="x()">Жаңа</b> & co'
+    fc = feature_collection([(square(69.5, 47.5), {"zone_id": "ESC-1", "name": name, "kind": "other",
+                                                     "regime": "conditional"})])
+    path = write_json(tmp_path / "escape.geojson", fc)
+    run_upload(UploadRequest(layer_id="restriction-zones", path=path, file_name=path.name), database_url)
+    import time
+
+    deadline = time.monotonic() + 5
+    while "ESC-1" not in (page := client.get("/ogc/collections/restriction-zones/items?f=html").text) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "&lt;b onclick=&#34;x()&#34;&gt;Жаңа&lt;/b&gt; &amp; co" in page and "<b onclick" not in page
+    assert "<p>1 matched, 1 shown.</p>" in page
+    item = client.get("/ogc/collections/restriction-zones/items/ESC-1?f=html").text
+    assert "&lt;b onclick" in item and "<b onclick" not in item
+    ru = client.get("/ogc/collections/restriction-zones/items?f=html", headers={"Accept-Language": "ru"}).text
+    assert '<html lang="ru">' in ru and "<p>Найдено: 1, показано: 1.</p>" in ru
+    assert "<title>Зоны ограничений</title>" in ru
+    kk = client.get("/ogc/collections?f=html", headers={"Accept-Language": "kk"}).text
+    assert '<html lang="kk">' in kk and "<h1>Жинақтар</h1>" in kk
+    en = client.get("/ogc/conformance?f=html").text
+    assert "<h1>Conformance</h1>" in en and "<li>http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core</li>" in en
+    landing = client.get("/ogc/?f=html").text
+    assert '<a href="http://testserver/ogc/api">The API definition (OpenAPI 3.0)</a>' in landing
 
 
 def test_new_version_is_served_at_once(client, database_url, tmp_path):

@@ -7,17 +7,20 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Any
 
+import psycopg
+from cachetools import LRUCache
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from psycopg import sql
 from starlette.datastructures import UploadFile
 
-from geoservice.deps import ConnectionDep, DatabaseDep, SettingsDep, WriterDep
+from geoservice.deps import ConnectionDep, DatabaseDep, ReaderDep, SettingsDep, WriterDep
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.validate import parse_defaults, parse_mapping
 from layers import store
-from layers.access import require_writer
+from layers.access import public_filter, require_writer
 from layers.catalog import LAYERS, Layer
 
 router = APIRouter(prefix="/api", tags=["layers"])
@@ -45,7 +48,33 @@ UPLOAD_FORM = {
 }
 
 
-def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str, Any]:
+# (version table, created) -> count and bbox of its public features: a version's table never
+# changes, so this is computed once per version and process (bounded: old versions fall out).
+_PUBLIC: LRUCache[tuple[str, str], tuple[int, list[float] | None]] = LRUCache(maxsize=1024)
+
+
+def _as_seen(conn: psycopg.Connection, layer: Layer, info: store.VersionInfo, authorised: bool) -> dict[str, Any]:
+    """The version as the reader may see it: for an anonymous reader of a layer with non-public
+    features, count and extent of the public ones only, and no upload report (it counts and
+    numbers every feature of the file)."""
+    data = info.as_dict()
+    condition = public_filter(layer.access, authorised)
+    if condition is None:
+        return data
+    key = (info.table_name, data["created_at"])
+    if key not in _PUBLIC:
+        row = conn.execute(sql.SQL(
+            "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT count(*) AS n, ST_Extent(geom) AS e FROM {} WHERE {}) s").format(
+            sql.Identifier(store.SCHEMA, info.table_name), sql.SQL(condition))).fetchone()  # type: ignore[arg-type]
+        assert row is not None
+        _PUBLIC[key] = (int(row[0]), [float(v) for v in row[1:]] if row[1] is not None else None)
+    data["feature_count"], data["bbox"] = _PUBLIC[key]
+    data["report"] = None
+    return data
+
+
+def describe_layer(layer: Layer, current: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": layer.id,
         "names": layer.names.as_dict(),
@@ -62,25 +91,32 @@ def describe_layer(layer: Layer, current: store.VersionInfo | None) -> dict[str,
              **({"filled_from": list(a.fallback)} if a.fallback else {})}
             for a in layer.attributes
         ],
-        "current_version": current.as_dict() if current else None,
+        "current_version": current,
     }
 
 
+def _current(conn: psycopg.Connection, layer: Layer, authorised: bool) -> dict[str, Any] | None:
+    info = store.current_version(conn, layer)
+    return _as_seen(conn, layer, info, authorised) if info else None
+
+
 @router.get("/layers")
-def list_layers(conn: ConnectionDep) -> dict[str, Any]:
-    return {"layers": [describe_layer(layer, store.current_version(conn, layer)) for layer in LAYERS.values()]}
+def list_layers(conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
+    authorised = reader is not None
+    return {"layers": [describe_layer(layer, _current(conn, layer, authorised)) for layer in LAYERS.values()]}
 
 
 @router.get("/layers/{layer_id}")
-def get_layer(layer_id: str, conn: ConnectionDep) -> dict[str, Any]:
+def get_layer(layer_id: str, conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    return describe_layer(layer, store.current_version(conn, layer))
+    return describe_layer(layer, _current(conn, layer, reader is not None))
 
 
 @router.get("/layers/{layer_id}/versions")
-def list_versions(layer_id: str, conn: ConnectionDep) -> dict[str, Any]:
+def list_versions(layer_id: str, conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    return {"layer": layer.id, "versions": [v.as_dict() for v in store.list_versions(conn, layer)]}
+    return {"layer": layer.id,
+            "versions": [_as_seen(conn, layer, v, reader is not None) for v in store.list_versions(conn, layer)]}
 
 
 def _flag(value: object) -> bool:

@@ -828,12 +828,16 @@ INTERVAL_ONLY = {ast.TimeMeets, ast.TimeMetBy, ast.TimeOverlaps, ast.TimeOverlap
 
 
 class _Compiler:
-    def __init__(self, queryables: Mapping[str, Queryable], crs: crsmod.OutputCrs, first_param: int) -> None:
+    def __init__(self, queryables: Mapping[str, Queryable], crs: crsmod.OutputCrs, first_param: int,
+                 pinnable: frozenset[str] = frozenset()) -> None:
         self.queryables = queryables
         self.crs = crs
         self.first_param = first_param
         self.params: list[object] = []
         self.depth = 0
+        self.pinnable = pinnable
+        self.pinned: str | None = None
+        self.top_level: set[int] = set()   # ids of the conditions ANDed at the top of the filter
 
     # -- helpers --
 
@@ -884,7 +888,11 @@ class _Compiler:
         if isinstance(node, ast.Comparison):
             a, b = self.term(node.lhs), self.term(node.rhs)
             t = self.unify([a, b], node)
-            return f"({self.bind(a, t)} {COMPARISON_SQL[type(node)]} {self.bind(b, t)})"
+            x, y = self.bind(a, t), self.bind(b, t)
+            if self.pin(node, a, b, t):
+                col, value = (x, y) if isinstance(node.lhs, ast.Attribute) else (y, x)
+                return f"({col} >= {value} AND {col} <= {value})"
+            return f"({x} {COMPARISON_SQL[type(node)]} {y})"
         if isinstance(node, ast.Like):
             return self.like(node)
         if isinstance(node, ast.Between):
@@ -907,6 +915,30 @@ class _Compiler:
         if isinstance(node, ast.TemporalPredicate):
             return self.temporal(node)
         raise _Invalid("cql2.unsupported", what=f"`{_show(node)}`")
+
+    def pin(self, node: ast.Comparison, a: _Term, b: _Term, t: str) -> bool:
+        """Whether this comparison is the first top-level ``property = literal`` on a pinnable
+        property, compared in the property's own type (so its index applies); it is then
+        written as a closed range (see geoservice.ogc.features.page_sql for why)."""
+        if self.pinned is not None or type(node) is not ast.Equal or id(node) not in self.top_level:
+            return False
+        for side, term, other in ((node.lhs, a, b), (node.rhs, b, a)):
+            if isinstance(side, ast.Attribute) and side.name in self.pinnable and other.literal and term.type == t:
+                self.pinned = side.name
+                return True
+        return False
+
+    def mark_top_level(self, node: Any) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.And):
+                stack.extend((n.rhs, n.lhs))
+            elif isinstance(n, BoolValue) and isinstance(n.value, ast.Node) \
+                    and not isinstance(n.value, (ast.Attribute, ast.Function, ast.Expression)):
+                stack.append(n.value)
+            else:
+                self.top_level.add(id(n))
 
     def bool_value(self, node: BoolValue) -> str:
         value = node.value
@@ -1234,6 +1266,24 @@ def compile_filter(filter_text: str, filter_lang: str = "cql2-text", *, queryabl
     """-> (sql, params) where sql uses asyncpg placeholders $first_param, $first_param+1, ...
 
     Raises ``Problem`` (400) for anything wrong with the filter; see the module docstring."""
+    compiled = compile_page_filter(filter_text, filter_lang, queryables=queryables, filter_crs=filter_crs,
+                                   first_param=first_param)
+    return compiled.sql, compiled.params
+
+
+@dataclass
+class CompiledFilter:
+    sql: str
+    params: list[object]
+    pinned: str | None = None   # the property whose top-level equality is written as a closed range
+
+
+def compile_page_filter(filter_text: str, filter_lang: str = "cql2-text", *, queryables: Mapping[str, Queryable],
+                        filter_crs: str | None = None, first_param: int = 1,
+                        pinnable: frozenset[str] = frozenset()) -> CompiledFilter:
+    """compile_filter, and the first ``property = literal`` ANDed at the top of the filter on a
+    property of ``pinnable`` written as ``property >= literal AND property <= literal`` (the
+    same rows), named in ``pinned``."""
     if filter_lang not in FILTER_LANGS:
         raise Problem("cql2.bad_lang", 400, value=filter_lang)
     crs = crsmod.parse(filter_crs, parameter="filter-crs")
@@ -1244,7 +1294,9 @@ def compile_filter(filter_text: str, filter_lang: str = "cql2-text", *, queryabl
     parse: Callable[[str], Any] = parse_text if filter_lang == "cql2-text" else parse_json
     try:
         node = parse(filter_text)
-        compiler = _Compiler(queryables, crs, first_param)
+        compiler = _Compiler(queryables, crs, first_param, pinnable)
+        if pinnable:
+            compiler.mark_top_level(node)
         sql = compiler.condition(node)
     except _Invalid as exc:
         raise Problem(exc.key, 400, **exc.params) from None
@@ -1255,4 +1307,4 @@ def compile_filter(filter_text: str, filter_lang: str = "cql2-text", *, queryabl
     except Exception as exc:  # never a 500 for a bad filter; the log keeps what went wrong
         log.exception("unexpected error compiling CQL2 filter %r", filter_text[:500])
         raise Problem("cql2.invalid", 400, detail=f"{type(exc).__name__}: {exc}") from None
-    return sql, compiler.params
+    return CompiledFilter(sql, compiler.params, compiler.pinned)

@@ -83,4 +83,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Фильтр слишком большой или слишком глубоко вложен ({detail}).",
         "kk": "Сүзгі тым үлкен немесе тым терең кірістірілген ({detail}).",
     },
+    # The HTML pages' own words (f=html); what they show of the resources comes from the JSON.
+    "ogc.html.link": {"en": "link", "ru": "ссылка", "kk": "сілтеме"},
+    "ogc.html.matched": {
+        "en": "{matched} matched, {shown} shown.",
+        "ru": "Найдено: {matched}, показано: {shown}.",
+        "kk": "Табылды: {matched}, көрсетілді: {shown}.",
+    },
+    "ogc.html.conformance": {"en": "Conformance", "ru": "Соответствие стандартам", "kk": "Стандарттарға сәйкестік"},
+    "ogc.html.api": {"en": "API definition", "ru": "Описание API", "kk": "API сипаттамасы"},
+    "ogc.html.collections": {"en": "Collections", "ru": "Коллекции", "kk": "Жинақтар"},
+    "ogc.html.queryables": {
+        "en": "Queryables: {collection}",
+        "ru": "Свойства для запросов: {collection}",
+        "kk": "Сұрауға болатын қасиеттер: {collection}",
+    },
 }

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from geoservice.kernel.errors import Problem
-from geoservice.kernel.i18n import negotiate
+from geoservice.kernel.i18n import negotiate, translate
 from geoservice.ogc import crs as crsmod
 from geoservice.ogc import features as feat
 from geoservice.ogc import html
@@ -142,8 +142,9 @@ async def landing(request: Request) -> Response:
             "description": "Subsoil blocks, subsoil plots, restriction zones and geological studies as "
                            "OGC API – Features and vector tiles.", "links": links}
     if is_html:
-        return HTMLResponse(html.page(body["title"], f"<p>{body['description']}</p>" + html.links_table(links),
-                                      lang=lang_of(request)))
+        # The links are in the table; the nav bar stays empty, as it always was here.
+        return HTMLResponse(html.render("landing.html", lang_of(request), title=body["title"],
+                                        description=body["description"], table=links))
     return json_response(body)
 
 
@@ -151,7 +152,9 @@ async def landing(request: Request) -> Response:
 async def conformance(request: Request) -> Response:
     classes = [*CONFORMANCE, *_cql2_conformance(), *_tiles_conformance()]
     if wants_html(request):
-        return HTMLResponse(html.page("Conformance", "<ul>" + "".join(f"<li>{c}</li>" for c in classes) + "</ul>"))
+        lang = lang_of(request)
+        return HTMLResponse(html.render("conformance.html", lang, title=translate("ogc.html.conformance", lang),
+                                        classes=classes))
     return json_response({"conformsTo": classes})
 
 
@@ -170,16 +173,23 @@ async def api_html(request: Request) -> Response:
     from geoservice.ogc.openapi import build_openapi
 
     doc = build_openapi(root(request), registry(request).all())
-    rows = "".join(f"<tr><td><code>{path}</code></td><td>{', '.join(m.upper() for m in ops)}</td><td>"
-                   f"{next(iter(ops.values())).get('summary', '')}</td></tr>" for path, ops in doc["paths"].items())
-    return HTMLResponse(html.page("API definition", f'<p><a href="{root(request)}/api?f=json">OpenAPI 3.0 JSON</a>'
-                                  f"</p><table>{rows}</table>"))
+    lang = lang_of(request)
+    return HTMLResponse(html.render("api.html", lang, title=translate("ogc.html.api", lang),
+                                    json_href=f"{root(request)}/api?f=json", paths=doc["paths"]))
 
 
 # --- collections -------------------------------------------------------------------------------
 
-def describe(request: Request, c: Collection, lang: str, is_html: bool) -> dict[str, Any]:
+def _instant(day: dt.date | None, end: bool) -> str | None:
+    """A day as the RFC 3339 instant opening (or closing) it; None stays open."""
+    if day is None:
+        return None
+    return day.isoformat() + ("T23:59:59Z" if end else "T00:00:00Z")
+
+
+def describe(request: Request, c: Collection, lang: str, is_html: bool, authorised: bool) -> dict[str, Any]:
     base = f"{root(request)}/collections/{c.id}"
+    seen = c.visible(authorised)  # the extent of what this reader may see, never of hidden features
     names = c.layer.names.as_dict()
     doc: dict[str, Any] = {
         "id": c.id,
@@ -195,13 +205,14 @@ def describe(request: Request, c: Collection, lang: str, is_html: bool) -> dict[
             link(f"{base}/styles", "http://www.opengis.net/def/rel/ogc/1.0/styles", JSON, "Styles"),
             link(f"{base}/styles/default?f=qml", "describedby", "application/vnd.qgis.qml", "QGIS style"),
         ],
-        "extent": {"spatial": {"bbox": [list(c.bbox) if c.bbox else [46.4, 40.5, 87.4, 55.5]],
+        "extent": {"spatial": {"bbox": [list(seen.bbox) if seen.bbox else [46.4, 40.5, 87.4, 55.5]],
                                "crs": crsmod.CRS84}},
         "crs": crsmod.offered_uris(),
         "storageCrs": crsmod.CRS84,
     }
     if c.layer.temporal:
-        doc["extent"]["temporal"] = {"interval": [[None, None]],
+        start, end = seen.interval or (None, None)
+        doc["extent"]["temporal"] = {"interval": [[_instant(start, False), _instant(end, True)]],
                                      "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     if c.version is not None:
         doc["version"] = c.version
@@ -213,13 +224,13 @@ async def collections(request: Request) -> Response:
     lang = lang_of(request)
     is_html = wants_html(request)
     base = root(request)
-    docs = [describe(request, c, lang, False) for c in registry(request).all()]
+    authorised = await reader_is_authorised(request)
+    docs = [describe(request, c, lang, False, authorised) for c in registry(request).all()]
     body = {"links": alternates(f"{base}/collections", is_html, title="Collections"), "collections": docs,
             "crs": crsmod.offered_uris()}
     if is_html:
-        rows = "".join(f'<tr><td><a href="{base}/collections/{d["id"]}?f=html">{d["id"]}</a></td>'
-                       f'<td>{d["title"]}</td></tr>' for d in docs)
-        return HTMLResponse(html.page("Collections", f"<table>{rows}</table>", body["links"], lang))
+        return HTMLResponse(html.render("collections.html", lang, title=translate("ogc.html.collections", lang),
+                                        links=body["links"], base=base, collections=docs))
     return json_response(body)
 
 
@@ -228,10 +239,10 @@ async def collection(request: Request, collection_id: str) -> Response:
     c = collection_or_404(request, collection_id)
     lang = lang_of(request)
     is_html = wants_html(request)
-    doc = describe(request, c, lang, is_html)
+    doc = describe(request, c, lang, is_html, await reader_is_authorised(request))
     if is_html:
-        return HTMLResponse(html.page(doc["title"], f"<p>{doc['description']}</p>" + html.links_table(doc["links"]),
-                                      doc["links"], lang))
+        return HTMLResponse(html.render("collection.html", lang, title=doc["title"], links=doc["links"],
+                                        description=doc["description"], table=doc["links"]))
     return json_response(doc)
 
 
@@ -256,9 +267,8 @@ async def queryables(request: Request, collection_id: str) -> Response:
            "$id": f"{root(request)}/collections/{c.id}/queryables", "type": "object",
            "title": c.layer.names.as_dict()[lang], "properties": props, "additionalProperties": False}
     if wants_html(request):
-        rows = "".join(f"<tr><td>{k}</td><td>{v.get('type', v.get('format'))}</td><td>{v.get('title')}</td>"
-                       f"<td>{', '.join(v.get('enum', []))}</td></tr>" for k, v in props.items())
-        return HTMLResponse(html.page(f"Queryables: {c.id}", f"<table>{rows}</table>", lang=lang))
+        return HTMLResponse(html.render("queryables.html", lang, title=translate("ogc.html.queryables", lang,
+                                                                                collection=c.id), properties=props))
     return json_response(doc, SCHEMA_JSON)
 
 
@@ -355,15 +365,18 @@ async def items(request: Request, collection_id: str) -> Response:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     headers = {"Content-Crs": f"<{q.out_crs.uri}>", "Link": link_header(links)}
     if is_html:
+        lang = lang_of(request)
         features = [orjson.loads(f) for f in page.features]
-        body = (f"<p>{matched} matched, {len(features)} shown.</p>"
-                + html.features_table(features, f"{root(request)}/collections/{c.id}/items/{{id}}?f=html"))
-        return HTMLResponse(html.page(f"{c.layer.names.as_dict()[lang_of(request)]}", body, links, lang_of(request)),
+        names = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))  # in order of first use
+        return HTMLResponse(html.render("items.html", lang, title=c.layer.names.as_dict()[lang], links=links,
+                                        matched=matched, features=features, names=names,
+                                        item_href=f"{root(request)}/collections/{c.id}/items/{{id}}?f=html"),
                             headers=headers)
-    text = ('{"type":"FeatureCollection","features":[' + ",".join(page.features) + "],"
-            f'"numberMatched":{matched},"numberReturned":{len(page.features)},"timeStamp":"{stamp}",'
-            '"links":' + orjson.dumps(links).decode() + "}")
-    return Response(text, media_type=GEOJSON, headers=headers)
+    tail = (f'],"numberMatched":{matched},"numberReturned":{len(page.features)},"timeStamp":"{stamp}",'
+            '"links":').encode()
+    body = b"".join((b'{"type":"FeatureCollection","features":[', b",".join(page.features), tail,
+                     orjson.dumps(links), b"}"))
+    return Response(body, media_type=GEOJSON, headers=headers)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
@@ -387,8 +400,8 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
     headers = {"Content-Crs": f"<{out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         feature = orjson.loads(text)
-        return HTMLResponse(html.page(f"{c.id} / {feature_id}", html.properties_table(feature["properties"])
-                                      + f"<p><code>{orjson.dumps(feature['geometry'])[:400].decode()}…</code></p>",
-                                      links, lang_of(request)), headers=headers)
+        return HTMLResponse(html.render("item.html", lang_of(request), title=f"{c.id} / {feature_id}", links=links,
+                                        properties=feature["properties"],
+                                        geometry=orjson.dumps(feature["geometry"])[:400].decode()), headers=headers)
     return Response(text[:-1] + ',"links":' + orjson.dumps(links).decode() + "}", media_type=GEOJSON,
                     headers=headers)
