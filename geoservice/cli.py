@@ -148,8 +148,10 @@ def token_create(
 
     try:
         with connect(get_settings().effective_database_url) as conn:
-            token_id, token = create_token(conn, authority, label)
-            conn.commit()
+            try:
+                token_id, token = create_token(conn, authority, label, actor="cli", client="cli")
+            finally:
+                conn.commit()  # the journal row, of a refusal too
     except Problem as problem:
         _fail(problem.render("en")["detail"])
     typer.echo(token)

@@ -33,6 +33,7 @@ class UploadRequest:
     actor: str = "cli"
     authority: str | None = None
     token_id: int | None = None
+    client: str | None = "cli"  # where the upload came from: the caller's address, or cli
 
 
 def resolve_layer(layer_id: str) -> Layer:
@@ -66,13 +67,14 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
     tolerance and grid datum to apply (the code's defaults when not given)."""
     db = Database(db) if isinstance(db, str) else db
     settings = settings or Settings()
-    layer = resolve_layer(req.layer_id)
-    if not layer.uploadable:
-        raise Problem("layer.not_uploadable", 405, layer=layer.id)
-    if req.mode not in ("replace", "append"):
-        raise Problem("upload.bad_mode", 400, mode=req.mode)
-    checksum = sha256_file(req.path)
+    checksum: str | None = None
     try:
+        layer = resolve_layer(req.layer_id)
+        if not layer.uploadable:
+            raise Problem("layer.not_uploadable", 405, layer=layer.id)
+        if req.mode not in ("replace", "append"):
+            raise Problem("upload.bad_mode", 400, mode=req.mode)
+        checksum = sha256_file(req.path)
         # Values for the whole file are checked before the file is read: a typo costs nothing.
         defaults = check_defaults(layer, req.defaults)
         source = read_upload(req.path, req.file_name, encoding=req.encoding, limits=Limits.from_settings(settings),
@@ -91,21 +93,22 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
         with db.connection() as conn:
             version = store.write_version(
                 conn, layer, features, mode=req.mode, actor=req.actor, authority=req.authority,
-                token_id=req.token_id, source_file=req.file_name, source_format=source.format, checksum=checksum)
+                token_id=req.token_id, source_file=req.file_name, source_format=source.format, checksum=checksum,
+                client=req.client)
             conn.commit()
         result.update(version=version.version, feature_count=version.feature_count,
                       created_at=version.created_at.isoformat(), bbox=version.bbox)
         return result
     except Problem as problem:
         if not req.dry_run:
-            _journal_failure(req, layer, checksum, problem, db)
+            _journal_failure(req, checksum, problem, db)
         raise
 
 
-def _journal_failure(req: UploadRequest, layer: Layer, checksum: str, problem: Problem, db: Database) -> None:
+def _journal_failure(req: UploadRequest, checksum: str | None, problem: Problem, db: Database) -> None:
     try:
         with db.connection() as conn:
-            store.journal(conn, req.actor, "upload", "rejected", layer_id=layer.id,
+            store.journal(conn, req.actor, "upload", "rejected", layer_id=req.layer_id, client=req.client,
                           detail={"file": req.file_name, "checksum": checksum, "problem": problem.key,
                                   "status": problem.status})
     except Exception:  # noqa: S110 - the journal must never hide the upload's own error

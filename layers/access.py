@@ -20,6 +20,7 @@ from starlette.requests import Request
 from geoservice.kernel.bearer import bearer_token
 from geoservice.kernel.errors import Problem
 from layers.catalog import AUTHORITIES, Layer, can_write
+from layers.store import journal
 
 TOKEN_PREFIX = "gs_"
 LOOKUP_SQL = "SELECT id, authority FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
@@ -43,13 +44,20 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(conn: psycopg.Connection, authority: str, label: str | None = None) -> tuple[int, str]:
+def create_token(conn: psycopg.Connection, authority: str, label: str | None = None, *,
+                 actor: str = "cli", client: str | None = "cli") -> tuple[int, str]:
+    """A new token for ``authority``; the token itself is returned once, never stored. Journaled
+    in the caller's transaction, a refusal too (commit it before passing the error on)."""
     if authority not in AUTHORITIES:
+        journal(conn, actor, "token.create", "rejected", client=client,
+                detail={"authority": authority, "problem": "auth.unknown_authority"})
         raise Problem("auth.unknown_authority", 400, authority=authority, known=", ".join(sorted(AUTHORITIES)))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = conn.execute("INSERT INTO api_tokens (authority, token_hash, label) VALUES (%s, %s, %s) RETURNING id",
                        (authority, digest(token), label)).fetchone()
     assert row is not None
+    journal(conn, actor, "token.create", "ok", client=client,
+            detail={"token_id": int(row[0]), "authority": authority, "label": label})
     return int(row[0]), token
 
 
@@ -86,6 +94,11 @@ async def caller(request: Request, *, fresh: bool = False) -> Principal | None:
     """Who sent ``request``: None when anonymous (the app keeps its Tokens in ``state.tokens``)."""
     tokens: Tokens = request.app.state.tokens
     return await tokens.principal(bearer_token(request.headers.get("authorization")), fresh=fresh)
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server sees it (behind a proxy: uvicorn's --proxy-headers)."""
+    return request.client.host if request.client else None
 
 
 async def reader_is_authorised(request: Request) -> bool:

@@ -124,10 +124,13 @@ def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str)
 
 
 def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, layer_id: str | None = None,
-            version: int | None = None, detail: dict[str, Any] | None = None) -> int:
+            version: int | None = None, detail: dict[str, Any] | None = None, client: str | None = None) -> int:
+    """One journal row, in the caller's transaction. ``client``: where the attempt came from (the
+    caller's address over HTTP, ``cli`` from the command line)."""
     row = conn.execute(
-        "INSERT INTO journal (actor, action, layer_id, version, result, detail) VALUES (%s, %s, %s, %s, %s, %s) "
-        "RETURNING seq", (actor, action, layer_id, version, result, Jsonb(detail or {}))).fetchone()
+        "INSERT INTO journal (actor, action, layer_id, version, result, detail, client) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
+        (actor, action, layer_id, version, result, Jsonb(detail or {}), client)).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -179,7 +182,7 @@ def _copy_formatter(layer: Layer, features: ValidatedFeatures, start_fid: int) -
 def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFeatures, *, mode: str,
                   actor: str, authority: str | None = None, token_id: int | None = None,
                   source_file: str | None = None, source_format: str | None = None,
-                  checksum: str | None = None) -> VersionInfo:
+                  checksum: str | None = None, client: str | None = None) -> VersionInfo:
     """Store ``features`` as the layer's next version and make it current, in the caller's
     transaction (commit makes it visible; any exception leaves the store as it was)."""
     if mode not in ("replace", "append"):
@@ -239,7 +242,7 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
          Jsonb(features.defaults))).fetchone()
     assert vrow is not None
     _switch(conn, layer, int(vrow[0]), table)
-    journal(conn, actor, "upload", "ok", layer_id=layer.id, version=version,
+    journal(conn, actor, "upload", "ok", layer_id=layer.id, version=version, client=client,
             detail={"mode": mode, "features": total, "file": source_file, "checksum": checksum})
     return VersionInfo(layer.id, version, table, total, vrow[1], mode,
                        previous.version if (previous and mode == "append") else None, authority, source_file,
@@ -255,7 +258,8 @@ def _parse_box(text: str | None) -> list[float] | None:
     return [float(v) for v in (*lo.split(), *hi.split())]
 
 
-def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, actor: str) -> VersionInfo:
+def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, actor: str,
+                    client: str | None = None) -> VersionInfo:
     """Make an earlier version current again (in the caller's transaction)."""
     _lock(conn, layer)
     row = conn.execute("SELECT id, table_name FROM layer_versions WHERE layer_id = %s AND version = %s",
@@ -263,7 +267,7 @@ def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, act
     if row is None:
         raise Problem("version.not_found", 404, layer=layer.id, version=version)
     _switch(conn, layer, int(row[0]), row[1])
-    journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version)
+    journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version, client=client)
     info = get_version(conn, layer, version)
     assert info is not None
     info.current = True

@@ -1,0 +1,20 @@
+"""Hardening of the store (issue 7): the journal records where each attempt came from (``client``:
+the caller's address over HTTP, ``cli`` from the command line).
+
+Revision ID: 0006_store_hardening
+Revises: 0005_upload_defaults
+"""
+from alembic import op
+
+revision = "0006_store_hardening"
+down_revision = "0005_upload_defaults"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE journal ADD COLUMN IF NOT EXISTS client text")
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE journal DROP COLUMN IF EXISTS client")
