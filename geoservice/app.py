@@ -15,7 +15,7 @@ from geoservice.kernel.db import Database
 from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings, get_settings
 from geoservice.messages import register_all
-from layers.access import Tokens
+from layers.access import FailureLimit, Tokens
 from layers.registry import Registry
 
 
@@ -26,13 +26,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     pool = await create_pool(url)
     registry = Registry(pool)
     await registry.start()
-    app.state.pool, app.state.registry, app.state.tokens = pool, registry, Tokens(pool)
+    tokens = Tokens(pool, failures=FailureLimit(settings.token_failure_limit, settings.token_failure_window))
+    await tokens.start()
+    app.state.pool, app.state.registry, app.state.tokens = pool, registry, tokens
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
     app.state.db = Database.pooled(url)
     try:
         yield
     finally:
         app.state.db.close()
+        await tokens.stop()
         await registry.stop()
         await pool.close()
 

@@ -158,6 +158,45 @@ def token_create(
     typer.echo(f"(token #{token_id} for {authority}; store it now, it cannot be shown again)", err=True)
 
 
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's number (see 'token list')")],
+) -> None:
+    """Revoke a token: every running server refuses it at once (they hear it by NOTIFY)."""
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from layers.access import revoke_token
+
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            try:
+                info = revoke_token(conn, token_id, actor="cli", client="cli")
+            finally:
+                conn.commit()  # the journal row, of a refusal too; NOTIFY is sent at commit
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    typer.echo(f"token #{info.id} ({info.authority}) revoked at {info.revoked_at:%Y-%m-%d %H:%M:%S%z}")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every token: number, authority, label, created, revoked, last used (never the token)."""
+    from geoservice.kernel.db import connect
+    from layers.access import list_tokens
+
+    def when(value: object) -> str:
+        return f"{value:%Y-%m-%d %H:%M:%S%z}" if value is not None else "-"
+
+    with connect(get_settings().effective_database_url) as conn:
+        tokens = list_tokens(conn)
+    rows = [("id", "authority", "label", "created", "revoked", "last used")]
+    rows += [(str(t.id), t.authority, t.label or "-", when(t.created_at), when(t.revoked_at), when(t.last_used_at))
+             for t in tokens]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
 @demo_app.command("load")
 def demo_load(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Only when no layer has data yet")] = False,

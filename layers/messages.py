@@ -33,6 +33,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The token is unknown or revoked.", "ru": "Токен неизвестен или отозван.",
         "kk": "Токен белгісіз немесе кері қайтарылған.",
     },
+    "auth.too_many_failures": {
+        "en": "Too many invalid tokens from this address ({limit}); try again in {seconds} s.",
+        "ru": "Слишком много неверных токенов с этого адреса ({limit}); повторите через {seconds} с.",
+        "kk": "Бұл мекенжайдан жарамсыз токендер тым көп ({limit}); {seconds} с кейін қайталаңыз.",
+    },
+    "auth.token_not_found": {
+        "en": "There is no token #{token_id}.", "ru": "Токена №{token_id} нет.",
+        "kk": "№{token_id} токені жоқ.",
+    },
     "auth.forbidden_layer": {
         "en": "Authority '{authority}' may not write layer '{layer}'.",
         "ru": "Орган '{authority}' не имеет права изменять слой '{layer}'.",

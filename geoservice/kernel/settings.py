@@ -47,6 +47,11 @@ class Settings:
     # shipped boundary is a 1:110m generalisation, off by kilometres along the border.
     boundary_tolerance_deg: float = 0.15
 
+    # Invalid bearer tokens one client address may send within a window (seconds) before every
+    # token it sends is answered 429 until the window ends; 0 turns the limit off.
+    token_failure_limit: int = 20
+    token_failure_window: float = 60.0
+
     # Optional raster basemap under the public map, an XYZ template such as
     # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).
     basemap_url: str | None = None

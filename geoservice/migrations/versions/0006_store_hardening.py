@@ -1,5 +1,6 @@
 """Hardening of the store (issue 7): the journal records where each attempt came from (``client``:
-the caller's address over HTTP, ``cli`` from the command line).
+the caller's address over HTTP, ``cli`` from the command line); tokens record when they were last
+used (``geoservice token list``).
 
 Revision ID: 0006_store_hardening
 Revises: 0005_upload_defaults
@@ -14,7 +15,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("ALTER TABLE journal ADD COLUMN IF NOT EXISTS client text")
+    op.execute("ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS last_used_at timestamptz")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE api_tokens DROP COLUMN IF EXISTS last_used_at")
     op.execute("ALTER TABLE journal DROP COLUMN IF EXISTS client")
