@@ -13,8 +13,9 @@ from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.settings import Settings
 from importers.archive import Limits
+from importers.messages import note
 from importers.sources import read_upload
-from importers.validate import check_defaults, validate
+from importers.validate import check_defaults, json_defaults, validate
 from layers import store
 from layers.catalog import Layer, get_layer
 
@@ -77,6 +78,16 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
         checksum = sha256_file(req.path)
         # Values for the whole file are checked before the file is read: a typo costs nothing.
         defaults = check_defaults(layer, req.defaults)
+        options = {"crs": req.crs or None, "encoding": req.encoding or None, "mode": req.mode,
+                   "mapping": req.mapping or {}, "defaults": json_defaults(defaults)}
+        if not req.dry_run:
+            # The file that is current already, sent again with the same options (a retry, a
+            # second click): answered with that version, without reading the file again.
+            with db.connection() as conn:
+                same = store.same_as_current(conn, layer, checksum, options, actor=req.actor, client=req.client,
+                                             source_file=req.file_name)
+            if same is not None:
+                return unchanged_result(req, same)
         source = read_upload(req.path, req.file_name, encoding=req.encoding, limits=Limits.from_settings(settings),
                              id_columns=polygon_number_columns(layer, req.mapping))
         features = validate(source, layer, crs=req.crs, mapping=req.mapping, defaults=defaults,
@@ -86,7 +97,7 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
             "file": req.file_name, "format": source.format, "features_in_file": len(features),
             "source_crs": features.source_crs, "transformation": features.transformation,
             "repaired": len(features.report["repairs"]), "report": features.report,
-            "defaults": features.defaults,
+            "defaults": features.defaults, "unchanged": False,
         }
         if req.dry_run:
             return result
@@ -94,8 +105,10 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
             version = store.write_version(
                 conn, layer, features, mode=req.mode, actor=req.actor, authority=req.authority,
                 token_id=req.token_id, source_file=req.file_name, source_format=source.format, checksum=checksum,
-                client=req.client)
+                client=req.client, options=options)
             conn.commit()
+        if version.unchanged:
+            return unchanged_result(req, version)
         result.update(version=version.version, feature_count=version.feature_count,
                       created_at=version.created_at.isoformat(), bbox=version.bbox)
         return result
@@ -103,6 +116,23 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
         if not req.dry_run:
             _journal_failure(req, checksum, problem, db)
         raise
+
+
+def unchanged_result(req: UploadRequest, version: store.VersionInfo) -> dict[str, Any]:
+    """The answer to an upload of the file that is already current: that version, in the shape
+    of an upload's answer, with ``unchanged`` set and a note saying so."""
+    report = dict(version.report)
+    report["notes"] = [*report.get("notes", []), note("note.unchanged", layer=version.layer_id,
+                                                       version=version.version)]
+    return {
+        "layer": version.layer_id, "dry_run": False, "mode": req.mode, "checksum": version.checksum,
+        "file": req.file_name, "format": version.source_format,
+        "features_in_file": report.get("features_in_file", version.feature_count),
+        "source_crs": version.source_crs, "transformation": version.transformation,
+        "repaired": len(report.get("repairs", [])), "report": report, "defaults": version.defaults,
+        "unchanged": True, "version": version.version, "feature_count": version.feature_count,
+        "created_at": version.created_at.isoformat(), "bbox": version.bbox,
+    }
 
 
 def _journal_failure(req: UploadRequest, checksum: str | None, problem: Problem, db: Database) -> None:

@@ -89,17 +89,23 @@ class VersionInfo:
     bbox: list[float] | None
     report: dict[str, Any]
     defaults: dict[str, Any]  # attribute values the upload gave for the whole file
+    # What the upload asked for (crs, encoding, mode, mapping, defaults): with the checksum, what
+    # makes a re-sent file "the same". None for versions stored before it was recorded.
+    options: dict[str, Any] | None = None
     current: bool = False
+    unchanged: bool = False  # answered for an upload of the file that is already current
 
     def as_dict(self) -> dict[str, Any]:
         data = self.__dict__.copy()
         data["created_at"] = self.created_at.isoformat()
+        for internal in ("options", "unchanged"):
+            del data[internal]
         return data
 
 
 _SELECT_VERSION = ("SELECT v.layer_id, v.version, v.table_name, v.feature_count, v.created_at, v.mode, v.based_on, "
                    "v.authority, v.source_file, v.source_format, v.checksum, v.source_crs, v.transformation, "
-                   "v.bbox, v.report, v.defaults FROM layer_versions v ")
+                   "v.bbox, v.report, v.defaults, v.options FROM layer_versions v ")
 
 
 def _lock(conn: psycopg.Connection, layer: Layer) -> None:
@@ -179,15 +185,37 @@ def _copy_formatter(layer: Layer, features: ValidatedFeatures, start_fid: int) -
     return rows
 
 
+def same_as_current(conn: psycopg.Connection, layer: Layer, checksum: str | None, options: dict[str, Any] | None, *,
+                    actor: str, client: str | None = None, source_file: str | None = None) -> VersionInfo | None:
+    """The current version when it was made from this very file (checksum) with the same options:
+    sending it again changes nothing, so no version is made (journaled as 'unchanged')."""
+    if checksum is None or options is None:
+        return None
+    current = current_version(conn, layer)
+    if current is None or current.checksum != checksum or current.options != options:
+        return None
+    journal(conn, actor, "upload", "unchanged", layer_id=layer.id, version=current.version, client=client,
+            detail={"file": source_file, "checksum": checksum})
+    current.unchanged = True
+    return current
+
+
 def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFeatures, *, mode: str,
                   actor: str, authority: str | None = None, token_id: int | None = None,
                   source_file: str | None = None, source_format: str | None = None,
-                  checksum: str | None = None, client: str | None = None) -> VersionInfo:
+                  checksum: str | None = None, client: str | None = None,
+                  options: dict[str, Any] | None = None) -> VersionInfo:
     """Store ``features`` as the layer's next version and make it current, in the caller's
-    transaction (commit makes it visible; any exception leaves the store as it was)."""
+    transaction (commit makes it visible; any exception leaves the store as it was). With
+    ``options`` given, a file that is already current with the same options makes no version:
+    the current one is returned with ``unchanged`` set."""
     if mode not in ("replace", "append"):
         raise Problem("upload.bad_mode", 400, mode=mode)
     _lock(conn, layer)
+    # Checked again under the lock: two identical uploads at once make one version.
+    same = same_as_current(conn, layer, checksum, options, actor=actor, client=client, source_file=source_file)
+    if same is not None:
+        return same
     previous = current_version(conn, layer)
     row = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM layer_versions WHERE layer_id = %s",
                        (layer.id,)).fetchone()
@@ -234,12 +262,12 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
     report["features_in_file"] = len(features)
     vrow = conn.execute(
         "INSERT INTO layer_versions (layer_id, version, table_name, authority, token_id, mode, based_on, "
-        "source_file, source_format, checksum, source_crs, transformation, feature_count, bbox, report, defaults) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
+        "source_file, source_format, checksum, source_crs, transformation, feature_count, bbox, report, defaults, "
+        "options) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
         (layer.id, version, table, authority, token_id, mode,
          previous.version if (previous and mode == "append") else None, source_file, source_format, checksum,
          features.source_crs, features.transformation, total, bbox, Jsonb(report),
-         Jsonb(features.defaults))).fetchone()
+         Jsonb(features.defaults), Jsonb(options) if options is not None else None)).fetchone()
     assert vrow is not None
     _switch(conn, layer, int(vrow[0]), table)
     journal(conn, actor, "upload", "ok", layer_id=layer.id, version=version, client=client,
@@ -247,7 +275,7 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
     return VersionInfo(layer.id, version, table, total, vrow[1], mode,
                        previous.version if (previous and mode == "append") else None, authority, source_file,
                        source_format, checksum, features.source_crs, features.transformation, bbox, report,
-                       dict(features.defaults), current=True)
+                       dict(features.defaults), options, current=True)
 
 
 def _parse_box(text: str | None) -> list[float] | None:

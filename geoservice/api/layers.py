@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -101,7 +101,8 @@ def _journal_refusal(db: Database, request: Request, action: str, layer_id: str,
 
 
 @router.post("/layers/{layer_id}/uploads", status_code=201, openapi_extra=UPLOAD_FORM)
-async def upload(layer_id: str, request: Request, db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
+async def upload(layer_id: str, request: Request, response: Response, db: DatabaseDep,
+                 settings: SettingsDep) -> dict[str, Any]:
     who: Principal | None = None  # the caller, once the token is known
     form = None
     workdir: Path | None = None
@@ -131,7 +132,10 @@ async def upload(layer_id: str, request: Request, db: DatabaseDep, settings: Set
             client=client_address(request))
         handed_over = True
         result = await run_in_threadpool(run_upload, req, db, settings)
-        if not req.dry_run:
+        if result.get("unchanged"):
+            # The file is the current version already: nothing was created.
+            response.status_code = 200
+        elif not req.dry_run:
             # Served at once by this process, without waiting for the NOTIFY round trip.
             await request.app.state.registry.refresh()
     except Problem as problem:
