@@ -19,7 +19,9 @@ db_app = typer.Typer(help="The database: a project-local PostGIS cluster under v
 grid_app = typer.Typer(help="The national 1'x1' block grid.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens of uploading authorities.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set.", no_args_is_help=True)
+layers_app = typer.Typer(help="The layers' versions.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(layers_app, name="layers")
 app.add_typer(grid_app, name="grid")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
@@ -195,6 +197,40 @@ def token_list() -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+@layers_app.command("prune")
+def layers_prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be dropped; change nothing")] = False,
+    layer: Annotated[str | None, typer.Option(help="Only this layer (default: every layer)")] = None,
+) -> None:
+    """Drop the data of versions beyond the retention policy: every version but the current one,
+    the last GEOSERVICE_KEEP_VERSIONS and those of the last GEOSERVICE_KEEP_DAYS days. They stay
+    listed as pruned and can no longer be restored."""
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from importers.pipeline import resolve_layer
+    from layers import store
+    from layers.catalog import LAYERS
+
+    settings = get_settings()
+    policy = store.Retention(settings.keep_versions, settings.keep_days)
+    try:
+        chosen = [resolve_layer(layer)] if layer else [lay for lay in LAYERS.values() if lay.uploadable]
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    typer.echo(f"policy: keep the last {policy.keep_versions} versions and those of the last "
+               f"{policy.keep_days:g} days{' (dry run)' if dry_run else ''}")
+    with connect(settings.effective_database_url) as conn:
+        for each in chosen:
+            versions = store.prune(conn, each, policy, actor="cli", client="cli", dry_run=dry_run)
+            conn.commit()
+            done = "would be pruned" if dry_run else "pruned"
+            if not versions:
+                typer.echo(f"{each.id}: nothing to prune")
+            for v in versions:
+                typer.echo(f"{each.id}: version {v.version} ({v.created_at:%Y-%m-%d}, {v.feature_count} features, "
+                           f"table layer_data.{v.table_name}) {done}")
 
 
 @demo_app.command("load")

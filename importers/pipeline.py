@@ -5,6 +5,7 @@ to the journal only)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ from importers.sources import read_upload
 from importers.validate import check_defaults, json_defaults, validate
 from layers import store
 from layers.catalog import Layer, get_layer
+
+log = logging.getLogger("geoservice.pipeline")
+# An upload does not wait long for readers of an old version before dropping its table: what
+# cannot be dropped now is pruned after a later upload or by `geoservice layers prune`.
+PRUNE_LOCK_TIMEOUT_MS = 2000
 
 
 @dataclass
@@ -109,6 +115,7 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
             conn.commit()
         if version.unchanged:
             return unchanged_result(req, version)
+        _apply_retention(db, layer, req, settings)
         result.update(version=version.version, feature_count=version.feature_count,
                       created_at=version.created_at.isoformat(), bbox=version.bbox)
         return result
@@ -116,6 +123,18 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
         if not req.dry_run:
             _journal_failure(req, checksum, problem, db)
         raise
+
+
+def _apply_retention(db: Database, layer: Layer, req: UploadRequest, settings: Settings) -> None:
+    """After a new version: drop the data of versions beyond the retention policy. Best effort,
+    in a transaction of its own: the upload is committed and stays so whatever happens here."""
+    policy = store.Retention(settings.keep_versions, settings.keep_days)
+    try:
+        with db.connection() as conn:
+            store.prune(conn, layer, policy, actor=req.actor, client=req.client,
+                        lock_timeout_ms=PRUNE_LOCK_TIMEOUT_MS)
+    except Exception:  # noqa: BLE001 - logged; `geoservice layers prune` catches up
+        log.exception("retention after the upload to %s failed", layer.id)
 
 
 def unchanged_result(req: UploadRequest, version: store.VersionInfo) -> dict[str, Any]:

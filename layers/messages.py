@@ -29,6 +29,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "У слоя '{layer}' нет версии {version}.",
         "kk": "'{layer}' қабатында {version} нұсқасы жоқ.",
     },
+    "version.pruned": {
+        "en": "Version {version} of layer '{layer}' cannot be restored: its data was removed under the "
+              "retention policy on {pruned_at}. It stays listed for the record.",
+        "ru": "Версию {version} слоя '{layer}' нельзя восстановить: её данные удалены по правилу "
+              "хранения {pruned_at}. Она остаётся в списке версий для истории.",
+        "kk": "'{layer}' қабатының {version} нұсқасын қалпына келтіру мүмкін емес: оның деректері сақтау "
+              "ережесі бойынша {pruned_at} өшірілді. Ол тарих үшін нұсқалар тізімінде қалады.",
+    },
     "auth.invalid_token": {
         "en": "The token is unknown or revoked.", "ru": "Токен неизвестен или отозван.",
         "kk": "Токен белгісіз немесе кері қайтарылған.",

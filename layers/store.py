@@ -10,6 +10,7 @@ Writers to one layer are serialised by a transaction-scoped advisory lock."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from layers import copy_text
 from layers.catalog import Layer
 
 SCHEMA = "layer_data"
+log = logging.getLogger("geoservice.store")
 
 
 def table_stem(layer: Layer) -> str:
@@ -92,6 +94,8 @@ class VersionInfo:
     # What the upload asked for (crs, encoding, mode, mapping, defaults): with the checksum, what
     # makes a re-sent file "the same". None for versions stored before it was recorded.
     options: dict[str, Any] | None = None
+    # When the retention policy dropped the version's data (it stays listed, not restorable).
+    pruned_at: dt.datetime | None = None
     current: bool = False
     unchanged: bool = False  # answered for an upload of the file that is already current
 
@@ -100,12 +104,14 @@ class VersionInfo:
         data["created_at"] = self.created_at.isoformat()
         for internal in ("options", "unchanged"):
             del data[internal]
+        data["pruned"] = self.pruned_at is not None
+        data["pruned_at"] = self.pruned_at.isoformat() if self.pruned_at else None
         return data
 
 
 _SELECT_VERSION = ("SELECT v.layer_id, v.version, v.table_name, v.feature_count, v.created_at, v.mode, v.based_on, "
                    "v.authority, v.source_file, v.source_format, v.checksum, v.source_crs, v.transformation, "
-                   "v.bbox, v.report, v.defaults, v.options FROM layer_versions v ")
+                   "v.bbox, v.report, v.defaults, v.options, v.pruned_at FROM layer_versions v ")
 
 
 def _lock(conn: psycopg.Connection, layer: Layer) -> None:
@@ -275,7 +281,7 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
     return VersionInfo(layer.id, version, table, total, vrow[1], mode,
                        previous.version if (previous and mode == "append") else None, authority, source_file,
                        source_format, checksum, features.source_crs, features.transformation, bbox, report,
-                       dict(features.defaults), options, current=True)
+                       dict(features.defaults), options, None, current=True)
 
 
 def _parse_box(text: str | None) -> list[float] | None:
@@ -290,13 +296,74 @@ def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, act
                     client: str | None = None) -> VersionInfo:
     """Make an earlier version current again (in the caller's transaction)."""
     _lock(conn, layer)
-    row = conn.execute("SELECT id, table_name FROM layer_versions WHERE layer_id = %s AND version = %s",
+    row = conn.execute("SELECT id, table_name, pruned_at FROM layer_versions WHERE layer_id = %s AND version = %s",
                        (layer.id, version)).fetchone()
     if row is None:
         raise Problem("version.not_found", 404, layer=layer.id, version=version)
+    if row[2] is not None:
+        raise Problem("version.pruned", 410, layer=layer.id, version=version,
+                      pruned_at=row[2].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     _switch(conn, layer, int(row[0]), row[1])
     journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version, client=client)
     info = get_version(conn, layer, version)
     assert info is not None
     info.current = True
     return info
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Retention:
+    """Keep the last ``keep_versions`` versions of a layer and every version made in the last
+    ``keep_days`` days (and the current one, however old); drop the data of the others."""
+
+    keep_versions: int
+    keep_days: float
+
+
+def prunable(conn: psycopg.Connection, layer: Layer, policy: Retention) -> list[VersionInfo]:
+    """Versions beyond the policy whose data is still there, oldest first."""
+    rows = conn.execute(
+        "SELECT v.version FROM layer_versions v "
+        "JOIN (SELECT id, row_number() OVER (ORDER BY version DESC) AS recent "
+        "      FROM layer_versions WHERE layer_id = %s) r ON r.id = v.id "
+        "WHERE v.pruned_at IS NULL AND r.recent > %s "
+        "AND v.created_at < now() - make_interval(secs => %s) "
+        "AND v.id IS DISTINCT FROM (SELECT current_version_id FROM layers WHERE id = %s) "
+        "ORDER BY v.version",
+        (layer.id, max(policy.keep_versions, 0), max(policy.keep_days, 0) * 86400.0, layer.id)).fetchall()
+    found = [get_version(conn, layer, int(r[0])) for r in rows]
+    return [v for v in found if v is not None]
+
+
+def prune(conn: psycopg.Connection, layer: Layer, policy: Retention, *, actor: str, client: str | None = None,
+          dry_run: bool = False, lock_timeout_ms: int | None = None) -> list[VersionInfo]:
+    """Drop the data tables of the versions beyond ``policy`` (in the caller's transaction); they
+    stay listed with ``pruned_at`` set. Returns them (with a dry run: the ones it would drop). A
+    table that cannot be dropped now (a reader holds it past ``lock_timeout_ms``, or another
+    object depends on it) is left for the next time."""
+    _lock(conn, layer)
+    victims = prunable(conn, layer, policy)
+    if dry_run or not victims:
+        return victims
+    if lock_timeout_ms is not None:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(lock_timeout_ms)}ms",))
+    pruned: list[VersionInfo] = []
+    for info in victims:
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, info.table_name)))
+                row = conn.execute("UPDATE layer_versions SET pruned_at = now() WHERE layer_id = %s AND version = %s "
+                                   "RETURNING pruned_at", (layer.id, info.version)).fetchone()
+        except psycopg.errors.DatabaseError as exc:
+            log.warning("version %s of %s not pruned now: %s", info.version, layer.id, exc)
+            continue
+        assert row is not None
+        info.pruned_at = row[0]
+        pruned.append(info)
+    if pruned:
+        journal(conn, actor, "prune", "ok", layer_id=layer.id, client=client,
+                detail={"versions": [v.version for v in pruned], "keep_versions": policy.keep_versions,
+                        "keep_days": policy.keep_days})
+    return pruned

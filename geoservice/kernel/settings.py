@@ -47,6 +47,12 @@ class Settings:
     # shipped boundary is a 1:110m generalisation, off by kilometres along the border.
     boundary_tolerance_deg: float = 0.15
 
+    # Retention of layer versions: the last KEEP_VERSIONS versions of a layer and every version of
+    # the last KEEP_DAYS days keep their data (the current one always); older versions' tables
+    # are dropped after each upload and by `geoservice layers prune`, and stay listed as pruned.
+    keep_versions: int = 10
+    keep_days: float = 30.0
+
     # Invalid bearer tokens one client address may send within a window (seconds) before every
     # token it sends is answered 429 until the window ends; 0 turns the limit off.
     token_failure_limit: int = 20
