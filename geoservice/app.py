@@ -22,7 +22,8 @@ from layers.registry import Registry
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    url = settings.effective_database_url
+    # As the service's role, not the owner (README, "Roles"): it may only add to the journal.
+    url = settings.service_database_url
     pool = await create_pool(url)
     registry = Registry(pool)
     await registry.start()

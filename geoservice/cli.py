@@ -50,12 +50,16 @@ def db_down() -> None:
 
 @db_app.command("migrate")
 def db_migrate() -> None:
-    """Apply schema migrations (Alembic) and sync the layer catalog."""
+    """Apply schema migrations (Alembic), sync the layer catalog, and create the service's role
+    (GEOSERVICE_APP_ROLE, geoservice_app) with exactly the rights it needs. Run as the owner."""
+    from geoservice.kernel.settings import url_user
     from geoservice.migrate import current_revision, migrate
 
-    url = get_settings().effective_database_url
+    settings = get_settings()
+    url = settings.effective_database_url
     migrate(url)
-    typer.echo(f"database at revision {current_revision(url)}")
+    typer.echo(f"database at revision {current_revision(url)}; the service connects as "
+               f"{url_user(settings.service_database_url)[0]}")
 
 
 @db_app.command("status")
@@ -126,7 +130,7 @@ def import_layer(
                                           encoding=encoding, mode=mode, dry_run=dry_run,
                                           mapping=parse_mapping(mapping), defaults=parse_assignments(set_),
                                           actor="cli"),
-                            settings.effective_database_url, settings)
+                            settings.service_database_url, settings)
     except Problem as problem:
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None
@@ -221,7 +225,7 @@ def layers_prune(
         _fail(problem.render("en")["detail"])
     typer.echo(f"policy: keep the last {policy.keep_versions} versions and those of the last "
                f"{policy.keep_days:g} days{' (dry run)' if dry_run else ''}")
-    with connect(settings.effective_database_url) as conn:
+    with connect(settings.service_database_url) as conn:
         for each in chosen:
             versions = store.prune(conn, each, policy, actor="cli", client="cli", dry_run=dry_run)
             conn.commit()

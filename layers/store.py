@@ -123,16 +123,10 @@ def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str)
                  (version_id, layer.id))
     # Delivered at commit: every server process refreshes this layer's state and tile cache.
     conn.execute("SELECT pg_notify('geoservice_layers', %s)", (layer.id,))
-    # Replace in place when the columns match, so open sessions (QGIS on the database) keep
-    # their view; if the catalog changed the columns, drop and create it.
-    create = sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}").format(
-        view_name(layer), sql.Identifier(SCHEMA, table))
-    try:
-        with conn.transaction():
-            conn.execute(create)
-    except psycopg.errors.DatabaseError:
-        conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view_name(layer)))
-        conn.execute(create)
+    # public.<layer> follows the version (in place when the columns match, so open sessions such
+    # as QGIS on the database keep their view). The views belong to the schema's owner, not to
+    # the service's role: the owner's function gs_switch_view (migration 0006) points them.
+    conn.execute("SELECT gs_switch_view(%s, %s)", (layer.id, table))
 
 
 def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, layer_id: str | None = None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,8 +26,16 @@ BARE_NAMES = {"database_url": "DATABASE_URL", "host": "HOST", "port": "PORT"}
 
 @dataclass(frozen=True)
 class Settings:
-    # With DATABASE_URL set we use that database and never start a cluster of our own.
+    # With DATABASE_URL set we use that database and never start a cluster of our own. This is
+    # the owner's connection: migrations, the grid, tokens, the demo (see README, "Roles").
     database_url: str | None = None
+    # The service (serve, import, layers prune) connects as a role that owns nothing it need not
+    # own: APP_DATABASE_URL when given, else DATABASE_URL with the user APP_ROLE and the
+    # password APP_PASSWORD. `geoservice db migrate` creates the role and grants what it needs.
+    # (APP_DATABASE_URL=$DATABASE_URL runs the service as the owner, as before.)
+    app_database_url: str | None = None
+    app_role: str = "geoservice_app"
+    app_password: str | None = None
     var_dir: Path = PROJECT_ROOT / "var"
     pg_port: int = 55432
     pg_database: str = "geoservice"
@@ -72,6 +81,15 @@ class Settings:
     def effective_database_url(self) -> str:
         return self.database_url or self.cluster_url
 
+    @property
+    def service_database_url(self) -> str:
+        """Where the service connects: as the service role, not as the owner."""
+        if self.app_database_url:
+            return self.app_database_url
+        if not self.app_role:
+            return self.effective_database_url
+        return with_user(self.effective_database_url, self.app_role, self.app_password)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -90,6 +108,22 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"GEOSERVICE_{f.name.upper()}: cannot read {raw!r}") from exc
         return cls(**values)
+
+
+def with_user(url: str, user: str, password: str | None) -> str:
+    """``url`` with another user (and password, or none). URL handling only: importing a URL
+    library of a driver here would cost the import command's start-up."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+
+
+def url_user(url: str) -> tuple[str | None, str | None]:
+    """The user and password a database URL names (None when it names none)."""
+    parts = urlsplit(url)
+    return (unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None)
 
 
 @lru_cache
