@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_all()
     settings = settings or get_settings()
+    settings.refuse_unsafe()  # e.g. production without a database password: no app at all
     app = FastAPI(title="geoservice", version="0.1.0", lifespan=lifespan,
                   description="Spatial core of Kazakhstan's unified subsoil-use platform")
     app.state.settings = settings

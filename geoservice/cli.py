@@ -241,10 +241,14 @@ def layers_prune(
 def demo_load(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Only when no layer has data yet")] = False,
 ) -> None:
-    """Load the demo data set: the national grid and small authority layers."""
+    """Load the demo data set: the national grid and small authority layers. Only with
+    GEOSERVICE_DEMO=1: demo data is opt-in, so a production start never publishes it."""
     from importers.demo import load_demo
 
     settings = get_settings()
+    if not settings.demo:
+        typer.echo("demo data is off (set GEOSERVICE_DEMO=1 to load it): nothing loaded")
+        return
     typer.echo(load_demo(settings.effective_database_url, only_if_empty=if_empty, settings=settings))
 
 
@@ -255,10 +259,16 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (costs a little per request)")] = False,
 ) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API (as the service's role; see README, "Roles")."""
     import uvicorn
 
+    from geoservice.kernel.errors import Problem
+
     settings = get_settings()
+    try:
+        settings.refuse_unsafe()
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
     uvicorn.run("geoservice.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers, log_level="info", access_log=access_log)
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from geoservice.kernel.errors import Problem
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Variables read without the GEOSERVICE_ prefix too (the prefixed one wins).
@@ -67,6 +69,13 @@ class Settings:
     token_failure_limit: int = 20
     token_failure_window: float = 60.0
 
+    # Production: refuse to start when a database URL has no password (GEOSERVICE_PRODUCTION=1,
+    # set by docker/compose.yaml).
+    production: bool = False
+    # Demo data is opt-in: `geoservice demo load` loads nothing unless GEOSERVICE_DEMO=1 (make
+    # serve sets it; a production image must never publish the demo as version 1).
+    demo: bool = False
+
     # Optional raster basemap under the public map, an XYZ template such as
     # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).
     basemap_url: str | None = None
@@ -90,6 +99,17 @@ class Settings:
             return self.effective_database_url
         return with_user(self.effective_database_url, self.app_role, self.app_password)
 
+    def refuse_unsafe(self) -> None:
+        """In production, a database URL without a password is refused (Problem
+        ``settings.no_password``): the service must not start on a passwordless database."""
+        if not self.production:
+            return
+        if not self.database_url or url_user(self.database_url)[1] is None:
+            raise Problem("settings.no_password", 500, variable="DATABASE_URL")
+        if url_user(self.service_database_url)[1] is None:
+            variable = "GEOSERVICE_APP_DATABASE_URL" if self.app_database_url else "GEOSERVICE_APP_PASSWORD"
+            raise Problem("settings.no_password", 500, variable=variable)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -102,12 +122,22 @@ class Settings:
                 raw = env.get(BARE_NAMES[f.name])
             if raw is None or raw == "":
                 continue
-            parse: Any = Path if isinstance(f.default, Path) else type(f.default) if f.default is not None else str
+            parse: Any = (_flag if isinstance(f.default, bool) else Path if isinstance(f.default, Path)
+                          else type(f.default) if f.default is not None else str)
             try:
                 values[f.name] = parse(raw)
             except ValueError as exc:
                 raise ValueError(f"GEOSERVICE_{f.name.upper()}: cannot read {raw!r}") from exc
         return cls(**values)
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
 
 
 def with_user(url: str, user: str, password: str | None) -> str:
