@@ -198,7 +198,7 @@ class Tokens:
 
     async def _listen(self) -> None:
         try:
-            conn = await self.pool.acquire()
+            conn = await self.pool.acquire(timeout=5)
         except Exception:  # noqa: BLE001 - retried by _keep_listening; meanwhile no cached "valid"
             log.warning("cannot LISTEN on %s; tokens are checked on every request until it works", CHANNEL)
             return
