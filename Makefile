@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin python3-venv c
 serve: system venv ## Start local PostGIS, migrate, load demo data if empty, serve on :8000
 	$(BIN)/geoservice db up
 	$(BIN)/geoservice db migrate
-	$(BIN)/geoservice demo load --if-empty
+	GEOSERVICE_DEMO=1 $(BIN)/geoservice demo load --if-empty
 	$(BIN)/geoservice serve
 
 test: system venv ## The same set-up, then the whole suite against a throwaway database

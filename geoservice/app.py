@@ -15,24 +15,28 @@ from geoservice.kernel.db import Database
 from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings, get_settings
 from geoservice.messages import register_all
-from layers.access import Tokens
+from layers.access import FailureLimit, Tokens
 from layers.registry import Registry
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    url = settings.effective_database_url
+    # As the service's role, not the owner (README, "Roles"): it may only add to the journal.
+    url = settings.service_database_url
     pool = await create_pool(url)
     registry = Registry(pool)
     await registry.start()
-    app.state.pool, app.state.registry, app.state.tokens = pool, registry, Tokens(pool)
+    tokens = Tokens(pool, failures=FailureLimit(settings.token_failure_limit, settings.token_failure_window))
+    await tokens.start()
+    app.state.pool, app.state.registry, app.state.tokens = pool, registry, tokens
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
     app.state.db = Database.pooled(url)
     try:
         yield
     finally:
         app.state.db.close()
+        await tokens.stop()
         await registry.stop()
         await pool.close()
 
@@ -45,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_all()
     settings = settings or get_settings()
+    settings.refuse_unsafe()  # e.g. production without a database password: no app at all
     app = FastAPI(title="geoservice", version="0.1.0", lifespan=lifespan,
                   description="Spatial core of Kazakhstan's unified subsoil-use platform")
     app.state.settings = settings

@@ -19,7 +19,9 @@ db_app = typer.Typer(help="The database: a project-local PostGIS cluster under v
 grid_app = typer.Typer(help="The national 1'x1' block grid.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens of uploading authorities.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set.", no_args_is_help=True)
+layers_app = typer.Typer(help="The layers' versions.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(layers_app, name="layers")
 app.add_typer(grid_app, name="grid")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
@@ -48,12 +50,16 @@ def db_down() -> None:
 
 @db_app.command("migrate")
 def db_migrate() -> None:
-    """Apply schema migrations (Alembic) and sync the layer catalog."""
+    """Apply schema migrations (Alembic), sync the layer catalog, and create the service's role
+    (GEOSERVICE_APP_ROLE, geoservice_app) with exactly the rights it needs. Run as the owner."""
+    from geoservice.kernel.settings import url_user
     from geoservice.migrate import current_revision, migrate
 
-    url = get_settings().effective_database_url
+    settings = get_settings()
+    url = settings.effective_database_url
     migrate(url)
-    typer.echo(f"database at revision {current_revision(url)}")
+    typer.echo(f"database at revision {current_revision(url)}; the service connects as "
+               f"{url_user(settings.service_database_url)[0]}")
 
 
 @db_app.command("status")
@@ -124,7 +130,7 @@ def import_layer(
                                           encoding=encoding, mode=mode, dry_run=dry_run,
                                           mapping=parse_mapping(mapping), defaults=parse_assignments(set_),
                                           actor="cli"),
-                            settings.effective_database_url, settings)
+                            settings.service_database_url, settings)
     except Problem as problem:
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None
@@ -148,22 +154,101 @@ def token_create(
 
     try:
         with connect(get_settings().effective_database_url) as conn:
-            token_id, token = create_token(conn, authority, label)
-            conn.commit()
+            try:
+                token_id, token = create_token(conn, authority, label, actor="cli", client="cli")
+            finally:
+                conn.commit()  # the journal row, of a refusal too
     except Problem as problem:
         _fail(problem.render("en")["detail"])
     typer.echo(token)
     typer.echo(f"(token #{token_id} for {authority}; store it now, it cannot be shown again)", err=True)
 
 
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's number (see 'token list')")],
+) -> None:
+    """Revoke a token: every running server refuses it at once (they hear it by NOTIFY)."""
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from layers.access import revoke_token
+
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            try:
+                info = revoke_token(conn, token_id, actor="cli", client="cli")
+            finally:
+                conn.commit()  # the journal row, of a refusal too; NOTIFY is sent at commit
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    typer.echo(f"token #{info.id} ({info.authority}) revoked at {info.revoked_at:%Y-%m-%d %H:%M:%S%z}")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every token: number, authority, label, created, revoked, last used (never the token)."""
+    from geoservice.kernel.db import connect
+    from layers.access import list_tokens
+
+    def when(value: object) -> str:
+        return f"{value:%Y-%m-%d %H:%M:%S%z}" if value is not None else "-"
+
+    with connect(get_settings().effective_database_url) as conn:
+        tokens = list_tokens(conn)
+    rows = [("id", "authority", "label", "created", "revoked", "last used")]
+    rows += [(str(t.id), t.authority, t.label or "-", when(t.created_at), when(t.revoked_at), when(t.last_used_at))
+             for t in tokens]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+@layers_app.command("prune")
+def layers_prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be dropped; change nothing")] = False,
+    layer: Annotated[str | None, typer.Option(help="Only this layer (default: every layer)")] = None,
+) -> None:
+    """Drop the data of versions beyond the retention policy: every version but the current one,
+    the last GEOSERVICE_KEEP_VERSIONS and those of the last GEOSERVICE_KEEP_DAYS days. They stay
+    listed as pruned and can no longer be restored."""
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from importers.pipeline import resolve_layer
+    from layers import store
+    from layers.catalog import LAYERS
+
+    settings = get_settings()
+    policy = store.Retention(settings.keep_versions, settings.keep_days)
+    try:
+        chosen = [resolve_layer(layer)] if layer else [lay for lay in LAYERS.values() if lay.uploadable]
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    typer.echo(f"policy: keep the last {policy.keep_versions} versions and those of the last "
+               f"{policy.keep_days:g} days{' (dry run)' if dry_run else ''}")
+    with connect(settings.service_database_url) as conn:
+        for each in chosen:
+            versions = store.prune(conn, each, policy, actor="cli", client="cli", dry_run=dry_run)
+            conn.commit()
+            done = "would be pruned" if dry_run else "pruned"
+            if not versions:
+                typer.echo(f"{each.id}: nothing to prune")
+            for v in versions:
+                typer.echo(f"{each.id}: version {v.version} ({v.created_at:%Y-%m-%d}, {v.feature_count} features, "
+                           f"table layer_data.{v.table_name}) {done}")
+
+
 @demo_app.command("load")
 def demo_load(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Only when no layer has data yet")] = False,
 ) -> None:
-    """Load the demo data set: the national grid and small authority layers."""
+    """Load the demo data set: the national grid and small authority layers. Only with
+    GEOSERVICE_DEMO=1: demo data is opt-in, so a production start never publishes it."""
     from importers.demo import load_demo
 
     settings = get_settings()
+    if not settings.demo:
+        typer.echo("demo data is off (set GEOSERVICE_DEMO=1 to load it): nothing loaded")
+        return
     typer.echo(load_demo(settings.effective_database_url, only_if_empty=if_empty, settings=settings))
 
 
@@ -174,10 +259,16 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (costs a little per request)")] = False,
 ) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API (as the service's role; see README, "Roles")."""
     import uvicorn
 
+    from geoservice.kernel.errors import Problem
+
     settings = get_settings()
+    try:
+        settings.refuse_unsafe()
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
     uvicorn.run("geoservice.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers, log_level="info", access_log=access_log)
 

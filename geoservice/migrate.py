@@ -1,14 +1,28 @@
-"""Apply Alembic migrations and bring the catalog tables in line with layers/catalog.py."""
+"""Apply Alembic migrations, bring the catalog tables in line with layers/catalog.py, and set up
+the role the service runs as.
+
+Two roles: the one that migrates (DATABASE_URL) owns the schema; the service's role (settings
+``app_role``/``app_password`` or ``app_database_url``) owns nothing but the schema ``layer_data``
+its version tables live in. It may read what it serves, record versions and switch layers, and
+only INSERT into the journal: no UPDATE, DELETE or TRUNCATE of it. Roles are cluster-wide and
+several databases (tests, benches) may set one up at the same moment: every step is idempotent
+and tolerates the others."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
+from psycopg import sql
 
 from geoservice.kernel.db import connect, sqlalchemy_url
+from geoservice.kernel.settings import get_settings, url_user
 from layers.catalog import AUTHORITIES, LAYERS
+
+log = logging.getLogger("geoservice.migrate")
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
@@ -19,9 +33,83 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(url: str) -> None:
+def migrate(url: str, *, role: str | None = None, password: str | None = None) -> None:
+    """Migrate the database at ``url`` (as its owner) and set up the service's role: ``role`` and
+    ``password`` default to the settings' (the user and password of APP_DATABASE_URL, else
+    APP_ROLE and APP_PASSWORD)."""
     command.upgrade(alembic_config(url), "head")
     sync_catalog(url)
+    if role is None:
+        settings = get_settings()
+        role, from_url = url_user(settings.app_database_url) if settings.app_database_url else (None, None)
+        role, password = role or settings.app_role, password or from_url or settings.app_password
+    if role:
+        setup_service_role(url, role, password)
+
+
+# What the service may do beyond reading every table of schema public.
+SERVICE_WRITES = (
+    "GRANT UPDATE (current_version_id, updated_at) ON layers TO {role}",
+    "GRANT INSERT, UPDATE (pruned_at) ON layer_versions TO {role}",
+    "GRANT UPDATE (last_used_at) ON api_tokens TO {role}",
+    "GRANT INSERT ON journal TO {role}",
+    "GRANT EXECUTE ON FUNCTION gs_switch_view(text, text) TO {role}",
+)
+
+
+def setup_service_role(url: str, role: str, password: str | None = None) -> None:
+    """Create the service's role if it is missing and grant it exactly what it needs in this
+    database (everything else it had is revoked). Nothing happens when ``role`` is the owner."""
+    with connect(url) as conn:
+        me = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        assert me is not None
+        if me[0] == role:
+            log.warning("the service runs as the owner %s: its journal is not protected", role)
+            return
+        _ensure_role(conn, role, password)
+        ident = sql.Identifier(role)
+        # Handing it the schema layer_data needs membership in it unless we are superuser.
+        if not me[1] and not conn.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (role,)).fetchone()[0]:
+            conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(ident))
+        database = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        statements = [
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident),
+            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(ident),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident),
+            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(ident),
+            *(sql.SQL(text).format(role=ident) for text in SERVICE_WRITES),
+            # Its version tables: it creates them, drops those beyond the retention policy and
+            # reads the ones the owner made (the demo, imports run as the owner).
+            sql.SQL("ALTER SCHEMA layer_data OWNER TO {}").format(ident),
+            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA layer_data TO {}").format(ident),
+            # Tables the owner makes later (the grid rebuilt, versions imported as the owner).
+            sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(ident),
+            sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA layer_data GRANT SELECT ON TABLES TO {}").format(ident),
+        ]
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+
+
+def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> None:
+    ident = sql.Identifier(role)
+    found = conn.execute("SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication "
+                         "FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    if found is None:
+        try:
+            # Another database of this server may create it at the same moment.
+            with conn.transaction():
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
+                                     "NOREPLICATION NOBYPASSRLS").format(ident))
+        except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+            pass
+    elif found[0]:
+        # ALTER ROLE only when something is wrong: concurrent ALTERs of one role collide.
+        conn.execute(sql.SQL("ALTER ROLE {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+                     .format(ident))
+    if password:
+        # Utility statements take no parameters: the password goes in as a quoted literal.
+        conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(password)))
 
 
 def sync_catalog(url: str) -> None:

@@ -363,6 +363,14 @@ MESSAGES: dict[str, dict[str, str]] = {
               "was changed.",
     },
     # -- notes of the upload report -----------------------------------------------------------
+    "note.unchanged": {
+        "kk": "Бұл файл сол параметрлермен «{layer}» қабатының ағымдағы {version}-нұсқасы болып "
+              "табылады: жаңа нұсқа жасалмады.",
+        "ru": "Этот файл с теми же параметрами уже является текущей версией {version} слоя «{layer}»: "
+              "новая версия не создана.",
+        "en": "This file, with the same options, is already the current version {version} of layer "
+              "«{layer}»: no new version was made.",
+    },
     "note.filled_from": {
         "kk": "{count} объектіде «{attribute}» мәні жоқ; ол «{source}» атрибутынан алынды.",
         "ru": "У объектов без значения «{attribute}» ({count}) оно взято из атрибута «{source}».",

@@ -223,7 +223,8 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, Any] | None:
     return values
 
 
-def _json_defaults(defaults: dict[str, Any]) -> dict[str, Any]:
+def json_defaults(defaults: dict[str, Any]) -> dict[str, Any]:
+    """Checked values for the whole file as stored with the version (JSON-safe)."""
     return {k: _json_safe(v) for k, v in defaults.items()}
 
 
@@ -434,7 +435,7 @@ def validate(source: SourceData, layer: Layer, *, crs: str | None = None, mappin
     report["repaired"] = len(report["repairs"])
     return ValidatedFeatures(feature_ids, cleaned, attributes, extra, source_crs or "EPSG:4326", transformation,
                              report, ids_generated=not (layer.key and layer.key in given),
-                             defaults=_json_defaults(defaults))
+                             defaults=json_defaults(defaults))
 
 
 def _apply_fallbacks(layer: Layer, attributes: dict[str, list[Any]], matched: dict[str, str], issues: _Issues,

@@ -3,14 +3,23 @@
 Authorities upload with bearer tokens (256-bit random strings; only their SHA-256 is stored, as
 strong as a slow hash for such tokens). Public data is served to everyone; features marked
 non-public (a layer's access attribute other than 'public') only to a caller with a valid token.
-The token lookup and the public-only rule are written here once, for every route."""
+The token lookup and the public-only rule are written here once, for every route.
+
+Revoking a token NOTIFYs ``geoservice_tokens`` with its id; every server process listens and
+drops its cached answer at once. A cached "valid" answer is used only while that listener is
+connected; without it every lookup asks the database."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
+import math
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import psycopg
@@ -20,9 +29,20 @@ from starlette.requests import Request
 from geoservice.kernel.bearer import bearer_token
 from geoservice.kernel.errors import Problem
 from layers.catalog import AUTHORITIES, Layer, can_write
+from layers.store import journal
 
+log = logging.getLogger("geoservice.access")
 TOKEN_PREFIX = "gs_"
-LOOKUP_SQL = "SELECT id, authority FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+CHANNEL = "geoservice_tokens"
+# The lookup records when the token was last used (at most once a minute per token, so a busy
+# token does not rewrite its row on every cache miss).
+LOOKUP_SQL = """
+WITH found AS (SELECT id, authority, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL),
+touched AS (UPDATE api_tokens t SET last_used_at = now() FROM found
+            WHERE t.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute'))
+SELECT id, authority FROM found"""
+# How soon a lost listening connection is tried again.
+RELISTEN_SECONDS = 1.0
 # Reads may use an answer this old; writes always ask the database. Bounded, so random bogus
 # tokens cannot grow the process: the oldest entries go first.
 CACHE_SECONDS = 30.0
@@ -43,38 +63,210 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(conn: psycopg.Connection, authority: str, label: str | None = None) -> tuple[int, str]:
+def create_token(conn: psycopg.Connection, authority: str, label: str | None = None, *,
+                 actor: str = "cli", client: str | None = "cli") -> tuple[int, str]:
+    """A new token for ``authority``; the token itself is returned once, never stored. Journaled
+    in the caller's transaction, a refusal too (commit it before passing the error on)."""
     if authority not in AUTHORITIES:
+        journal(conn, actor, "token.create", "rejected", client=client,
+                detail={"authority": authority, "problem": "auth.unknown_authority"})
         raise Problem("auth.unknown_authority", 400, authority=authority, known=", ".join(sorted(AUTHORITIES)))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = conn.execute("INSERT INTO api_tokens (authority, token_hash, label) VALUES (%s, %s, %s) RETURNING id",
                        (authority, digest(token), label)).fetchone()
     assert row is not None
+    journal(conn, actor, "token.create", "ok", client=client,
+            detail={"token_id": int(row[0]), "authority": authority, "label": label})
     return int(row[0]), token
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    authority: str
+    label: str | None
+    created_at: Any
+    revoked_at: Any
+    last_used_at: Any
+
+
+def list_tokens(conn: psycopg.Connection) -> list[TokenInfo]:
+    """Every token, without its hash."""
+    rows = conn.execute("SELECT id, authority, label, created_at, revoked_at, last_used_at FROM api_tokens "
+                        "ORDER BY id").fetchall()
+    return [TokenInfo(*row) for row in rows]
+
+
+def revoke_token(conn: psycopg.Connection, token_id: int, *, actor: str = "cli",
+                 client: str | None = "cli") -> TokenInfo:
+    """Revoke a token, in the caller's transaction: at commit every server process hears of it
+    (NOTIFY) and stops accepting the token at once. Revoking a revoked token changes nothing.
+    Journaled in the caller's transaction, a refusal too (commit it before passing the error on)."""
+    row = conn.execute("SELECT id, authority, label, created_at, revoked_at, last_used_at FROM api_tokens "
+                       "WHERE id = %s FOR UPDATE", (token_id,)).fetchone()
+    if row is None:
+        journal(conn, actor, "token.revoke", "rejected", client=client,
+                detail={"token_id": token_id, "problem": "auth.token_not_found"})
+        raise Problem("auth.token_not_found", 404, token_id=token_id)
+    info = TokenInfo(*row)
+    if info.revoked_at is None:
+        stamp = conn.execute("UPDATE api_tokens SET revoked_at = now() WHERE id = %s RETURNING revoked_at",
+                             (token_id,)).fetchone()
+        assert stamp is not None
+        info = TokenInfo(info.id, info.authority, info.label, info.created_at, stamp[0], info.last_used_at)
+        journal(conn, actor, "token.revoke", "ok", client=client,
+                detail={"token_id": token_id, "authority": info.authority})
+    else:
+        journal(conn, actor, "token.revoke", "unchanged", client=client,
+                detail={"token_id": token_id, "authority": info.authority, "revoked_at": info.revoked_at.isoformat()})
+    # Sent again even for a revoked token: a worker that missed the first one drops it now.
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(token_id)))
+    return info
+
+
+class FailureLimit:
+    """Invalid tokens per client address: after ``limit`` failures within ``window`` seconds of
+    the first, every token the client sends is answered 429 until the window ends. The counters
+    are a bounded TTL cache: at most ``clients`` addresses are tracked, the oldest dropped first."""
+
+    def __init__(self, limit: int, window: float, *, clients: int = 10_000) -> None:
+        self.limit, self.window = limit, window
+        # address -> [time of the first failure, failures]; expires ``window`` after the first.
+        self._seen: TTLCache[str, list[float]] = TTLCache(maxsize=clients, ttl=max(window, 0.001),
+                                                           timer=time.monotonic)
+
+    def check(self, client: str | None) -> None:
+        if self.limit <= 0 or client is None:
+            return
+        entry = self._seen.get(client)
+        if entry is not None and entry[1] >= self.limit:
+            seconds = max(1, math.ceil(entry[0] + self.window - time.monotonic()))
+            raise Problem("auth.too_many_failures", 429, headers={"Retry-After": str(seconds)},
+                          seconds=seconds, limit=self.limit)
+
+    def failed(self, client: str | None) -> None:
+        if self.limit <= 0 or client is None:
+            return
+        entry = self._seen.get(client)
+        if entry is None:
+            self._seen[client] = [time.monotonic(), 1]
+        else:
+            entry[1] += 1
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 class Tokens:
     """Token lookups over the serving pool, with a bounded cache of recent answers (negative
-    ones too: a bogus token costs one query per CACHE_SECONDS, not one per request)."""
+    ones too: a bogus token costs one query per CACHE_SECONDS, not one per request), dropped
+    at once when a token is revoked anywhere (``start`` listens for it), and a per-client limit
+    on invalid tokens."""
 
-    def __init__(self, pool: asyncpg.Pool, *, ttl: float = CACHE_SECONDS, size: int = CACHE_ENTRIES) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, ttl: float = CACHE_SECONDS, size: int = CACHE_ENTRIES,
+                 failures: FailureLimit | None = None) -> None:
         self.pool = pool
+        self.failures = failures if failures is not None else FailureLimit(0, 0)
         self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=size, ttl=ttl, timer=time.monotonic)
+        # Bumped by every revocation heard: a lookup that was under way when a revocation came
+        # may have read the token as valid, and must not cache that answer.
+        self._generation = 0
+        self._listener: Any = None
+        self._watch: asyncio.Task[None] | None = None
 
-    async def principal(self, token: str | None, *, fresh: bool = False) -> Principal | None:
+    @property
+    def listening(self) -> bool:
+        if self._listener is None:
+            return False
+        try:
+            return not self._listener.is_closed()
+        except asyncpg.InterfaceError:  # the pool took back a connection it saw die
+            return False
+
+    async def start(self) -> None:
+        """Listen for revocations (and keep listening: a lost connection is replaced)."""
+        await self._listen()
+        self._watch = asyncio.create_task(self._keep_listening())
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
+        await self._unlisten()
+
+    async def _listen(self) -> None:
+        try:
+            conn = await self.pool.acquire(timeout=5)
+        except Exception:  # noqa: BLE001 - retried by _keep_listening; meanwhile no cached "valid"
+            log.warning("cannot LISTEN on %s; tokens are checked on every request until it works", CHANNEL)
+            return
+        try:
+            await conn.add_listener(CHANNEL, self._revoked)
+        except Exception:  # noqa: BLE001
+            await self.pool.release(conn)
+            log.warning("cannot LISTEN on %s; tokens are checked on every request until it works", CHANNEL)
+            return
+        # Revocations made while nobody listened were missed: forget what was cached.
+        self._forget_valid()
+        self._listener = conn
+
+    async def _unlisten(self) -> None:
+        conn, self._listener = self._listener, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            await conn.remove_listener(CHANNEL, self._revoked)
+        with contextlib.suppress(Exception):
+            await self.pool.release(conn)
+
+    async def _keep_listening(self) -> None:
+        while True:
+            await asyncio.sleep(RELISTEN_SECONDS)
+            if self._listener is not None and not self.listening:
+                await self._unlisten()
+            if self._listener is None:
+                await self._listen()
+
+    def _forget_valid(self) -> None:
+        self._generation += 1
+        for key, found in list(self._cache.items()):
+            if found is not None:
+                self._cache.pop(key, None)
+
+    def _revoked(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._generation += 1
+        try:
+            token_id = int(payload)
+        except ValueError:
+            self._forget_valid()
+            return
+        for key, found in list(self._cache.items()):
+            if found is not None and found.token_id == token_id:
+                self._cache.pop(key, None)
+
+    async def principal(self, token: str | None, *, fresh: bool = False, client: str | None = None) -> Principal | None:
         """The token's holder; None when no token was sent. A token that is sent but unknown or
-        revoked is an error, never a silent downgrade to public data."""
+        revoked is an error, never a silent downgrade to public data. ``client`` (the caller's
+        address) is counted on failure and refused with 429 once over the limit."""
         if token is None:
             return None
+        self.failures.check(client)
         key = digest(token)
-        if not fresh and key in self._cache:
-            found = self._cache[key]
+        cached = self._cache.get(key, self)
+        # A cached "valid" is only as good as the revocations we hear.
+        if not fresh and cached is not self and (cached is None or self.listening):
+            found = cached
         else:
+            generation = self._generation
             async with self.pool.acquire() as conn:
                 row = await conn.fetchrow(LOOKUP_SQL, key)
             found = Principal(int(row["id"]), row["authority"]) if row else None
-            self._cache[key] = found
+            if generation == self._generation:
+                self._cache[key] = found
         if found is None:
+            self.failures.failed(client)
             raise Problem("auth.invalid_token", 401)
         return found
 
@@ -82,10 +274,16 @@ class Tokens:
         return len(self._cache)
 
 
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server sees it (behind a proxy: uvicorn's --proxy-headers)."""
+    return request.client.host if request.client else None
+
+
 async def caller(request: Request, *, fresh: bool = False) -> Principal | None:
     """Who sent ``request``: None when anonymous (the app keeps its Tokens in ``state.tokens``)."""
     tokens: Tokens = request.app.state.tokens
-    return await tokens.principal(bearer_token(request.headers.get("authorization")), fresh=fresh)
+    return await tokens.principal(bearer_token(request.headers.get("authorization")), fresh=fresh,
+                                  client=client_address(request))
 
 
 async def reader_is_authorised(request: Request) -> bool:

@@ -29,9 +29,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "У слоя '{layer}' нет версии {version}.",
         "kk": "'{layer}' қабатында {version} нұсқасы жоқ.",
     },
+    "version.pruned": {
+        "en": "Version {version} of layer '{layer}' cannot be restored: its data was removed under the "
+              "retention policy on {pruned_at}. It stays listed for the record.",
+        "ru": "Версию {version} слоя '{layer}' нельзя восстановить: её данные удалены по правилу "
+              "хранения {pruned_at}. Она остаётся в списке версий для истории.",
+        "kk": "'{layer}' қабатының {version} нұсқасын қалпына келтіру мүмкін емес: оның деректері сақтау "
+              "ережесі бойынша {pruned_at} өшірілді. Ол тарих үшін нұсқалар тізімінде қалады.",
+    },
     "auth.invalid_token": {
         "en": "The token is unknown or revoked.", "ru": "Токен неизвестен или отозван.",
         "kk": "Токен белгісіз немесе кері қайтарылған.",
+    },
+    "auth.too_many_failures": {
+        "en": "Too many invalid tokens from this address ({limit}); try again in {seconds} s.",
+        "ru": "Слишком много неверных токенов с этого адреса ({limit}); повторите через {seconds} с.",
+        "kk": "Бұл мекенжайдан жарамсыз токендер тым көп ({limit}); {seconds} с кейін қайталаңыз.",
+    },
+    "auth.token_not_found": {
+        "en": "There is no token #{token_id}.", "ru": "Токена №{token_id} нет.",
+        "kk": "№{token_id} токені жоқ.",
     },
     "auth.forbidden_layer": {
         "en": "Authority '{authority}' may not write layer '{layer}'.",

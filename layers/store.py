@@ -10,6 +10,7 @@ Writers to one layer are serialised by a transaction-scoped advisory lock."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from layers import copy_text
 from layers.catalog import Layer
 
 SCHEMA = "layer_data"
+log = logging.getLogger("geoservice.store")
 
 
 def table_stem(layer: Layer) -> str:
@@ -89,17 +91,27 @@ class VersionInfo:
     bbox: list[float] | None
     report: dict[str, Any]
     defaults: dict[str, Any]  # attribute values the upload gave for the whole file
+    # What the upload asked for (crs, encoding, mode, mapping, defaults): with the checksum, what
+    # makes a re-sent file "the same". None for versions stored before it was recorded.
+    options: dict[str, Any] | None = None
+    # When the retention policy dropped the version's data (it stays listed, not restorable).
+    pruned_at: dt.datetime | None = None
     current: bool = False
+    unchanged: bool = False  # answered for an upload of the file that is already current
 
     def as_dict(self) -> dict[str, Any]:
         data = self.__dict__.copy()
         data["created_at"] = self.created_at.isoformat()
+        for internal in ("options", "unchanged"):
+            del data[internal]
+        data["pruned"] = self.pruned_at is not None
+        data["pruned_at"] = self.pruned_at.isoformat() if self.pruned_at else None
         return data
 
 
 _SELECT_VERSION = ("SELECT v.layer_id, v.version, v.table_name, v.feature_count, v.created_at, v.mode, v.based_on, "
                    "v.authority, v.source_file, v.source_format, v.checksum, v.source_crs, v.transformation, "
-                   "v.bbox, v.report, v.defaults FROM layer_versions v ")
+                   "v.bbox, v.report, v.defaults, v.options, v.pruned_at FROM layer_versions v ")
 
 
 def _lock(conn: psycopg.Connection, layer: Layer) -> None:
@@ -111,23 +123,20 @@ def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str)
                  (version_id, layer.id))
     # Delivered at commit: every server process refreshes this layer's state and tile cache.
     conn.execute("SELECT pg_notify('geoservice_layers', %s)", (layer.id,))
-    # Replace in place when the columns match, so open sessions (QGIS on the database) keep
-    # their view; if the catalog changed the columns, drop and create it.
-    create = sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}").format(
-        view_name(layer), sql.Identifier(SCHEMA, table))
-    try:
-        with conn.transaction():
-            conn.execute(create)
-    except psycopg.errors.DatabaseError:
-        conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view_name(layer)))
-        conn.execute(create)
+    # public.<layer> follows the version (in place when the columns match, so open sessions such
+    # as QGIS on the database keep their view). The views belong to the schema's owner, not to
+    # the service's role: the owner's function gs_switch_view (migration 0006) points them.
+    conn.execute("SELECT gs_switch_view(%s, %s)", (layer.id, table))
 
 
 def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, layer_id: str | None = None,
-            version: int | None = None, detail: dict[str, Any] | None = None) -> int:
+            version: int | None = None, detail: dict[str, Any] | None = None, client: str | None = None) -> int:
+    """One journal row, in the caller's transaction. ``client``: where the attempt came from (the
+    caller's address over HTTP, ``cli`` from the command line)."""
     row = conn.execute(
-        "INSERT INTO journal (actor, action, layer_id, version, result, detail) VALUES (%s, %s, %s, %s, %s, %s) "
-        "RETURNING seq", (actor, action, layer_id, version, result, Jsonb(detail or {}))).fetchone()
+        "INSERT INTO journal (actor, action, layer_id, version, result, detail, client) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
+        (actor, action, layer_id, version, result, Jsonb(detail or {}), client)).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -176,15 +185,37 @@ def _copy_formatter(layer: Layer, features: ValidatedFeatures, start_fid: int) -
     return rows
 
 
+def same_as_current(conn: psycopg.Connection, layer: Layer, checksum: str | None, options: dict[str, Any] | None, *,
+                    actor: str, client: str | None = None, source_file: str | None = None) -> VersionInfo | None:
+    """The current version when it was made from this very file (checksum) with the same options:
+    sending it again changes nothing, so no version is made (journaled as 'unchanged')."""
+    if checksum is None or options is None:
+        return None
+    current = current_version(conn, layer)
+    if current is None or current.checksum != checksum or current.options != options:
+        return None
+    journal(conn, actor, "upload", "unchanged", layer_id=layer.id, version=current.version, client=client,
+            detail={"file": source_file, "checksum": checksum})
+    current.unchanged = True
+    return current
+
+
 def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFeatures, *, mode: str,
                   actor: str, authority: str | None = None, token_id: int | None = None,
                   source_file: str | None = None, source_format: str | None = None,
-                  checksum: str | None = None) -> VersionInfo:
+                  checksum: str | None = None, client: str | None = None,
+                  options: dict[str, Any] | None = None) -> VersionInfo:
     """Store ``features`` as the layer's next version and make it current, in the caller's
-    transaction (commit makes it visible; any exception leaves the store as it was)."""
+    transaction (commit makes it visible; any exception leaves the store as it was). With
+    ``options`` given, a file that is already current with the same options makes no version:
+    the current one is returned with ``unchanged`` set."""
     if mode not in ("replace", "append"):
         raise Problem("upload.bad_mode", 400, mode=mode)
     _lock(conn, layer)
+    # Checked again under the lock: two identical uploads at once make one version.
+    same = same_as_current(conn, layer, checksum, options, actor=actor, client=client, source_file=source_file)
+    if same is not None:
+        return same
     previous = current_version(conn, layer)
     row = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM layer_versions WHERE layer_id = %s",
                        (layer.id,)).fetchone()
@@ -231,20 +262,20 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
     report["features_in_file"] = len(features)
     vrow = conn.execute(
         "INSERT INTO layer_versions (layer_id, version, table_name, authority, token_id, mode, based_on, "
-        "source_file, source_format, checksum, source_crs, transformation, feature_count, bbox, report, defaults) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
+        "source_file, source_format, checksum, source_crs, transformation, feature_count, bbox, report, defaults, "
+        "options) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
         (layer.id, version, table, authority, token_id, mode,
          previous.version if (previous and mode == "append") else None, source_file, source_format, checksum,
          features.source_crs, features.transformation, total, bbox, Jsonb(report),
-         Jsonb(features.defaults))).fetchone()
+         Jsonb(features.defaults), Jsonb(options) if options is not None else None)).fetchone()
     assert vrow is not None
     _switch(conn, layer, int(vrow[0]), table)
-    journal(conn, actor, "upload", "ok", layer_id=layer.id, version=version,
+    journal(conn, actor, "upload", "ok", layer_id=layer.id, version=version, client=client,
             detail={"mode": mode, "features": total, "file": source_file, "checksum": checksum})
     return VersionInfo(layer.id, version, table, total, vrow[1], mode,
                        previous.version if (previous and mode == "append") else None, authority, source_file,
                        source_format, checksum, features.source_crs, features.transformation, bbox, report,
-                       dict(features.defaults), current=True)
+                       dict(features.defaults), options, None, current=True)
 
 
 def _parse_box(text: str | None) -> list[float] | None:
@@ -255,16 +286,78 @@ def _parse_box(text: str | None) -> list[float] | None:
     return [float(v) for v in (*lo.split(), *hi.split())]
 
 
-def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, actor: str) -> VersionInfo:
+def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, actor: str,
+                    client: str | None = None) -> VersionInfo:
     """Make an earlier version current again (in the caller's transaction)."""
     _lock(conn, layer)
-    row = conn.execute("SELECT id, table_name FROM layer_versions WHERE layer_id = %s AND version = %s",
+    row = conn.execute("SELECT id, table_name, pruned_at FROM layer_versions WHERE layer_id = %s AND version = %s",
                        (layer.id, version)).fetchone()
     if row is None:
         raise Problem("version.not_found", 404, layer=layer.id, version=version)
+    if row[2] is not None:
+        raise Problem("version.pruned", 410, layer=layer.id, version=version,
+                      pruned_at=row[2].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     _switch(conn, layer, int(row[0]), row[1])
-    journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version)
+    journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version, client=client)
     info = get_version(conn, layer, version)
     assert info is not None
     info.current = True
     return info
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Retention:
+    """Keep the last ``keep_versions`` versions of a layer and every version made in the last
+    ``keep_days`` days (and the current one, however old); drop the data of the others."""
+
+    keep_versions: int
+    keep_days: float
+
+
+def prunable(conn: psycopg.Connection, layer: Layer, policy: Retention) -> list[VersionInfo]:
+    """Versions beyond the policy whose data is still there, oldest first."""
+    rows = conn.execute(
+        "SELECT v.version FROM layer_versions v "
+        "JOIN (SELECT id, row_number() OVER (ORDER BY version DESC) AS recent "
+        "      FROM layer_versions WHERE layer_id = %s) r ON r.id = v.id "
+        "WHERE v.pruned_at IS NULL AND r.recent > %s "
+        "AND v.created_at < now() - make_interval(secs => %s) "
+        "AND v.id IS DISTINCT FROM (SELECT current_version_id FROM layers WHERE id = %s) "
+        "ORDER BY v.version",
+        (layer.id, max(policy.keep_versions, 0), max(policy.keep_days, 0) * 86400.0, layer.id)).fetchall()
+    found = [get_version(conn, layer, int(r[0])) for r in rows]
+    return [v for v in found if v is not None]
+
+
+def prune(conn: psycopg.Connection, layer: Layer, policy: Retention, *, actor: str, client: str | None = None,
+          dry_run: bool = False, lock_timeout_ms: int | None = None) -> list[VersionInfo]:
+    """Drop the data tables of the versions beyond ``policy`` (in the caller's transaction); they
+    stay listed with ``pruned_at`` set. Returns them (with a dry run: the ones it would drop). A
+    table that cannot be dropped now (a reader holds it past ``lock_timeout_ms``, or another
+    object depends on it) is left for the next time."""
+    _lock(conn, layer)
+    victims = prunable(conn, layer, policy)
+    if dry_run or not victims:
+        return victims
+    if lock_timeout_ms is not None:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(lock_timeout_ms)}ms",))
+    pruned: list[VersionInfo] = []
+    for info in victims:
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, info.table_name)))
+                row = conn.execute("UPDATE layer_versions SET pruned_at = now() WHERE layer_id = %s AND version = %s "
+                                   "RETURNING pruned_at", (layer.id, info.version)).fetchone()
+        except psycopg.errors.DatabaseError as exc:
+            log.warning("version %s of %s not pruned now: %s", info.version, layer.id, exc)
+            continue
+        assert row is not None
+        info.pruned_at = row[0]
+        pruned.append(info)
+    if pruned:
+        journal(conn, actor, "prune", "ok", layer_id=layer.id, client=client,
+                detail={"versions": [v.version for v in pruned], "keep_versions": policy.keep_versions,
+                        "keep_days": policy.keep_days})
+    return pruned

@@ -20,7 +20,8 @@ def run(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
 
 def test_help_on_every_command(database_url):
     for args in (["--help"], ["db", "--help"], ["grid", "build", "--help"], ["import", "--help"],
-                 ["token", "create", "--help"], ["serve", "--help"], ["db", "migrate", "--help"]):
+                 ["token", "create", "--help"], ["token", "list", "--help"], ["token", "revoke", "--help"],
+                 ["layers", "prune", "--help"], ["serve", "--help"], ["db", "migrate", "--help"]):
         res = run(args, database_url)
         assert res.returncode == 0, res.stderr
         assert "Usage" in res.stdout

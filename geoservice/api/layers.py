@@ -9,18 +9,18 @@ from typing import Any
 
 import psycopg
 from cachetools import LRUCache
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from psycopg import sql
 from starlette.datastructures import UploadFile
 
-from geoservice.deps import ConnectionDep, DatabaseDep, ReaderDep, SettingsDep, WriterDep
+from geoservice.deps import ConnectionDep, DatabaseDep, ReaderDep, SettingsDep
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.validate import parse_defaults, parse_mapping
 from layers import store
-from layers.access import public_filter, require_writer
+from layers.access import Principal, caller, client_address, public_filter, require_writer
 from layers.catalog import LAYERS, Layer
 
 router = APIRouter(prefix="/api", tags=["layers"])
@@ -123,20 +123,39 @@ def _flag(value: object) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-@router.post("/layers/{layer_id}/uploads", status_code=201, openapi_extra=UPLOAD_FORM)
-async def upload(layer_id: str, request: Request, caller: WriterDep, db: DatabaseDep,
-                 settings: SettingsDep) -> dict[str, Any]:
-    # Authorise before reading the body: an unauthorised client never gets to send us a file.
-    layer = resolve_layer(layer_id)
-    principal = require_writer(caller, layer)
-    form = await request.form(max_files=1, max_fields=20)
-    upload_file = form.get("file")
-    if not isinstance(upload_file, UploadFile):
-        raise Problem("upload.no_file", 400)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    name = PurePath(upload_file.filename or "upload").name or "upload"
-    workdir = Path(tempfile.mkdtemp(prefix="gs-upload-"))
+def _journal_refusal(db: Database, request: Request, action: str, layer_id: str, problem: Problem, *,
+                     who: Principal | None, version: int | None = None) -> None:
+    # Every attempt is journaled, refusals too (who, from where, why). A journal that cannot be
+    # written must not hide the refusal itself.
     try:
+        with db.connection() as conn:
+            store.journal(conn, who.actor if who else "anonymous", action, "rejected",
+                          layer_id=layer_id, version=version, client=client_address(request),
+                          detail={"problem": problem.key, "status": problem.status})
+    except Exception:  # noqa: S110
+        pass
+
+
+@router.post("/layers/{layer_id}/uploads", status_code=201, openapi_extra=UPLOAD_FORM)
+async def upload(layer_id: str, request: Request, response: Response, db: DatabaseDep,
+                 settings: SettingsDep) -> dict[str, Any]:
+    who: Principal | None = None  # the caller, once the token is known
+    form = None
+    workdir: Path | None = None
+    handed_over = False  # from then on the pipeline journals its own refusals
+    try:
+        # Authorise before reading the body: an unauthorised client never gets to send us a file.
+        # Writes check the token against the database, not the cache.
+        layer = resolve_layer(layer_id)
+        who = await caller(request, fresh=True)
+        principal = require_writer(who, layer)
+        form = await request.form(max_files=1, max_fields=20)
+        upload_file = form.get("file")
+        if not isinstance(upload_file, UploadFile):
+            raise Problem("upload.no_file", 400)
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        name = PurePath(upload_file.filename or "upload").name or "upload"
+        workdir = Path(tempfile.mkdtemp(prefix="gs-upload-"))
         path = workdir / "upload.bin"
         with open(path, "wb") as out:
             await run_in_threadpool(shutil.copyfileobj, upload_file.file, out, 1 << 20)
@@ -145,27 +164,44 @@ async def upload(layer_id: str, request: Request, caller: WriterDep, db: Databas
             encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
             dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
             defaults=parse_defaults(fields.get("defaults")),
-            actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
+            actor=principal.actor, authority=principal.authority, token_id=principal.token_id,
+            client=client_address(request))
+        handed_over = True
         result = await run_in_threadpool(run_upload, req, db, settings)
-        if not req.dry_run:
+        if result.get("unchanged"):
+            # The file is the current version already: nothing was created.
+            response.status_code = 200
+        elif not req.dry_run:
             # Served at once by this process, without waiting for the NOTIFY round trip.
             await request.app.state.registry.refresh()
+    except Problem as problem:
+        if not handed_over:
+            await run_in_threadpool(_journal_refusal, db, request, "upload", layer_id, problem, who=who)
+        raise
     finally:
-        await form.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if form is not None:
+            await form.close()
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
 @router.post("/layers/{layer_id}/versions/{version}/restore")
-async def restore(layer_id: str, version: int, request: Request, caller: WriterDep,
-                  db: DatabaseDep) -> dict[str, Any]:
-    layer = resolve_layer(layer_id)
-    principal = require_writer(caller, layer)
-    info = await run_in_threadpool(_restore, db, layer, version, principal.actor)
+async def restore(layer_id: str, version: int, request: Request, db: DatabaseDep) -> dict[str, Any]:
+    who: Principal | None = None
+    try:
+        layer = resolve_layer(layer_id)
+        who = await caller(request, fresh=True)
+        principal = require_writer(who, layer)
+        info = await run_in_threadpool(_restore, db, layer, version, principal.actor, client_address(request))
+    except Problem as problem:
+        await run_in_threadpool(_journal_refusal, db, request, "restore", layer_id, problem, who=who,
+                                version=version)
+        raise
     await request.app.state.registry.refresh()
     return info.as_dict()
 
 
-def _restore(db: Database, layer: Layer, version: int, actor: str) -> store.VersionInfo:
+def _restore(db: Database, layer: Layer, version: int, actor: str, client: str | None) -> store.VersionInfo:
     with db.connection() as conn:
-        return store.restore_version(conn, layer, version, actor=actor)
+        return store.restore_version(conn, layer, version, actor=actor, client=client)

@@ -7,6 +7,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Требуется токен уполномоченного органа: передайте 'Authorization: Bearer <токен>'.",
         "kk": "Уәкілетті органның токені қажет: 'Authorization: Bearer <токен>' жіберіңіз.",
     },
+    # -- settings --------------------------------------------------------------------------
+    "settings.no_password": {
+        "en": "GEOSERVICE_PRODUCTION is set and {variable} gives no database password: refusing to "
+              "start. Set the password (see README, Production).",
+        "ru": "Задан GEOSERVICE_PRODUCTION, а {variable} не содержит пароля базы данных: запуск "
+              "отменён. Задайте пароль (см. README, Production).",
+        "kk": "GEOSERVICE_PRODUCTION орнатылған, бірақ {variable} дерекқор құпиясөзін бермейді: іске "
+              "қосудан бас тартылды. Құпиясөзді орнатыңыз (README, Production бөлімін қараңыз).",
+    },
     # -- HTTP ------------------------------------------------------------------------------
     "http.not_found": {"en": "Not found.", "ru": "Не найдено.", "kk": "Табылмады."},
     "http.method_not_allowed": {"en": "Method not allowed.", "ru": "Метод не разрешён.",

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from geoservice.kernel.errors import Problem
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,8 +28,16 @@ BARE_NAMES = {"database_url": "DATABASE_URL", "host": "HOST", "port": "PORT"}
 
 @dataclass(frozen=True)
 class Settings:
-    # With DATABASE_URL set we use that database and never start a cluster of our own.
+    # With DATABASE_URL set we use that database and never start a cluster of our own. This is
+    # the owner's connection: migrations, the grid, tokens, the demo (see README, "Roles").
     database_url: str | None = None
+    # The service (serve, import, layers prune) connects as a role that owns nothing it need not
+    # own: APP_DATABASE_URL when given, else DATABASE_URL with the user APP_ROLE and the
+    # password APP_PASSWORD. `geoservice db migrate` creates the role and grants what it needs.
+    # (APP_DATABASE_URL=$DATABASE_URL runs the service as the owner, as before.)
+    app_database_url: str | None = None
+    app_role: str = "geoservice_app"
+    app_password: str | None = None
     var_dir: Path = PROJECT_ROOT / "var"
     pg_port: int = 55432
     pg_database: str = "geoservice"
@@ -47,6 +58,24 @@ class Settings:
     # shipped boundary is a 1:110m generalisation, off by kilometres along the border.
     boundary_tolerance_deg: float = 0.15
 
+    # Retention of layer versions: the last KEEP_VERSIONS versions of a layer and every version of
+    # the last KEEP_DAYS days keep their data (the current one always); older versions' tables
+    # are dropped after each upload and by `geoservice layers prune`, and stay listed as pruned.
+    keep_versions: int = 10
+    keep_days: float = 30.0
+
+    # Invalid bearer tokens one client address may send within a window (seconds) before every
+    # token it sends is answered 429 until the window ends; 0 turns the limit off.
+    token_failure_limit: int = 20
+    token_failure_window: float = 60.0
+
+    # Production: refuse to start when a database URL has no password (GEOSERVICE_PRODUCTION=1,
+    # set by docker/compose.yaml).
+    production: bool = False
+    # Demo data is opt-in: `geoservice demo load` loads nothing unless GEOSERVICE_DEMO=1 (make
+    # serve sets it; a production image must never publish the demo as version 1).
+    demo: bool = False
+
     # Optional raster basemap under the public map, an XYZ template such as
     # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).
     basemap_url: str | None = None
@@ -61,6 +90,26 @@ class Settings:
     def effective_database_url(self) -> str:
         return self.database_url or self.cluster_url
 
+    @property
+    def service_database_url(self) -> str:
+        """Where the service connects: as the service role, not as the owner."""
+        if self.app_database_url:
+            return self.app_database_url
+        if not self.app_role:
+            return self.effective_database_url
+        return with_user(self.effective_database_url, self.app_role, self.app_password)
+
+    def refuse_unsafe(self) -> None:
+        """In production, a database URL without a password is refused (Problem
+        ``settings.no_password``): the service must not start on a passwordless database."""
+        if not self.production:
+            return
+        if not self.database_url or url_user(self.database_url)[1] is None:
+            raise Problem("settings.no_password", 500, variable="DATABASE_URL")
+        if url_user(self.service_database_url)[1] is None:
+            variable = "GEOSERVICE_APP_DATABASE_URL" if self.app_database_url else "GEOSERVICE_APP_PASSWORD"
+            raise Problem("settings.no_password", 500, variable=variable)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -73,12 +122,38 @@ class Settings:
                 raw = env.get(BARE_NAMES[f.name])
             if raw is None or raw == "":
                 continue
-            parse: Any = Path if isinstance(f.default, Path) else type(f.default) if f.default is not None else str
+            parse: Any = (_flag if isinstance(f.default, bool) else Path if isinstance(f.default, Path)
+                          else type(f.default) if f.default is not None else str)
             try:
                 values[f.name] = parse(raw)
             except ValueError as exc:
                 raise ValueError(f"GEOSERVICE_{f.name.upper()}: cannot read {raw!r}") from exc
         return cls(**values)
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def with_user(url: str, user: str, password: str | None) -> str:
+    """``url`` with another user (and password, or none). URL handling only: importing a URL
+    library of a driver here would cost the import command's start-up."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+
+
+def url_user(url: str) -> tuple[str | None, str | None]:
+    """The user and password a database URL names (None when it names none)."""
+    parts = urlsplit(url)
+    return (unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None)
 
 
 @lru_cache
