@@ -35,13 +35,7 @@ async def reader(request: Request) -> Principal | None:
     return await caller(request)
 
 
-async def writer(request: Request) -> Principal | None:
-    """Who is calling, for writes: the token is checked against the database, not the cache."""
-    return await caller(request, fresh=True)
-
-
 SettingsDep = Annotated[Settings, Depends(settings)]
 DatabaseDep = Annotated[Database, Depends(database)]
 ConnectionDep = Annotated[psycopg.Connection, Depends(connection)]
 ReaderDep = Annotated[Principal | None, Depends(reader)]
-WriterDep = Annotated[Principal | None, Depends(writer)]
