@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geoservice.api import layers
+from geoservice.api import health, layers
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
 from geoservice.kernel.db import Database
@@ -23,12 +23,12 @@ from layers.registry import Registry
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = settings.effective_database_url
-    pool = await create_pool(url)
+    pool = await create_pool(url, connect_timeout=settings.db_connect_timeout)
     registry = Registry(pool)
     await registry.start()
     app.state.pool, app.state.registry, app.state.tokens = pool, registry, Tokens(pool)
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
-    app.state.db = Database.pooled(url)
+    app.state.db = Database.pooled(url, timeout=settings.db_connect_timeout)
     try:
         yield
     finally:
@@ -50,14 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)
     app.include_router(ogc_router)
     app.include_router(viewer_router)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app

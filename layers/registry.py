@@ -62,6 +62,15 @@ class Registry:
         self._poller: asyncio.Task[None] | None = None
         self._stamp: tuple[object, ...] | None = None
         self._lock = asyncio.Lock()
+        self.loaded = False  # the first refresh succeeded (readiness)
+
+    @property
+    def listening(self) -> bool:
+        """Is the LISTEN connection open (else only the poll keeps us current)?"""
+        try:
+            return self._listener is not None and not self._listener.is_closed()
+        except asyncpg.InterfaceError:  # a pool connection that closed went back to the pool
+            return False
 
     def get(self, layer_id: str) -> Collection | None:
         return self._collections.get(layer_id)
@@ -104,6 +113,7 @@ class Registry:
             self._collections = fresh
             self._stamp = tuple((r["id"], r["vid"], r["updated_at"]) for r in rows) + (
                 blocks["relfilenode"] if blocks else None,)
+            self.loaded = True
 
     async def start(self) -> None:
         await self.refresh()

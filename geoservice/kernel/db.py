@@ -42,9 +42,12 @@ class Database:
         self.pool = pool
 
     @classmethod
-    def pooled(cls, url: str, *, min_size: int = 1, max_size: int = 8) -> Database:
-        pool = ConnectionPool(libpq_url(url), min_size=min_size, max_size=max_size, open=True,
-                              kwargs={"autocommit": False})
+    def pooled(cls, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 30.0) -> Database:
+        """``timeout``: how long a request waits for a connection (PoolTimeout, a 503, after it).
+        Every connection is checked as it leaves the pool: after a database restart the idle
+        ones are dead, and a check (one round trip) replaces them instead of failing a request."""
+        pool = ConnectionPool(libpq_url(url), min_size=min_size, max_size=max_size, open=True, timeout=timeout,
+                              kwargs={"autocommit": False}, check=ConnectionPool.check_connection)
         return cls(url, pool)
 
     @contextmanager

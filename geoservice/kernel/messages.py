@@ -13,6 +13,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "kk": "Әдіске рұқсат жоқ."},
     "http.bad_request": {"en": "Bad request: {detail}", "ru": "Неверный запрос: {detail}",
                          "kk": "Қате сұрау: {detail}"},
+    "db.unavailable": {
+        "en": "The database is not available at the moment (it may be restarting). Try again in {seconds} s.",
+        "ru": "База данных сейчас недоступна (возможно, перезапускается). Повторите попытку через {seconds} с.",
+        "kk": "Дерекқор қазір қолжетімсіз (қайта іске қосылып жатқан болуы мүмкін). {seconds} с кейін "
+              "қайталап көріңіз.",
+    },
     "http.internal": {
         "en": "Internal error; it has been logged. Nothing was changed.",
         "ru": "Внутренняя ошибка; она записана в журнал. Ничего не изменено.",

@@ -51,6 +51,15 @@ class Settings:
     # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).
     basemap_url: str | None = None
 
+    # --- Operations (README "Operations") ------------------------------------------------------
+    # What a client is told to wait (Retry-After, seconds) when the database is unreachable.
+    retry_after_seconds: int = 5
+    # Opening a database connection gives up after this long (seconds): an outage is a quick
+    # 503, not a request hanging on a host that does not answer.
+    db_connect_timeout: float = 5.0
+    # /readyz: the database must answer within this (seconds).
+    ready_timeout: float = 2.0
+
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
