@@ -24,7 +24,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = settings.effective_database_url
     pool = await create_pool(url, connect_timeout=settings.db_connect_timeout)
-    registry = Registry(pool)
+    registry = Registry(pool, poll_seconds=settings.registry_poll_seconds,
+                        listen_retry_max=settings.listen_retry_max_seconds)
     await registry.start()
     app.state.pool, app.state.registry, app.state.tokens = pool, registry, Tokens(pool)
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.

@@ -4,6 +4,9 @@ the shared one) is stopped and started under a running server process."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,7 @@ from importers.pipeline import UploadRequest, run_upload
 from layers.access import create_token
 from tests.helpers import write_json, zones
 from tests.live import free_port
-from tests.processes import PrivateCluster, ServerProcess, private_cluster
+from tests.processes import PrivateCluster, ServerProcess, private_cluster, project_env
 
 ZONES = "/ogc/collections/restriction-zones/items"
 
@@ -39,9 +42,10 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
         with psycopg.connect(pg.url) as conn:
             _, token = create_token(conn, "operator", "outage test")
             conn.commit()
+        # The poll is slowed to a minute, so that only LISTEN can make an upload visible in time.
         server = ServerProcess({"DATABASE_URL": pg.url, "GEOSERVICE_VAR_DIR": str(tmp / "var"),
-                                "GEOSERVICE_DB_CONNECT_TIMEOUT": "1", "GEOSERVICE_RETRY_AFTER_SECONDS": "7"},
-                               tmp / "server.log")
+                                "GEOSERVICE_DB_CONNECT_TIMEOUT": "1", "GEOSERVICE_RETRY_AFTER_SECONDS": "7",
+                                "GEOSERVICE_REGISTRY_POLL_SECONDS": "60"}, tmp / "server.log")
         try:
             server.wait_started()
             server.wait_ready()
@@ -104,6 +108,34 @@ def test_an_outage_is_503_with_retry_after_and_nothing_fails_after_recovery(stag
             assert r.status_code in (200, 204), (path, r.status_code, r.text)
     log = stage.server.log.read_text()
     assert "unhandled error" not in log and "Exception in ASGI application" not in log
+
+
+def test_after_a_restart_a_cli_import_is_served_within_a_second(stage: Stage) -> None:
+    """The registry's LISTEN connection dies with the database; it must come back (the poll is
+    at a minute here, so nothing else would make the upload visible in time)."""
+    base = stage.server.base
+    stage.cluster.down()
+    stage.cluster.up()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # listening again within the reconnect backoff
+        ready = httpx.get(base + "/readyz").json()
+        if ready.get("listening"):
+            break
+        time.sleep(0.1)
+    assert ready.get("listening") is True, ready
+    before = httpx.get(base + ZONES, params={"limit": 1}).json()["numberMatched"]
+    path = write_json(stage.tmp / "z7.geojson", zones(7, prefix="R"))
+    done = subprocess.run([sys.executable, "-m", "geoservice.cli", "import", "restriction-zones", str(path)],
+                          env=project_env(DATABASE_URL=stage.cluster.url), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    imported = time.monotonic()
+    while time.monotonic() - imported < 1.0:
+        if httpx.get(base + ZONES, params={"limit": 1}).json()["numberMatched"] == 7:
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail(f"the import was not served within 1 s (numberMatched was {before})")
 
 
 def test_what_counts_as_an_outage(stage: Stage) -> None:

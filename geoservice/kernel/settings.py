@@ -59,6 +59,11 @@ class Settings:
     db_connect_timeout: float = 5.0
     # /readyz: the database must answer within this (seconds).
     ready_timeout: float = 2.0
+    # Every server process LISTENs for version switches; should that connection drop, it is
+    # opened again with backoff up to this pause (seconds). A poll every registry_poll_seconds
+    # is the backstop.
+    listen_retry_max_seconds: float = 2.0
+    registry_poll_seconds: float = 5.0
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
