@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from geoservice.api import health, layers
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
-from geoservice.kernel.db import Database
+from geoservice.kernel.db import Database, libpq_params, session_settings
 from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings, get_settings
 from geoservice.messages import register_all
@@ -23,13 +23,14 @@ from layers.registry import Registry
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = settings.effective_database_url
-    pool = await create_pool(url, connect_timeout=settings.db_connect_timeout)
+    pool = await create_pool(url, connect_timeout=settings.db_connect_timeout,
+                             server_settings=session_settings(settings))
     registry = Registry(pool, poll_seconds=settings.registry_poll_seconds,
                         listen_retry_max=settings.listen_retry_max_seconds)
     await registry.start()
     app.state.pool, app.state.registry, app.state.tokens = pool, registry, Tokens(pool)
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
-    app.state.db = Database.pooled(url, timeout=settings.db_connect_timeout)
+    app.state.db = Database.pooled(url, timeout=settings.db_connect_timeout, params=libpq_params(settings))
     try:
         yield
     finally:

@@ -115,8 +115,13 @@ def import_layer(
 ) -> None:
     """Validate a file and load it as the layer's new version (or report why not)."""
     from geoservice.kernel.errors import Problem
+    from geoservice.kernel.i18n import translate
     from importers.pipeline import UploadRequest, run_upload
     from importers.validate import parse_assignments, parse_mapping
+
+    def waiting(key: str, params: dict[str, object]) -> None:
+        # Whoever runs the import learns that it waits, and for whom, instead of a silent hang.
+        typer.echo(translate(key, lang, **params), err=True)
 
     try:
         settings = get_settings()
@@ -124,7 +129,7 @@ def import_layer(
                                           encoding=encoding, mode=mode, dry_run=dry_run,
                                           mapping=parse_mapping(mapping), defaults=parse_assignments(set_),
                                           actor="cli"),
-                            settings.effective_database_url, settings)
+                            settings.effective_database_url, settings, on_wait=waiting)
     except Problem as problem:
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None

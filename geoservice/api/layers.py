@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from pathlib import Path, PurePath
@@ -14,6 +15,8 @@ from starlette.datastructures import UploadFile
 from geoservice.deps import ConnectionDep, DatabaseDep, SettingsDep, WriterDep
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import translate
+from geoservice.kernel.settings import Settings
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.validate import parse_defaults, parse_mapping
 from layers import store
@@ -21,6 +24,12 @@ from layers.access import require_writer
 from layers.catalog import LAYERS, Layer
 
 router = APIRouter(prefix="/api", tags=["layers"])
+log = logging.getLogger("geoservice.uploads")
+
+
+def _log_wait(key: str, params: dict[str, Any]) -> None:
+    # The client hears of a lock wait only if it ends in a 409; the operator sees it here.
+    log.warning("%s", translate(key, "en", **params))
 
 UPLOAD_FORM = {
     "requestBody": {
@@ -110,7 +119,7 @@ async def upload(layer_id: str, request: Request, caller: WriterDep, db: Databas
             dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
             defaults=parse_defaults(fields.get("defaults")),
             actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
-        result = await run_in_threadpool(run_upload, req, db, settings)
+        result = await run_in_threadpool(run_upload, req, db, settings, _log_wait)
         if not req.dry_run:
             # Served at once by this process, without waiting for the NOTIFY round trip.
             await request.app.state.registry.refresh()
@@ -122,14 +131,15 @@ async def upload(layer_id: str, request: Request, caller: WriterDep, db: Databas
 
 @router.post("/layers/{layer_id}/versions/{version}/restore")
 async def restore(layer_id: str, version: int, request: Request, caller: WriterDep,
-                  db: DatabaseDep) -> dict[str, Any]:
+                  db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
     principal = require_writer(caller, layer)
-    info = await run_in_threadpool(_restore, db, layer, version, principal.actor)
+    info = await run_in_threadpool(_restore, db, layer, version, principal.actor, settings)
     await request.app.state.registry.refresh()
     return info.as_dict()
 
 
-def _restore(db: Database, layer: Layer, version: int, actor: str) -> store.VersionInfo:
+def _restore(db: Database, layer: Layer, version: int, actor: str, settings: Settings) -> store.VersionInfo:
     with db.connection() as conn:
-        return store.restore_version(conn, layer, version, actor=actor)
+        return store.restore_version(conn, layer, version, actor=actor,
+                                     lock=store.LockPolicy.from_settings(settings, _log_wait))

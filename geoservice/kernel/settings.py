@@ -64,6 +64,20 @@ class Settings:
     # is the backstop.
     listen_retry_max_seconds: float = 2.0
     registry_poll_seconds: float = 5.0
+    # Writers: an upload or restore waits this long for its layer's lock, then gives up (409,
+    # "being written by someone else", naming who). A lock holder whose COPY received nothing
+    # from its client for writer_stall_seconds (the client was stopped mid-upload) has its
+    # session ended by the next writer; 0 never.
+    lock_wait_seconds: float = 30.0
+    writer_stall_seconds: float = 20.0
+    # PostgreSQL ends a session idle inside a transaction (its client stopped between two
+    # statements) after this long (seconds), releasing its locks.
+    idle_in_transaction_timeout: float = 60.0
+    # TCP keepalives on database connections, at both ends: a peer that vanished (host down,
+    # network cut) is noticed within idle + interval x count seconds (25 s), not hours.
+    tcp_keepalives_idle: int = 10
+    tcp_keepalives_interval: int = 5
+    tcp_keepalives_count: int = 3
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
