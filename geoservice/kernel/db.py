@@ -70,9 +70,12 @@ class Database:
                params: dict[str, Any] | None = None) -> Database:
         """``timeout``: how long a request waits for a connection (PoolTimeout, a 503, after it).
         Every connection is checked as it leaves the pool: after a database restart the idle
-        ones are dead, and a check (one round trip) replaces them instead of failing a request."""
+        ones are dead, and a check (one round trip) replaces them instead of failing a request.
+        A failed connect is retried with backoff for ``timeout`` only, then the next request
+        tries afresh: a backoff grown during a long outage must not delay the recovery."""
         pool = ConnectionPool(libpq_url(url), min_size=min_size, max_size=max_size, open=True, timeout=timeout,
-                              kwargs={"autocommit": False, **(params or {})}, check=ConnectionPool.check_connection)
+                              reconnect_timeout=timeout, kwargs={"autocommit": False, **(params or {})},
+                              check=ConnectionPool.check_connection)
         return cls(url, pool, params)
 
     @contextmanager
@@ -83,6 +86,15 @@ class Database:
         else:
             with psycopg.connect(self.url, **self.params) as conn:
                 yield conn
+
+    def ping(self, timeout: float) -> None:
+        """One round trip on a writer connection, waiting at most ``timeout`` for it (readiness)."""
+        if self.pool is not None:
+            with self.pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        else:
+            with psycopg.connect(self.url, **{**self.params, "connect_timeout": max(2, round(timeout))}) as conn:
+                conn.execute("SELECT 1")
 
     def close(self) -> None:
         if self.pool is not None:
