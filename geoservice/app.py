@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Spatial core of Kazakhstan's unified subsoil-use platform")
     app.state.settings = settings
     problems.install(app)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(tiles_router)

@@ -179,12 +179,12 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (costs a little per request)")] = False,
 ) -> None:
-    """Serve the HTTP API."""
-    import uvicorn
+    """Serve the HTTP API (timeouts and limits: the GEOSERVICE_HTTP_* settings)."""
+    from geoservice import server
 
     settings = get_settings()
-    uvicorn.run("geoservice.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_level="info", access_log=access_log)
+    server.run(settings, host=host or settings.host, port=port or settings.port, workers=workers,
+               access_log=access_log)
 
 
 def main() -> None:

@@ -11,6 +11,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Передайте данные в поле формы 'file' (multipart).",
         "kk": "Деректерді 'file' (multipart) өрісінде жіберіңіз.",
     },
+    "upload.busy": {
+        "en": "{uploads} uploads are already in progress on this server. Try again in {seconds} s.",
+        "ru": "На этом сервере уже идут {uploads} загрузки. Повторите попытку через {seconds} с.",
+        "kk": "Бұл серверде {uploads} жүктеу орындалып жатыр. {seconds} с кейін қайталап көріңіз.",
+    },
     "health.database_down": {
         "en": "Not ready: the database does not answer. Try again in {seconds} s.",
         "ru": "Сервис не готов: база данных не отвечает. Повторите попытку через {seconds} с.",

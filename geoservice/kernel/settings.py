@@ -78,6 +78,19 @@ class Settings:
     tcp_keepalives_idle: int = 10
     tcp_keepalives_interval: int = 5
     tcp_keepalives_count: int = 3
+    # HTTP: the request line and headers must arrive within http_header_timeout seconds and stay
+    # under http_max_header_bytes; a body gets http_body_timeout seconds of grace, then must
+    # keep up at least http_body_min_rate bytes/s on average (a trickling body is cut with 408);
+    # an idle kept-alive connection is closed after http_keepalive_timeout. At most
+    # http_limit_concurrency connections per process (0: no limit), and max_concurrent_uploads
+    # uploads at once per process (more get 503 + Retry-After).
+    http_header_timeout: float = 10.0
+    http_max_header_bytes: int = 64 * 1024
+    http_body_timeout: float = 10.0
+    http_body_min_rate: int = 8 * 1024
+    http_keepalive_timeout: float = 5.0
+    http_limit_concurrency: int = 1000
+    max_concurrent_uploads: int = 4
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
