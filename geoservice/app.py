@@ -3,11 +3,13 @@ and the public map viewer (/)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from geoservice import spool
 from geoservice.api import health, layers
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
@@ -18,11 +20,16 @@ from geoservice.messages import register_all
 from layers.access import Tokens
 from layers.registry import Registry
 
+log = logging.getLogger("geoservice")
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = settings.effective_database_url
+    # Upload folders of processes killed mid-upload (others' live ones are locked, kept).
+    for folder in spool.sweep(settings.spool_path):
+        log.warning("removed the upload spool %s left by a process that is gone", folder)
     pool = await create_pool(url, connect_timeout=settings.db_connect_timeout,
                              server_settings=session_settings(settings))
     registry = Registry(pool, poll_seconds=settings.registry_poll_seconds,

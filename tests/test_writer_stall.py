@@ -22,18 +22,10 @@ from geoservice.kernel.db import Database, libpq_params, session_settings
 from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings
 from layers.access import create_token
-from tests.helpers import feature_collection, square, write_json, zones
+from tests.helpers import many_zones, write_json, zones
 from tests.processes import project_env
 
 LAYER = "restriction-zones"
-
-
-def many_zones(n: int) -> dict[str, object]:
-    # Small squares over central Kazakhstan: enough rows that the COPY takes a moment.
-    return feature_collection([
-        (square(65 + (i % 200) * 0.05, 47 + (i // 200) * 0.05, 0.01),
-         {"zone_id": f"S{i}", "name": f"Аймақ {i}", "kind": "protected-area", "regime": "prohibited"})
-        for i in range(n)])
 
 
 def _import(database_url: str, path: Path, *extra: str, **env: str) -> subprocess.Popen[str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +16,7 @@ from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import translate
 from geoservice.kernel.settings import Settings
+from geoservice.spool import spool
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.validate import parse_defaults, parse_mapping
 from layers import store
@@ -108,24 +108,23 @@ async def upload(layer_id: str, request: Request, caller: WriterDep, db: Databas
         raise Problem("upload.no_file", 400)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     name = PurePath(upload_file.filename or "upload").name or "upload"
-    workdir = Path(tempfile.mkdtemp(prefix="gs-upload-"))
     try:
-        path = workdir / "upload.bin"
-        with open(path, "wb") as out:
-            await run_in_threadpool(shutil.copyfileobj, upload_file.file, out, 1 << 20)
-        req = UploadRequest(
-            layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
-            encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
-            dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
-            defaults=parse_defaults(fields.get("defaults")),
-            actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
-        result = await run_in_threadpool(run_upload, req, db, settings, _log_wait)
+        with spool(settings.spool_path) as workdir:  # removed when done; swept at start if we die
+            path = workdir / "upload.bin"
+            with open(path, "wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, upload_file.file, out, 1 << 20)
+            req = UploadRequest(
+                layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
+                encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
+                dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
+                defaults=parse_defaults(fields.get("defaults")),
+                actor=principal.actor, authority=principal.authority, token_id=principal.token_id)
+            result = await run_in_threadpool(run_upload, req, db, settings, _log_wait)
         if not req.dry_run:
             # Served at once by this process, without waiting for the NOTIFY round trip.
             await request.app.state.registry.refresh()
     finally:
         await form.close()
-        shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 

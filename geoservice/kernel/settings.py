@@ -91,12 +91,19 @@ class Settings:
     http_keepalive_timeout: float = 5.0
     http_limit_concurrency: int = 1000
     max_concurrent_uploads: int = 4
+    # Uploads wait in folders here while they are read and stored (default var/spool); what a
+    # killed process left is swept when a server process starts.
+    spool_dir: str | None = None
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def cluster_url(self) -> str:
         return f"postgresql://geoservice@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def spool_path(self) -> Path:
+        return Path(self.spool_dir) if self.spool_dir else self.var_dir / "spool"
 
     @property
     def effective_database_url(self) -> str:
