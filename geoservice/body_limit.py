@@ -1,7 +1,8 @@
 """Guards on request bodies, before any route sees them:
 
-* size: over the upload limit is refused before it is spooled to disk, by Content-Length when
-  given, by counting while streaming otherwise (413);
+* size: every route has a limit — uploads ``max_upload_bytes``, refused before they are spooled
+  to disk; every other route ``max_body_bytes``, read whole here before the route runs — by
+  Content-Length when given, by counting otherwise (a chunked body has none): 413;
 * pace: a body must keep arriving — ``http_body_timeout`` seconds of grace, then at least
   ``http_body_min_rate`` bytes a second on average — or the request ends with 408 (a trickling
   upload no longer holds a connection and a worker's attention for as long as it likes);
@@ -32,6 +33,7 @@ class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.limit = settings.max_upload_bytes + OVERHEAD
+        self.small_limit = settings.max_body_bytes
         self.grace = settings.http_body_timeout
         self.min_rate = settings.http_body_min_rate
         self.max_uploads = settings.max_concurrent_uploads
@@ -52,10 +54,11 @@ class BodyLimitMiddleware:
         if not chunked and (declared is None or declared == b"0"):
             await self.app(scope, receive, send)  # no body: nothing to guard
             return
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._reject(scope, send, self._too_large())
-            return
         upload = scope["method"] == "POST" and UPLOAD_PATH.match(scope["path"]) is not None
+        limit = self.limit if upload else self.small_limit
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._reject(scope, send, self._too_large(upload))
+            return
         if upload and self.uploads >= self.max_uploads:
             await self._reject(scope, send, Problem("upload.busy", 503, retry_after=self.retry_after,
                                                     uploads=self.max_uploads, seconds=self.retry_after))
@@ -81,8 +84,8 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 done = not message.get("more_body", False)
-                if seen > self.limit:
-                    raise self._too_large()
+                if seen > limit:
+                    raise self._too_large(upload)
             else:
                 done = True
             return message
@@ -92,20 +95,35 @@ class BodyLimitMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
             await send(message)
 
-        if upload:
-            self.uploads += 1
+        if not upload:
+            # Small bodies are read whole before the route runs: a route that never reads its
+            # body (a restore) is limited all the same.
+            chunks: list[bytes] = []
+            try:
+                while not done:
+                    message = await guarded_receive()
+                    if message["type"] != "http.request":
+                        return  # the client is gone
+                    chunks.append(message.get("body", b""))
+            except Problem as problem:
+                await self._reject(scope, send, problem)
+                return
+            await self.app(scope, _replay(b"".join(chunks), receive), send)
+            return
+        self.uploads += 1
         try:
             await self.app(scope, guarded_receive, guarded_send)
         finally:
-            if upload:
-                self.uploads -= 1
+            self.uploads -= 1
 
     def _allowed(self, seen: int) -> float:
         """Seconds a body may have taken once ``seen`` bytes have arrived."""
         return self.grace + seen / self.min_rate if self.min_rate > 0 else float("inf")
 
-    def _too_large(self) -> Problem:
-        return Problem("upload.too_large", 413, limit_mb=(self.limit - OVERHEAD) // (1024 * 1024))
+    def _too_large(self, upload: bool) -> Problem:
+        if upload:
+            return Problem("upload.too_large", 413, limit_mb=(self.limit - OVERHEAD) // (1024 * 1024))
+        return Problem("http.body_too_large", 413, limit_kb=self.small_limit // 1024)
 
     async def _reject(self, scope: Scope, send: Send, problem: Problem) -> None:
         lang = negotiate(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
@@ -118,3 +136,17 @@ class BodyLimitMiddleware:
             headers.append((b"retry-after", str(problem.retry_after).encode()))
         await send({"type": "http.response.start", "status": problem.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body read ahead, as one message; then the connection's own messages (disconnect)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed

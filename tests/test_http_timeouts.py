@@ -134,10 +134,19 @@ def test_an_idle_kept_alive_connection_is_closed(server: ServerProcess) -> None:
 
 
 def test_a_body_the_route_does_not_read_cannot_hold_the_connection(server: ServerProcess) -> None:
-    conn = Conn(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", b"z" * 10)
+    # An upload refused before its body is read (no token): the rest of the body is not waited for.
+    conn = Conn(server, b"POST /api/layers/restriction-zones/uploads HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Length: 100000\r\n\r\n", b"z" * 10)
     _run([conn], limit=10)
-    assert conn.status() == 200
+    assert conn.status() == 401
     assert conn.closed_after is not None and conn.closed_after < 1.0
+
+
+def test_a_trickling_small_body_is_cut_too(server: ServerProcess) -> None:
+    conn = Conn(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n", b"z" * 10)
+    _run([conn], limit=BODY_TIMEOUT + 10)
+    assert conn.status() == 408
+    assert conn.closed_after is not None and BODY_TIMEOUT - 0.5 < conn.closed_after < BODY_TIMEOUT + SLACK
 
 
 def _upload_head(token: str, length: int = 1_000_000) -> bytes:
@@ -169,3 +178,51 @@ def test_trickling_uploads_are_cut_and_uploads_at_once_are_capped(server: Server
                     headers={"Authorization": f"Bearer {token}"},
                     files={"file": ("z.geojson", path.read_bytes())}, timeout=60)
     assert ok.status_code == 201, ok.text
+
+
+def _chunked(server: ServerProcess, head: bytes, total: int) -> Conn:
+    """Send ``total`` bytes as a chunked body as fast as the server takes them; stop when it
+    answers."""
+    conn = Conn(server, head)
+    conn.sock.setblocking(True)
+    conn.sock.settimeout(10)
+    sent = 0
+    chunk = b"%x\r\n%s\r\n" % (8192, b"{" * 8192)
+    try:
+        while sent < total:
+            conn.sock.sendall(chunk)
+            sent += 8192
+    except OSError:
+        pass  # the server answered and closed: the rest is not wanted
+    conn.sock.setblocking(False)
+    _run([conn], limit=10)
+    return conn
+
+
+def test_every_route_has_a_body_limit(server: ServerProcess, token: str, tmp_path: Path) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    path = write_json(tmp_path / "z.geojson", zones(2))
+    first = httpx.post(server.base + "/api/layers/restriction-zones/uploads", headers=auth,
+                       files={"file": ("z.geojson", path.read_bytes())}, timeout=60)
+    assert first.status_code == 201, first.text
+    version = first.json()["version"]
+    restore = f"/api/layers/restriction-zones/versions/{version}/restore"
+    head = (b"POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nAccept-Language: ru\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n" % (restore.encode(), token.encode()))
+    # A chunked body (no Content-Length) over the limit: 413, the route never runs.
+    conn = _chunked(server, head, 20 * 1024 * 1024)
+    assert conn.status() == 413, conn.answer[:300]
+    problem = conn.problem()
+    assert problem["type"] == "urn:geoservice:problem:http.body_too_large" and "64" in str(problem["detail"])
+    assert conn.closed_after is not None
+    # Declared too large: refused before any of it is read.
+    declared = Conn(server, b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                    % (restore.encode(), 10 * 1024 * 1024))
+    _run([declared], limit=5)
+    assert declared.status() == 413 and declared.closed_after is not None and declared.closed_after < 1
+    # Under the limit the route runs as before.
+    small = httpx.post(server.base + restore, headers=auth, json={}, timeout=30)
+    assert small.status_code == 200, small.text
+    # Any route, any method.
+    get = httpx.request("GET", server.base + "/ogc/collections", content=b"x" * 100_000, timeout=10)
+    assert get.status_code == 413

@@ -23,6 +23,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Заголовки запроса больше {limit_kb} КБ.",
         "kk": "Сұрау тақырыптары {limit_kb} КБ-тан үлкен.",
     },
+    "http.body_too_large": {
+        "en": "The request body is larger than the {limit_kb} kB this address takes.",
+        "ru": "Тело запроса больше {limit_kb} КБ, допустимых для этого адреса.",
+        "kk": "Сұрау денесі бұл мекенжайға рұқсат етілген {limit_kb} КБ-тан үлкен.",
+    },
     "http.body_timeout": {
         "en": "The request body arrived too slowly: it may take {seconds} s, then must keep up at least "
               "{rate_kb} kB/s.",

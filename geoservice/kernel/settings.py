@@ -43,6 +43,8 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     max_unpacked_bytes: int = 1024 * 1024 * 1024
     max_archive_members: int = 2000
+    # Every other route's request body (a restore, a GET that carries one) is refused over this.
+    max_body_bytes: int = 64 * 1024
     # Uploaded features may stick out of the national boundary by this much (degrees): the
     # shipped boundary is a 1:110m generalisation, off by kilometres along the border.
     boundary_tolerance_deg: float = 0.15
