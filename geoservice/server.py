@@ -61,8 +61,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_expired(self) -> None:
         self._head_timer = None
-        if self._in_head or self.cycle is None:
-            self._refuse(408, "http.header_timeout", seconds=round(self.head_timeout))
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head is late while the previous response is still being written: no
+            # answer of ours may cut into that one, so the connection ends after it instead.
+            self.cycle.keep_alive = False
+            return
+        self._refuse(408, "http.header_timeout", seconds=round(self.head_timeout))
 
     def _refuse(self, status: int, key: str, **params: Any) -> None:
         """Answer without the app (the request is not whole) and close."""
