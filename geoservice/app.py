@@ -3,20 +3,24 @@ and the public map viewer (/)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geoservice.api import layers
+from geoservice import spool
+from geoservice.api import health, layers
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
-from geoservice.kernel.db import Database
+from geoservice.kernel.db import Database, libpq_params, session_settings
 from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings, get_settings
 from geoservice.messages import register_all
 from layers.access import FailureLimit, Tokens
 from layers.registry import Registry
+
+log = logging.getLogger("geoservice")
 
 
 @asynccontextmanager
@@ -24,14 +28,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # As the service's role, not the owner (README, "Roles"): it may only add to the journal.
     url = settings.service_database_url
-    pool = await create_pool(url)
-    registry = Registry(pool)
+    # Upload folders of processes killed mid-upload (others' live ones are locked, kept).
+    for folder in spool.sweep(settings.spool_path):
+        log.warning("removed the upload spool %s left by a process that is gone", folder)
+    pool = await create_pool(url, connect_timeout=settings.db_connect_timeout,
+                             server_settings=session_settings(settings))
+    registry = Registry(pool, poll_seconds=settings.registry_poll_seconds,
+                        listen_retry_max=settings.listen_retry_max_seconds)
     await registry.start()
     tokens = Tokens(pool, failures=FailureLimit(settings.token_failure_limit, settings.token_failure_window))
     await tokens.start()
     app.state.pool, app.state.registry, app.state.tokens = pool, registry, tokens
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
-    app.state.db = Database.pooled(url)
+    app.state.db = Database.pooled(url, timeout=settings.db_connect_timeout, params=libpq_params(settings))
     try:
         yield
     finally:
@@ -54,15 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Spatial core of Kazakhstan's unified subsoil-use platform")
     app.state.settings = settings
     problems.install(app)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)
     app.include_router(ogc_router)
     app.include_router(viewer_router)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app

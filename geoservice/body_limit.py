@@ -1,54 +1,152 @@
-"""Refuse request bodies over the upload limit before they are spooled to disk: by
-Content-Length when given, by counting while streaming otherwise."""
+"""Guards on request bodies, before any route sees them:
+
+* size: every route has a limit — uploads ``max_upload_bytes``, refused before they are spooled
+  to disk; every other route ``max_body_bytes``, read whole here before the route runs — by
+  Content-Length when given, by counting otherwise (a chunked body has none): 413;
+* pace: a body must keep arriving — ``http_body_timeout`` seconds of grace, then at least
+  ``http_body_min_rate`` bytes a second on average — or the request ends with 408 (a trickling
+  upload no longer holds a connection and a worker's attention for as long as it likes);
+* uploads at once: at most ``max_concurrent_uploads`` per process; more get 503 + Retry-After
+  without their body being read;
+* a response sent before its request's body was read whole closes the connection, so that the
+  rest of that body cannot keep the connection busy."""
 
 from __future__ import annotations
+
+import asyncio
+import re
+import time
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate
+from geoservice.kernel.settings import Settings
 
 # multipart framing and the small form fields around the file
 OVERHEAD = 64 * 1024
+UPLOAD_PATH = re.compile(r"^/api/layers/[^/]+/uploads/?$")
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit + OVERHEAD
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_upload_bytes + OVERHEAD
+        self.small_limit = settings.max_body_bytes
+        self.grace = settings.http_body_timeout
+        self.min_rate = settings.http_body_min_rate
+        self.max_uploads = settings.max_concurrent_uploads
+        self.retry_after = settings.retry_after_seconds
+        self.uploads = 0  # uploads in progress in this process (one event loop: a plain count)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(scope, send, headers)
+        declared: bytes | None = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not chunked and (declared is None or declared == b"0"):
+            await self.app(scope, receive, send)  # no body: nothing to guard
             return
+        upload = scope["method"] == "POST" and UPLOAD_PATH.match(scope["path"]) is not None
+        limit = self.limit if upload else self.small_limit
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._reject(scope, send, self._too_large(upload))
+            return
+        if upload and self.uploads >= self.max_uploads:
+            await self._reject(scope, send, Problem("upload.busy", 503, retry_after=self.retry_after,
+                                                    uploads=self.max_uploads, seconds=self.retry_after))
+            return
+        started = time.monotonic()
         seen = 0
+        done = False
 
-        async def limited_receive() -> Message:
+        async def guarded_receive() -> Message:
             # Raised inside the route while it reads the body, so the problem handler answers.
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, done
+            if done:
+                return await receive()  # after the body: waiting for a disconnect is no pace matter
+            allowed = self._allowed(seen) - (time.monotonic() - started)
+            try:
+                if allowed <= 0:
+                    raise TimeoutError
+                async with asyncio.timeout(allowed):
+                    message = await receive()
+            except TimeoutError:
+                raise Problem("http.body_timeout", 408, seconds=round(self.grace),
+                              rate_kb=round(self.min_rate / 1024, 1)) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise self._problem()
+                done = not message.get("more_body", False)
+                if seen > limit:
+                    raise self._too_large(upload)
+            else:
+                done = True
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and not done:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
 
-    def _problem(self) -> Problem:
-        return Problem("upload.too_large", 413, limit_mb=(self.limit - OVERHEAD) // (1024 * 1024))
+        if not upload:
+            # Small bodies are read whole before the route runs: a route that never reads its
+            # body (a restore) is limited all the same.
+            chunks: list[bytes] = []
+            try:
+                while not done:
+                    message = await guarded_receive()
+                    if message["type"] != "http.request":
+                        return  # the client is gone
+                    chunks.append(message.get("body", b""))
+            except Problem as problem:
+                await self._reject(scope, send, problem)
+                return
+            await self.app(scope, _replay(b"".join(chunks), receive), send)
+            return
+        self.uploads += 1
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        finally:
+            self.uploads -= 1
 
-    async def _reject(self, scope: Scope, send: Send, headers: dict[bytes, bytes]) -> None:
-        lang = negotiate(headers.get(b"accept-language", b"").decode("latin-1"))
-        body = self._problem().render(lang)
+    def _allowed(self, seen: int) -> float:
+        """Seconds a body may have taken once ``seen`` bytes have arrived."""
+        return self.grace + seen / self.min_rate if self.min_rate > 0 else float("inf")
+
+    def _too_large(self, upload: bool) -> Problem:
+        if upload:
+            return Problem("upload.too_large", 413, limit_mb=(self.limit - OVERHEAD) // (1024 * 1024))
+        return Problem("http.body_too_large", 413, limit_kb=self.small_limit // 1024)
+
+    async def _reject(self, scope: Scope, send: Send, problem: Problem) -> None:
+        lang = negotiate(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
+        body = problem.render(lang)
         body["instance"] = scope.get("path", "")
         payload = orjson.dumps(body)
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode()),
-            (b"content-language", lang.encode()), (b"connection", b"close")]})
+        headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode()),
+                   (b"content-language", lang.encode()), (b"connection", b"close")]
+        if problem.retry_after is not None:
+            headers.append((b"retry-after", str(problem.retry_after).encode()))
+        await send({"type": "http.response.start", "status": problem.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body read ahead, as one message; then the connection's own messages (disconnect)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed

@@ -121,8 +121,13 @@ def import_layer(
 ) -> None:
     """Validate a file and load it as the layer's new version (or report why not)."""
     from geoservice.kernel.errors import Problem
+    from geoservice.kernel.i18n import translate
     from importers.pipeline import UploadRequest, run_upload
     from importers.validate import parse_assignments, parse_mapping
+
+    def waiting(key: str, params: dict[str, object]) -> None:
+        # Whoever runs the import learns that it waits, and for whom, instead of a silent hang.
+        typer.echo(translate(key, lang, **params), err=True)
 
     try:
         settings = get_settings()
@@ -130,7 +135,7 @@ def import_layer(
                                           encoding=encoding, mode=mode, dry_run=dry_run,
                                           mapping=parse_mapping(mapping), defaults=parse_assignments(set_),
                                           actor="cli"),
-                            settings.service_database_url, settings)
+                            settings.service_database_url, settings, on_wait=waiting)
     except Problem as problem:
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None
@@ -259,9 +264,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (costs a little per request)")] = False,
 ) -> None:
-    """Serve the HTTP API (as the service's role; see README, "Roles")."""
-    import uvicorn
-
+    """Serve the HTTP API (as the service's role, see README "Roles"; timeouts and limits: the
+    GEOSERVICE_HTTP_* settings)."""
+    from geoservice import server
     from geoservice.kernel.errors import Problem
 
     settings = get_settings()
@@ -269,8 +274,8 @@ def serve(
         settings.refuse_unsafe()
     except Problem as problem:
         _fail(problem.render("en")["detail"])
-    uvicorn.run("geoservice.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_level="info", access_log=access_log)
+    server.run(settings, host=host or settings.host, port=port or settings.port, workers=workers,
+               access_log=access_log)
 
 
 def main() -> None:

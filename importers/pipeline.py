@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from geoservice.kernel.db import Database
+from geoservice.kernel.db import Database, libpq_params
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.settings import Settings
 from importers.archive import Limits
@@ -69,11 +70,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None = None) -> dict[str, Any]:
+def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None = None,
+               on_wait: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """``db``: where to store (a URL or the server's pooled Database); ``settings``: the limits,
-    tolerance and grid datum to apply (the code's defaults when not given)."""
-    db = Database(db) if isinstance(db, str) else db
+    tolerance, grid datum and timeouts to apply (the code's defaults when not given);
+    ``on_wait(key, params)``: told, as a message, when the upload waits for its layer's lock."""
     settings = settings or Settings()
+    db = Database(db, params=libpq_params(settings)) if isinstance(db, str) else db
     checksum: str | None = None
     try:
         layer = resolve_layer(req.layer_id)
@@ -111,7 +114,7 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
             version = store.write_version(
                 conn, layer, features, mode=req.mode, actor=req.actor, authority=req.authority,
                 token_id=req.token_id, source_file=req.file_name, source_format=source.format, checksum=checksum,
-                client=req.client, options=options)
+                client=req.client, options=options, lock=store.LockPolicy.from_settings(settings, on_wait))
             conn.commit()
         if version.unchanged:
             return unchanged_result(req, version)

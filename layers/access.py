@@ -141,7 +141,7 @@ class FailureLimit:
         entry = self._seen.get(client)
         if entry is not None and entry[1] >= self.limit:
             seconds = max(1, math.ceil(entry[0] + self.window - time.monotonic()))
-            raise Problem("auth.too_many_failures", 429, headers={"Retry-After": str(seconds)},
+            raise Problem("auth.too_many_failures", 429, retry_after=seconds,
                           seconds=seconds, limit=self.limit)
 
     def failed(self, client: str | None) -> None:

@@ -15,6 +15,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "Жаңа идентификаторлар '{layer}' қабатындағы бұрынғылармен сәйкес келеді. "
               "Идентификатор бағанын толтырыңыз.",
     },
+    # -- the layer's write lock ---------------------------------------------------------------
+    "layer.lock_wait": {
+        "en": "Waiting for the lock of layer {layer}, held by {holder} since {since} (at most {seconds} s).",
+        "ru": "Ожидание блокировки слоя {layer}: её держит {holder} с {since} (не дольше {seconds} с).",
+        "kk": "{layer} қабатының құлпы күтілуде: оны {since} бастап {holder} ұстап тұр (ең көбі {seconds} с).",
+    },
+    "layer.lock_stalled": {
+        "en": "The writer {holder} (since {since}) sent nothing for {seconds} s in the middle of its upload to "
+              "layer {layer}; its session was ended and its upload discarded.",
+        "ru": "Запись {holder} (с {since}) ничего не передавала {seconds} с посреди загрузки в слой {layer}; "
+              "её сеанс завершён, загрузка отменена.",
+        "kk": "{holder} жазушысы ({since} бастап) {layer} қабатына жүктеудің ортасында {seconds} с бойы ештеңе "
+              "жібермеді; оның сеансы аяқталды, жүктеуі тоқтатылды.",
+    },
+    "layer.busy": {
+        "en": "Layer {layer} is being written by someone else ({holder}, since {since}); gave up after {seconds} s. "
+              "Try again later.",
+        "ru": "В слой {layer} сейчас записывает другой ({holder}, с {since}); ожидание прекращено через "
+              "{seconds} с. Повторите позже.",
+        "kk": "{layer} қабатына қазір басқа біреу жазып жатыр ({holder}, {since} бастап); {seconds} с кейін "
+              "күту тоқтатылды. Кейінірек қайталаңыз.",
+    },
     # -- layers and versions ---------------------------------------------------------------
     "layer.not_found": {
         "en": "There is no layer '{layer}'.", "ru": "Слоя '{layer}' нет.", "kk": "'{layer}' қабаты жоқ.",

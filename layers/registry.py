@@ -3,8 +3,10 @@ version key that changes whenever its content does.
 
 Switching versions NOTIFYs ``geoservice_layers`` (layers/store.py, layers/grid_build.py); every
 server process listens and refreshes, so an upload made anywhere (HTTP, CLI, another worker) is
-served at once and no cached tile or count of the old version is used again. A slow poll is the
-backstop should the listening connection drop."""
+served at once and no cached tile or count of the old version is used again. When the listening
+connection is lost (a database restart, a terminated backend, the network) it is opened again,
+with backoff, and the registry refreshed once, since notifications sent meanwhile were lost. A
+slow poll is the backstop for anything else."""
 
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from geoservice.kernel.outage import is_outage
 from layers.access import public_filter
 from layers.catalog import LAYERS, Attribute, Layer
 
 log = logging.getLogger("geoservice.registry")
 CHANNEL = "geoservice_layers"
 POLL_SECONDS = 5.0
+LISTEN_RETRY_FIRST = 0.1   # seconds before the first attempt to listen again; doubled up to the max
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,27 @@ class Collection:
 
 
 class Registry:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, poll_seconds: float = POLL_SECONDS,
+                 listen_retry_max: float = 2.0) -> None:
         self.pool = pool
+        self.poll_seconds = poll_seconds
+        self.listen_retry_max = listen_retry_max
         self._collections: dict[str, Collection] = {}
         self._listener: asyncpg.Connection | None = None
+        self._relisten: asyncio.Task[None] | None = None
+        self._stopping = False
         self._poller: asyncio.Task[None] | None = None
         self._stamp: tuple[object, ...] | None = None
         self._lock = asyncio.Lock()
+        self.loaded = False  # the first refresh succeeded (readiness)
+
+    @property
+    def listening(self) -> bool:
+        """Is the LISTEN connection open (else only the poll keeps us current)?"""
+        try:
+            return self._listener is not None and not self._listener.is_closed()
+        except asyncpg.InterfaceError:  # a pool connection that closed went back to the pool
+            return False
 
     def get(self, layer_id: str) -> Collection | None:
         return self._collections.get(layer_id)
@@ -135,33 +153,83 @@ class Registry:
             self._collections = fresh
             self._stamp = tuple((r["id"], r["vid"], r["updated_at"]) for r in rows) + (
                 blocks["relfilenode"] if blocks else None,)
+            self.loaded = True
 
     async def start(self) -> None:
         await self.refresh()
-        try:
-            self._listener = await self.pool.acquire()
-            await self._listener.add_listener(CHANNEL, self._notified)
-        except Exception:  # noqa: BLE001 - the poll still keeps us current
-            log.exception("cannot LISTEN on %s; relying on polling", CHANNEL)
+        if not await self._listen():
+            self._listen_again()
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
-        if self._poller:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-        if self._listener is not None:
+        self._stopping = True
+        for task in (self._poller, self._relisten):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self._drop_listener()
+
+    async def _listen(self) -> bool:
+        """LISTEN on a pool connection; False (logged) when that cannot be done now."""
+        try:
+            conn = await self.pool.acquire()
+        except Exception as exc:  # noqa: BLE001 - retried with backoff; the poll keeps us current
+            log.warning("cannot LISTEN on %s: %s: %s", CHANNEL, type(exc).__name__, exc)
+            return False
+        try:
+            await conn.add_listener(CHANNEL, self._notified)
+            conn.add_termination_listener(self._lost)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cannot LISTEN on %s: %s: %s", CHANNEL, type(exc).__name__, exc)
             with contextlib.suppress(Exception):
-                await self._listener.remove_listener(CHANNEL, self._notified)
-            await self.pool.release(self._listener)
-            self._listener = None
+                await self.pool.release(conn)
+            return False
+        self._listener = conn
+        return True
+
+    async def _drop_listener(self) -> None:
+        conn, self._listener = self._listener, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):  # a closed connection went back to the pool by itself
+            conn.remove_termination_listener(self._lost)
+            await conn.remove_listener(CHANNEL, self._notified)
+        with contextlib.suppress(Exception):
+            await self.pool.release(conn)
+
+    def _lost(self, _conn: object) -> None:
+        # asyncpg calls this when the LISTEN connection closes: whatever was notified from now
+        # on would be lost until we listen again.
+        if not self._stopping:
+            log.warning("lost the LISTEN connection on %s; listening again", CHANNEL)
+            self._listen_again()
+
+    def _listen_again(self) -> None:
+        if not self._stopping and (self._relisten is None or self._relisten.done()):
+            self._relisten = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        await self._drop_listener()
+        delay = LISTEN_RETRY_FIRST
+        while not await self._listen():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.listen_retry_max)
+        log.info("listening on %s again", CHANNEL)
+        # Versions switched while nobody listened were notified to no one: look once.
+        try:
+            await self.refresh()
+        except Exception as exc:  # noqa: BLE001 - the poll retries
+            log.warning("registry refresh after listening again failed: %s: %s", type(exc).__name__, exc)
 
     def _notified(self, *_args: object) -> None:
         asyncio.get_running_loop().create_task(self.refresh())
 
     async def _poll(self) -> None:
         while True:
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(self.poll_seconds)
+            if not self.listening:
+                self._listen_again()  # should the termination callback have been missed
             try:
                 async with self.pool.acquire() as conn:
                     rows = await conn.fetch("SELECT id, current_version_id AS vid, updated_at FROM layers ORDER BY id")
@@ -172,8 +240,12 @@ class Registry:
                     await self.refresh()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
-                log.exception("registry poll failed")
+            except Exception as exc:  # noqa: BLE001
+                if is_outage(exc):  # one line per poll while the database is away, not a traceback
+                    log.warning("registry poll: database unavailable: %s: %s", type(exc).__name__, exc)
+                else:
+                    log.exception("registry poll failed")
+
 
 
 async def _described(conn: asyncpg.Connection, c: Collection) -> Collection:

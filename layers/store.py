@@ -5,12 +5,15 @@ Each successful upload becomes a new version: its features go into a fresh table
 ``layer_versions``, and ``layers.current_version_id`` plus the public view ``public.<layer>`` are
 switched in the same transaction. Readers therefore see either the old version or the new one,
 never a half-written one; old versions stay queryable and can be made current again.
-Writers to one layer are serialised by a transaction-scoped advisory lock."""
+Writers to one layer are serialised by a transaction-scoped advisory lock, waited for a bounded
+time (``LockPolicy``); a waiting writer says whom it waits for."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +25,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from geoservice.kernel.errors import Problem
+from geoservice.kernel.settings import Settings
 from layers import copy_text
 from layers.catalog import Layer
 
@@ -114,8 +118,118 @@ _SELECT_VERSION = ("SELECT v.layer_id, v.version, v.table_name, v.feature_count,
                    "v.bbox, v.report, v.defaults, v.options, v.pruned_at FROM layer_versions v ")
 
 
-def _lock(conn: psycopg.Connection, layer: Layer) -> None:
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"layer:{layer.id}",))
+@dataclass
+class LockPolicy:
+    """How a writer waits for its layer's lock. ``wait``: give up after this many seconds (409
+    "being written by someone else"). ``stall``: a holder whose COPY received nothing from its
+    client for this long (the client process was stopped) has its session ended, because the
+    server cannot time that COPY out itself (statement_timeout is not checked while it waits
+    for client data); 0 never does. ``on_wait(key, params)`` hears, as a message, that we wait
+    and for whom, and when a stalled holder is stopped."""
+
+    wait: float = 30.0
+    stall: float = 20.0
+    retry_after: int = 5
+    on_wait: Callable[[str, dict[str, Any]], None] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      on_wait: Callable[[str, dict[str, Any]], None] | None = None) -> LockPolicy:
+        return cls(settings.lock_wait_seconds, settings.writer_stall_seconds, settings.retry_after_seconds, on_wait)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int                       # the holder's backend
+    application_name: str          # "geoservice <actor> pid <N>" for our writers
+    since: dt.datetime | None      # its transaction's start
+    waiting_for_client: bool       # in a COPY, waiting for data from its client
+    copy_bytes: int | None         # what its COPY has received so far
+
+    def describe(self) -> str:
+        return f"{self.application_name or 'a session'} (backend {self.pid})"
+
+    def params(self) -> dict[str, Any]:
+        return {"holder": self.describe(),
+                "since": self.since.isoformat(timespec="seconds") if self.since else "?"}
+
+
+# Who holds the advisory lock of a key: pg_locks shows a bigint key as its high and low halves.
+_HOLDER_SQL = (
+    "WITH k AS (SELECT hashtextextended(%s, 0) AS k) "
+    "SELECT a.pid, coalesce(a.application_name, ''), a.xact_start, "
+    "a.wait_event = 'ClientRead' AND left(a.query, 4) = 'COPY', p.bytes_processed "
+    "FROM k, pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "LEFT JOIN pg_stat_progress_copy p ON p.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid::bigint = (k.k >> 32) & 4294967295 AND l.objid::bigint = k.k & 4294967295")
+_LOCK_SLICE = 1.0  # seconds of each blocking attempt between looks at the holder
+
+
+def _holder(conn: psycopg.Connection, key: str) -> LockHolder | None:
+    row = conn.execute(_HOLDER_SQL, (key,)).fetchone()
+    return LockHolder(int(row[0]), row[1], row[2], bool(row[3]), row[4]) if row else None
+
+
+def _lock(conn: psycopg.Connection, layer: Layer, actor: str, policy: LockPolicy | None) -> None:
+    """Take the layer's write lock in the caller's transaction, or raise 409 after
+    ``policy.wait`` seconds naming who holds it."""
+    policy = policy or LockPolicy()
+    key = f"layer:{layer.id}"
+    # Name this session for whoever will wait for us (reverts at the end of the transaction).
+    name = f"geoservice {actor} pid {os.getpid()}"[:63]
+    row = conn.execute("SELECT set_config('application_name', %s, true), "
+                       "pg_try_advisory_xact_lock(hashtextextended(%s, 0)), current_setting('lock_timeout')",
+                       (name, key)).fetchone()
+    assert row is not None
+    if row[1]:
+        return
+    previous_timeout = row[2]
+    deadline = time.monotonic() + policy.wait
+    reported: LockHolder | None = None
+    progress: tuple[int, int | None, float] | None = None  # holder pid, its COPY bytes, since when
+    while True:
+        holder = _holder(conn, key)
+        now = time.monotonic()
+        if holder is not None:
+            if policy.on_wait and (reported is None or holder.pid != reported.pid):
+                policy.on_wait("layer.lock_wait", {"layer": layer.id, "seconds": round(policy.wait),
+                                                   **holder.params()})
+            reported = holder
+            if not holder.waiting_for_client or holder.copy_bytes is None:
+                progress = None
+            elif progress is None or progress[:2] != (holder.pid, holder.copy_bytes):
+                progress = (holder.pid, holder.copy_bytes, now)
+            elif policy.stall and now - progress[2] >= policy.stall:
+                _end_stalled(conn, holder, layer, policy)
+                progress = None
+        remaining = deadline - now
+        if remaining <= 0:
+            params = reported.params() if reported else {"holder": "?", "since": "?"}
+            raise Problem("layer.busy", 409, retry_after=policy.retry_after, layer=layer.id,
+                          seconds=round(policy.wait), **params)
+        try:
+            # Blocking (handed the lock the moment it is free), in slices, inside a savepoint:
+            # a slice that times out must not abort the writer's transaction.
+            with conn.transaction():
+                conn.execute("SELECT set_config('lock_timeout', %s, true)",
+                             (f"{max(1, int(min(_LOCK_SLICE, remaining) * 1000))}ms",))
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+        except psycopg.errors.LockNotAvailable:
+            continue
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (previous_timeout,))
+        return
+
+
+def _end_stalled(conn: psycopg.Connection, holder: LockHolder, layer: Layer, policy: LockPolicy) -> None:
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_terminate_backend(%s)", (holder.pid,))
+    except psycopg.Error:  # not ours to end (another role): keep waiting, the wait is bounded
+        return
+    if policy.on_wait:
+        policy.on_wait("layer.lock_stalled", {"layer": layer.id, "seconds": round(policy.stall), **holder.params()})
 
 
 def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str) -> None:
@@ -204,14 +318,14 @@ def write_version(conn: psycopg.Connection, layer: Layer, features: ValidatedFea
                   actor: str, authority: str | None = None, token_id: int | None = None,
                   source_file: str | None = None, source_format: str | None = None,
                   checksum: str | None = None, client: str | None = None,
-                  options: dict[str, Any] | None = None) -> VersionInfo:
+                  options: dict[str, Any] | None = None, lock: LockPolicy | None = None) -> VersionInfo:
     """Store ``features`` as the layer's next version and make it current, in the caller's
     transaction (commit makes it visible; any exception leaves the store as it was). With
     ``options`` given, a file that is already current with the same options makes no version:
     the current one is returned with ``unchanged`` set."""
     if mode not in ("replace", "append"):
         raise Problem("upload.bad_mode", 400, mode=mode)
-    _lock(conn, layer)
+    _lock(conn, layer, actor, lock)
     # Checked again under the lock: two identical uploads at once make one version.
     same = same_as_current(conn, layer, checksum, options, actor=actor, client=client, source_file=source_file)
     if same is not None:
@@ -287,9 +401,9 @@ def _parse_box(text: str | None) -> list[float] | None:
 
 
 def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, actor: str,
-                    client: str | None = None) -> VersionInfo:
+                    client: str | None = None, lock: LockPolicy | None = None) -> VersionInfo:
     """Make an earlier version current again (in the caller's transaction)."""
-    _lock(conn, layer)
+    _lock(conn, layer, actor, lock)
     row = conn.execute("SELECT id, table_name, pruned_at FROM layer_versions WHERE layer_id = %s AND version = %s",
                        (layer.id, version)).fetchone()
     if row is None:
@@ -337,7 +451,9 @@ def prune(conn: psycopg.Connection, layer: Layer, policy: Retention, *, actor: s
     stay listed with ``pruned_at`` set. Returns them (with a dry run: the ones it would drop). A
     table that cannot be dropped now (a reader holds it past ``lock_timeout_ms``, or another
     object depends on it) is left for the next time."""
-    _lock(conn, layer)
+    # Best effort after an upload: wait for the layer's lock no longer than for the tables.
+    wait = lock_timeout_ms / 1000 if lock_timeout_ms is not None else LockPolicy.wait
+    _lock(conn, layer, actor, LockPolicy(wait=wait, stall=0))
     victims = prunable(conn, layer, policy)
     if dry_run or not victims:
         return victims

@@ -42,6 +42,14 @@ def zones(n: int = 3, lon: float = 70.0, lat: float = 48.0, prefix: str = "Z") -
     ])
 
 
+def many_zones(n: int) -> dict[str, Any]:
+    """Small squares over central Kazakhstan: enough rows for an upload that takes a moment."""
+    return feature_collection([
+        (square(65 + (i % 200) * 0.05, 47 + (i // 200) * 0.05, 0.01),
+         {"zone_id": f"S{i}", "name": f"Аймақ {i}", "kind": "protected-area", "regime": "prohibited"})
+        for i in range(n)])
+
+
 def snapshot(conn: psycopg.Connection, layer_id: str) -> tuple[Any, list[tuple[Any, ...]]]:
     """The layer's current version and every row of it, to prove a failure changed nothing."""
     row = conn.execute(

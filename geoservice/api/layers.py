@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
-import tempfile
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 import psycopg
@@ -17,6 +17,9 @@ from starlette.datastructures import UploadFile
 from geoservice.deps import ConnectionDep, DatabaseDep, ReaderDep, SettingsDep
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import translate
+from geoservice.kernel.settings import Settings
+from geoservice.spool import spool
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.validate import parse_defaults, parse_mapping
 from layers import store
@@ -24,6 +27,12 @@ from layers.access import Principal, caller, client_address, public_filter, requ
 from layers.catalog import LAYERS, Layer
 
 router = APIRouter(prefix="/api", tags=["layers"])
+log = logging.getLogger("geoservice.uploads")
+
+
+def _log_wait(key: str, params: dict[str, Any]) -> None:
+    # The client hears of a lock wait only if it ends in a 409; the operator sees it here.
+    log.warning("%s", translate(key, "en", **params))
 
 UPLOAD_FORM = {
     "requestBody": {
@@ -141,7 +150,6 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
                  settings: SettingsDep) -> dict[str, Any]:
     who: Principal | None = None  # the caller, once the token is known
     form = None
-    workdir: Path | None = None
     handed_over = False  # from then on the pipeline journals its own refusals
     try:
         # Authorise before reading the body: an unauthorised client never gets to send us a file.
@@ -155,19 +163,19 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
             raise Problem("upload.no_file", 400)
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         name = PurePath(upload_file.filename or "upload").name or "upload"
-        workdir = Path(tempfile.mkdtemp(prefix="gs-upload-"))
-        path = workdir / "upload.bin"
-        with open(path, "wb") as out:
-            await run_in_threadpool(shutil.copyfileobj, upload_file.file, out, 1 << 20)
-        req = UploadRequest(
-            layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
-            encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
-            dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
-            defaults=parse_defaults(fields.get("defaults")),
-            actor=principal.actor, authority=principal.authority, token_id=principal.token_id,
-            client=client_address(request))
-        handed_over = True
-        result = await run_in_threadpool(run_upload, req, db, settings)
+        with spool(settings.spool_path) as workdir:  # removed when done; swept at start if we die
+            path = workdir / "upload.bin"
+            with open(path, "wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, upload_file.file, out, 1 << 20)
+            req = UploadRequest(
+                layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
+                encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
+                dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
+                defaults=parse_defaults(fields.get("defaults")),
+                actor=principal.actor, authority=principal.authority, token_id=principal.token_id,
+                client=client_address(request))
+            handed_over = True
+            result = await run_in_threadpool(run_upload, req, db, settings, _log_wait)
         if result.get("unchanged"):
             # The file is the current version already: nothing was created.
             response.status_code = 200
@@ -181,19 +189,19 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
     finally:
         if form is not None:
             await form.close()
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
 @router.post("/layers/{layer_id}/versions/{version}/restore")
-async def restore(layer_id: str, version: int, request: Request, db: DatabaseDep) -> dict[str, Any]:
+async def restore(layer_id: str, version: int, request: Request, db: DatabaseDep,
+                  settings: SettingsDep) -> dict[str, Any]:
     who: Principal | None = None
     try:
         layer = resolve_layer(layer_id)
         who = await caller(request, fresh=True)
         principal = require_writer(who, layer)
-        info = await run_in_threadpool(_restore, db, layer, version, principal.actor, client_address(request))
+        info = await run_in_threadpool(_restore, db, layer, version, principal.actor, client_address(request),
+                                       settings)
     except Problem as problem:
         await run_in_threadpool(_journal_refusal, db, request, "restore", layer_id, problem, who=who,
                                 version=version)
@@ -202,6 +210,8 @@ async def restore(layer_id: str, version: int, request: Request, db: DatabaseDep
     return info.as_dict()
 
 
-def _restore(db: Database, layer: Layer, version: int, actor: str, client: str | None) -> store.VersionInfo:
+def _restore(db: Database, layer: Layer, version: int, actor: str, client: str | None,
+             settings: Settings) -> store.VersionInfo:
     with db.connection() as conn:
-        return store.restore_version(conn, layer, version, actor=actor, client=client)
+        return store.restore_version(conn, layer, version, actor=actor, client=client,
+                                     lock=store.LockPolicy.from_settings(settings, _log_wait))

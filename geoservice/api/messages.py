@@ -1,4 +1,4 @@
-"""Messages of the /api routes and the request body limit (kk/ru/en)."""
+"""Messages of the /api routes, health checks and the request body limit (kk/ru/en)."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "upload.too_large": {
@@ -10,5 +10,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Send the data as the multipart field 'file'.",
         "ru": "Передайте данные в поле формы 'file' (multipart).",
         "kk": "Деректерді 'file' (multipart) өрісінде жіберіңіз.",
+    },
+    "upload.busy": {
+        "en": "{uploads} uploads are already in progress on this server. Try again in {seconds} s.",
+        "ru": "На этом сервере уже идут {uploads} загрузки. Повторите попытку через {seconds} с.",
+        "kk": "Бұл серверде {uploads} жүктеу орындалып жатыр. {seconds} с кейін қайталап көріңіз.",
+    },
+    "health.database_down": {
+        "en": "Not ready: the database does not answer. Try again in {seconds} s.",
+        "ru": "Сервис не готов: база данных не отвечает. Повторите попытку через {seconds} с.",
+        "kk": "Қызмет дайын емес: дерекқор жауап бермейді. {seconds} с кейін қайталап көріңіз.",
+    },
+    "health.registry_not_loaded": {
+        "en": "Not ready: the list of served layers has not been loaded yet. Try again in {seconds} s.",
+        "ru": "Сервис не готов: список публикуемых слоёв ещё не загружен. Повторите попытку через {seconds} с.",
+        "kk": "Қызмет дайын емес: жарияланатын қабаттар тізімі әлі жүктелген жоқ. {seconds} с кейін "
+              "қайталап көріңіз.",
     },
 }

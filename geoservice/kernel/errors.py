@@ -37,14 +37,14 @@ class Problem(Exception):
     """An error answer. ``key`` names the message; ``issues`` lists every place at fault."""
 
     def __init__(self, key: str, status: int = 400, *, issues: list[Issue] | None = None,
-                 location: Location | None = None, headers: dict[str, str] | None = None, **params: Any) -> None:
+                 location: Location | None = None, retry_after: int | None = None, **params: Any) -> None:
         super().__init__(key)
         self.key = key
         self.status = status
+        self.retry_after = retry_after  # seconds, sent as Retry-After (503, busy layer)
         self.params = params
         self.location = location or Location()
         self.issues = issues or []
-        self.headers = headers or {}  # sent with the answer, e.g. Retry-After of a 429
 
     def render(self, lang: str) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -22,6 +22,33 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "kk": "Әдіске рұқсат жоқ."},
     "http.bad_request": {"en": "Bad request: {detail}", "ru": "Неверный запрос: {detail}",
                          "kk": "Қате сұрау: {detail}"},
+    "http.header_timeout": {
+        "en": "The request line and headers did not arrive within {seconds} s.",
+        "ru": "Строка запроса и заголовки не пришли за {seconds} с.",
+        "kk": "Сұрау жолы мен тақырыптары {seconds} с ішінде келмеді.",
+    },
+    "http.header_too_large": {
+        "en": "The request headers are larger than {limit_kb} kB.",
+        "ru": "Заголовки запроса больше {limit_kb} КБ.",
+        "kk": "Сұрау тақырыптары {limit_kb} КБ-тан үлкен.",
+    },
+    "http.body_too_large": {
+        "en": "The request body is larger than the {limit_kb} kB this address takes.",
+        "ru": "Тело запроса больше {limit_kb} КБ, допустимых для этого адреса.",
+        "kk": "Сұрау денесі бұл мекенжайға рұқсат етілген {limit_kb} КБ-тан үлкен.",
+    },
+    "http.body_timeout": {
+        "en": "The request body arrived too slowly: it may take {seconds} s, then must keep up at least "
+              "{rate_kb} kB/s.",
+        "ru": "Тело запроса приходило слишком медленно: допускается {seconds} с, далее не менее {rate_kb} КБ/с.",
+        "kk": "Сұрау денесі тым баяу келді: {seconds} с рұқсат етіледі, одан кейін кемінде {rate_kb} КБ/с.",
+    },
+    "db.unavailable": {
+        "en": "The database is not available at the moment (it may be restarting). Try again in {seconds} s.",
+        "ru": "База данных сейчас недоступна (возможно, перезапускается). Повторите попытку через {seconds} с.",
+        "kk": "Дерекқор қазір қолжетімсіз (қайта іске қосылып жатқан болуы мүмкін). {seconds} с кейін "
+              "қайталап көріңіз.",
+    },
     "http.internal": {
         "en": "Internal error; it has been logged. Nothing was changed.",
         "ru": "Внутренняя ошибка; она записана в журнал. Ничего не изменено.",

@@ -17,8 +17,12 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
     return None
 
 
-async def create_pool(url: str | None = None, *, min_size: int = 2, max_size: int = 16) -> asyncpg.Pool:
+async def create_pool(url: str | None = None, *, min_size: int = 2, max_size: int = 16,
+                      connect_timeout: float = 60.0, server_settings: dict[str, str] | None = None) -> asyncpg.Pool:
+    # connect_timeout: a pool that cannot reach the database fails the request in seconds (503).
+    # server_settings: more startup parameters (geoservice.kernel.db.session_settings).
     pool = await asyncpg.create_pool(libpq_url(url), min_size=min_size, max_size=max_size,
-                                     server_settings=SERVER_SETTINGS, command_timeout=90, reset=_no_reset)
+                                     server_settings={**SERVER_SETTINGS, **(server_settings or {})},
+                                     command_timeout=90, reset=_no_reset, timeout=connect_timeout)
     assert pool is not None
     return pool

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,9 +14,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
+from geoservice.kernel.outage import is_outage
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("geoservice")
+
+
+def retry_after(request: Request) -> int:
+    settings = getattr(request.app.state, "settings", None)
+    return int(getattr(settings, "retry_after_seconds", 5))
+
+
+def outage_response(request: Request) -> JSONResponse:
+    lang = negotiate(request.headers.get("accept-language"))
+    wait = retry_after(request)
+    problem = Problem("db.unavailable", 503, retry_after=wait, seconds=wait)
+    return problem_response(request, problem.render(lang), 503, lang, {"Retry-After": str(wait)})
 
 
 def problem_response(request: Request, body: dict[str, Any], status: int, lang: str,
@@ -29,7 +44,20 @@ def install(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         lang = negotiate(request.headers.get("accept-language"))
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        return problem_response(request, exc.render(lang), exc.status, lang, {**headers, **exc.headers})
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return problem_response(request, exc.render(lang), exc.status, lang, headers)
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        # A database outage is a 503 the client may retry, logged in one line, not a traceback
+        # per request. Anything else of these types stays what it was: a 500 with its traceback.
+        if not is_outage(exc):
+            raise exc
+        log.warning("database unavailable on %s: %s: %s", request.url.path, type(exc).__name__, exc)
+        return outage_response(request)
+
+    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, psycopg.Error):
+        app.add_exception_handler(kind, _database)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -51,6 +79,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):  # wrapped in another error on its way here
+            return outage_response(request)
         log.exception("unhandled error on %s", request.url.path)
         lang = negotiate(request.headers.get("accept-language"))
         text = translate("http.internal", lang)

@@ -54,6 +54,8 @@ class Settings:
     max_upload_bytes: int = 200 * 1024 * 1024
     max_unpacked_bytes: int = 1024 * 1024 * 1024
     max_archive_members: int = 2000
+    # Every other route's request body (a restore, a GET that carries one) is refused over this.
+    max_body_bytes: int = 64 * 1024
     # Uploaded features may stick out of the national boundary by this much (degrees): the
     # shipped boundary is a 1:110m generalisation, off by kilometres along the border.
     boundary_tolerance_deg: float = 0.15
@@ -80,11 +82,59 @@ class Settings:
     # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).
     basemap_url: str | None = None
 
+    # --- Operations (README "Operations") ------------------------------------------------------
+    # What a client is told to wait (Retry-After, seconds) when the database is unreachable.
+    retry_after_seconds: int = 5
+    # Opening a database connection gives up after this long (seconds): an outage is a quick
+    # 503, not a request hanging on a host that does not answer.
+    db_connect_timeout: float = 5.0
+    # /readyz: the database must answer within this (seconds).
+    ready_timeout: float = 2.0
+    # Every server process LISTENs for version switches; should that connection drop, it is
+    # opened again with backoff up to this pause (seconds). A poll every registry_poll_seconds
+    # is the backstop.
+    listen_retry_max_seconds: float = 2.0
+    registry_poll_seconds: float = 5.0
+    # Writers: an upload or restore waits this long for its layer's lock, then gives up (409,
+    # "being written by someone else", naming who). A lock holder whose COPY received nothing
+    # from its client for writer_stall_seconds (the client was stopped mid-upload) has its
+    # session ended by the next writer; 0 never.
+    lock_wait_seconds: float = 30.0
+    writer_stall_seconds: float = 20.0
+    # PostgreSQL ends a session idle inside a transaction (its client stopped between two
+    # statements) after this long (seconds), releasing its locks.
+    idle_in_transaction_timeout: float = 60.0
+    # TCP keepalives on database connections, at both ends: a peer that vanished (host down,
+    # network cut) is noticed within idle + interval x count seconds (25 s), not hours.
+    tcp_keepalives_idle: int = 10
+    tcp_keepalives_interval: int = 5
+    tcp_keepalives_count: int = 3
+    # HTTP: the request line and headers must arrive within http_header_timeout seconds and stay
+    # under http_max_header_bytes; a body gets http_body_timeout seconds of grace, then must
+    # keep up at least http_body_min_rate bytes/s on average (a trickling body is cut with 408);
+    # an idle kept-alive connection is closed after http_keepalive_timeout. At most
+    # http_limit_concurrency connections per process (0: no limit), and max_concurrent_uploads
+    # uploads at once per process (more get 503 + Retry-After).
+    http_header_timeout: float = 10.0
+    http_max_header_bytes: int = 64 * 1024
+    http_body_timeout: float = 10.0
+    http_body_min_rate: int = 8 * 1024
+    http_keepalive_timeout: float = 5.0
+    http_limit_concurrency: int = 1000
+    max_concurrent_uploads: int = 4
+    # Uploads wait in folders here while they are read and stored (default var/spool); what a
+    # killed process left is swept when a server process starts.
+    spool_dir: str | None = None
+
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def cluster_url(self) -> str:
         return f"postgresql://geoservice@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def spool_path(self) -> Path:
+        return Path(self.spool_dir) if self.spool_dir else self.var_dir / "spool"
 
     @property
     def effective_database_url(self) -> str:
