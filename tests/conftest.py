@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg import sql
 
 from geoservice import cluster
@@ -49,3 +50,31 @@ def database_url() -> Iterator[str]:
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str) -> Iterator[TestClient]:
+    """The app on this run's database, through Starlette's TestClient (lifespan included). A
+    module that needs other settings or data defines its own ``client``."""
+    from geoservice.app import create_app
+
+    get_settings.cache_clear()
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture
+def keep_current(database_url: str) -> Iterator[None]:
+    """The current version of every layer is made current again after the test, so that other
+    tests on this database see what they expect."""
+    from layers import store
+    from layers.catalog import get_layer
+
+    with psycopg.connect(database_url) as conn:
+        before = conn.execute("SELECT l.id, v.version FROM layers l JOIN layer_versions v "
+                              "ON v.id = l.current_version_id").fetchall()
+    yield
+    with psycopg.connect(database_url) as conn:
+        for layer_id, version in before:
+            store.restore_version(conn, get_layer(layer_id), version, actor="test")  # type: ignore[arg-type]
+        conn.commit()

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +56,6 @@ def corner_csv(path: Path, header: tuple[str, ...], polygons: dict[str, list[tup
 # --- fixtures ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def client(database_url: str) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-    from geoservice.kernel.settings import get_settings
-
-    get_settings.cache_clear()
-    with TestClient(create_app()) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def operator(database_url: str) -> dict[str, str]:
     with psycopg.connect(database_url) as conn:
         _, token = create_token(conn, "operator", "authority files")
@@ -75,26 +64,9 @@ def operator(database_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def keep_current_versions(database_url: str) -> Iterator[None]:
-    """These tests replace whole layers; make the versions current before them current again, so
-    other modules' data (on the same test database) is as they left it."""
-    from layers import store
-    from layers.catalog import get_layer
-
-    with psycopg.connect(database_url) as conn:
-        before = {}
-        for layer_id in LAYERS:
-            layer = get_layer(layer_id)
-            assert layer is not None
-            current = store.current_version(conn, layer)
-            before[layer_id] = (layer, current.version if current else None)
-    yield
-    with psycopg.connect(database_url) as conn:
-        for layer, version in before.values():
-            current = store.current_version(conn, layer)
-            if version is not None and (current is None or current.version != version):
-                store.restore_version(conn, layer, version, actor="tests")
-        conn.commit()
+def _keep_current(keep_current: None) -> None:
+    """These tests replace whole layers; other modules' data on the same test database is made
+    current again after each (conftest's keep_current)."""
 
 
 def post(client: TestClient, layer: str, path: Path, headers: dict[str, str], **fields: str):

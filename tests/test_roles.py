@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -30,18 +29,6 @@ GEOSERVICE = [str(Path(sys.executable).with_name("geoservice"))]
 @pytest.fixture(scope="module")
 def service_url(database_url: str) -> str:
     return Settings(database_url=database_url).service_database_url
-
-
-@pytest.fixture
-def keep_current(database_url: str) -> Iterator[None]:
-    with psycopg.connect(database_url) as conn:
-        before = conn.execute("SELECT l.id, v.version FROM layers l JOIN layer_versions v "
-                              "ON v.id = l.current_version_id").fetchall()
-    yield
-    with psycopg.connect(database_url) as conn:
-        for layer_id, version in before:
-            store.restore_version(conn, get_layer(layer_id), version, actor="test")  # type: ignore[arg-type]
-        conn.commit()
 
 
 def test_the_service_role_may_only_add_to_the_journal(service_url):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -13,16 +12,6 @@ from fastapi.testclient import TestClient
 
 from layers.access import create_token
 from tests.helpers import feature_collection, polygon, snapshot, square, write_json, zones
-
-
-@pytest.fixture(scope="module")
-def client(database_url: str) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-    from geoservice.kernel.settings import get_settings
-
-    get_settings.cache_clear()
-    with TestClient(create_app()) as c:
-        yield c
 
 
 def _token(database_url: str, authority: str) -> str:

@@ -9,12 +9,10 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 
 from geoservice.kernel.settings import Settings
 from importers.pipeline import UploadRequest, run_upload
@@ -27,35 +25,11 @@ GEOSERVICE = [str(Path(sys.executable).with_name("geoservice"))]
 
 
 @pytest.fixture(scope="module")
-def client(database_url: str) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-    from geoservice.kernel.settings import get_settings
-
-    get_settings.cache_clear()
-    with TestClient(create_app()) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def operator(database_url: str) -> dict[str, str]:
     with psycopg.connect(database_url) as conn:
         _, token = create_token(conn, "operator", "versions test")
         conn.commit()
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def keep_current(database_url: str) -> Iterator[None]:
-    """The current version of every layer is made current again after the test, so that other
-    tests on this database see what they expect."""
-    with psycopg.connect(database_url) as conn:
-        before = conn.execute("SELECT l.id, v.version FROM layers l JOIN layer_versions v "
-                              "ON v.id = l.current_version_id").fetchall()
-    yield
-    with psycopg.connect(database_url) as conn:
-        for layer_id, version in before:
-            store.restore_version(conn, get_layer(layer_id), version, actor="test")  # type: ignore[arg-type]
-        conn.commit()
 
 
 def _count(db: psycopg.Connection, layer: str) -> int:

@@ -51,16 +51,6 @@ POPUP_LABELS = {"kk": {"Сәйкестендіргіш", "Деңгей", "Бло
 
 # --- Fixtures ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def client(database_url: str) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-    from geoservice.kernel.settings import get_settings
-
-    get_settings.cache_clear()
-    with TestClient(create_app()) as c:
-        yield c
-
-
 def _upload(client: TestClient, headers: dict[str, str], layer: str, path: Path) -> None:
     r = client.post(f"/api/layers/{layer}/uploads", headers=headers,
                     files={"file": (path.name, path.read_bytes())})
