@@ -57,6 +57,7 @@ from pygeofilter import ast, values
 
 from geoservice.kernel.errors import Problem
 from geoservice.ogc import crs as crsmod
+from layers.values import storable_text
 
 log = logging.getLogger(__name__)
 
@@ -844,6 +845,8 @@ class _Compiler:
     def param(self, value: object, cast: str) -> str:
         if len(self.params) >= MAX_PARAMS:
             raise _Invalid("cql2.too_complex", detail=f"more than {MAX_PARAMS} values")
+        if isinstance(value, str) and not storable_text(value):
+            raise _Invalid("cql2.bad_text", value=ascii(value[:40]))
         self.params.append(value)
         return f"${self.first_param + len(self.params) - 1}::{cast}"
 
