@@ -1,6 +1,6 @@
 """Hostile requests get a 4xx naming the parameter, never a 500 (issue 7): values no query can
 use (integers beyond bigint, NUL, non-finite numbers), hand-made cursors, boxes outside their
-CRS."""
+CRS, and datetime= read strictly (RFC 3339)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,8 @@ HOSTILE = [
     (ITEMS.format("blocks") + "?bbox=60,-91,80,50", "bbox"),
     (ITEMS.format("blocks") + "?bbox=-95,60,50,80&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326", "bbox"),
     (ITEMS.format("blocks") + "?bbox=1,2,3,4&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/28412", "bbox"),
+    (ITEMS.format("geological-studies") + "?datetime=" + quote("2020-01-01' OR 1=1"), "datetime"),
+    (ITEMS.format("geological-studies") + "?datetime=" + quote("2020-01-01T00:00:00Z/2019-01-01"), "datetime"),
 ]
 
 
@@ -117,6 +119,50 @@ def test_cursors_of_our_links_still_walk(client):
         seen += [f["id"] for f in body["features"]]
         url = next((x["href"] for x in body["links"] if x["rel"] == "next"), None)
     assert seen == ["GS-1968-014", "GP-1985-201"][::-1]
+
+
+@pytest.mark.parametrize("value", [
+    "1967", "1967-06-01", "1967-06-01T10:00:00Z", "1967-06-01t10:00:00z", "1967-06-01T10:00:00.123456+06:00",
+    "1967-06-01T10:00:00 06:00",  # '+' decoded as a space by the query string
+    "1967-06-01T23:59:60Z", "1960-01-01/1970-01-01", "1960-01-01/..", "../1970-01-01", "1960-01-01/",
+    "/1970-01-01", "../..", "1967-06-01/1967-06-01", "1967-06-01T10:00:00Z/1967-06-01",
+])
+def test_datetime_accepts_rfc3339(client, value):
+    r = client.get(ITEMS.format("geological-studies") + "?datetime=" + quote(value, safe=""))
+    if value == "1967":
+        assert r.status_code == 400 and "datetime" in r.json()["detail"]
+        return
+    assert r.status_code == 200, (value, r.text)
+    assert "GS-1968-014" in [f["id"] for f in r.json()["features"]]
+
+
+@pytest.mark.parametrize("value", [
+    "..", "2020-01-01' OR 1=1", "2020-01-01x", "2020-1-1", "2020-02-30", "2020-01-01T25:00:00Z",
+    "2020-01-01T10:00:00", "2020-01-01T10:00Z", "2020-01-01T10:00:00+0600", "2020-01-01T10:00:00+24:00",
+    "2020-01-01/2021-01-01/2022-01-01", "2020-01-01 / 2021-01-01", "yesterday", "\u0000",
+    "2020-01-01T00:00:00Z/2019-01-01", "2020-01-02/2020-01-01", "2020-01-01T12:00:00Z/2020-01-01T11:59:59Z",
+    "2020-01-01T00:30:00+01:00/2019-12-31T22:00:00Z",
+])
+def test_datetime_refuses_what_is_not_rfc3339_or_runs_backwards(client, value):
+    r = client.get(ITEMS.format("geological-studies") + "?datetime=" + quote(value, safe=""),
+                   headers={"Accept-Language": "ru"})
+    assert r.status_code == 400, value
+    assert r.headers["content-type"] == PROBLEM and "'datetime'" in r.json()["detail"]
+
+
+def test_datetime_offsets_count_in_utc(client):
+    def ids(collection: str, value: str) -> set[str]:
+        r = client.get(ITEMS.format(collection) + "?datetime=" + quote(value, safe=""))
+        assert r.status_code == 200, r.text
+        return {f["id"] for f in r.json()["features"]}
+
+    # GP-1985-201 ran 1983-1985: 23:00 on 31 December 1985 at UTC-5 is 1986 in UTC.
+    assert "GP-1985-201" in ids("geological-studies", "1985-12-31T18:00:00-05:00")
+    assert "GP-1985-201" not in ids("geological-studies", "1985-12-31T23:00:00-05:00")
+    # HC-015 is valid from 2019-06-01.
+    assert "HC-015" not in ids("subsoil-plots", "../2019-05-31")
+    assert "HC-015" not in ids("subsoil-plots", "../2019-05-31T23:30:00Z")
+    assert "HC-015" in ids("subsoil-plots", "../2019-05-31T23:30:00-01:00")
 
 
 def test_values_postgresql_cannot_hold_are_bad_values():

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -237,15 +238,71 @@ def _compiled_filter(layer_id: str, text: str, lang: str, crs: str | None, first
                                first_param=first_param, pinnable=pinnable)
 
 
-def _parse_instant(text: str) -> dt.date | None:
-    text = text.strip()
+# RFC 3339: full-date, or full-date "T" full-time with a "Z" or numeric offset (T and Z in either
+# case; a space before the offset is a '+' the query string decoded as a space).
+DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+DATE_TIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+\- ]\d{2}:\d{2})")
+
+
+@dataclass(frozen=True)
+class Instant:
+    """One end of a datetime= value: a day (dates, and the UTC day of a date-time) for the
+    layers' day and year attributes, and the span it covers, to order the two ends."""
+    day: dt.date
+    first: dt.datetime   # the earliest moment it stands for (a date: its first moment, UTC)
+    last: dt.datetime    # the latest
+
+
+def parse_instant(text: str) -> Instant | None:
+    """An RFC 3339 date or date-time; None for an open end ('..' or empty). Anything else,
+    a trailing word or quote included, is a 400 naming ``datetime``."""
     if text in ("", ".."):
         return None
     try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise Problem("ogc.bad_parameter", 400, parameter="datetime",
-                      detail=f"'{text}' is not an RFC 3339 date or date-time") from None
+        if DATE_RE.fullmatch(text):
+            day = dt.date.fromisoformat(text)
+            first = dt.datetime.combine(day, dt.time(), dt.UTC)
+            return Instant(day, first, first + dt.timedelta(days=1, microseconds=-1))
+        m = DATE_TIME_RE.fullmatch(text)
+        if m is None:
+            raise ValueError(text)
+        year, month, day_, hour, minute, second = (int(g) for g in m.groups()[:6])
+        fraction, offset = m.group(7) or "", m.group(8)
+        micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+        if offset in ("Z", "z"):
+            zone = dt.UTC
+        else:
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            if hours > 23 or minutes > 59:
+                raise ValueError(text)
+            sign = -1 if offset[0] == "-" else 1
+            zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        # A leap second (:60) is the last moment of its minute here.
+        moment = dt.datetime(year, month, day_, hour, minute, min(second, 59), micro if second < 60 else 999999,
+                             tzinfo=zone).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise Problem("ogc.bad_datetime", 400, value=_shown(text)) from None
+    return Instant(moment.date(), moment, moment)
+
+
+def parse_datetime(text: str) -> tuple[Instant | None, Instant | None]:
+    """``datetime=``: an instant (start = end) or an interval start/end, either end open."""
+    if "/" not in text:
+        instant = parse_instant(text)
+        if instant is None:   # '..' alone is no instant
+            raise Problem("ogc.bad_datetime", 400, value=_shown(text))
+        return instant, instant
+    start_text, _, end_text = text.partition("/")
+    if "/" in end_text:
+        raise Problem("ogc.bad_datetime", 400, value=_shown(text))
+    start, end = parse_instant(start_text), parse_instant(end_text)
+    if start is not None and end is not None and start.first > end.last:
+        raise Problem("ogc.datetime_reversed", 400, start=start_text, end=end_text)
+    return start, end
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _datetime_conditions(q: ItemsQuery, s: Sql) -> list[str]:
@@ -253,9 +310,9 @@ def _datetime_conditions(q: ItemsQuery, s: Sql) -> list[str]:
     if not layer.temporal:
         raise Problem("ogc.bad_parameter", 400, parameter="datetime", detail=f"layer '{layer.id}' has no time")
     assert q.datetime is not None
-    start_text, _, end_text = q.datetime.partition("/")
-    start = _parse_instant(start_text)
-    end = _parse_instant(end_text) if "/" in q.datetime else start
+    begins, ends = parse_datetime(q.datetime)
+    start = begins.day if begins else None
+    end = ends.day if ends else None
     first, last = layer.temporal
     is_year = attribute(q.collection, first).type == "integer"  # type: ignore[union-attr]
 

@@ -57,6 +57,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "'bbox' параметрі: {value} мәні {crs} ('bbox-crs' параметрі) анықталған аймақтан тыс; "
               "оның {axis}-осі {low} мен {high} аралығында.",
     },
+    "ogc.bad_datetime": {
+        "en": "Parameter 'datetime': '{value}' is not an RFC 3339 date, date-time or interval (for example "
+              "2020-01-01, 2020-01-01T10:00:00Z, 2019-01-01/2020-12-31, 2019-01-01/.., ../2020-12-31).",
+        "ru": "Параметр 'datetime': '{value}' не является датой, датой-временем или интервалом по RFC 3339 "
+              "(например, 2020-01-01, 2020-01-01T10:00:00Z, 2019-01-01/2020-12-31, 2019-01-01/.., "
+              "../2020-12-31).",
+        "kk": "'datetime' параметрі: '{value}' RFC 3339 бойынша күн, күн-уақыт немесе аралық емес "
+              "(мысалы, 2020-01-01, 2020-01-01T10:00:00Z, 2019-01-01/2020-12-31, 2019-01-01/.., "
+              "../2020-12-31).",
+    },
+    "ogc.datetime_reversed": {
+        "en": "Parameter 'datetime': the interval ends ({end}) before it starts ({start}).",
+        "ru": "Параметр 'datetime': интервал заканчивается ({end}) раньше, чем начинается ({start}).",
+        "kk": "'datetime' параметрі: аралық басталуынан ({start}) бұрын аяқталады ({end}).",
+    },
     "ogc.unknown_parameter": {
         "en": "Unknown query parameter '{parameter}'. Queryable properties of this collection: {known}.",
         "ru": "Неизвестный параметр запроса '{parameter}'. Доступные для запроса свойства: {known}.",
