@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from geoservice import admission
 from geoservice.api import layers
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
@@ -24,7 +25,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # As the service's role, not the owner (README, "Roles"): it may only add to the journal.
     url = settings.service_database_url
-    pool = await create_pool(url)
+    pool = await create_pool(url, statement_timeout=settings.statement_timeout)
     registry = Registry(pool)
     await registry.start()
     tokens = Tokens(pool, failures=FailureLimit(settings.token_failure_limit, settings.token_failure_window))
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    admission.install(app, settings)  # statement timeouts as 503, expensive queries' budget
     app.include_router(layers.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)

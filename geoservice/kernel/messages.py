@@ -22,6 +22,14 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "kk": "Әдіске рұқсат жоқ."},
     "http.bad_request": {"en": "Bad request: {detail}", "ru": "Неверный запрос: {detail}",
                          "kk": "Қате сұрау: {detail}"},
+    "http.timeout": {
+        "en": "The query ran longer than {limit} s and was stopped. Try again in {seconds} s, or narrow it "
+              "(a smaller bbox, an equality on an indexed property).",
+        "ru": "Запрос выполнялся дольше {limit} с и был остановлен. Повторите через {seconds} с или сузьте его "
+              "(меньший bbox, равенство по индексированному свойству).",
+        "kk": "Сұрау {limit} с артық орындалып, тоқтатылды. {seconds} с кейін қайталаңыз немесе оны тарылтыңыз "
+              "(кішірек bbox, индекстелген қасиет бойынша теңдік).",
+    },
     "http.internal": {
         "en": "Internal error; it has been logged. Nothing was changed.",
         "ru": "Внутренняя ошибка; она записана в журнал. Ничего не изменено.",

@@ -17,8 +17,15 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
     return None
 
 
-async def create_pool(url: str | None = None, *, min_size: int = 2, max_size: int = 16) -> asyncpg.Pool:
+async def create_pool(url: str | None = None, *, min_size: int = 2, max_size: int = 16,
+                      statement_timeout: float | None = None) -> asyncpg.Pool:
+    """``statement_timeout`` (seconds): the server cancels any statement running longer (the
+    caller gets asyncpg's QueryCanceledError); the client gives up a little later still."""
+    settings = dict(SERVER_SETTINGS)
+    if statement_timeout:
+        settings["statement_timeout"] = str(max(1, round(statement_timeout * 1000)))
+    seconds = int(settings["statement_timeout"]) / 1000
     pool = await asyncpg.create_pool(libpq_url(url), min_size=min_size, max_size=max_size,
-                                     server_settings=SERVER_SETTINGS, command_timeout=90, reset=_no_reset)
+                                     server_settings=settings, command_timeout=seconds + 30, reset=_no_reset)
     assert pool is not None
     return pool

@@ -74,6 +74,22 @@ def valid_bounds(crs: OutputCrs) -> tuple[float, float, float, float]:
     return transformer.transform_bounds(west, south, east, north, densify_pts=64)
 
 
+def lonlat_bounds(bounds: tuple[float, float, float, float], crs: OutputCrs) -> tuple[float, float, float, float]:
+    """A box given in ``crs`` (its axis order: lower corner, upper corner) as lon/lat bounds."""
+    a0, a1, b0, b1 = bounds
+    west, south, east, north = (a1, a0, b1, b0) if crs.flip else (a0, a1, b0, b1)
+    if crs.geographic and not crs.proj or crs.epsg in (None, 4326):
+        return west, south, east, north
+    return _to_lonlat(crs).transform_bounds(west, south, east, north, densify_pts=8)
+
+
+@lru_cache
+def _to_lonlat(crs: OutputCrs) -> Transformer:
+    assert crs.epsg is not None
+    source = CRS.from_proj4(crs.proj) if crs.proj else CRS.from_epsg(crs.epsg)
+    return Transformer.from_crs(source, CRS.from_proj4(WGS84_LONLAT), always_xy=True)
+
+
 def offered() -> list[OutputCrs]:
     return [_define(None)] + [_define(e) for e in OFFERED_EPSG]
 

@@ -21,7 +21,7 @@ import asyncpg
 
 from geoservice.kernel.errors import Problem
 from geoservice.ogc import crs as crsmod
-from geoservice.ogc.cql2 import CompiledFilter, Queryable, compile_page_filter
+from geoservice.ogc.cql2 import CompiledFilter, FilterShape, Queryable, compile_page_filter
 from layers.access import public_filter
 from layers.catalog import LAYERS, Attribute, Layer
 from layers.registry import Collection
@@ -236,6 +236,15 @@ def _compiled_filter(layer_id: str, text: str, lang: str, crs: str | None, first
     count and each page of a walk. Compiling depends on nothing but these arguments."""
     return compile_page_filter(text, lang, queryables=queryables(LAYERS[layer_id]), filter_crs=crs,
                                first_param=first_param, pinnable=pinnable)
+
+
+def filter_shape(q: ItemsQuery) -> FilterShape:
+    """What ``q``'s filter asks of the database (geoservice.ogc.cost), from the cached compile
+    (the shape does not depend on where its parameters start)."""
+    assert q.filter is not None
+    args = (q.collection.layer.id, q.filter, q.filter_lang, q.filter_crs, 1, frozenset[str]())
+    compiled = (_compiled_filter if len(q.filter) <= CACHED_FILTER_CHARS else _compiled_filter.__wrapped__)(*args)
+    return compiled.shape
 
 
 # RFC 3339: full-date, or full-date "T" full-time with a "Z" or numeric offset (T and Z in either

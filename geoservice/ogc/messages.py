@@ -72,6 +72,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Параметр 'datetime': интервал заканчивается ({end}) раньше, чем начинается ({start}).",
         "kk": "'datetime' параметрі: аралық басталуынан ({start}) бұрын аяқталады ({end}).",
     },
+    "ogc.busy": {
+        "en": "Too many expensive queries are running ({budget} at a time); try again in {seconds} s, or narrow "
+              "this one so that an index serves it (a small bbox, an equality on an indexed property). Why it is "
+              "expensive: {reasons}.",
+        "ru": "Сейчас выполняется слишком много дорогих запросов (не более {budget} одновременно); повторите через "
+              "{seconds} с или сузьте запрос так, чтобы его обслуживал индекс (небольшой bbox, равенство по "
+              "индексированному свойству). Почему он дорогой: {reasons}.",
+        "kk": "Қазір қымбат сұраулар тым көп орындалуда (бір мезетте {budget} артық емес); {seconds} с кейін "
+              "қайталаңыз немесе сұрауды индекс қызмет ететіндей тарылтыңыз (шағын bbox, индекстелген қасиет "
+              "бойынша теңдік). Неге қымбат: {reasons}.",
+    },
     "ogc.unknown_parameter": {
         "en": "Unknown query parameter '{parameter}'. Queryable properties of this collection: {known}.",
         "ru": "Неизвестный параметр запроса '{parameter}'. Доступные для запроса свойства: {known}.",

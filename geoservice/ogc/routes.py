@@ -6,6 +6,7 @@ the layer's current version, so an upload is served at once."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from typing import Any
@@ -15,11 +16,13 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from geoservice.admission import Admission
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
 from geoservice.ogc import crs as crsmod
 from geoservice.ogc import features as feat
 from geoservice.ogc import html
+from geoservice.ogc.cost import classify
 from layers.access import reader_is_authorised
 from layers.registry import Collection, Registry
 from layers.values import storable_text
@@ -373,7 +376,11 @@ async def items(request: Request, collection_id: str) -> Response:
     is_html = wants_html(request)
     authorised = await reader_is_authorised(request)
     q = parse_items_query(request, c, authorised)
-    async with request.app.state.pool.acquire() as conn:
+    settings = request.app.state.settings
+    cost = classify(q, settings.expensive_rows)
+    admission: Admission = request.app.state.admission
+    async with admission.expensive(cost.reasons) if cost.expensive else contextlib.nullcontext(), \
+            request.app.state.pool.acquire() as conn:
         page = await feat.fetch_page(conn, q)
         matched = await feat.number_matched(conn, q)
     base = f"{root(request)}/collections/{c.id}/items"
