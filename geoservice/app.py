@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
-    admission.install(app, settings)  # statement timeouts as 503, expensive queries' budget
+    admission.install(app, settings)  # statement timeouts as 503, expensive queries' budget, rate limits
     app.include_router(layers.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)

@@ -1,7 +1,8 @@
 """One expensive request cannot starve everyone (issue 7): statement timeouts answer 503 with
 Retry-After, expensive item queries (decided in advance, geoservice/ogc/cost.py) run a few at a
-time. The goal -- an ordinary page within a second while 16 expensive filters run -- against a
-real server process on a grid of 216,000 blocks."""
+time, anonymous callers are rate-limited per address. The goal -- an
+ordinary page within a second while 16 expensive filters run -- against a real server process on
+a grid of 216,000 blocks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from geoservice.admission import TokenBuckets
 from geoservice.kernel.settings import Settings
 from geoservice.ogc import features as feat
 from geoservice.ogc.cost import classify
@@ -58,6 +60,22 @@ def token(grid: str) -> str:
         _, value = create_token(conn, "operator", "limits tests")
         conn.commit()
     return value
+
+
+# --- token buckets ------------------------------------------------------------------------------
+
+def test_token_buckets_refill_and_stay_bounded():
+    buckets = TokenBuckets(rate=2.0, burst=3, keys=2)
+    assert [buckets.take("a", now=0.0) for _ in range(4)] == [0.0, 0.0, 0.0, 0.5]   # 1 token in 0.5 s
+    assert buckets.take("a", now=0.5) == 0.0                                      # refilled one
+    assert buckets.take("a", now=0.5) == 0.5
+    assert buckets.take("a", cost=20, now=10.0) == 0.0   # a cost over the burst takes the whole bucket
+    assert buckets.take("a", now=10.0) == 0.5
+    buckets.take("b", now=10.0)
+    buckets.take("c", now=10.0)
+    assert len(buckets) == 2                             # "a", least recently seen, is forgotten
+    assert buckets.take("a", now=10.0) == 0.0            # and comes back with a full bucket
+    assert TokenBuckets(rate=0, burst=1).take("x", cost=99) == 0.0   # rate 0: off
 
 
 # --- what is expensive --------------------------------------------------------------------------
@@ -109,7 +127,7 @@ def test_expensive_queries_are_known_in_advance(client, params, expensive):
     assert not classify(feat.ItemsQuery(small, filter=EXPENSIVE), Settings().expensive_rows).expensive
 
 
-# --- timeouts and the budget (in-process) --------------------------------------------------
+# --- timeouts, budget, rate limits (in-process) --------------------------------------------------
 
 def test_a_statement_that_runs_too_long_is_a_503_with_retry_after(grid):
     heavy = " OR ".join([EXPENSIVE.replace("code", column) for column in ("code", "sheet", "sheet100k")] * 2)
@@ -120,6 +138,26 @@ def test_a_statement_that_runs_too_long_is_a_503_with_retry_after(grid):
             assert r.headers["content-type"] == PROBLEM and r.headers["content-language"] == lang
             assert r.headers["retry-after"] == "1" and "0.3" in r.json()["detail"]
         assert c.get(BLOCKS, params={"limit": 5}).status_code == 200   # the pool is fine afterwards
+
+
+def test_anonymous_callers_are_rate_limited_per_address(grid, token):
+    with make_client(rate_limit=0.5, rate_burst=3, rate_expensive_cost=3) as c:
+        assert [c.get("/ogc/collections").status_code for _ in range(3)] == [200, 200, 200]
+        for lang in ("kk", "ru", "en"):
+            r = c.get("/ogc/collections", headers={"Accept-Language": lang})
+            assert r.status_code == 429 and r.headers["content-type"] == PROBLEM
+            assert r.headers["content-language"] == lang and 1 <= int(r.headers["retry-after"]) <= 2
+            assert "0.5" in r.json()["detail"] and "3" in r.json()["detail"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert [c.get("/ogc/collections", headers=auth).status_code for _ in range(10)] == [200] * 10
+        bogus = c.get("/ogc/collections", headers={"Authorization": "Bearer gs_bogus"})
+        assert bogus.status_code == 429   # an invalid token does not make a caller exempt
+    with make_client(rate_limit=0.5, rate_burst=3, rate_expensive_cost=3) as c:
+        # An expensive query takes rate_expensive_cost tokens: the whole bucket.
+        assert c.get(BLOCKS, params={"filter": EXPENSIVE, "limit": 1}).status_code == 200
+        assert c.get(BLOCKS, params={"limit": 1}).status_code == 429
+    with make_client(rate_limit=0.0) as c:   # off
+        assert all(c.get("/healthz").status_code == 200 for _ in range(50))
 
 
 def test_expensive_queries_over_the_budget_wait_then_get_a_503(grid):

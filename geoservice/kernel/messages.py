@@ -22,6 +22,16 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "kk": "Әдіске рұқсат жоқ."},
     "http.bad_request": {"en": "Bad request: {detail}", "ru": "Неверный запрос: {detail}",
                          "kk": "Қате сұрау: {detail}"},
+    "http.rate_limited": {
+        "en": "Too many requests from this address: {rate} a second on average, bursts of {burst} (expensive "
+              "queries count more). Try again in {seconds} s; authorities' tokens are not limited.",
+        "ru": "Слишком много запросов с этого адреса: в среднем {rate} в секунду, всплески до {burst} (дорогие "
+              "запросы считаются за несколько). Повторите через {seconds} с; токены уполномоченных органов не "
+              "ограничены.",
+        "kk": "Бұл мекенжайдан сұраулар тым көп: орта есеппен секундына {rate}, бір мезетте {burst} дейін (қымбат "
+              "сұраулар бірнешеу болып есептеледі). {seconds} с кейін қайталаңыз; уәкілетті органдардың "
+              "токендері шектелмейді.",
+    },
     "http.timeout": {
         "en": "The query ran longer than {limit} s and was stopped. Try again in {seconds} s, or narrow it "
               "(a smaller bbox, an equality on an indexed property).",

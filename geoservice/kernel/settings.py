@@ -79,6 +79,14 @@ class Settings:
     expensive_rows: int = 100_000
     expensive_concurrency: int = 2
     expensive_wait: float = 1.0
+    # Anonymous callers, per client address: a token bucket of RATE_BURST requests refilled at
+    # RATE_LIMIT per second (an expensive query costs RATE_EXPENSIVE_COST of them), then 429 with
+    # Retry-After; RATE_LIMIT 0 turns it off. At most RATE_CLIENTS addresses are tracked (the
+    # least recently seen are forgotten first). Callers with a valid token are not limited.
+    rate_limit: float = 100.0
+    rate_burst: int = 400
+    rate_expensive_cost: int = 20
+    rate_clients: int = 10_000
 
     # Production: refuse to start when a database URL has no password (GEOSERVICE_PRODUCTION=1,
     # set by docker/compose.yaml).

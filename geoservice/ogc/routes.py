@@ -16,7 +16,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from geoservice.admission import Admission
+from geoservice.admission import Admission, anonymous_client
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
 from geoservice.ogc import crs as crsmod
@@ -379,6 +379,9 @@ async def items(request: Request, collection_id: str) -> Response:
     settings = request.app.state.settings
     cost = classify(q, settings.expensive_rows)
     admission: Admission = request.app.state.admission
+    if cost.expensive and not authorised:
+        # An expensive query weighs more in the caller's bucket (the request itself took one token).
+        admission.charge(await anonymous_client(request), settings.rate_expensive_cost - 1)
     async with admission.expensive(cost.reasons) if cost.expensive else contextlib.nullcontext(), \
             request.app.state.pool.acquire() as conn:
         page = await feat.fetch_page(conn, q)
