@@ -1,6 +1,6 @@
 """One expensive request cannot starve everyone (issue 7): statement timeouts answer 503 with
 Retry-After, expensive item queries (decided in advance, geoservice/ogc/cost.py) run a few at a
-time, anonymous callers are rate-limited per address. The goal -- an
+time, anonymous callers are rate-limited per address, Link headers stay bounded. The goal -- an
 ordinary page within a second while 16 expensive filters run -- against a real server process on
 a grid of 216,000 blocks."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -216,3 +217,31 @@ def test_an_ordinary_page_answers_within_a_second_while_16_expensive_filters_run
     assert statuses.count(200) >= 2 and statuses.count(503) >= 1, statuses   # admitted within the budget
     # The ordinary pages were served while expensive filters were still running.
     assert sum(ended > ordinary[-1][2] for _, _, ended in results) >= 2, (results, ordinary)
+
+
+def test_link_headers_stay_readable_for_a_2600_value_in_filter(grid):
+    # 1:100,000 sheet names, real ones and not: a 50 kB request (uvicorn takes up to 64 kB).
+    sheets = [f"L-42-{n}" for n in range(1, 11)] + [
+        f"{row}-{zone}-{n}" for row in "KLM" for zone in range(50, 56) for n in range(1, 145)][:2590]
+    in_filter = "sheet100k IN (" + ", ".join(f"'{sheet}'" for sheet in sheets) + ")"
+    path = f"{BLOCKS}?limit=100&filter={quote(in_filter)}"
+    assert 45_000 < len(path) < 64_000
+    with psycopg.connect(grid) as conn:
+        matched = conn.execute("SELECT count(*) FROM blocks WHERE sheet100k = ANY(%s)", (sheets,)).fetchone()[0]
+    with server_process(grid) as base:
+        parts = urlsplit(base)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        conn.request("GET", path)
+        response = conn.getresponse()   # http.client refuses a header line over 64 kB
+        body = response.read()
+        link = response.getheader("Link")
+        conn.close()
+    assert response.status == 200, body[:300]
+    page = json.loads(body)
+    assert page["numberMatched"] == matched > 1000 and page["numberReturned"] == 100
+    assert len(link) <= 4096
+    assert 'rel="collection"' in link and 'rel="next"' not in link   # too long for the header
+    assert any(x["rel"] == "next" for x in page["links"])            # the body has it
+    with make_client() as c:
+        r = c.get(BLOCKS, params={"limit": 10, "filter": "sheet = 'L-42'"})
+        assert 'rel="next"' in r.headers["link"] and 'rel="self"' in r.headers["link"]   # short: all of them
