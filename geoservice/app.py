@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geoservice import spool
+from geoservice import admission, spool
 from geoservice.api import health, layers
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
@@ -32,7 +32,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for folder in spool.sweep(settings.spool_path):
         log.warning("removed the upload spool %s left by a process that is gone", folder)
     pool = await create_pool(url, connect_timeout=settings.db_connect_timeout,
-                             server_settings=session_settings(settings))
+                             server_settings=session_settings(settings),
+                             statement_timeout=settings.statement_timeout)
     registry = Registry(pool, poll_seconds=settings.registry_poll_seconds,
                         listen_retry_max=settings.listen_retry_max_seconds)
     await registry.start()
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    admission.install(app, settings)  # statement timeouts as 503, expensive queries' budget, rate limits
     app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(tiles_router)

@@ -53,6 +53,7 @@ class Collection:
     public: Summary | None = None          # over public features, for a layer with an access column
     not_null: frozenset[str] = frozenset()  # columns declared NOT NULL
     paged_by: frozenset[str] = frozenset()  # attributes with a btree index on (attribute, id_column)
+    indexed: frozenset[str] = frozenset()   # attributes leading some btree index (what narrows a query)
 
     @property
     def id(self) -> str:
@@ -146,7 +147,8 @@ class Registry:
                 if previous is not None and previous.version_key == c.version_key:
                     # Same content: the summaries and table facts still hold.
                     c = dataclasses.replace(c, interval=previous.interval, public=previous.public,
-                                            not_null=previous.not_null, paged_by=previous.paged_by)
+                                            not_null=previous.not_null, paged_by=previous.paged_by,
+                                            indexed=previous.indexed)
                 else:
                     c = await _described(conn, c)
                 fresh[layer.id] = c
@@ -256,12 +258,16 @@ async def _described(conn: asyncpg.Connection, c: Collection) -> Collection:
         "  SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam"
         "  JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = i.indkey[1]"
         "  WHERE i.indrelid = a.attrelid AND am.amname = 'btree' AND i.indpred IS NULL AND i.indnkeyatts >= 2"
-        "    AND i.indkey[0] = a.attnum AND i.indcollation[0] = a.attcollation AND k.attname = $2) AS paged "
+        "    AND i.indkey[0] = a.attnum AND i.indcollation[0] = a.attcollation AND k.attname = $2) AS paged, "
+        "  EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+        "    JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = a.attrelid AND am.amname = 'btree'"
+        "    AND i.indpred IS NULL AND i.indkey[0] = a.attnum) AS leads "
         "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
         c.table, c.id_column)
     names = {a.name for a in c.attributes}
     c = dataclasses.replace(c, not_null=frozenset(r["attname"] for r in facts if r["attnotnull"]),
-                            paged_by=frozenset(r["attname"] for r in facts if r["paged"] and r["attname"] in names))
+                            paged_by=frozenset(r["attname"] for r in facts if r["paged"] and r["attname"] in names),
+                            indexed=frozenset(r["attname"] for r in facts if r["leads"] and r["attname"] in names))
     temporal = c.layer.temporal
     if not temporal and not c.access_column:
         return c

@@ -38,3 +38,38 @@ def live_server() -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def server_process(database_url: str, **settings: str) -> Iterator[str]:
+    """The app in a uvicorn process of its own (as `geoservice serve` runs it), on a free loopback
+    port: load tests must not share the test's interpreter (and its GIL) with the server.
+    ``settings`` are extra environment variables (GEOSERVICE_...)."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, **settings}
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "geoservice.app:create_app", "--factory",
+                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("test server process did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

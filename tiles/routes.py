@@ -37,7 +37,7 @@ from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Merged into the app's lifespan by include_router, inside it: the pool and registry exist.
     service = service_for(app)
-    await service.open(app.state.settings.effective_database_url)
+    await service.open(app.state.settings.effective_database_url, app.state.settings.statement_timeout)
     await warm_up(app)
     try:
         yield

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +53,17 @@ class Snapshot:
         return self.collections.get(layer_id)
 
 
-async def _session(conn: asyncpg.Connection) -> None:
-    # As geoservice.kernel.pools's pool: a pathological tile must not hold a connection for ever, and JIT
-    # compiling a millisecond query costs more than it saves. Generic plans: a tile statement's
-    # best plan is the same for every tile address (index scans by the tile box), and planning
-    # it anew costs 0.5–2 ms, as much as a high-zoom tile itself.
-    await conn.execute("SET statement_timeout = '60s'; SET jit = off; SET plan_cache_mode = force_generic_plan")
+def _session(statement_timeout: float) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    async def init(conn: asyncpg.Connection) -> None:
+        # As geoservice.kernel.pools's pool: a pathological tile must not hold a connection for
+        # ever (GEOSERVICE_STATEMENT_TIMEOUT; cancelled, it is a 503), and JIT compiling a
+        # millisecond query costs more than it saves. Generic plans: a tile statement's best plan
+        # is the same for every tile address (index scans by the tile box), and planning it anew
+        # costs 0.5–2 ms, as much as a high-zoom tile itself.
+        milliseconds = max(1, round(statement_timeout * 1000))
+        await conn.execute(f"SET statement_timeout = {milliseconds}; SET jit = off; "
+                           "SET plan_cache_mode = force_generic_plan")
+    return init
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -87,11 +93,12 @@ class TileService:
         await self.registry.refresh()
         return True
 
-    async def open(self, url: str) -> None:
+    async def open(self, url: str, statement_timeout: float = 60.0) -> None:
         """A pool of the service's own: connections that keep their session (and prepared
         statements) from tile to tile, see _keep_session."""
         self._own_pool = await asyncpg.create_pool(libpq_url(url), min_size=WARM_CONNECTIONS, max_size=POOL_SIZE,
-                                                   init=_session, reset=_keep_session, command_timeout=90)
+                                                   init=_session(statement_timeout), reset=_keep_session,
+                                                   command_timeout=statement_timeout + 30)
         self.pool = self._own_pool
 
     async def close(self) -> None:

@@ -49,6 +49,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "Дерекқор қазір қолжетімсіз (қайта іске қосылып жатқан болуы мүмкін). {seconds} с кейін "
               "қайталап көріңіз.",
     },
+    "http.rate_limited": {
+        "en": "Too many requests from this address: {rate} a second on average, bursts of {burst} (expensive "
+              "queries count more). Try again in {seconds} s; authorities' tokens are not limited.",
+        "ru": "Слишком много запросов с этого адреса: в среднем {rate} в секунду, всплески до {burst} (дорогие "
+              "запросы считаются за несколько). Повторите через {seconds} с; токены уполномоченных органов не "
+              "ограничены.",
+        "kk": "Бұл мекенжайдан сұраулар тым көп: орта есеппен секундына {rate}, бір мезетте {burst} дейін (қымбат "
+              "сұраулар бірнешеу болып есептеледі). {seconds} с кейін қайталаңыз; уәкілетті органдардың "
+              "токендері шектелмейді.",
+    },
+    "http.timeout": {
+        "en": "The query ran longer than {limit} s and was stopped. Try again in {seconds} s, or narrow it "
+              "(a smaller bbox, an equality on an indexed property).",
+        "ru": "Запрос выполнялся дольше {limit} с и был остановлен. Повторите через {seconds} с или сузьте его "
+              "(меньший bbox, равенство по индексированному свойству).",
+        "kk": "Сұрау {limit} с артық орындалып, тоқтатылды. {seconds} с кейін қайталаңыз немесе оны тарылтыңыз "
+              "(кішірек bbox, индекстелген қасиет бойынша теңдік).",
+    },
     "http.internal": {
         "en": "Internal error; it has been logged. Nothing was changed.",
         "ru": "Внутренняя ошибка; она записана в журнал. Ничего не изменено.",

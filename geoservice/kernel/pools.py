@@ -18,11 +18,18 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(url: str | None = None, *, min_size: int = 2, max_size: int = 16,
-                      connect_timeout: float = 60.0, server_settings: dict[str, str] | None = None) -> asyncpg.Pool:
-    # connect_timeout: a pool that cannot reach the database fails the request in seconds (503).
-    # server_settings: more startup parameters (geoservice.kernel.db.session_settings).
+                      connect_timeout: float = 60.0, server_settings: dict[str, str] | None = None,
+                      statement_timeout: float | None = None) -> asyncpg.Pool:
+    """``connect_timeout``: a pool that cannot reach the database fails the request in seconds
+    (503). ``server_settings``: more startup parameters (geoservice.kernel.db.session_settings).
+    ``statement_timeout`` (seconds): the server cancels any statement running longer (the caller
+    gets asyncpg's QueryCanceledError); the client gives up a little later still."""
+    settings = {**SERVER_SETTINGS, **(server_settings or {})}
+    if statement_timeout:
+        settings["statement_timeout"] = str(max(1, round(statement_timeout * 1000)))
+    seconds = int(settings["statement_timeout"]) / 1000
     pool = await asyncpg.create_pool(libpq_url(url), min_size=min_size, max_size=max_size,
-                                     server_settings={**SERVER_SETTINGS, **(server_settings or {})},
-                                     command_timeout=90, reset=_no_reset, timeout=connect_timeout)
+                                     server_settings=settings, command_timeout=seconds + 30, reset=_no_reset,
+                                     timeout=connect_timeout)
     assert pool is not None
     return pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -20,6 +21,14 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("geoservice")
 
 
+class ProblemResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        # A message may quote what the client sent; a lone surrogate from a JSON escape
+        # ("\\ud800" in a cql2-json filter) has no UTF-8 form and must not turn a 400 into a 500.
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace")
+
+
 def retry_after(request: Request) -> int:
     settings = getattr(request.app.state, "settings", None)
     return int(getattr(settings, "retry_after_seconds", 5))
@@ -35,8 +44,8 @@ def outage_response(request: Request) -> JSONResponse:
 def problem_response(request: Request, body: dict[str, Any], status: int, lang: str,
                      headers: dict[str, str] | None = None) -> JSONResponse:
     body.setdefault("instance", str(request.url.path))
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
-                        headers={"Content-Language": lang, **(headers or {})})
+    return ProblemResponse(body, status_code=status, media_type=PROBLEM_JSON,
+                           headers={"Content-Language": lang, **(headers or {})})
 
 
 def install(app: FastAPI) -> None:

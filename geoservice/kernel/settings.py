@@ -71,6 +71,25 @@ class Settings:
     token_failure_limit: int = 20
     token_failure_window: float = 60.0
 
+    # One request cannot starve everyone (README, "OGC API", limits). Every serving query (OGC
+    # items, tiles) is cancelled after STATEMENT_TIMEOUT seconds: a 503 with Retry-After. Queries
+    # on a collection of more than EXPENSIVE_ROWS features that no index narrows (unindexed
+    # filters, LIKE '%…', CASEI/ACCENTI, long IN lists, large geometries) run at most
+    # EXPENSIVE_CONCURRENCY at a time, so that cheap requests keep their connections; one waits
+    # at most EXPENSIVE_WAIT seconds for its turn, then gets a 503 with Retry-After.
+    statement_timeout: float = 10.0
+    expensive_rows: int = 100_000
+    expensive_concurrency: int = 2
+    expensive_wait: float = 1.0
+    # Anonymous callers, per client address: a token bucket of RATE_BURST requests refilled at
+    # RATE_LIMIT per second (an expensive query costs RATE_EXPENSIVE_COST of them), then 429 with
+    # Retry-After; RATE_LIMIT 0 turns it off. At most RATE_CLIENTS addresses are tracked (the
+    # least recently seen are forgotten first). Callers with a valid token are not limited.
+    rate_limit: float = 100.0
+    rate_burst: int = 400
+    rate_expensive_cost: int = 20
+    rate_clients: int = 10_000
+
     # Production: refuse to start when a database URL has no password (GEOSERVICE_PRODUCTION=1,
     # set by docker/compose.yaml).
     production: bool = False

@@ -38,6 +38,7 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -57,6 +58,7 @@ from pygeofilter import ast, values
 
 from geoservice.kernel.errors import Problem
 from geoservice.ogc import crs as crsmod
+from layers.values import storable_text
 
 log = logging.getLogger(__name__)
 
@@ -844,6 +846,8 @@ class _Compiler:
     def param(self, value: object, cast: str) -> str:
         if len(self.params) >= MAX_PARAMS:
             raise _Invalid("cql2.too_complex", detail=f"more than {MAX_PARAMS} values")
+        if isinstance(value, str) and not storable_text(value):
+            raise _Invalid("cql2.bad_text", value=ascii(value[:40]))
         self.params.append(value)
         return f"${self.first_param + len(self.params) - 1}::{cast}"
 
@@ -1271,11 +1275,80 @@ def compile_filter(filter_text: str, filter_lang: str = "cql2-text", *, queryabl
     return compiled.sql, compiled.params
 
 
+@dataclass(frozen=True)
+class FilterShape:
+    """What a filter asks of the database, read before it runs (geoservice.ogc.cost decides from
+    it whether the query is expensive). Only conditions ANDed at the top of the filter can narrow
+    the rows an index hands over; anything under OR or NOT is evaluated on every row."""
+    narrowing: frozenset[str] = frozenset()   # properties compared with a literal: =, <, BETWEEN, IN
+    boxes: tuple[tuple[float, float, float, float], ...] = ()  # bounds (filter-crs, its axis order) of
+    #                                                             spatial literals the geometry must meet
+    heavy: tuple[str, ...] = ()               # per-row work no index helps: LIKE '%x', CASEI, ACCENTI, ...
+    in_values: int = 0                        # the longest IN list
+    vertices: int = 0                         # of all geometry literals together
+
+
+MEETS = (ast.GeometryIntersects, ast.GeometryWithin, ast.GeometryEquals, ast.GeometryOverlaps, ast.GeometryTouches,
+         ast.GeometryCrosses, ast.GeometryContains)
+
+
+def filter_shape(node: Any) -> FilterShape:
+    """The FilterShape of a parsed (and compiled, so valid) filter."""
+    top: list[Any] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.And):
+            stack.extend((n.rhs, n.lhs))
+        elif isinstance(n, BoolValue) and isinstance(n.value, ast.Node) \
+                and not isinstance(n.value, (ast.Attribute, ast.Function, ast.Expression)):
+            stack.append(n.value)
+        else:
+            top.append(n)
+    narrowing: set[str] = set()
+    boxes: list[tuple[float, float, float, float]] = []
+    for n in top:
+        # LIKE never narrows: a btree serves a LIKE prefix only under the C collation.
+        if isinstance(n, (ast.Comparison, ast.Between, ast.In)) and isinstance(n.lhs, ast.Attribute):
+            if isinstance(n, ast.Comparison) and type(n) is ast.NotEqual or getattr(n, "not_", False):
+                continue
+            if isinstance(n, ast.Comparison) and isinstance(n.rhs, ast.Node):
+                continue   # property against property, or a function of one
+            narrowing.add(n.lhs.name)
+        elif isinstance(n, MEETS):
+            for side in (n.lhs, n.rhs):
+                if isinstance(side, values.Envelope):
+                    boxes.append((side.x1, side.y1, side.x2, side.y2))
+                elif isinstance(side, values.Geometry):
+                    boxes.append(tuple(shapely.geometry.shape(side.geometry).bounds))  # type: ignore[arg-type]
+    heavy: set[str] = set()
+    in_values = vertices = 0
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Like) and isinstance(n.pattern, str) and n.pattern[:1] in ("%", "_"):
+            heavy.add("LIKE with a leading wildcard")
+        if isinstance(n, ast.Function) and n.name.lower() in ("casei", "accenti", "lower"):
+            heavy.add(n.name.upper())
+        if isinstance(n, (ast.Arithmetic, Modulo, IntDiv)):
+            heavy.add("arithmetic")
+        if isinstance(n, ast.In):
+            in_values = max(in_values, len(n.sub_nodes))
+        if isinstance(n, values.Geometry):
+            vertices += int(shapely.get_num_coordinates(shapely.geometry.shape(n.geometry)))
+        if isinstance(n, (ast.Node, values.Interval)) or dataclasses.is_dataclass(n) and not isinstance(n, type):
+            stack.extend(v for v in vars(n).values() if not isinstance(v, (str, int, float, bool, type(None))))
+        elif isinstance(n, list):
+            stack.extend(n)
+    return FilterShape(frozenset(narrowing), tuple(boxes), tuple(sorted(heavy)), in_values, vertices)
+
+
 @dataclass
 class CompiledFilter:
     sql: str
     params: list[object]
     pinned: str | None = None   # the property whose top-level equality is written as a closed range
+    shape: FilterShape = FilterShape()
 
 
 def compile_page_filter(filter_text: str, filter_lang: str = "cql2-text", *, queryables: Mapping[str, Queryable],
@@ -1307,4 +1380,4 @@ def compile_page_filter(filter_text: str, filter_lang: str = "cql2-text", *, que
     except Exception as exc:  # never a 500 for a bad filter; the log keeps what went wrong
         log.exception("unexpected error compiling CQL2 filter %r", filter_text[:500])
         raise Problem("cql2.invalid", 400, detail=f"{type(exc).__name__}: {exc}") from None
-    return CompiledFilter(sql, compiler.params, compiler.pinned)
+    return CompiledFilter(sql, compiler.params, compiler.pinned, filter_shape(node))

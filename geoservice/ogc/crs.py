@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from geoservice.kernel.errors import Problem
 from layers import datum
@@ -46,6 +46,48 @@ def _define(epsg: int | None) -> OutputCrs:
     flip = first_axis in ("north", "south")
     proj = datum.proj_string(epsg) if datum.is_pulkovo(crs) else None
     return OutputCrs(EPSG_URI.format(epsg), epsg, flip, proj, crs.is_geographic)
+
+
+# Where a projected CRS is taken to be defined: its EPSG area of use, widened to Kazakhstan and
+# around it (lon/lat), so that a box over the whole country works in any of the zone CRSs.
+SERVICE_REGION = (44.0, 38.0, 90.0, 58.0)
+
+
+@lru_cache
+def valid_bounds(crs: OutputCrs) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) of where ``crs`` is defined, x/y as PostGIS orders them (east,
+    north): the whole globe for geographic CRSs; for projected ones the area of use (widened
+    to SERVICE_REGION) in the CRS's units. A bbox beyond it would be projected back to
+    longitudes past 180° (wrapped) or to no number at all."""
+    if crs.geographic:
+        return (-180.0, -90.0, 180.0, 90.0)
+    assert crs.epsg is not None
+    area = CRS.from_epsg(crs.epsg).area_of_use
+    if area is None or area.west > area.east:  # none, or across the antimeridian: the region alone
+        west, south, east, north = SERVICE_REGION
+    else:
+        west, south = min(area.west, SERVICE_REGION[0]), min(area.south, SERVICE_REGION[1])
+        east, north = max(area.east, SERVICE_REGION[2]), max(area.north, SERVICE_REGION[3])
+    source = CRS.from_proj4(WGS84_LONLAT)
+    target = CRS.from_proj4(crs.proj) if crs.proj else CRS.from_epsg(crs.epsg)
+    transformer = Transformer.from_crs(source, target, always_xy=True)
+    return transformer.transform_bounds(west, south, east, north, densify_pts=64)
+
+
+def lonlat_bounds(bounds: tuple[float, float, float, float], crs: OutputCrs) -> tuple[float, float, float, float]:
+    """A box given in ``crs`` (its axis order: lower corner, upper corner) as lon/lat bounds."""
+    a0, a1, b0, b1 = bounds
+    west, south, east, north = (a1, a0, b1, b0) if crs.flip else (a0, a1, b0, b1)
+    if crs.geographic and not crs.proj or crs.epsg in (None, 4326):
+        return west, south, east, north
+    return _to_lonlat(crs).transform_bounds(west, south, east, north, densify_pts=8)
+
+
+@lru_cache
+def _to_lonlat(crs: OutputCrs) -> Transformer:
+    assert crs.epsg is not None
+    source = CRS.from_proj4(crs.proj) if crs.proj else CRS.from_epsg(crs.epsg)
+    return Transformer.from_crs(source, CRS.from_proj4(WGS84_LONLAT), always_xy=True)
 
 
 def offered() -> list[OutputCrs]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,10 +21,11 @@ import asyncpg
 
 from geoservice.kernel.errors import Problem
 from geoservice.ogc import crs as crsmod
-from geoservice.ogc.cql2 import CompiledFilter, Queryable, compile_page_filter
+from geoservice.ogc.cql2 import CompiledFilter, FilterShape, Queryable, compile_page_filter
 from layers.access import public_filter
 from layers.catalog import LAYERS, Attribute, Layer
 from layers.registry import Collection
+from layers.values import INT64_MAX, storable_text
 
 QUERYABLE_TYPES = {"text": "string", "integer": "integer", "number": "number", "date": "date",
                    "boolean": "boolean"}
@@ -66,15 +69,45 @@ class Cursor:
 
     @staticmethod
     def decode(token: str) -> Cursor:
+        """The cursor of a link of ours; anything else (a hand-made one too) is a 400 naming
+        ``cursor``. Its keys become query parameters, so each must be a value PostgreSQL takes:
+        finite numbers within bigint/double precision, text without NUL."""
         try:
+            if len(token) > MAX_CURSOR_CHARS:
+                raise ValueError
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            data = json.loads(raw)
-            if data["d"] not in ("next", "prev") or not isinstance(data["k"], list):
+            data = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+            if not isinstance(data, dict) or data["d"] not in ("next", "prev") or not isinstance(data["k"], list) \
+                    or not 0 < len(data["k"]) <= MAX_CURSOR_KEYS or not all(map(_cursor_key_ok, data["k"])):
                 raise ValueError
             return Cursor(data["d"], data["k"])
-        except (ValueError, KeyError, TypeError, json.JSONDecodeError):
-            raise Problem("ogc.bad_parameter", 400, parameter="cursor", detail="not a cursor from a link of ours"
-                          ) from None
+        except (ValueError, KeyError, TypeError, RecursionError):  # JSONDecodeError and UnicodeError are ValueErrors
+            raise Problem("ogc.bad_cursor", 400) from None
+
+
+MAX_CURSOR_CHARS = 64_000   # sort keys are attribute values; a text attribute may be long, not this long
+MAX_CURSOR_KEYS = 64
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(name)   # NaN, Infinity
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise ValueError(text)
+    return value
+
+
+def _cursor_key_ok(value: Any) -> bool:
+    if isinstance(value, bool) or isinstance(value, float):
+        return True
+    if isinstance(value, int):
+        return -INT64_MAX - 1 <= value <= INT64_MAX
+    if isinstance(value, str):
+        return storable_text(value)
+    return False   # null, lists, objects: never in our cursors
 
 
 @dataclass
@@ -118,9 +151,27 @@ def _typed(attr: Attribute, raw: str, parameter: str) -> Any:
     try:
         value = coerce(attr, raw)
     except ValueError:
-        raise Problem("ogc.bad_parameter", 400, parameter=parameter,
-                      detail=f"'{raw}' is not a valid {attr.type}") from None
+        raise _bad_value(attr, raw, parameter) from None
     return value
+
+
+def _bad_value(attr: Attribute, raw: str, parameter: str) -> Problem:
+    """Why ``raw`` is no value of ``attr``, naming the parameter."""
+    shown = repr(raw if len(raw) <= 80 else raw[:79] + "…")
+    if not storable_text(raw):
+        return Problem("ogc.bad_text", 400, parameter=parameter)
+    if attr.type in ("integer", "number") and not attr.choices:
+        try:
+            number = float(raw.strip().replace(",", ".").replace(" ", ""))
+        except ValueError:
+            number = None
+        if number is not None and not math.isfinite(number):
+            return Problem("ogc.not_finite", 400, parameter=parameter, value=shown)
+        if number is not None and attr.type == "integer" and number.is_integer():
+            return Problem("ogc.integer_out_of_range", 400, parameter=parameter, value=shown, low=-INT64_MAX - 1,
+                           high=INT64_MAX)
+    expected = ("one of " + ", ".join(c.value for c in attr.choices)) if attr.choices else f"a valid {attr.type}"
+    return Problem("ogc.bad_parameter", 400, parameter=parameter, detail=f"{shown} is not {expected}")
 
 
 def _conditions(q: ItemsQuery, pinnable: frozenset[str] = frozenset()) -> Sql:
@@ -138,6 +189,10 @@ def _conditions(q: ItemsQuery, pinnable: frozenset[str] = frozenset()) -> Sql:
             west, south, east, north = q.bbox
         if q.bbox_crs.flip:
             west, south, east, north = south, west, north, east
+        if q.bbox_crs.epsg not in (None, 4326):
+            # A box of no width or height (a line, a point) would reproject to a ring of one
+            # point, which GEOS refuses: give it a micrometre (or a micro-degree).
+            east, north = (east + 1e-6 if east == west else east), (north + 1e-6 if north == south else north)
         w, so, e, n = (s.param(v, "float8") for v in (west, south, east, north))
         envelope = f"ST_MakeEnvelope({w}, {so}, {e}, {n})"
         if q.bbox_crs.epsg in (None, 4326):
@@ -146,8 +201,10 @@ def _conditions(q: ItemsQuery, pinnable: frozenset[str] = frozenset()) -> Sql:
             # The numbers are already in x/y order: transform the envelope without flipping again.
             target = crsmod.OutputCrs(q.bbox_crs.uri, q.bbox_crs.epsg, False, q.bbox_crs.proj,
                                       q.bbox_crs.geographic)
-            # Densified, so the box's edges stay where they are once reprojected.
-            dense = f"ST_Segmentize({envelope}, greatest({e} - {w}, {n} - {so}) / 32)"
+            # Densified, so the box's edges stay where they are once reprojected (a box of no
+            # width and height, a point, is left as it is: ST_Segmentize refuses a length of 0).
+            step = s.param(max(abs(east - west), abs(north - south)) / 32 or 1.0, "float8")
+            dense = f"ST_Segmentize({envelope}, {step})"
             s.conditions.append(f"ST_Intersects(geom, {crsmod.from_input_sql(dense, target)})")
     for name, raw in q.equals.items():
         attr = attribute(c, name)
@@ -181,15 +238,80 @@ def _compiled_filter(layer_id: str, text: str, lang: str, crs: str | None, first
                                first_param=first_param, pinnable=pinnable)
 
 
-def _parse_instant(text: str) -> dt.date | None:
-    text = text.strip()
+def filter_shape(q: ItemsQuery) -> FilterShape:
+    """What ``q``'s filter asks of the database (geoservice.ogc.cost), from the cached compile
+    (the shape does not depend on where its parameters start)."""
+    assert q.filter is not None
+    args = (q.collection.layer.id, q.filter, q.filter_lang, q.filter_crs, 1, frozenset[str]())
+    compiled = (_compiled_filter if len(q.filter) <= CACHED_FILTER_CHARS else _compiled_filter.__wrapped__)(*args)
+    return compiled.shape
+
+
+# RFC 3339: full-date, or full-date "T" full-time with a "Z" or numeric offset (T and Z in either
+# case; a space before the offset is a '+' the query string decoded as a space).
+DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+DATE_TIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+\- ]\d{2}:\d{2})")
+
+
+@dataclass(frozen=True)
+class Instant:
+    """One end of a datetime= value: a day (dates, and the UTC day of a date-time) for the
+    layers' day and year attributes, and the span it covers, to order the two ends."""
+    day: dt.date
+    first: dt.datetime   # the earliest moment it stands for (a date: its first moment, UTC)
+    last: dt.datetime    # the latest
+
+
+def parse_instant(text: str) -> Instant | None:
+    """An RFC 3339 date or date-time; None for an open end ('..' or empty). Anything else,
+    a trailing word or quote included, is a 400 naming ``datetime``."""
     if text in ("", ".."):
         return None
     try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise Problem("ogc.bad_parameter", 400, parameter="datetime",
-                      detail=f"'{text}' is not an RFC 3339 date or date-time") from None
+        if DATE_RE.fullmatch(text):
+            day = dt.date.fromisoformat(text)
+            first = dt.datetime.combine(day, dt.time(), dt.UTC)
+            return Instant(day, first, first + dt.timedelta(days=1, microseconds=-1))
+        m = DATE_TIME_RE.fullmatch(text)
+        if m is None:
+            raise ValueError(text)
+        year, month, day_, hour, minute, second = (int(g) for g in m.groups()[:6])
+        fraction, offset = m.group(7) or "", m.group(8)
+        micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+        if offset in ("Z", "z"):
+            zone = dt.UTC
+        else:
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            if hours > 23 or minutes > 59:
+                raise ValueError(text)
+            sign = -1 if offset[0] == "-" else 1
+            zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        # A leap second (:60) is the last moment of its minute here.
+        moment = dt.datetime(year, month, day_, hour, minute, min(second, 59), micro if second < 60 else 999999,
+                             tzinfo=zone).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise Problem("ogc.bad_datetime", 400, value=_shown(text)) from None
+    return Instant(moment.date(), moment, moment)
+
+
+def parse_datetime(text: str) -> tuple[Instant | None, Instant | None]:
+    """``datetime=``: an instant (start = end) or an interval start/end, either end open."""
+    if "/" not in text:
+        instant = parse_instant(text)
+        if instant is None:   # '..' alone is no instant
+            raise Problem("ogc.bad_datetime", 400, value=_shown(text))
+        return instant, instant
+    start_text, _, end_text = text.partition("/")
+    if "/" in end_text:
+        raise Problem("ogc.bad_datetime", 400, value=_shown(text))
+    start, end = parse_instant(start_text), parse_instant(end_text)
+    if start is not None and end is not None and start.first > end.last:
+        raise Problem("ogc.datetime_reversed", 400, start=start_text, end=end_text)
+    return start, end
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _datetime_conditions(q: ItemsQuery, s: Sql) -> list[str]:
@@ -197,9 +319,9 @@ def _datetime_conditions(q: ItemsQuery, s: Sql) -> list[str]:
     if not layer.temporal:
         raise Problem("ogc.bad_parameter", 400, parameter="datetime", detail=f"layer '{layer.id}' has no time")
     assert q.datetime is not None
-    start_text, _, end_text = q.datetime.partition("/")
-    start = _parse_instant(start_text)
-    end = _parse_instant(end_text) if "/" in q.datetime else start
+    begins, ends = parse_datetime(q.datetime)
+    start = begins.day if begins else None
+    end = ends.day if ends else None
     first, last = layer.temporal
     is_year = attribute(q.collection, first).type == "integer"  # type: ignore[union-attr]
 
@@ -233,7 +355,7 @@ def _sort_keys(q: ItemsQuery) -> list[tuple[str, bool, str]]:
 def _keyset(keys: list[tuple[str, bool, str]], values: list[Any], s: Sql, reverse: bool) -> str:
     """Rows after the cursor in the page's order."""
     if len(values) != len(keys):
-        raise Problem("ogc.bad_parameter", 400, parameter="cursor", detail="does not match this sort order")
+        raise Problem("ogc.bad_cursor", 400)  # made for another sortby
     bound = [s.param(_cursor_value(v, kind), SQL_CASTS[kind]) for v, (_, _, kind) in zip(values, keys, strict=True)]
     forwards = [desc == reverse for _, desc, _ in keys]  # True: the key grows along the page
     if all(forwards) or not any(forwards):
@@ -252,18 +374,27 @@ def _keyset(keys: list[tuple[str, bool, str]], values: list[Any], s: Sql, revers
 
 
 def _cursor_value(value: Any, kind: str) -> Any:
+    """A cursor key as the sort key's type (decode has checked it is a sound JSON scalar)."""
     try:
         if kind == "date":
             return dt.date.fromisoformat(str(value))
         if kind == "integer":
-            return int(value)
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            number = int(value)
+            if not -INT64_MAX - 1 <= number <= INT64_MAX:
+                raise ValueError(value)
+            return number
         if kind == "number":
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):  # the text 'inf'
+                raise ValueError(value)
+            return number
         if kind == "boolean":
             return bool(value)
         return str(value)
-    except (TypeError, ValueError):
-        raise Problem("ogc.bad_parameter", 400, parameter="cursor", detail="damaged cursor") from None
+    except (TypeError, ValueError, OverflowError):
+        raise Problem("ogc.bad_cursor", 400) from None
 
 
 def feature_sql(q: ItemsQuery) -> str:

@@ -6,7 +6,9 @@ the layer's current version, so an upload is served at once."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,13 +16,16 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from geoservice.admission import Admission, anonymous_client
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
 from geoservice.ogc import crs as crsmod
 from geoservice.ogc import features as feat
 from geoservice.ogc import html
+from geoservice.ogc.cost import classify
 from layers.access import reader_is_authorised
 from layers.registry import Collection, Registry
+from layers.values import storable_text
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -106,10 +111,27 @@ def alternates(href: str, self_html: bool, json_type: str = JSON, title: str = "
     return [as_html, as_json] if self_html else [as_json, as_html]
 
 
+# The Link header is kept under this many characters: the links of a long query (self, alternate,
+# next, prev repeat every parameter: a 2,600-value IN filter made 94 kB) are then left to the body,
+# which always has them all. Clients (curl, Python's http.client: 64 kB a line) and proxies (nginx:
+# 4-8 kB of headers by default) refuse longer headers.
+MAX_LINK_HEADER = 4096
+
+
 def link_header(links: list[dict[str, Any]]) -> str:
-    """The same links as an HTTP Link header (RFC 8288), for clients that read headers."""
-    return ", ".join(f'<{x["href"]}>; rel="{x["rel"]}"; type="{x["type"]}"' for x in links
-                     if x["rel"] in ("self", "alternate", "next", "prev", "collection", QUERYABLES_REL))
+    """The same links as an HTTP Link header (RFC 8288), for clients that read headers, as many
+    as fit in MAX_LINK_HEADER characters."""
+    parts: list[str] = []
+    size = 0
+    for x in links:
+        if x["rel"] not in ("self", "alternate", "next", "prev", "collection", QUERYABLES_REL):
+            continue
+        part = f'<{x["href"]}>; rel="{x["rel"]}"; type="{x["type"]}"'
+        if size + len(part) + 2 > MAX_LINK_HEADER:
+            continue
+        parts.append(part)
+        size += len(part) + 2
+    return ", ".join(parts)
 
 
 def collection_or_404(request: Request, collection_id: str) -> Collection:
@@ -278,6 +300,25 @@ def _bad(parameter: str, detail: str) -> Problem:
     return Problem("ogc.bad_parameter", 400, parameter=parameter, detail=detail)
 
 
+def _within_crs(bbox: list[float], crs: crsmod.OutputCrs) -> list[float]:
+    """``bbox`` checked against where its CRS is defined (crs.valid_bounds): a corner outside
+    is a 400 naming the bounds (in the CRS's axis order); within a rounding error of an edge it
+    is moved onto it."""
+    corners = [0, 1, 2, 3] if len(bbox) == 4 else [0, 1, 3, 4]  # heights (3D) are not checked
+    xmin, ymin, xmax, ymax = crsmod.valid_bounds(crs)
+    lows, highs = ([ymin, xmin], [ymax, xmax]) if crs.flip else ([xmin, ymin], [xmax, ymax])
+    out = list(bbox)
+    for n, i in enumerate(corners):
+        axis = n % 2
+        lo, hi = lows[axis], highs[axis]
+        slack = (hi - lo) * 1e-9
+        if not lo - slack <= bbox[i] <= hi + slack:
+            raise Problem("ogc.bbox_outside_crs", 400, value=f"{bbox[i]:g}", crs=crs.uri, axis=axis + 1,
+                          low=f"{lo:.10g}", high=f"{hi:.10g}")
+        out[i] = min(max(bbox[i], lo), hi)
+    return out
+
+
 def parse_items_query(request: Request, c: Collection, authorised: bool) -> feat.ItemsQuery:
     params = request.query_params
     names = {a.name for a in c.attributes}
@@ -300,10 +341,14 @@ def parse_items_query(request: Request, c: Collection, authorised: bool) -> feat
             raise _bad("bbox", "four or six numbers separated by commas") from None
         if len(q.bbox) not in (4, 6):
             raise _bad("bbox", "four or six numbers separated by commas")
+        if not all(math.isfinite(v) for v in q.bbox):
+            raise Problem("ogc.bbox_not_finite", 400)
         lo, hi = (q.bbox[1], q.bbox[3]) if len(q.bbox) == 4 else (q.bbox[1], q.bbox[4])
         if lo > hi:
             raise _bad("bbox", "the lower corner's second coordinate exceeds the upper one's")
     q.bbox_crs = crsmod.parse(params.get("bbox-crs"), parameter="bbox-crs")
+    if q.bbox is not None:
+        q.bbox = _within_crs(q.bbox, q.bbox_crs)
     q.out_crs = crsmod.parse(params.get("crs"), parameter="crs")
     q.datetime = params.get("datetime")
     if "properties" in params:
@@ -348,7 +393,14 @@ async def items(request: Request, collection_id: str) -> Response:
     is_html = wants_html(request)
     authorised = await reader_is_authorised(request)
     q = parse_items_query(request, c, authorised)
-    async with request.app.state.pool.acquire() as conn:
+    settings = request.app.state.settings
+    cost = classify(q, settings.expensive_rows)
+    admission: Admission = request.app.state.admission
+    if cost.expensive and not authorised:
+        # An expensive query weighs more in the caller's bucket (the request itself took one token).
+        admission.charge(await anonymous_client(request), settings.rate_expensive_cost - 1)
+    async with admission.expensive(cost.reasons) if cost.expensive else contextlib.nullcontext(), \
+            request.app.state.pool.acquire() as conn:
         page = await feat.fetch_page(conn, q)
         matched = await feat.number_matched(conn, q)
     base = f"{root(request)}/collections/{c.id}/items"
@@ -387,6 +439,8 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
         if key not in ("f", "crs"):
             raise Problem("ogc.unknown_parameter", 400, parameter=key, known="f, crs")
     out_crs = crsmod.parse(request.query_params.get("crs"))
+    if not storable_text(feature_id):  # no stored id holds NUL; the database would refuse the parameter
+        raise Problem("ogc.bad_text", 400, parameter="featureId")
     authorised = await reader_is_authorised(request)
     async with request.app.state.pool.acquire() as conn:
         text = await feat.fetch_one(conn, c, feature_id, out_crs, authorised)
