@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import mapbox_vector_tile
+import morecantile
 import psycopg
 import pytest
 import shapely
@@ -221,13 +222,45 @@ def test_tile_matrix_sets(client: TestClient) -> None:
 
     crs84 = client.get("/ogc/tileMatrixSets/WorldCRS84Quad").json()
     assert crs84["crs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    # Tile matrices 0–23 as in the OGC registry's definition (we serve tiles up to 15).
+    assert [m["id"] for m in crs84["tileMatrices"]] == [str(z) for z in range(24)]
     c0 = crs84["tileMatrices"][0]
     assert (c0["matrixWidth"], c0["matrixHeight"]) == (2, 1)
     assert c0["scaleDenominator"] == pytest.approx(279541132.0143589)
     assert c0["cellSize"] == pytest.approx(0.703125) and c0["pointOfOrigin"] == [-180.0, 90.0]
+    assert crs84["boundingBox"] == {"lowerLeft": [-180.0, -90.0], "upperRight": [180.0, 90.0],
+                                    "crs": crs84["crs"]}
+
+    # Both are morecantile's (the OGC registry's) definitions, plus a bounding box and links.
+    for doc in (wm, crs84):
+        served = {k: v for k, v in doc.items() if k not in ("links", "boundingBox")}
+        assert served == morecantile.tms.get(doc["id"]).model_dump(mode="json", exclude_none=True)
 
     r = client.get("/ogc/tileMatrixSets/GoogleCRS84Quad")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("tms_id", ["WebMercatorQuad", "WorldCRS84Quad"])
+def test_tile_bounds_agree_with_morecantile(tms_id: str) -> None:
+    # The per-tile arithmetic runs on numbers taken from morecantile at import, not on its models.
+    from tiles.tms import TILE_MATRIX_SETS
+
+    tms, reference = TILE_MATRIX_SETS[tms_id], morecantile.tms.get(tms_id)
+    rng = random.Random(6)
+    for z in range(tms.serve_max_zoom + 1):
+        cols, rows = tms.matrix_size(z)
+        assert (cols, rows) == (reference.matrix(z).matrixWidth, reference.matrix(z).matrixHeight)
+        for x, y in [(0, 0), (cols - 1, rows - 1), *((rng.randrange(cols), rng.randrange(rows)) for _ in range(5))]:
+            assert tms.contains(z, x, y) and tms.bounds_lonlat(z, x, y) == pytest.approx(
+                tuple(reference.bounds(morecantile.Tile(x, y, z))), abs=1e-9)
+            west, south, east, north = tms.bounds_lonlat(z, x, y)
+            assert tms.tile_width_degrees(z) == pytest.approx(east - west)
+        assert not tms.contains(z, cols, 0) and not tms.contains(z, 0, rows) and not tms.contains(z, -1, 0)
+    assert not tms.contains(tms.serve_max_zoom + 1, 0, 0)
+    # Grown by a margin, a tile is clipped to the matrix set's extent (no wrap at the antimeridian).
+    west, south, east, north = tms.bounds_lonlat(0, 0, 0, margin=0.25)
+    top = 90.0 if tms_id == "WorldCRS84Quad" else reference.bbox.top
+    assert (west, north) == pytest.approx((-180.0, top)) and south == pytest.approx(-top)
 
 
 @pytest.mark.parametrize("path, layers", [("/ogc/tiles", MAP_LAYERS),

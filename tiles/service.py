@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -183,7 +182,7 @@ async def warm_up(app: Any) -> None:
             for tileset in tilesets:
                 snapshot = service.snapshot(tileset)
                 for tms, z in samples:
-                    x, y = _tile_at(tms, z, *WARM_POINT)
+                    x, y = tms.tile_at(z, *WARM_POINT)
                     query = tile_sql(tileset, snapshot, tms, z, x, y)
                     if query.sql not in seen:    # one run per distinct statement
                         seen.add(query.sql)
@@ -198,16 +197,6 @@ async def warm_up(app: Any) -> None:
         log.info("tile connections warmed in %.0f ms", (time.perf_counter() - started) * 1000)
     except Exception:  # noqa: BLE001 - a cold first tile is better than no server
         log.warning("tile warm-up failed", exc_info=True)
-
-
-def _tile_at(tms: TileMatrixSet, z: int, lon: float, lat: float) -> tuple[int, int]:
-    cols, rows = tms.matrix_size(z)
-    x = int((lon + 180.0) / 360.0 * cols)
-    if tms.id == "WebMercatorQuad":
-        y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * rows)
-    else:
-        y = int((90.0 - lat) / 180.0 * rows)
-    return min(x, cols - 1), min(y, rows - 1)
 
 
 def service_for(app: Any) -> TileService:
