@@ -65,6 +65,16 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     autocommit, so they leave nothing behind to reset."""
 
 
+async def create_pool(url: str | None = None, *, min_size: int = WARM_CONNECTIONS,
+                      max_size: int = POOL_SIZE) -> asyncpg.Pool:
+    """A pool of tile connections: the service's, and the benchmark's PostgreSQL floor, which
+    must run the tile statements with the same session."""
+    pool = await asyncpg.create_pool(libpq_url(url), min_size=min_size, max_size=max_size, init=_session,
+                                     reset=_keep_session, command_timeout=90)
+    assert pool is not None
+    return pool
+
+
 class TileService:
     def __init__(self, pool: asyncpg.Pool, registry: Registry, cache: TileCache | None = None) -> None:
         self.pool = pool          # the app's pool until open() makes the service's own
@@ -89,8 +99,7 @@ class TileService:
     async def open(self) -> None:
         """A pool of the service's own: connections that keep their session (and prepared
         statements) from tile to tile, see _keep_session."""
-        self._own_pool = await asyncpg.create_pool(libpq_url(), min_size=WARM_CONNECTIONS, max_size=POOL_SIZE,
-                                                   init=_session, reset=_keep_session, command_timeout=90)
+        self._own_pool = await create_pool()
         self.pool = self._own_pool
 
     async def close(self) -> None:
