@@ -461,10 +461,10 @@ async def sequential(urls: list[str], sizes: dict[str, int], opener: str) -> tup
 
 
 class RawFloor:
-    """Our tile statements straight on PostgreSQL (asyncpg, prepared, on a connection made by the
-    tile service's own pool factory: same session settings): the floor for a cold tile. Passes
-    through the list (each tile once, in the order the cold pass asks them) are made in the same
-    minute as the cold passes, so that whatever else loads the machine weighs on both."""
+    """Our tile statements straight on PostgreSQL (asyncpg, prepared, on a connection of the tile
+    service's own kind, tiles.service.Connections: same session settings): the floor for a cold
+    tile. Passes through the list (each tile once, in the order the cold pass asks them) are made
+    in the same minute as the cold passes, so that whatever else loads the machine weighs on both."""
 
     def __init__(self, url: str, tiles: list[tuple[int, int, int]]) -> None:
         self.url, self.tiles = url, tiles
@@ -474,16 +474,16 @@ class RawFloor:
     async def __aenter__(self) -> RawFloor:
         from geoservice.registry import Registry
         from tiles.layers import collection_tileset
-        from tiles.service import create_pool
+        from tiles.service import Connections
         from tiles.sql import tile_sql
 
-        self.pool = await create_pool(self.url, min_size=1, max_size=2)
-        registry = Registry(self.pool)
+        self.pool = Connections(self.url, size=2)
+        registry = Registry(self.pool)  # type: ignore[arg-type]  # acquire() is all it uses
         await registry.refresh()
         tileset = collection_tileset("blocks")
         assert tileset is not None
         self.queries = [tile_sql(tileset, registry, "WebMercatorQuad", z, x, y) for z, x, y in self.tiles]
-        self.conn = await self.pool.acquire()
+        self.conn = await self.pool.get()
         for q in self.queries:  # untimed: prepares the statements
             self.sizes.append(len(await self.conn.fetchval(q.sql, *q.args) or b""))
         return self
@@ -498,7 +498,7 @@ class RawFloor:
         return [statistics.median(t) for t in self.times]
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.pool.release(self.conn)
+        self.pool.put(self.conn)
         await self.pool.close()
 
 

@@ -33,6 +33,7 @@ def create_app() -> FastAPI:
     from geoservice.ogc.routes import router as ogc_router
     from geoservice.viewer.routes import router as viewer_router
     from styles.routes import router as styles_router
+    from tiles.routes import TileFastPath
     from tiles.routes import router as tiles_router
 
     settings = get_settings()
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
                   description="Spatial core of Kazakhstan's unified subsoil-use platform")
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    app.add_middleware(TileFastPath)  # tile requests answered before the router (tiles/routes.py)
     app.include_router(layers.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)

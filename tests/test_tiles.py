@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import mapbox_vector_tile
 import morecantile
 import psycopg
@@ -577,6 +578,50 @@ def test_etag_304_gzip_and_cache_control(client: TestClient) -> None:
     assert int(head.headers["content-length"]) == len(plain.content) and head.headers["etag"] == plain.headers["etag"]
 
 
+def test_fast_path_answers_as_the_routes_do(client: TestClient, tokens: dict[str, dict[str, str]],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tile requests are answered by a middleware before the router (tiles.routes.TileFastPath);
+    # an app without it must give the same answers, byte for byte, headers included.
+    from geoservice.app import create_app
+    from tiles import routes
+
+    x, y = tile_of(*CENTRE, 9)
+    v = client.get("/ogc/tiles/WebMercatorQuad/tilejson.json").json()["tiles"][0].rsplit("=", 1)[1]
+    etag = client.get(map_url(9, x, y), headers={"Accept-Encoding": "identity"}).headers["etag"]
+    cases = [("GET", map_url(9, x, y), {"Accept-Encoding": "identity"}),
+             ("GET", map_url(9, x, y), {"Accept-Encoding": "gzip"}),
+             ("GET", f"{map_url(9, x, y)}?v={v}", {"Accept-Encoding": "identity"}),
+             ("GET", map_url(9, x, y), {"If-None-Match": etag}),
+             ("HEAD", map_url(9, x, y), {"Accept-Encoding": "identity"}),
+             ("GET", map_url(10, 0, 0), {}),                                        # empty: 204
+             ("GET", "/ogc/collections/blocks/tiles/WebMercatorQuad/12/1430/2855", {"Accept-Encoding": "identity"}),
+             ("GET", "/ogc/collections/geological-studies/tiles/WorldCRS84Quad/6/15/89", tokens["operator"]),
+             ("GET", map_url(9, x, y), {"Authorization": "Bearer wrong"}),         # 401
+             ("GET", "/ogc/tiles/WebMercatorQuad/17/0/0", {"Accept-Language": "kk"}),
+             ("GET", "/ogc/collections/volcanoes/tiles/WebMercatorQuad/0/0/0", {"Accept-Language": "ru"}),
+             ("GET", "/ogc/tiles/Mars/0/0/0", {}),
+             ("GET", "/ogc/tiles/WebMercatorQuad/a/0/0", {})]                      # not a tile address
+
+    def answers(c: TestClient) -> list[tuple[int, dict[str, str], bytes]]:
+        out = []
+        for method, url, headers in cases:
+            r = c.request(method, url, headers=headers)
+            out.append((r.status_code, {k: v for k, v in r.headers.items() if k != "date"}, r.content))
+        return out
+
+    async def not_here(*args: object) -> None:
+        raise AssertionError("a tile request went through the router")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(routes._TileApp, "__call__", not_here)
+        fast = answers(client)
+    plain_app = create_app()
+    plain_app.user_middleware = [m for m in plain_app.user_middleware if m.cls is not routes.TileFastPath]
+    with TestClient(plain_app) as plain:
+        assert answers(plain) == fast
+    assert [status for status, _, _ in fast] == [200, 200, 200, 304, 200, 204, 200, 200, 401, 404, 404, 404, 400]
+
+
 def test_tile_sql_runs_as_is_on_postgresql(client: TestClient, db: psycopg.Connection) -> None:
     """The statement the benchmark runs directly gives exactly the bytes the server sends."""
     from tiles.layers import MAP, collection_tileset
@@ -751,6 +796,57 @@ def test_cache_builds_once_and_keeps_to_its_budget() -> None:
             await cache.get_or_build(("map", ("2",), False, "WebMercatorQuad", 0, 0, 0), broken)
         tile = await cache.get_or_build(("map", ("2",), False, "WebMercatorQuad", 0, 0, 0), build)
         assert tile.raw == b"x" * 1000   # a failure is not cached
+
+    asyncio.run(scenario())
+
+
+def test_tile_connections_limit_hand_over_and_recover(database_url: str) -> None:
+    from tiles.service import Connections
+
+    async def pending(future: asyncio.Future[Any]) -> bool:
+        await asyncio.sleep(0.05)
+        return not future.done()
+
+    async def scenario() -> None:
+        conns = Connections(database_url, size=2)
+        a, b = await conns.get(), await conns.get()
+        assert await a.fetchval("SELECT current_setting('plan_cache_mode') || current_setting('jit')") == \
+            "force_generic_planoff"
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)                      # both are out: the third waits
+        conns.put(a)
+        assert await waiting is a                          # handed over, not a new connection
+
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)
+        conns.put(b, broken=True)                          # closed; its place goes to the waiter
+        c = await waiting
+        assert b.is_closed() and c is not b and await c.fetchval("SELECT 1") == 1
+
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)
+        waiting.cancel()                                   # a waiter that gives up takes nothing
+        conns.put(a)
+        conns.put(c)
+        assert [await conns.get(), await conns.get()] == [c, a]   # the most recently used first
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)                      # still two at most
+        waiting.cancel()
+
+        pid = await c.fetchval("SELECT pg_backend_pid()")
+        conns.put(c)
+        assert await a.fetchval("SELECT pg_terminate_backend($1)", pid)
+        await asyncio.sleep(0.3)
+        conns.put(a)
+        victim = c
+        fresh = [await conns.get(), await conns.get()]     # the server closed one: it is replaced
+        assert victim not in fresh and all([await conn.fetchval("SELECT 1") for conn in fresh])
+        for conn in fresh:
+            conns.put(conn)
+        await conns.close()
+        assert all(conn.is_closed() for conn in fresh)
+        with pytest.raises(asyncpg.InterfaceError):
+            await conns.get()
 
     asyncio.run(scenario())
 
