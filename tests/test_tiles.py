@@ -797,6 +797,39 @@ def test_cache_builds_once_and_keeps_to_its_budget() -> None:
         tile = await cache.get_or_build(("map", ("2",), False, "WebMercatorQuad", 0, 0, 0), build)
         assert tile.raw == b"x" * 1000   # a failure is not cached
 
+        # The request building a tile is cancelled: one that waited for it builds it instead.
+        started = asyncio.Event()
+
+        async def slow() -> bytes:
+            nonlocal calls
+            calls += 1
+            started.set()
+            await asyncio.sleep(0.05)
+            return b"y" * 10
+
+        calls = 0
+        key = ("map", ("3",), False, "WebMercatorQuad", 0, 0, 0)
+        builder = asyncio.ensure_future(cache.get_or_build(key, slow))
+        await started.wait()
+        waiters = [asyncio.ensure_future(cache.get_or_build(key, slow)) for _ in range(2)]
+        await asyncio.sleep(0)
+        builder.cancel()
+        tiles = await asyncio.gather(*waiters)
+        assert tiles[0].raw == b"y" * 10 and tiles[1] is tiles[0] and calls == 2
+        with pytest.raises(asyncio.CancelledError):
+            await builder
+        # A waiter cancelled leaves the builder alone.
+        started.clear()
+        key = ("map", ("4",), False, "WebMercatorQuad", 0, 0, 0)
+        builder = asyncio.ensure_future(cache.get_or_build(key, slow))
+        await started.wait()
+        waiter = asyncio.ensure_future(cache.get_or_build(key, slow))
+        await asyncio.sleep(0)
+        waiter.cancel()
+        assert (await builder).raw == b"y" * 10 and calls == 3 and cache.get(key) is not None
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+
     asyncio.run(scenario())
 
 
