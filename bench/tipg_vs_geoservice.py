@@ -2,7 +2,7 @@
 database and table, side by side in one run.
 
     .venv/bin/python bench/tipg_vs_geoservice.py [--workers 1] [--runs 3] [--duration 2]
-                                                 [--no-pygeoapi] [--no-tiles] [--port 18100]
+                                                 [--no-pygeoapi] [--no-tiles] [--no-items] [--port 18100]
 
 Each server runs on its own loopback port with the same number of worker processes, all on the
 database of DATABASE_URL (else the local cluster) and its table ``public.blocks`` (1.26 million
@@ -60,6 +60,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -318,17 +319,22 @@ def percentile(values: list[float], p: float) -> float:
 
 
 class _Answer:
-    """httptools callbacks: counts the body, notes the end of the message."""
+    """httptools callbacks: counts the body, notes the end of the message and whether the
+    connection stays open (asked here: once the message is complete, the parser has reset and
+    ``should_keep_alive()`` answers False, which made every request open a new connection)."""
 
     def __init__(self) -> None:
         self.size = 0
         self.done = False
+        self.keep_alive = False
+        self.parser: Any = None
 
     def on_body(self, body: bytes) -> None:
         self.size += len(body)
 
     def on_message_complete(self) -> None:
         self.done = True
+        self.keep_alive = self.parser.should_keep_alive()
 
 
 class RawClient:
@@ -355,14 +361,14 @@ class RawClient:
         assert self.reader is not None
         self.writer.write(f"GET {target} HTTP/1.1\r\n".encode() + self.head)
         answer = _Answer()
-        parser = httptools.HttpResponseParser(answer)
+        parser = answer.parser = httptools.HttpResponseParser(answer)
         while not answer.done:
             data = await self.reader.read(1 << 18)
             if not data:
                 await self.close()
                 raise ConnectionError("closed by the server")
             parser.feed_data(data)
-        if not parser.should_keep_alive():
+        if not answer.keep_alive:
             await self.close()
         return parser.get_status_code(), answer.size
 
@@ -455,10 +461,10 @@ async def sequential(urls: list[str], sizes: dict[str, int], opener: str) -> tup
 
 
 class RawFloor:
-    """Our tile statements straight on PostgreSQL (asyncpg, prepared, the server's session
-    settings): the floor for a cold tile. Passes through the list (each tile once, in the order
-    the cold pass asks them) are made in the same minute as the cold passes, so that whatever
-    else loads the machine weighs on both."""
+    """Our tile statements straight on PostgreSQL (asyncpg, prepared, on a connection of the tile
+    service's own kind, tiles.service.Connections: same session settings): the floor for a cold
+    tile. Passes through the list (each tile once, in the order the cold pass asks them) are made
+    in the same minute as the cold passes, so that whatever else loads the machine weighs on both."""
 
     def __init__(self, url: str, tiles: list[tuple[int, int, int]]) -> None:
         self.url, self.tiles = url, tiles
@@ -466,19 +472,18 @@ class RawFloor:
         self.sizes: list[int] = []
 
     async def __aenter__(self) -> RawFloor:
-        from geoservice.kernel.db import libpq_url
-        from geoservice.kernel.pools import create_pool
         from layers.registry import Registry
         from tiles.layers import collection_tileset
+        from tiles.service import Connections
         from tiles.sql import tile_sql
 
-        self.pool = await create_pool(libpq_url(self.url), min_size=1, max_size=2)
-        registry = Registry(self.pool)
+        self.pool = Connections(self.url, size=2)
+        registry = Registry(self.pool)  # type: ignore[arg-type]  # acquire() is all it uses
         await registry.refresh()
         tileset = collection_tileset("blocks")
         assert tileset is not None
         self.queries = [tile_sql(tileset, registry, "WebMercatorQuad", z, x, y) for z, x, y in self.tiles]
-        self.conn = await self.pool.acquire()
+        self.conn = await self.pool.get()
         for q in self.queries:  # untimed: prepares the statements
             self.sizes.append(len(await self.conn.fetchval(q.sql, *q.args) or b""))
         return self
@@ -493,7 +498,7 @@ class RawFloor:
         return [statistics.median(t) for t in self.times]
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.pool.release(self.conn)
+        self.pool.put(self.conn)
         await self.pool.close()
 
 
@@ -515,7 +520,10 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
     parser.add_argument("--port", type=int, default=18100, help="ours on PORT, TiPG on PORT+1, pygeoapi PORT+2")
     parser.add_argument("--no-pygeoapi", action="store_true")
     parser.add_argument("--no-tiles", action="store_true")
+    parser.add_argument("--no-items", action="store_true", help="only the tile rows (implies --no-pygeoapi)")
     args = parser.parse_args()
+    args.no_pygeoapi = args.no_pygeoapi or args.no_items
+    items = () if args.no_items else ITEM_SCENARIOS
 
     from geoservice.kernel.settings import get_settings
 
@@ -575,18 +583,19 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
         if pga is not None:
             targets["pygeoapi"] = Target("pygeoapi", pga)
         with httpx.Client() as client:
-            codes = {"geoservice": check_items(client, targets["geoservice"], our_item_urls(client, ours.base)),
-                     "tipg": check_items(client, targets["tipg"], tipg_item_urls(tipg.base))}
-            if pga is not None:
-                codes["pygeoapi"] = check_items(client, targets["pygeoapi"], pygeoapi_item_urls(pga.base))
-            for scenario in ITEM_SCENARIOS:
-                for name in codes:
-                    if codes[name][scenario] != codes["geoservice"][scenario]:
-                        raise SystemExit(f"check failed: {name} and geoservice return different blocks for "
-                                         f"{scenario} ({codes[name][scenario][:2]} ... vs "
-                                         f"{codes['geoservice'][scenario][:2]} ...)")
-            print(f"checked: every server returns the same {PAGE} blocks for each items scenario "
-                  f"(deep page starts at {codes['geoservice']['items-deep'][0]})", flush=True)
+            if items:
+                codes = {"geoservice": check_items(client, targets["geoservice"], our_item_urls(client, ours.base)),
+                         "tipg": check_items(client, targets["tipg"], tipg_item_urls(tipg.base))}
+                if pga is not None:
+                    codes["pygeoapi"] = check_items(client, targets["pygeoapi"], pygeoapi_item_urls(pga.base))
+                for scenario in items:
+                    for name in codes:
+                        if codes[name][scenario] != codes["geoservice"][scenario]:
+                            raise SystemExit(f"check failed: {name} and geoservice return different blocks for "
+                                             f"{scenario} ({codes[name][scenario][:2]} ... vs "
+                                             f"{codes['geoservice'][scenario][:2]} ...)")
+                print(f"checked: every server returns the same {PAGE} blocks for each items scenario "
+                      f"(deep page starts at {codes['geoservice']['items-deep'][0]})", flush=True)
             tiles = fixed_tiles()
             tile_info = {}
             if not args.no_tiles:
@@ -660,10 +669,10 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
             # URL again before timing, as the checks did, so no row times a first request (ours
             # keeps numberMatched per query and version; all keep prepared statements).
             for name in names:
-                await prime([u for sc in ITEM_SCENARIOS for u in targets[name].urls[sc]], 2 * args.workers)
+                await prime([u for sc in items for u in targets[name].urls[sc]], 2 * args.workers)
             for run in range(args.runs):
                 order = names[run % len(names):] + names[:run % len(names)]  # nobody always first
-                for scenario in ITEM_SCENARIOS + (() if args.no_tiles else ("tiles-warm",)):
+                for scenario in items + (() if args.no_tiles else ("tiles-warm",)):
                     for c in CONCURRENCIES:
                         for name in order:
                             if scenario == "tiles-warm" and name == "pygeoapi":
@@ -698,7 +707,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
     print(header)
     print("-" * len(header))
     verdicts = []
-    scenarios = ITEM_SCENARIOS + (() if args.no_tiles else ("tiles-warm",))
+    scenarios = items + (() if args.no_tiles else ("tiles-warm",))
     for scenario in scenarios:
         for c in CONCURRENCIES:
             ours_cell = Cell.median(results[("geoservice", scenario, c)])
@@ -767,9 +776,10 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
     print("\ngoals:")
     for text, ok in verdicts:
         print(f"  {'ok  ' if ok else 'MISS'} {text}")
-    print(f"load generator CPU (share of a core, median over cells): "
-          f"{statistics.median(Cell.median(v).client_cpu for v in results.values()):.2f}; "
-          f"total time {time.monotonic() - started:.0f} s")
+    if results:
+        print(f"load generator CPU (share of a core, median over cells): "
+              f"{statistics.median(Cell.median(v).client_cpu for v in results.values()):.2f}; "
+              f"total time {time.monotonic() - started:.0f} s")
     print(f"server logs: {VAR / 'bench-logs'}")
 
 

@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from geoservice.ogc.routes import router as ogc_router
     from geoservice.viewer.routes import router as viewer_router
     from styles.routes import router as styles_router
+    from tiles.routes import TileFastPath
     from tiles.routes import router as tiles_router
 
     register_all()
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     admission.install(app, settings)  # statement timeouts as 503, expensive queries' budget, rate limits
+    app.add_middleware(TileFastPath)  # tile requests answered before the router (tiles/routes.py)
     app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(tiles_router)

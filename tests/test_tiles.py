@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import mapbox_vector_tile
+import morecantile
 import psycopg
 import pytest
 import shapely
@@ -221,13 +223,45 @@ def test_tile_matrix_sets(client: TestClient) -> None:
 
     crs84 = client.get("/ogc/tileMatrixSets/WorldCRS84Quad").json()
     assert crs84["crs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    # Tile matrices 0–23 as in the OGC registry's definition (we serve tiles up to 15).
+    assert [m["id"] for m in crs84["tileMatrices"]] == [str(z) for z in range(24)]
     c0 = crs84["tileMatrices"][0]
     assert (c0["matrixWidth"], c0["matrixHeight"]) == (2, 1)
     assert c0["scaleDenominator"] == pytest.approx(279541132.0143589)
     assert c0["cellSize"] == pytest.approx(0.703125) and c0["pointOfOrigin"] == [-180.0, 90.0]
+    assert crs84["boundingBox"] == {"lowerLeft": [-180.0, -90.0], "upperRight": [180.0, 90.0],
+                                    "crs": crs84["crs"]}
+
+    # Both are morecantile's (the OGC registry's) definitions, plus a bounding box and links.
+    for doc in (wm, crs84):
+        served = {k: v for k, v in doc.items() if k not in ("links", "boundingBox")}
+        assert served == morecantile.tms.get(doc["id"]).model_dump(mode="json", exclude_none=True)
 
     r = client.get("/ogc/tileMatrixSets/GoogleCRS84Quad")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("tms_id", ["WebMercatorQuad", "WorldCRS84Quad"])
+def test_tile_bounds_agree_with_morecantile(tms_id: str) -> None:
+    # The per-tile arithmetic runs on numbers taken from morecantile at import, not on its models.
+    from tiles.tms import TILE_MATRIX_SETS
+
+    tms, reference = TILE_MATRIX_SETS[tms_id], morecantile.tms.get(tms_id)
+    rng = random.Random(6)
+    for z in range(tms.serve_max_zoom + 1):
+        cols, rows = tms.matrix_size(z)
+        assert (cols, rows) == (reference.matrix(z).matrixWidth, reference.matrix(z).matrixHeight)
+        for x, y in [(0, 0), (cols - 1, rows - 1), *((rng.randrange(cols), rng.randrange(rows)) for _ in range(5))]:
+            assert tms.contains(z, x, y) and tms.bounds_lonlat(z, x, y) == pytest.approx(
+                tuple(reference.bounds(morecantile.Tile(x, y, z))), abs=1e-9)
+            west, south, east, north = tms.bounds_lonlat(z, x, y)
+            assert tms.tile_width_degrees(z) == pytest.approx(east - west)
+        assert not tms.contains(z, cols, 0) and not tms.contains(z, 0, rows) and not tms.contains(z, -1, 0)
+    assert not tms.contains(tms.serve_max_zoom + 1, 0, 0)
+    # Grown by a margin, a tile is clipped to the matrix set's extent (no wrap at the antimeridian).
+    west, south, east, north = tms.bounds_lonlat(0, 0, 0, margin=0.25)
+    top = 90.0 if tms_id == "WorldCRS84Quad" else reference.bbox.top
+    assert (west, north) == pytest.approx((-180.0, top)) and south == pytest.approx(-top)
 
 
 @pytest.mark.parametrize("path, layers", [("/ogc/tiles", MAP_LAYERS),
@@ -544,6 +578,50 @@ def test_etag_304_gzip_and_cache_control(client: TestClient) -> None:
     assert int(head.headers["content-length"]) == len(plain.content) and head.headers["etag"] == plain.headers["etag"]
 
 
+def test_fast_path_answers_as_the_routes_do(client: TestClient, tokens: dict[str, dict[str, str]],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tile requests are answered by a middleware before the router (tiles.routes.TileFastPath);
+    # an app without it must give the same answers, byte for byte, headers included.
+    from geoservice.app import create_app
+    from tiles import routes
+
+    x, y = tile_of(*CENTRE, 9)
+    v = client.get("/ogc/tiles/WebMercatorQuad/tilejson.json").json()["tiles"][0].rsplit("=", 1)[1]
+    etag = client.get(map_url(9, x, y), headers={"Accept-Encoding": "identity"}).headers["etag"]
+    cases = [("GET", map_url(9, x, y), {"Accept-Encoding": "identity"}),
+             ("GET", map_url(9, x, y), {"Accept-Encoding": "gzip"}),
+             ("GET", f"{map_url(9, x, y)}?v={v}", {"Accept-Encoding": "identity"}),
+             ("GET", map_url(9, x, y), {"If-None-Match": etag}),
+             ("HEAD", map_url(9, x, y), {"Accept-Encoding": "identity"}),
+             ("GET", map_url(10, 0, 0), {}),                                        # empty: 204
+             ("GET", "/ogc/collections/blocks/tiles/WebMercatorQuad/12/1430/2855", {"Accept-Encoding": "identity"}),
+             ("GET", "/ogc/collections/geological-studies/tiles/WorldCRS84Quad/6/15/89", tokens["operator"]),
+             ("GET", map_url(9, x, y), {"Authorization": "Bearer wrong"}),         # 401
+             ("GET", "/ogc/tiles/WebMercatorQuad/17/0/0", {"Accept-Language": "kk"}),
+             ("GET", "/ogc/collections/volcanoes/tiles/WebMercatorQuad/0/0/0", {"Accept-Language": "ru"}),
+             ("GET", "/ogc/tiles/Mars/0/0/0", {}),
+             ("GET", "/ogc/tiles/WebMercatorQuad/a/0/0", {})]                      # not a tile address
+
+    def answers(c: TestClient) -> list[tuple[int, dict[str, str], bytes]]:
+        out = []
+        for method, url, headers in cases:
+            r = c.request(method, url, headers=headers)
+            out.append((r.status_code, {k: v for k, v in r.headers.items() if k != "date"}, r.content))
+        return out
+
+    async def not_here(*args: object) -> None:
+        raise AssertionError("a tile request went through the router")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(routes._TileApp, "__call__", not_here)
+        fast = answers(client)
+    plain_app = create_app()
+    plain_app.user_middleware = [m for m in plain_app.user_middleware if m.cls is not routes.TileFastPath]
+    with TestClient(plain_app) as plain:
+        assert answers(plain) == fast
+    assert [status for status, _, _ in fast] == [200, 200, 200, 304, 200, 204, 200, 200, 401, 404, 404, 404, 400]
+
+
 def test_tile_sql_runs_as_is_on_postgresql(client: TestClient, db: psycopg.Connection) -> None:
     """The statement the benchmark runs directly gives exactly the bytes the server sends."""
     from tiles.layers import MAP, collection_tileset
@@ -718,6 +796,90 @@ def test_cache_builds_once_and_keeps_to_its_budget() -> None:
             await cache.get_or_build(("map", ("2",), False, "WebMercatorQuad", 0, 0, 0), broken)
         tile = await cache.get_or_build(("map", ("2",), False, "WebMercatorQuad", 0, 0, 0), build)
         assert tile.raw == b"x" * 1000   # a failure is not cached
+
+        # The request building a tile is cancelled: one that waited for it builds it instead.
+        started = asyncio.Event()
+
+        async def slow() -> bytes:
+            nonlocal calls
+            calls += 1
+            started.set()
+            await asyncio.sleep(0.05)
+            return b"y" * 10
+
+        calls = 0
+        key = ("map", ("3",), False, "WebMercatorQuad", 0, 0, 0)
+        builder = asyncio.ensure_future(cache.get_or_build(key, slow))
+        await started.wait()
+        waiters = [asyncio.ensure_future(cache.get_or_build(key, slow)) for _ in range(2)]
+        await asyncio.sleep(0)
+        builder.cancel()
+        tiles = await asyncio.gather(*waiters)
+        assert tiles[0].raw == b"y" * 10 and tiles[1] is tiles[0] and calls == 2
+        with pytest.raises(asyncio.CancelledError):
+            await builder
+        # A waiter cancelled leaves the builder alone.
+        started.clear()
+        key = ("map", ("4",), False, "WebMercatorQuad", 0, 0, 0)
+        builder = asyncio.ensure_future(cache.get_or_build(key, slow))
+        await started.wait()
+        waiter = asyncio.ensure_future(cache.get_or_build(key, slow))
+        await asyncio.sleep(0)
+        waiter.cancel()
+        assert (await builder).raw == b"y" * 10 and calls == 3 and cache.get(key) is not None
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+
+    asyncio.run(scenario())
+
+
+def test_tile_connections_limit_hand_over_and_recover(database_url: str) -> None:
+    from tiles.service import Connections
+
+    async def pending(future: asyncio.Future[Any]) -> bool:
+        await asyncio.sleep(0.05)
+        return not future.done()
+
+    async def scenario() -> None:
+        conns = Connections(database_url, size=2)
+        a, b = await conns.get(), await conns.get()
+        assert await a.fetchval("SELECT current_setting('plan_cache_mode') || current_setting('jit')") == \
+            "force_generic_planoff"
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)                      # both are out: the third waits
+        conns.put(a)
+        assert await waiting is a                          # handed over, not a new connection
+
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)
+        conns.put(b, broken=True)                          # closed; its place goes to the waiter
+        c = await waiting
+        assert b.is_closed() and c is not b and await c.fetchval("SELECT 1") == 1
+
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)
+        waiting.cancel()                                   # a waiter that gives up takes nothing
+        conns.put(a)
+        conns.put(c)
+        assert [await conns.get(), await conns.get()] == [c, a]   # the most recently used first
+        waiting = asyncio.ensure_future(conns.get())
+        assert await pending(waiting)                      # still two at most
+        waiting.cancel()
+
+        pid = await c.fetchval("SELECT pg_backend_pid()")
+        conns.put(c)
+        assert await a.fetchval("SELECT pg_terminate_backend($1)", pid)
+        await asyncio.sleep(0.3)
+        conns.put(a)
+        victim = c
+        fresh = [await conns.get(), await conns.get()]     # the server closed one: it is replaced
+        assert victim not in fresh and all([await conn.fetchval("SELECT 1") for conn in fresh])
+        for conn in fresh:
+            conns.put(conn)
+        await conns.close()
+        assert all(conn.is_closed() for conn in fresh)
+        with pytest.raises(asyncpg.InterfaceError):
+            await conns.get()
 
     asyncio.run(scenario())
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ MAX_TILE_BYTES = 500_000
 COARSER = (1, 4, 16, 64)
 COUNTRY_VERSION = "country:0003"  # the boundary is migration data; a new one comes with a migration
 FALLBACK_BOUNDS = (46.4, 40.5, 87.4, 55.5)
-WARM_CONNECTIONS = 2            # pool connections readied at start (one per core of a small server)
+WARM_CONNECTIONS = 2            # connections readied at start (one per core of a small server)
 CATCH_UP_SECONDS = 1.0          # at most one registry refresh a second for unknown ?v= versions
 POOL_SIZE = 8                   # at most this many tiles are made at once; more wait for a connection
 WARM_TIMEOUT = 20.0             # seconds
@@ -66,16 +67,116 @@ def _session(statement_timeout: float) -> Callable[[asyncpg.Connection], Awaitab
     return init
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Release without asyncpg's default reset (RESET ALL, UNLISTEN *, …): a round trip per
-    tile, and it would undo the session settings above. Tile statements are single SELECTs in
-    autocommit, so they leave nothing behind to reset."""
+class Connections:
+    """The tile service's own PostgreSQL connections, and the benchmark's PostgreSQL floor's (which
+    must run the tile statements the same way): at most ``size``, opened on demand, the most
+    recently used handed out first, each keeping its session settings and prepared statements
+    from tile to tile (nothing is reset: tile statements are single SELECTs in autocommit).
+
+    Not an asyncpg Pool: on a cache miss its acquire and release cost ~50 µs of a tile's time
+    (a proxy object and a timer per acquire, a Task behind ``asyncio.shield`` per release), ~5 %
+    of a typical tile's PostgreSQL time; ``get``/``put`` here cost a list operation when a
+    connection is free. A connection that saw an error or a cancellation is closed, not reused."""
+
+    def __init__(self, url: str, size: int = POOL_SIZE, statement_timeout: float = 60.0) -> None:
+        self.url, self.size = libpq_url(url), size
+        self._init = _session(statement_timeout)
+        self._idle: list[asyncpg.Connection] = []
+        self._open = 0                                   # open, or being opened
+        self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+        self._closed = False
+
+    async def _connect(self) -> asyncpg.Connection:
+        conn = await asyncpg.connect(self.url, command_timeout=90)
+        try:
+            await self._init(conn)
+        except BaseException:
+            conn.terminate()
+            raise
+        return conn
+
+    async def get(self) -> asyncpg.Connection:
+        while True:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.is_closed():
+                    return conn
+                self._open -= 1
+            if self._closed:
+                raise asyncpg.InterfaceError("tile connections are closed")
+            if self._open < self.size:
+                self._open += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self._open -= 1
+                    self._hand(None)
+                    raise
+            waiter: asyncio.Future[asyncpg.Connection | None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                conn = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():   # handed over as we were cancelled
+                    handed = waiter.result()
+                    if handed is None:
+                        self._hand(None)
+                    else:
+                        self.put(handed)
+                raise
+            if conn is not None:
+                return conn
+            # None: a connection was closed, so there is room to open one; go round again.
+
+    def put(self, conn: asyncpg.Connection, *, broken: bool = False) -> None:
+        """Give a connection back; ``broken`` after an error or a cancellation while it was in use
+        (its state is unknown: a statement may still be running)."""
+        if broken or self._closed or conn.is_closed():
+            self._open -= 1
+            conn.terminate()
+            self._hand(None)
+        elif not self._hand(conn):
+            self._idle.append(conn)
+
+    def _hand(self, conn: asyncpg.Connection | None) -> bool:
+        """Wake the longest waiter with ``conn`` (None: open one yourself); False if nobody waits."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return True
+        return False
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        conn = await self.get()
+        try:
+            yield conn
+        except BaseException:
+            self.put(conn, broken=True)
+            raise
+        self.put(conn)
+
+    async def open(self, n: int) -> None:
+        """Open ``n`` connections now (more come on demand)."""
+        conns = await asyncio.gather(*(self.get() for _ in range(n)))
+        for conn in conns:
+            self.put(conn)
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        await asyncio.gather(*(conn.close(timeout=5) for conn in idle), return_exceptions=True)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(asyncpg.InterfaceError("tile connections are closed"))
 
 
 class TileService:
-    def __init__(self, pool: asyncpg.Pool, registry: Registry, cache: TileCache | None = None) -> None:
-        self.pool = pool          # the app's pool until open() makes the service's own
-        self._own_pool: asyncpg.Pool | None = None
+    def __init__(self, registry: Registry, cache: TileCache | None = None) -> None:
+        self.pool: Connections | None = None  # opened by open(), with the app's database URL
         self.registry = registry
         self.cache = cache or TileCache()
         self.max_bytes = MAX_TILE_BYTES
@@ -94,17 +195,13 @@ class TileService:
         return True
 
     async def open(self, url: str, statement_timeout: float = 60.0) -> None:
-        """A pool of the service's own: connections that keep their session (and prepared
-        statements) from tile to tile, see _keep_session."""
-        self._own_pool = await asyncpg.create_pool(libpq_url(url), min_size=WARM_CONNECTIONS, max_size=POOL_SIZE,
-                                                   init=_session(statement_timeout), reset=_keep_session,
-                                                   command_timeout=statement_timeout + 30)
-        self.pool = self._own_pool
+        """The service's own connections (see Connections), some opened now."""
+        self.pool = Connections(url, statement_timeout=statement_timeout)
+        await self.pool.open(WARM_CONNECTIONS)
 
     async def close(self) -> None:
-        if self._own_pool is not None:
-            await self._own_pool.close()
-            self._own_pool = None
+        if self.pool is not None:
+            await self.pool.close()
 
     def snapshot(self, tileset: Tileset) -> Snapshot:
         collections: dict[str, Collection] = {}
@@ -141,16 +238,24 @@ class TileService:
                      authorised: bool) -> bytes:
         """The MVT from PostgreSQL, uncached."""
         mvt = b""
-        async with self.pool.acquire() as conn:
+        pool = self.pool
+        assert pool is not None, "TileService.open() first"
+        conn = await pool.get()   # get/put rather than ``async with``: this is the cache-miss path
+        try:
             for factor in COARSER:
                 query = tile_sql(tileset, collections, tms, z, x, y, authorised=authorised,
                                  min_pixels=MIN_FEATURE_PIXELS * factor)
                 mvt = await conn.fetchval(query.sql, *query.args) or b""
                 if len(mvt) <= self.max_bytes:
-                    return bytes(mvt)
+                    break
                 log.info("tile %s/%s/%d/%d/%d is %d bytes with %g px specks dropped; coarser",
                          tileset.id, tms.id, z, x, y, len(mvt), MIN_FEATURE_PIXELS * factor)
-        log.warning("tile %s/%s/%d/%d/%d stays at %d bytes", tileset.id, tms.id, z, x, y, len(mvt))
+            else:
+                log.warning("tile %s/%s/%d/%d/%d stays at %d bytes", tileset.id, tms.id, z, x, y, len(mvt))
+        except BaseException:
+            pool.put(conn, broken=True)
+            raise
+        pool.put(conn)
         return bytes(mvt)
 
     async def bounds(self, tileset: Tileset, snapshot: Snapshot) -> tuple[float, float, float, float]:
@@ -190,7 +295,7 @@ async def warm_up(app: Any) -> None:
             for tileset in tilesets:
                 snapshot = service.snapshot(tileset)
                 for tms, z in samples:
-                    x, y = _tile_at(tms, z, *WARM_POINT)
+                    x, y = tms.tile_at(z, *WARM_POINT)
                     query = tile_sql(tileset, snapshot, tms, z, x, y)
                     if query.sql not in seen:    # one run per distinct statement
                         seen.add(query.sql)
@@ -207,21 +312,11 @@ async def warm_up(app: Any) -> None:
         log.warning("tile warm-up failed", exc_info=True)
 
 
-def _tile_at(tms: TileMatrixSet, z: int, lon: float, lat: float) -> tuple[int, int]:
-    cols, rows = tms.matrix_size(z)
-    x = int((lon + 180.0) / 360.0 * cols)
-    if tms.id == "WebMercatorQuad":
-        y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * rows)
-    else:
-        y = int((90.0 - lat) / 180.0 * rows)
-    return min(x, cols - 1), min(y, rows - 1)
-
-
 def service_for(app: Any) -> TileService:
     state = app.state
     service: TileService | None = getattr(state, "tiles", None)
     if service is None:
-        service = state.tiles = TileService(state.pool, state.registry)
+        service = state.tiles = TileService(state.registry)
     return service
 
 

@@ -1,18 +1,21 @@
 """The tile matrix sets we serve (OGC Two Dimensional Tile Matrix Set 2.0), their JSON
-definitions, and the geometry of one tile. Written out rather than taken from a library: two
-well-known quad trees are a few lines of arithmetic."""
+definitions, and the geometry of one tile.
+
+The definitions are morecantile's copies of the OGC registry's (WebMercatorQuad, WorldCRS84Quad).
+morecantile's objects are pydantic models whose per-tile methods go through pyproj and
+validation: too slow for a path every map pan takes. So at import each matrix set is read into
+plain numbers (origin, matrix sizes, tile spans per zoom) and the JSON document is made once;
+a tile request only does float arithmetic on those (tests check it against morecantile)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-EARTH_RADIUS = 6378137.0
-WEB_MERCATOR_MAX = math.pi * EARTH_RADIUS            # 20037508.342789244 m
-METRES_PER_DEGREE = 2 * math.pi * EARTH_RADIUS / 360  # for the CRS84 scale denominators
-PIXEL_SIZE = 0.00028                                 # the standardised rendering pixel, metres
-MAX_MERCATOR_LAT = math.degrees(math.atan(math.sinh(math.pi)))  # 85.0511...
+import morecantile
+
+EARTH_RADIUS = 6378137.0   # of EPSG:3857's sphere
 
 
 @dataclass(frozen=True)
@@ -21,84 +24,86 @@ class TileMatrixSet:
     title: str
     uri: str
     crs: str
-    ordered_axes: tuple[str, str]
-    well_known_scale_set: str
     max_zoom: int          # last tile matrix of the definition
     serve_max_zoom: int    # last one we serve tiles for (tileset limits); clients overzoom
     srid: int              # the CRS in PostGIS
-    columns_at_0: int      # matrix width at zoom 0 (the height is 1)
-    cell_size_0: float     # CRS units per pixel at zoom 0
-    origin: tuple[float, float]
+    origin: tuple[float, float]                  # top left corner, CRS units
+    sizes: tuple[tuple[int, int], ...]           # (columns, rows) per zoom
+    spans: tuple[tuple[float, float], ...]       # tile width, height in CRS units per zoom
+    document: dict[str, Any] = field(repr=False, compare=False)  # the TMS 2.0 JSON encoding
+    model: morecantile.TileMatrixSet = field(repr=False, compare=False)  # for what is not per tile
 
     def matrix_size(self, z: int) -> tuple[int, int]:
         """(columns, rows) at zoom ``z``."""
-        return self.columns_at_0 << z, 1 << z
+        return self.sizes[z]
 
     def contains(self, z: int, x: int, y: int) -> bool:
         """True when the tile exists and we serve it."""
         if not 0 <= z <= self.serve_max_zoom:
             return False
-        cols, rows = self.matrix_size(z)
+        cols, rows = self.sizes[z]
         return 0 <= x < cols and 0 <= y < rows
 
     def tile_width_degrees(self, z: int) -> float:
-        return 360.0 / self.matrix_size(z)[0]
+        width = self.spans[z][0]
+        return math.degrees(width / EARTH_RADIUS) if self.srid == 3857 else width
 
     def bounds_lonlat(self, z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, float, float, float]:
         """(west, south, east, north) in degrees of tile (z, x, y), grown by ``margin`` tile
         widths on each side and clipped to the matrix set's extent (so that the box stays a
         valid filter at zoom 0 and 1, where a grown tile would wrap around the antimeridian)."""
-        cols, rows = self.matrix_size(z)
+        cols, rows = self.sizes[z]
+        width, height = self.spans[z]
         x0, x1 = max(0.0, x - margin), min(float(cols), x + 1 + margin)
         y0, y1 = max(0.0, y - margin), min(float(rows), y + 1 + margin)
-        west, east = -180.0 + 360.0 * x0 / cols, -180.0 + 360.0 * x1 / cols
-        if self.id == "WebMercatorQuad":
-            north, south = _mercator_lat(y0 / rows), _mercator_lat(y1 / rows)
-        else:
-            north, south = 90.0 - 180.0 * y0 / rows, 90.0 - 180.0 * y1 / rows
+        ox, oy = self.origin
+        west, east = ox + x0 * width, ox + x1 * width
+        north, south = oy - y0 * height, oy - y1 * height
+        if self.srid == 3857:  # spherical Mercator metres to degrees
+            west, east = math.degrees(west / EARTH_RADIUS), math.degrees(east / EARTH_RADIUS)
+            north = math.degrees(math.atan(math.sinh(north / EARTH_RADIUS)))
+            south = math.degrees(math.atan(math.sinh(south / EARTH_RADIUS)))
         return west, south, east, north
 
+    def tile_at(self, z: int, lon: float, lat: float) -> tuple[int, int]:
+        """(column, row) of the tile holding a point. Not for the per-tile path (pyproj)."""
+        tile = self.model.tile(lon, lat, z)
+        return tile.x, tile.y
+
     def definition(self) -> dict[str, Any]:
-        """The TMS 2.0 JSON encoding."""
-        units_per_degree = METRES_PER_DEGREE if self.srid == 4326 else 1.0
-        matrices = []
-        for z in range(self.max_zoom + 1):
-            cols, rows = self.matrix_size(z)
-            cell = self.cell_size_0 / (1 << z)
-            matrices.append({
-                "id": str(z), "scaleDenominator": cell * units_per_degree / PIXEL_SIZE, "cellSize": cell,
-                "cornerOfOrigin": "topLeft", "pointOfOrigin": list(self.origin),
-                "tileWidth": 256, "tileHeight": 256, "matrixWidth": cols, "matrixHeight": rows,
-            })
-        if self.srid == 4326:
-            box = {"lowerLeft": [-180.0, -90.0], "upperRight": [180.0, 90.0], "crs": self.crs}
-        else:
-            box = {"lowerLeft": [-WEB_MERCATOR_MAX, -WEB_MERCATOR_MAX],
-                   "upperRight": [WEB_MERCATOR_MAX, WEB_MERCATOR_MAX], "crs": self.crs}
-        return {"id": self.id, "title": self.title, "uri": self.uri, "crs": self.crs,
-                "orderedAxes": list(self.ordered_axes), "wellKnownScaleSet": self.well_known_scale_set,
-                "boundingBox": box, "tileMatrices": matrices}
+        """The TMS 2.0 JSON encoding (a copy to add links to)."""
+        return dict(self.document)
 
 
-def _mercator_lat(fraction: float) -> float:
-    """Latitude of the row edge ``fraction`` (0 = top, 1 = bottom) of a WebMercatorQuad matrix."""
-    return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * fraction))))
+def _from_morecantile(tms_id: str, *, srid: int, serve_max_zoom: int) -> TileMatrixSet:
+    tms = morecantile.tms.get(tms_id)
+    matrices = tms.tileMatrices
+    # The plain arithmetic above holds for these sets: one origin, top left, no coalesced rows,
+    # matrix ids 0, 1, 2 …, axes in x, y order.
+    assert all(m.cornerOfOrigin == "topLeft" and m.variableMatrixWidths is None for m in matrices)
+    assert [int(m.id) for m in matrices] == list(range(len(matrices))) and not tms._invert_axis
+    assert len({tuple(m.pointOfOrigin) for m in matrices}) == 1
+    document = tms.model_dump(mode="json", exclude_none=True)
+    left, bottom, right, top = tms.xy_bbox
+    # Tile spans as the extent over the matrix size: exact for these halvings, where the
+    # registry's rounded cellSize (0.0000214576721191406 at WorldCRS84Quad 15) is not.
+    spans = tuple(((right - left) / m.matrixWidth, (top - bottom) / m.matrixHeight) for m in matrices)
+    assert all(math.isclose(w, m.cellSize * m.tileWidth, rel_tol=1e-9)
+               and math.isclose(h, m.cellSize * m.tileHeight, rel_tol=1e-9)
+               for (w, h), m in zip(spans, matrices, strict=True))
+    # Optional in TMS 2.0 and not in the registry's document; kept from our earlier answers.
+    document["boundingBox"] = {"lowerLeft": [left, bottom], "upperRight": [right, top], "crs": document["crs"]}
+    return TileMatrixSet(
+        id=tms.id, title=tms.title or tms.id, uri=str(tms.uri), crs=document["crs"],
+        max_zoom=len(matrices) - 1, serve_max_zoom=serve_max_zoom, srid=srid,
+        origin=(float(matrices[0].pointOfOrigin[0]), float(matrices[0].pointOfOrigin[1])),
+        sizes=tuple((m.matrixWidth, m.matrixHeight) for m in matrices),
+        spans=spans,
+        document=document, model=tms)
 
 
-WEB_MERCATOR_QUAD = TileMatrixSet(
-    id="WebMercatorQuad", title="Google Maps Compatible for the World",
-    uri="http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-    crs="http://www.opengis.net/def/crs/EPSG/0/3857", ordered_axes=("X", "Y"),
-    well_known_scale_set="http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
-    max_zoom=24, serve_max_zoom=16, srid=3857, columns_at_0=1,
-    cell_size_0=2 * WEB_MERCATOR_MAX / 256, origin=(-WEB_MERCATOR_MAX, WEB_MERCATOR_MAX))
-
-WORLD_CRS84_QUAD = TileMatrixSet(
-    id="WorldCRS84Quad", title="CRS84 for the World",
-    uri="http://www.opengis.net/def/tilematrixset/OGC/1.0/WorldCRS84Quad",
-    crs="http://www.opengis.net/def/crs/OGC/1.3/CRS84", ordered_axes=("Lon", "Lat"),
-    well_known_scale_set="http://www.opengis.net/def/wkss/OGC/1.0/GoogleCRS84Quad",
-    max_zoom=17, serve_max_zoom=15, srid=4326, columns_at_0=2,
-    cell_size_0=180.0 / 256, origin=(-180.0, 90.0))
+WEB_MERCATOR_QUAD = _from_morecantile("WebMercatorQuad", srid=3857, serve_max_zoom=16)
+# CRS84 is EPSG:4326 with lon/lat axis order, which is how PostGIS stores 4326 anyway.
+WORLD_CRS84_QUAD = _from_morecantile("WorldCRS84Quad", srid=4326, serve_max_zoom=15)
 
 TILE_MATRIX_SETS: dict[str, TileMatrixSet] = {t.id: t for t in (WEB_MERCATOR_QUAD, WORLD_CRS84_QUAD)}
