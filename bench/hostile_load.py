@@ -71,6 +71,10 @@ class Client:
                      "Accept-Encoding: identity\r\n\r\n").encode()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        # Of the last answer, when it was a refusal (status >= 400): its body (problem+json) and
+        # Retry-After; kept for that case only, so that 200s cost the load generator nothing more.
+        self.problem = b""
+        self.retry_after: str | None = None
 
     async def get(self, target: str) -> int:
         import httptools
@@ -81,8 +85,19 @@ class Client:
         assert self.reader is not None
         self.writer.write(f"GET {target} HTTP/1.1\r\n".encode() + self.head)
         done = asyncio.Event()
+        body: list[bytes] = []
+        self.problem, self.retry_after = b"", None
+        client = self
 
         class Answer:
+            def on_header(self, name: bytes, value: bytes) -> None:
+                if name.lower() == b"retry-after":
+                    client.retry_after = value.decode("latin-1")
+
+            def on_body(self, chunk: bytes) -> None:
+                if parser.get_status_code() >= 400:
+                    body.append(chunk)
+
             def on_message_complete(self) -> None:
                 done.set()
 
@@ -93,6 +108,7 @@ class Client:
                 await self.close()
                 raise ConnectionError("closed by the server")
             parser.feed_data(data)
+        self.problem = b"".join(body)
         if not parser.should_keep_alive():
             await self.close()
         return int(parser.get_status_code())

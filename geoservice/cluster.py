@@ -126,6 +126,16 @@ def down(settings: Settings) -> str:
     return "PostgreSQL stopped"
 
 
+def restart(settings: Settings) -> None:
+    """``pg_ctl restart -m fast``: sessions are ended at once (their clients see 57P01) and the
+    cluster is back, accepting connections, when this returns. Only a cluster of ours."""
+    if settings.database_url:
+        raise ClusterError("DATABASE_URL is set: no local cluster to restart")
+    pgdata, _, logfile = _paths(settings)
+    # -l again: without it the new postmaster would write to (and hold open) our captured stdout.
+    _run([str(PG_BIN / "pg_ctl"), "restart", "-m", "fast", "-w", "-t", "60", "-D", str(pgdata), "-l", str(logfile)])
+
+
 def status(settings: Settings) -> str:
     if settings.database_url:
         return "external database (DATABASE_URL)"

@@ -14,6 +14,15 @@ import psycopg
 # down", too many connections.
 OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
+# A server that ends a session (shutdown, restart, pg_terminate_backend) sends it a FATAL
+# message, then closes its socket. asyncpg reads a message that comes outside any query as a
+# protocol error and waits, in its error state (2), for a ReadyForQuery that never comes; until
+# it reads the close, the pool hands that connection out and its next query fails with
+# InternalClientError "cannot switch to state N; another operation (2) is in progress"
+# (MagicStack/asyncpg#1069). Between queries, only a message the server sent unasked leaves it
+# in that state, so this text is the session having been ended.
+ASYNCPG_ENDED_SESSION = "another operation (2) is in progress"
+
 
 def _is_outage_error(exc: BaseException) -> bool:
     if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
@@ -26,6 +35,8 @@ def _is_outage_error(exc: BaseException) -> bool:
     if isinstance(exc, psycopg.OperationalError):
         # No SQLSTATE: libpq lost or could not make the connection (psycopg_pool's PoolTimeout too).
         return True
+    if isinstance(exc, asyncpg.InternalClientError):
+        return ASYNCPG_ENDED_SESSION in str(exc)
     return isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)
 
 

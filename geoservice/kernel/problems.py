@@ -65,7 +65,7 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable on %s: %s: %s", request.url.path, type(exc).__name__, exc)
         return outage_response(request)
 
-    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, psycopg.Error):
+    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, psycopg.Error):
         app.add_exception_handler(kind, _database)
 
     @app.exception_handler(StarletteHTTPException)
