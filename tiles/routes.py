@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from geoservice.kernel.db import session_settings
 from geoservice.kernel.errors import Problem
 from layers.access import reader_is_authorised
 from layers.catalog import LAYERS
@@ -39,7 +40,10 @@ from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Merged into the app's lifespan by include_router, inside it: the pool and registry exist.
     service = service_for(app)
-    await service.open(app.state.settings.effective_database_url, app.state.settings.statement_timeout)
+    settings = app.state.settings
+    # As the service's role, like the app's pool (README, "Roles"), with its timeouts and keepalives.
+    await service.open(settings.service_database_url, settings.statement_timeout,
+                       connect_timeout=settings.db_connect_timeout, server_settings=session_settings(settings))
     await warm_up(app)
     try:
         yield

@@ -78,16 +78,21 @@ class Connections:
     of a typical tile's PostgreSQL time; ``get``/``put`` here cost a list operation when a
     connection is free. A connection that saw an error or a cancellation is closed, not reused."""
 
-    def __init__(self, url: str, size: int = POOL_SIZE, statement_timeout: float = 60.0) -> None:
+    def __init__(self, url: str, size: int = POOL_SIZE, statement_timeout: float = 60.0, *,
+                 connect_timeout: float = 60.0, server_settings: dict[str, str] | None = None) -> None:
+        # connect_timeout and server_settings (keepalives, idle-in-transaction timeout) as the
+        # app's other pools: a vanished database costs seconds, not asyncpg's default minute.
         self.url, self.size = libpq_url(url), size
         self._init = _session(statement_timeout)
+        self._connect_timeout, self._server_settings = connect_timeout, server_settings
         self._idle: list[asyncpg.Connection] = []
         self._open = 0                                   # open, or being opened
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
         self._closed = False
 
     async def _connect(self) -> asyncpg.Connection:
-        conn = await asyncpg.connect(self.url, command_timeout=90)
+        conn = await asyncpg.connect(self.url, command_timeout=90, timeout=self._connect_timeout,
+                                     server_settings=self._server_settings)
         try:
             await self._init(conn)
         except BaseException:
@@ -194,9 +199,11 @@ class TileService:
         await self.registry.refresh()
         return True
 
-    async def open(self, url: str, statement_timeout: float = 60.0) -> None:
+    async def open(self, url: str, statement_timeout: float = 60.0, *, connect_timeout: float = 60.0,
+                   server_settings: dict[str, str] | None = None) -> None:
         """The service's own connections (see Connections), some opened now."""
-        self.pool = Connections(url, statement_timeout=statement_timeout)
+        self.pool = Connections(url, statement_timeout=statement_timeout, connect_timeout=connect_timeout,
+                                server_settings=server_settings)
         await self.pool.open(WARM_CONNECTIONS)
 
     async def close(self) -> None:
