@@ -933,16 +933,7 @@ class _Compiler:
         return False
 
     def mark_top_level(self, node: Any) -> None:
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, ast.And):
-                stack.extend((n.rhs, n.lhs))
-            elif isinstance(n, BoolValue) and isinstance(n.value, ast.Node) \
-                    and not isinstance(n.value, (ast.Attribute, ast.Function, ast.Expression)):
-                stack.append(n.value)
-            else:
-                self.top_level.add(id(n))
+        self.top_level.update(id(n) for n in top_level_conjuncts(node))
 
     def bool_value(self, node: BoolValue) -> str:
         value = node.value
@@ -1288,12 +1279,9 @@ class FilterShape:
     vertices: int = 0                         # of all geometry literals together
 
 
-MEETS = (ast.GeometryIntersects, ast.GeometryWithin, ast.GeometryEquals, ast.GeometryOverlaps, ast.GeometryTouches,
-         ast.GeometryCrosses, ast.GeometryContains)
-
-
-def filter_shape(node: Any) -> FilterShape:
-    """The FilterShape of a parsed (and compiled, so valid) filter."""
+def top_level_conjuncts(node: Any) -> list[Any]:
+    """The terms ANDed at the top of a filter (through AND chains and boolean wrappers), left to
+    right: what every matching row must satisfy, each on its own."""
     top: list[Any] = []
     stack = [node]
     while stack:
@@ -1305,6 +1293,16 @@ def filter_shape(node: Any) -> FilterShape:
             stack.append(n.value)
         else:
             top.append(n)
+    return top
+
+
+MEETS = (ast.GeometryIntersects, ast.GeometryWithin, ast.GeometryEquals, ast.GeometryOverlaps, ast.GeometryTouches,
+         ast.GeometryCrosses, ast.GeometryContains)
+
+
+def filter_shape(node: Any) -> FilterShape:
+    """The FilterShape of a parsed (and compiled, so valid) filter."""
+    top = top_level_conjuncts(node)
     narrowing: set[str] = set()
     boxes: list[tuple[float, float, float, float]] = []
     for n in top:
