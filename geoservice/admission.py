@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,7 +28,7 @@ from geoservice.kernel.bearer import bearer_token
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate
 from geoservice.kernel.outage import is_outage
-from geoservice.kernel.problems import PROBLEM_JSON, problem_response
+from geoservice.kernel.problems import problem_response, send_problem
 from geoservice.kernel.settings import Settings
 
 POLL_SECONDS = 0.01   # how often a waiting expensive query looks for a free turn
@@ -146,16 +145,7 @@ class RateLimitMiddleware:
         if wait <= 0:
             await self.app(scope, receive, send)
             return
-        problem = self.admission.rate_limited(wait)
-        headers = dict(scope["headers"])
-        lang = negotiate(headers.get(b"accept-language", b"").decode("latin-1"))
-        body = problem.render(lang)
-        body["instance"] = scope.get("path", "")
-        payload = orjson.dumps(body)
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode()),
-            (b"content-language", lang.encode()), (b"retry-after", str(problem.retry_after).encode())]})
-        await send({"type": "http.response.body", "body": payload})
+        await send_problem(scope, send, self.admission.rate_limited(wait))
 
 
 def install(app: FastAPI, settings: Settings) -> None:

@@ -17,11 +17,10 @@ import asyncio
 import re
 import time
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoservice.kernel.errors import Problem
-from geoservice.kernel.i18n import negotiate
+from geoservice.kernel.problems import send_problem
 from geoservice.kernel.settings import Settings
 
 # multipart framing and the small form fields around the file
@@ -126,16 +125,7 @@ class BodyLimitMiddleware:
         return Problem("http.body_too_large", 413, limit_kb=self.small_limit // 1024)
 
     async def _reject(self, scope: Scope, send: Send, problem: Problem) -> None:
-        lang = negotiate(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
-        body = problem.render(lang)
-        body["instance"] = scope.get("path", "")
-        payload = orjson.dumps(body)
-        headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode()),
-                   (b"content-language", lang.encode()), (b"connection", b"close")]
-        if problem.retry_after is not None:
-            headers.append((b"retry-after", str(problem.retry_after).encode()))
-        await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        await send_problem(scope, send, problem, close=True)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

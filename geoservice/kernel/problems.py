@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope, Send
 
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
@@ -21,12 +22,34 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("geoservice")
 
 
+def encode(content: Any) -> bytes:
+    # A message may quote what the client sent; a lone surrogate from a JSON escape
+    # ("\\ud800" in a cql2-json filter) has no UTF-8 form and must not turn a 400 into a 500.
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+        "utf-8", "backslashreplace")
+
+
 class ProblemResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        # A message may quote what the client sent; a lone surrogate from a JSON escape
-        # ("\\ud800" in a cql2-json filter) has no UTF-8 form and must not turn a 400 into a 500.
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
-            "utf-8", "backslashreplace")
+        return encode(content)
+
+
+async def send_problem(scope: Scope, send: Send, problem: Problem, *, close: bool = False) -> None:
+    """Answer ``problem`` straight on the ASGI channel, for middlewares that refuse a request
+    before the app (and its exception handlers) sees it. ``close``: the connection is not reused
+    (its request body was not read)."""
+    lang = negotiate(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
+    body = problem.render(lang)
+    body["instance"] = scope.get("path", "")
+    payload = encode(body)
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode()),
+               (b"content-language", lang.encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    if problem.retry_after is not None:
+        headers.append((b"retry-after", str(problem.retry_after).encode()))
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def retry_after(request: Request) -> int:
