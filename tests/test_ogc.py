@@ -349,3 +349,14 @@ def test_new_version_is_served_at_once(client, database_url, tmp_path):
         time.sleep(0.05)
     assert [f["id"] for f in body["features"]] == ["NEW-1"]
     assert body["numberMatched"] == 1
+
+
+def test_feature_collections_are_stamped_by_the_kernel_clock(client) -> None:
+    import datetime as dt
+
+    from geoservice.kernel import clock
+
+    with clock.frozen(dt.datetime(2026, 3, 19, 12, 30, tzinfo=dt.UTC)):
+        r = client.get("/ogc/collections/restriction-zones/items", params={"limit": 1})
+    assert r.status_code == 200, r.text
+    assert r.json()["timeStamp"] == "2026-03-19T12:30:00Z"

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from geoservice.admission import Admission, anonymous_client
+from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
 from geoservice.ogc import crs as crsmod
@@ -414,7 +415,7 @@ async def items(request: Request, collection_id: str) -> Response:
         links.append(page_link(request, "prev", page.prev, page_type))
     links.append(link(f"{root(request)}/collections/{c.id}", "collection", JSON, c.layer.names.en))
     links.append(link(f"{root(request)}/collections/{c.id}/queryables", QUERYABLES_REL, SCHEMA_JSON, "Queryables"))
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     headers = {"Content-Crs": f"<{q.out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         lang = lang_of(request)
