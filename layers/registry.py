@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 
 import asyncpg
@@ -228,10 +229,16 @@ class Registry:
         asyncio.get_running_loop().create_task(self.refresh())
 
     async def _poll(self) -> None:
+        # The listener is checked every few seconds (a local check), the database every poll:
+        # a termination callback that was missed must not leave us deaf for a whole poll.
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            await asyncio.sleep(min(self.poll_seconds, self.listen_retry_max))
             if not self.listening:
-                self._listen_again()  # should the termination callback have been missed
+                self._listen_again()
+            if time.monotonic() - last < self.poll_seconds:
+                continue
+            last = time.monotonic()
             try:
                 async with self.pool.acquire() as conn:
                     rows = await conn.fetch("SELECT id, current_version_id AS vid, updated_at FROM layers ORDER BY id")
