@@ -4,14 +4,15 @@ who is calling. Routes declare them in their signature instead of reaching for g
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request
 
 from geoservice.kernel.db import Database
+from geoservice.kernel.errors import Problem
 from geoservice.kernel.settings import Settings
-from layers.access import Principal, caller
+from layers.access import AUTHORITY_TOKEN, ROLES, Caller, Principal, caller, roles_of
 
 
 def settings(request: Request) -> Settings:
@@ -39,3 +40,34 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 DatabaseDep = Annotated[Database, Depends(database)]
 ConnectionDep = Annotated[psycopg.Connection, Depends(connection)]
 ReaderDep = Annotated[Principal | None, Depends(reader)]
+
+
+# --- who may call a route -------------------------------------------------------------------------
+# Every /api route declares the roles it admits with ``Depends(admits(...))`` (or ``PUBLIC``), in
+# its signature or its router's dependencies; tests/test_roles_matrix.py walks every route with
+# every role. The declaration is read back from the dependency's ``admitted`` attribute.
+
+def admits(*roles: str) -> Any:
+    """A dependency admitting callers that hold any of ``roles`` (``ROLES`` or ``AUTHORITY_TOKEN``):
+    401 for an anonymous caller, 403 for one without such a role. It returns the caller."""
+    unknown = set(roles) - {*ROLES, AUTHORITY_TOKEN}
+    assert roles and not unknown, unknown
+
+    async def admitted_caller(request: Request) -> Caller:
+        who = await caller(request, fresh=True)
+        if who is None:
+            raise Problem("auth.required", 401)
+        if not roles_of(who) & set(roles):
+            raise Problem("auth.role_required", 403, roles=", ".join(roles))
+        return who
+
+    admitted_caller.admitted = frozenset(roles)  # type: ignore[attr-defined]
+    return Depends(admitted_caller)
+
+
+def _public() -> None:
+    """Anyone, signed in or not."""
+
+
+_public.admitted = frozenset({"public"})  # type: ignore[attr-defined]
+PUBLIC = Depends(_public)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from cadastre import messages as cadastre_messages
+from cadastre.eds import messages as eds_messages
 from geoservice.api import messages as api_messages
 from geoservice.kernel import i18n
 from geoservice.kernel import messages as kernel_messages
@@ -17,7 +19,8 @@ from styles import messages as styles_messages
 from tiles import messages as tiles_messages
 
 CATALOGS: tuple[ModuleType, ...] = (kernel_messages, layers_messages, importers_messages, tiles_messages,
-                                    styles_messages, ogc_messages, viewer_messages, api_messages)
+                                    styles_messages, eds_messages, cadastre_messages, ogc_messages, viewer_messages,
+                                    api_messages)
 
 
 def register_all() -> None:

@@ -59,6 +59,41 @@ class Principal:
         return f"{self.authority}#token{self.token_id}"
 
 
+# The roles a person holds in the cabinet (granted by ``geoservice users grant``), plus
+# ``authority``: the holder of an authority's upload token. Every /api route declares which of
+# these it admits (``geoservice.deps.admits``).
+ROLES = ("applicant", "officer", "commission", "admin", "auditor")
+AUTHORITY_TOKEN = "authority"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person signed in to the cabinet with their EDS: one session of one account."""
+    account_id: int
+    session_id: int
+    iin: str
+    bin: str | None
+    name: str
+    roles: frozenset[str]
+    # The competent authorities this person is an officer of (``users grant … --authority``).
+    authorities: frozenset[str] = frozenset()
+
+    @property
+    def actor(self) -> str:
+        return f"IIN{self.iin}" + (f"/BIN{self.bin}" if self.bin else "")
+
+
+Caller = Principal | Person
+
+
+def roles_of(who: Caller | None) -> frozenset[str]:
+    if who is None:
+        return frozenset()
+    if isinstance(who, Principal):
+        return frozenset({AUTHORITY_TOKEN})
+    return who.roles
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

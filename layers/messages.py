@@ -72,6 +72,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There is no token #{token_id}.", "ru": "Токена №{token_id} нет.",
         "kk": "№{token_id} токені жоқ.",
     },
+    "auth.role_required": {
+        "en": "This needs one of these roles: {roles}.",
+        "ru": "Для этого нужна одна из ролей: {roles}.",
+        "kk": "Бұл үшін мына рөлдердің бірі қажет: {roles}.",
+    },
     "auth.forbidden_layer": {
         "en": "Authority '{authority}' may not write layer '{layer}'.",
         "ru": "Орган '{authority}' не имеет права изменять слой '{layer}'.",
