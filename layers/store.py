@@ -244,13 +244,17 @@ def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str)
 
 
 def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, layer_id: str | None = None,
-            version: int | None = None, detail: dict[str, Any] | None = None, client: str | None = None) -> int:
+            version: int | None = None, detail: dict[str, Any] | None = None, client: str | None = None,
+            object: str | None = None) -> int:
     """One journal row, in the caller's transaction. ``client``: where the attempt came from (the
-    caller's address over HTTP, ``cli`` from the command line)."""
+    caller's address over HTTP, ``cli`` from the command line). ``object``: what was acted on
+    (``layer:blocks``, ``account:42``, ``document:7``…); a layer's is filled in when not given."""
+    if object is None and layer_id is not None:
+        object = f"layer:{layer_id}"
     row = conn.execute(
-        "INSERT INTO journal (actor, action, layer_id, version, result, detail, client) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
-        (actor, action, layer_id, version, result, Jsonb(detail or {}), client)).fetchone()
+        "INSERT INTO journal (actor, action, layer_id, version, result, detail, client, object) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq",
+        (actor, action, layer_id, version, result, Jsonb(detail or {}), client, object)).fetchone()
     assert row is not None
     return int(row[0])
 

@@ -13,8 +13,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("SELECT 1")  # filled by the issue-8 work on this migration
+    # What was acted on, for every kind of row (layers, accounts, documents…).
+    op.execute("ALTER TABLE journal ADD COLUMN IF NOT EXISTS object text")
+    op.execute("UPDATE journal SET object = 'layer:' || layer_id WHERE object IS NULL AND layer_id IS NOT NULL")
 
 
 def downgrade() -> None:
-    op.execute("SELECT 1")
+    op.execute("ALTER TABLE journal DROP COLUMN IF EXISTS object")
