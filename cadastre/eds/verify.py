@@ -134,10 +134,14 @@ def _report(s: _Signer, signature: dict[str, Any], *, trust: TrustStore, revocat
     problem = None
     for state, moment, expired_code in ((at_signing, s.signed_at, "eds.expired_at_signing"),
                                         (at_check, checked_at, "eds.expired_now")):
+        # Both moments are reported: a problem each, the check naming the first.
         if state == "expired":
-            problem = problem or s.problem(expired_code, time=_when(moment), not_after=_when(cert.not_after))
+            found = s.problem(expired_code, time=_when(moment), not_after=_when(cert.not_after))
         elif state == "not_yet_valid":
-            problem = problem or s.problem("eds.not_yet_valid", time=_when(moment), not_before=_when(cert.not_before))
+            found = s.problem("eds.not_yet_valid", time=_when(moment), not_before=_when(cert.not_before))
+        else:
+            continue
+        problem = problem or found
     checks["validity"] = _check("failed" if problem else "ok", problem, at_signing=at_signing,
                                 signing_time=_when(s.signed_at), at_check=at_check, check_time=_when(checked_at),
                                 not_before=_when(cert.not_before), not_after=_when(cert.not_after))
