@@ -104,3 +104,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "'at' уақыт белдеуі бар RFC 3339 уақыты болуы керек, мысалы 2022-09-27T21:18:00Z",
     },
 }
+
+# Journal actions (what the auditor reads next to the row).
+MESSAGES.update({
+    "eds.trust.add": {
+        "en": "A certification authority's certificate added to the trusted ones",
+        "ru": "Сертификат удостоверяющего центра добавлен в доверенные",
+        "kk": "Куәландырушы орталықтың сертификаты сенімділер қатарына қосылды",
+    },
+    "eds.crl.add": {
+        "en": "A certificate revocation list added",
+        "ru": "Добавлен список отозванных сертификатов",
+        "kk": "Кері қайтарылған сертификаттар тізімі қосылды",
+    },
+})
