@@ -21,10 +21,12 @@ unencrypted: this is test and demo material, never production trust.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -960,16 +962,258 @@ def sign_xml(xml: str | bytes, signer: Issued) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8" standalone="no"?>' + body
 
 
+# --- the demo PKI -------------------------------------------------------------------------
+
+DemoStatus = Literal["valid", "revoked", "expired", "unknown_ca"]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """One person of the demo: who they are, what the demo grants them, and how their
+    certificates behave (valid, revoked, expired, or issued by a CA nobody trusts)."""
+
+    key: str
+    surname: str
+    name: str
+    patronymic: str
+    iin: str
+    platform_role: str  # a role of layers.access.ROLES, or "" for none
+    roles: tuple[Role, ...] = ("individual",)
+    bin: str | None = None
+    organisation: str | None = None
+    in_register: bool = True
+    status: DemoStatus = "valid"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.surname} {self.name} {self.patronymic}"
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(
+            common_name=f"{self.surname} {self.name}",
+            iin=self.iin,
+            surname=self.surname,
+            given_name=self.patronymic,  # the NCA puts the patronymic in G
+            bin=self.bin,
+            organisation=self.organisation,
+        )
+
+
+DEMO_COMPANY_BIN = "150140000121"
+DEMO_COMPANY_NAME = "ТОО «ДЕМО ГЕОРЕСУРС»"
+# The demo people. Every IIN and BIN has a valid check digit (kz_id_valid). Everyone has RSA
+# and GOST-2015-512 login certificates; valid people also have signing certificates; the
+# stranger has only an RSA login certificate from DEMO UNTRUSTED CA.
+#
+# | key          | person                    | IIN          | EKU roles                 | grants     | note
+# |--------------|---------------------------|--------------|---------------------------|------------|-----------------
+# | applicant    | АХМЕТОВ СЕРІК БОЛАТҰЛЫ    | 900315300123 | individual                | applicant  |
+# | head         | СӘТБАЕВА АЙГҮЛ МАРАТҚЫЗЫ  | 850721400341 | legal_entity, first_head  | applicant  | BIN 150140000121
+# | signer       | ЖАНҰЗАҚОВ ДӘУЛЕТ ЕРЛАНҰЛЫ | 921102300564 | legal_entity,             | applicant  | BIN 150140000121
+# |              |                           |              | right_to_sign, employee   |            |
+# | officer      | ОМАРОВА ГҮЛНАР СЕРІКҚЫЗЫ  | 880409400785 | individual                | officer    |
+# | commission   | ИСАЕВА МАДИНА ТАЛҒАТҚЫЗЫ  | 830612402012 | individual                | commission |
+# | admin        | ЕСЕНОВ ТИМУР ҒАЛЫМҰЛЫ     | 870827302230 | individual                | admin      |
+# | auditor      | ҚАСЫМОВ НҰРЛАН ӘДІЛҰЛЫ    | 791230300908 | individual                | auditor    |
+# | revoked      | ТЕМІРОВ АСҚАР НҰРЛАНҰЛЫ   | 950505301010 | individual                | applicant  | revoked
+# | expired      | БЕКОВА ДИНА ЕРЛАНҚЫЗЫ     | 990919401233 | individual                | applicant  | expired
+# | unregistered | НҰРЛАНОВ ЕРБОЛ ДӘУЛЕТҰЛЫ  | 010101501458 | individual                | —          | not registered
+# | stranger     | ЖОҚОВ БЕЙТАНЫС САПАРҰЛЫ   | 800202301678 | individual                | —          | unknown CA
+#
+# BIN 150140000121 is ТОО «ДЕМО ГЕОРЕСУРС» (head: СӘТБАЕВА). "grants" is the platform role
+# (layers.access.ROLES) the demo loader grants. Valid people's certificates run
+# 2026-01-01…2036-01-01; the revoked person is in the issuing CAs' CRLs (key compromise).
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("applicant", "АХМЕТОВ", "СЕРІК", "БОЛАТҰЛЫ", "900315300123", "applicant"),
+    DemoPerson(
+        "head", "СӘТБАЕВА", "АЙГҮЛ", "МАРАТҚЫЗЫ", "850721400341", "applicant",
+        roles=("legal_entity", "first_head"), bin=DEMO_COMPANY_BIN, organisation=DEMO_COMPANY_NAME,
+    ),
+    DemoPerson(
+        "signer", "ЖАНҰЗАҚОВ", "ДӘУЛЕТ", "ЕРЛАНҰЛЫ", "921102300564", "applicant",
+        roles=("legal_entity", "right_to_sign", "employee"), bin=DEMO_COMPANY_BIN,
+        organisation=DEMO_COMPANY_NAME,
+    ),
+    DemoPerson("officer", "ОМАРОВА", "ГҮЛНАР", "СЕРІКҚЫЗЫ", "880409400785", "officer"),
+    DemoPerson("commission", "ИСАЕВА", "МАДИНА", "ТАЛҒАТҚЫЗЫ", "830612402012", "commission"),
+    DemoPerson("admin", "ЕСЕНОВ", "ТИМУР", "ҒАЛЫМҰЛЫ", "870827302230", "admin"),
+    DemoPerson("auditor", "ҚАСЫМОВ", "НҰРЛАН", "ӘДІЛҰЛЫ", "791230300908", "auditor"),
+    DemoPerson("revoked", "ТЕМІРОВ", "АСҚАР", "НҰРЛАНҰЛЫ", "950505301010", "applicant", status="revoked"),
+    DemoPerson("expired", "БЕКОВА", "ДИНА", "ЕРЛАНҚЫЗЫ", "990919401233", "applicant", status="expired"),
+    DemoPerson("unregistered", "НҰРЛАНОВ", "ЕРБОЛ", "ДӘУЛЕТҰЛЫ", "010101501458", "", in_register=False),
+    DemoPerson("stranger", "ЖОҚОВ", "БЕЙТАНЫС", "САПАРҰЛЫ", "800202301678", "", status="unknown_ca"),
+)
+
+# Fixed dates, so a cached demo directory stays the same PKI until 2036.
+DEMO_VALID_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+DEMO_VALID_UNTIL = datetime(2036, 1, 1, tzinfo=UTC)
+DEMO_CA_UNTIL = datetime(2046, 1, 1, tzinfo=UTC)
+DEMO_EXPIRED = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC))
+DEMO_REVOKED_AT = datetime(2026, 6, 1, tzinfo=UTC)
+DEMO_CRL_ISSUED = datetime(2026, 6, 2, tzinfo=UTC)
+_DEMO_VERSION = 1
+_DEMO_CAS = {  # stem: (name, algorithm, parent stem)
+    "root-rsa": ("DEMO ROOT RSA (NOT FOR PRODUCTION)", "RSA-SHA256", None),
+    "nca-rsa": ("DEMO NCA RSA (NOT FOR PRODUCTION)", "RSA-SHA256", "root-rsa"),
+    "root-gost": ("DEMO ROOT GOST 2015 (NOT FOR PRODUCTION)", "GOST34.10-2015-512", None),
+    "nca-gost": ("DEMO NCA GOST 2015 (NOT FOR PRODUCTION)", "GOST34.10-2015-512", "root-gost"),
+    "untrusted": ("DEMO UNTRUSTED CA (NOT FOR PRODUCTION)", "RSA-SHA256", None),
+}
+_TRUSTED_CAS = ("root-rsa", "nca-rsa", "root-gost", "nca-gost")
+
+
+def demo_register_rows() -> list[dict[str, str]]:
+    """The demo's state-register rows, in the CSV layout of `geoservice registry load`
+    (type,id,name,head_iin,status,tax_debt): the people in the register and the demo LLP."""
+    rows = [
+        {"type": "individual", "id": p.iin, "name": p.full_name, "head_iin": "",
+         "status": "active", "tax_debt": "false"}
+        for p in DEMO_PEOPLE
+        if p.in_register
+    ]
+    head = next(p for p in DEMO_PEOPLE if "first_head" in p.roles)
+    rows.append({"type": "legal-entity", "id": DEMO_COMPANY_BIN, "name": DEMO_COMPANY_NAME,
+                 "head_iin": head.iin, "status": "active", "tax_debt": "false"})
+    return rows
+
+
+@dataclass
+class DemoHolder:
+    """A demo person with their certificates, keyed "rsa-auth", "rsa-sign", "gost-auth",
+    "gost-sign" (those the table above gives them)."""
+
+    person: DemoPerson
+    certificates: dict[str, Issued]
+
+    def auth(self, family: Literal["rsa", "gost"] = "rsa") -> Issued:
+        """The login (AUTHENTICATION) certificate and key."""
+        return self._get(f"{family}-auth")
+
+    def sign(self, family: Literal["rsa", "gost"] = "rsa") -> Issued:
+        """The signing (SIGNATURE) certificate and key."""
+        return self._get(f"{family}-sign")
+
+    def _get(self, name: str) -> Issued:
+        if name not in self.certificates:
+            raise KeyError(f"demo person {self.person.key!r} has no {name} certificate")
+        return self.certificates[name]
+
+
+@dataclass
+class DemoPki:
+    """The demo PKI as saved under `directory`: CAs in ca/, CRLs in crl/, people in
+    people/<key>/ (DER .cer, .pem, PKCS#8 .key and .json each)."""
+
+    directory: Path
+    authorities: dict[str, Authority]  # root-rsa, nca-rsa, root-gost, nca-gost, untrusted
+    people: dict[str, DemoHolder]
+
+    @property
+    def trusted(self) -> list[Path]:
+        """The CA certificates to trust (roots and intermediates; not the untrusted CA)."""
+        return [self.directory / "ca" / f"{stem}.cer" for stem in _TRUSTED_CAS]
+
+    @property
+    def crls(self) -> list[Path]:
+        """The CRLs of the trusted CAs (the issuing CAs list the revoked person)."""
+        return [self.directory / "crl" / f"{stem}.crl" for stem in _TRUSTED_CAS]
+
+    def person(self, key: str) -> DemoHolder:
+        return self.people[key]
+
+    def by_iin(self, iin: str) -> DemoHolder:
+        for holder in self.people.values():
+            if holder.person.iin == iin:
+                return holder
+        raise KeyError(f"no demo person with IIN {iin}")
+
+
+def demo_pki(directory: Path) -> DemoPki:
+    """The demo PKI under `directory`: loaded if already there, made and saved otherwise (a
+    lock file keeps concurrent callers from making two). Making it takes some seconds
+    (pure-Python GOST); loading it is quick."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = directory / "manifest.json"
+        if manifest.exists() and json.loads(manifest.read_text()).get("version") == _DEMO_VERSION:
+            return _load_demo(directory)
+        for stale in ("ca", "crl", "people"):
+            shutil.rmtree(directory / stale, ignore_errors=True)
+        _make_demo(directory)
+        table = [p.__dict__ for p in DEMO_PEOPLE]
+        manifest.write_text(
+            json.dumps({"version": _DEMO_VERSION, "people": table}, ensure_ascii=False, indent=1)
+        )
+        return _load_demo(directory)
+
+
+def _make_demo(directory: Path) -> None:
+    cas: dict[str, Authority] = {}
+    for stem, (name, algorithm, parent) in _DEMO_CAS.items():
+        cas[stem] = make_ca(
+            name,
+            algorithm,  # type: ignore[arg-type]
+            parent=cas[parent] if parent else None,
+            not_before=DEMO_VALID_FROM - timedelta(days=365),
+            not_after=DEMO_CA_UNTIL,
+        )
+        cas[stem].save(directory / "ca", stem)
+    revoked: dict[str, list[Issued]] = {"nca-rsa": [], "nca-gost": []}
+    for person in DEMO_PEOPLE:
+        start, end = DEMO_EXPIRED if person.status == "expired" else (DEMO_VALID_FROM, DEMO_VALID_UNTIL)
+        families = {"rsa": "untrusted"} if person.status == "unknown_ca" else {"rsa": "nca-rsa", "gost": "nca-gost"}
+        purposes: tuple[Purpose, ...] = (
+            ("authentication", "signature") if person.status == "valid" else ("authentication",)
+        )
+        for family, stem in families.items():
+            for purpose in purposes:
+                issued = cas[stem].issue(
+                    person.identity, purpose=purpose, roles=person.roles, not_before=start, not_after=end
+                )
+                issued.save(directory / "people" / person.key, f"{family}-{purpose[:4]}")
+                if person.status == "revoked":
+                    revoked[stem].append(issued)
+    for stem in _TRUSTED_CAS:
+        entries = [(issued, DEMO_REVOKED_AT, "key_compromise") for issued in revoked.get(stem, [])]
+        der = cas[stem].crl(entries, this_update=DEMO_CRL_ISSUED, next_update=DEMO_CA_UNTIL)
+        (directory / "crl").mkdir(parents=True, exist_ok=True)
+        (directory / "crl" / f"{stem}.crl").write_bytes(der)
+
+
+def _load_demo(directory: Path) -> DemoPki:
+    cas: dict[str, Authority] = {}
+    for stem, (_, _, parent) in _DEMO_CAS.items():
+        cas[stem] = Authority.load(directory / "ca", stem, parent=cas[parent] if parent else None)
+    people: dict[str, DemoHolder] = {}
+    for person in DEMO_PEOPLE:
+        folder = directory / "people" / person.key
+        issuer = {"rsa": cas["untrusted" if person.status == "unknown_ca" else "nca-rsa"], "gost": cas["nca-gost"]}
+        certificates = {
+            path.stem: Issued.load(folder, path.stem, issuer[path.stem.split("-")[0]])
+            for path in sorted(folder.glob("*.cer"))
+        }
+        people[person.key] = DemoHolder(person, certificates)
+    return DemoPki(directory, cas, people)
+
+
 __all__ = [
     "ALGORITHMS",
-    "DEMO_BASE_URL",
-    "ROLE_OIDS",
     "Algorithm",
     "Authority",
+    "DEMO_BASE_URL",
+    "DEMO_PEOPLE",
+    "DemoHolder",
+    "DemoPerson",
+    "DemoPki",
     "Identity",
     "Issued",
     "KeyPair",
+    "ROLE_OIDS",
     "add_signer",
+    "demo_pki",
+    "demo_register_rows",
     "kz_id_valid",
     "make_ca",
     "sign_cms",
