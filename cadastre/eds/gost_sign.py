@@ -78,10 +78,13 @@ def verify(public_octets: bytes, data: bytes, signature: bytes) -> bool:
     if bits not in (256, 512) or len(signature) != len(public_octets):
         return False
     digest = streebog(data, bits)[::-1]
-    return bool(
-        _engine(bits).verify(
-            bytearray(_swap_halves(public_octets)),
-            bytearray(digest),
-            bytearray(_swap_halves(signature)),
+    try:
+        return bool(
+            _engine(bits).verify(
+                bytearray(_swap_halves(public_octets)),
+                bytearray(digest),
+                bytearray(_swap_halves(signature)),
+            )
         )
-    )
+    except gostsignature.GOSTSignatureError:  # a malformed key or signature is a failed check
+        return False

@@ -458,7 +458,7 @@ class Authority:
     parent: Authority | None = None
     base_url: str = DEMO_BASE_URL
     slug: str = ""
-    _key_id: bytes = field(default=b"", repr=False)
+    _key_id: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.slug = self.slug or _slug(self.name)
@@ -807,10 +807,11 @@ def make_ca(
 def _signer_info(content: bytes, signer: Issued, signing_time: datetime | None) -> cms.SignerInfo:
     cert = signer.x509
     moment = _utc(signing_time) if signing_time else _now()
+    time_kind = "utc_time" if moment.year < 2050 else "generalized_time"  # RFC 5652, 11.3
     attributes = [
         cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
         cms.CMSAttribute(
-            {"type": "signing_time", "values": [cms.Time(name="utc_time", value=moment)]}
+            {"type": "signing_time", "values": [cms.Time(name=time_kind, value=moment)]}
         ),
         cms.CMSAttribute({"type": "message_digest", "values": [signer.key.digest(content)]}),
     ]
