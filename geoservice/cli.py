@@ -278,6 +278,25 @@ def serve(
                access_log=access_log)
 
 
+journal_app = typer.Typer(help="The platform journal: numbered, hash-chained, append-only.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("verify")
+def journal_verify() -> None:
+    """Recompute the journal's SHA-256 chain from its first row to its head and name the first
+    broken row number (a changed, deleted or smuggled-in row). Exit status 1 when broken."""
+    from geoservice.kernel.db import connect
+    from layers.journal import verify_chain
+
+    with connect(get_settings().effective_database_url) as conn:
+        report = verify_chain(conn)
+    if report.ok:
+        typer.echo(f"OK: {report.text('en')}")
+        return
+    _fail(f"BROKEN at row {report.first_broken_seq} ({report.rows} rows checked): {report.text('en')}")
+
+
 def main() -> None:
     from geoservice.messages import register_all
 
