@@ -27,7 +27,7 @@ text of the jsonb value (``detail::text``: keys ordered by length, then bytewise
 Rows of the migration's time are chained here, in ``seq`` order.
 
 **Append-only.** A statement trigger refuses UPDATE, DELETE and TRUNCATE of ``journal`` for
-everybody, the owner too, and the head refuses changes other than the chain trigger's. The
+everybody, the owner too, and the head row is never deleted. The
 service's role has only INSERT and SELECT on the journal (geoservice/migrate.py). A superuser
 (or the owner) can still disable triggers: ``geoservice journal verify`` recomputes the chain.
 
@@ -95,19 +95,19 @@ END
 $fn$
 """
 
-# The head moves only inside the chain trigger (trigger depth 2: journal's, then this one).
+# The head is never deleted or emptied. (Its updates are not guarded by a row trigger: that call
+# would sit inside the section every writer waits for; the service's role cannot update it, and
+# an owner who moves it is caught by ``journal verify``.)
 HEAD_GUARD = r"""
 CREATE OR REPLACE FUNCTION public.journal_head_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-    IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'the journal head moves only with a journal insert: % refused', TG_OP
+    RAISE EXCEPTION 'the journal head is never removed: % refused', TG_OP
         USING ERRCODE = 'restrict_violation';
 END
 $fn$
 """
+
 
 # Rows already there, in seq order, each hash over the one before.
 CHAIN_EXISTING = r"""
@@ -149,9 +149,7 @@ def upgrade() -> None:
     op.execute("CREATE TRIGGER journal_chain BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION journal_chain()")
     op.execute("CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON journal "
                "FOR EACH STATEMENT EXECUTE FUNCTION journal_refuse()")
-    op.execute("CREATE TRIGGER journal_head_guard BEFORE UPDATE OR DELETE ON journal_head "
-               "FOR EACH ROW EXECUTE FUNCTION journal_head_guard()")
-    op.execute("CREATE TRIGGER journal_head_truncate BEFORE TRUNCATE ON journal_head "
+    op.execute("CREATE TRIGGER journal_head_guard BEFORE DELETE OR TRUNCATE ON journal_head "
                "FOR EACH STATEMENT EXECUTE FUNCTION journal_head_guard()")
     # Nobody but the owner changes rows (the service's role: INSERT and SELECT, migrate.py).
     op.execute("REVOKE UPDATE, DELETE, TRUNCATE ON journal, journal_head FROM PUBLIC")
