@@ -23,6 +23,8 @@ ONSHORE_OPERATION = 1291
 CASPIAN_OPERATION = 1303
 CASPIAN_AREA = (48.9, 41.15, 53.15, 46.97)   # west, south, east, north (Pulkovo degrees)
 PULKOVO_1291_SRID = 904284                   # custom spatial_ref_sys row, migration 0002
+# The Gauss–Krüger zones with the same shift: spatial_ref_sys rows 900000 + EPSG (migration 0011).
+GK_SRID_OFFSET = 900000
 WGS84 = CRS.from_epsg(4326)
 
 
@@ -62,6 +64,16 @@ def proj_string(epsg: int) -> str:
     parts = [p for p in base.split() if p not in ("+no_defs", "+type=crs") and not p.startswith("+towgs84")]
     shift = ",".join(f"{v:g}" for v in towgs84(ONSHORE_OPERATION))
     return " ".join([*parts, f"+towgs84={shift},0,0,0,0", "+no_defs"])
+
+
+def pinned_srid(epsg: int) -> int | None:
+    """The spatial_ref_sys row of a Pulkovo CRS pinned to EPSG:1291 (PostGIS caches transforms
+    between SRIDs; from PROJ strings it builds one per row); None when there is none."""
+    if epsg == PULKOVO_1942:
+        return PULKOVO_1291_SRID
+    if epsg in GAUSS_KRUGER_ZONES:
+        return GK_SRID_OFFSET + epsg
+    return None
 
 
 @lru_cache

@@ -231,6 +231,24 @@ def test_sql_and_python_use_the_same_pulkovo_shift() -> None:
     assert datum.proj_string(4284) == migration.PULKOVO_PROJ4
 
 
+def test_the_pinned_gauss_kruger_rows_say_what_the_datum_module_says() -> None:
+    """Migration 0011's spatial_ref_sys rows for the Gauss–Krüger zones (own copy) against
+    layers/datum.py, zone by zone."""
+    import importlib.util
+
+    from layers import datum
+
+    path = ROOT / "geoservice" / "migrations" / "versions" / "0011_pulkovo_output_srids.py"
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
+    assert spec and spec.loader
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert set(migration.PROJ4) == set(datum.GAUSS_KRUGER_ZONES)
+    for epsg, proj in migration.PROJ4.items():
+        assert migration.SRID_OFFSET + epsg == datum.pinned_srid(epsg)
+        assert proj == datum.proj_string(epsg), epsg
+
+
 def test_the_catalog_offers_only_what_the_code_serves() -> None:
     from layers.catalog import LAYERS
 

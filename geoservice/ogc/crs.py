@@ -120,6 +120,10 @@ def to_output_sql(expr: str, crs: OutputCrs) -> str:
     """SQL turning stored EPSG:4326 geometry ``expr`` into ``crs`` (axis order included)."""
     if crs.epsg is None or crs.epsg == 4326:
         out = expr
+    elif crs.proj and (srid := datum.pinned_srid(crs.epsg)) is not None:
+        # A cached transform (from PROJ text it is built per row); SRID 0 as before, so that
+        # ST_AsGeoJSON adds no "crs" member (it would look the row's authority name up).
+        out = f"ST_SetSRID(ST_Transform({expr}, {srid}), 0)"
     elif crs.proj:
         out = f"ST_Transform({expr}, '{WGS84_LONLAT}', '{crs.proj}')"
     else:
@@ -133,6 +137,8 @@ def from_input_sql(expr: str, crs: OutputCrs) -> str:
     inner = f"ST_FlipCoordinates({expr})" if crs.flip else expr
     if crs.epsg is None or crs.epsg == 4326:
         return f"ST_SetSRID({inner}, 4326)"
+    if crs.proj and (srid := datum.pinned_srid(crs.epsg)) is not None:
+        return f"ST_Transform(ST_SetSRID({inner}, {srid}), 4326)"
     if crs.proj:
         return f"ST_SetSRID(ST_Transform(ST_SetSRID({inner}, 0), '{crs.proj}', '{WGS84_LONLAT}'), 4326)"
     return f"ST_Transform(ST_SetSRID({inner}, {crs.epsg}), 4326)"
