@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geoservice import admission, spool
-from geoservice.api import health, layers
+from geoservice.api import documents, health, layers
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
 from geoservice.kernel.db import Database, libpq_params, session_settings
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TileFastPath)  # tile requests answered before the router (tiles/routes.py)
     app.include_router(health.router)
     app.include_router(layers.router)
+    app.include_router(documents.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)
     app.include_router(ogc_router)
