@@ -283,10 +283,11 @@ def _zip_type(data: bytes, name: str, limits: Limits) -> str:
 
 
 def _parse_xml(data: bytes, name: str) -> Any:
-    """The XML's root, parsed by defusedxml: any DOCTYPE (entities, external references) is
-    refused before anything is expanded."""
+    """The XML's root, parsed by defusedxml: entity declarations (internal or external) and
+    external references are refused before anything is expanded; a bare ``<!DOCTYPE x>`` is
+    harmless and passes."""
     try:
-        return xml_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return xml_fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
         raise _refuse("document.xml_entities", name) from None
 
@@ -349,7 +350,8 @@ def sniff(data: bytes, name: str, limits: Limits) -> Sniffed:
     stripped = text.lstrip(b" \t\r\n")
     if stripped.startswith(b"<"):
         declared = stripped.startswith(b"<?xml")
-        if declared or b"<!DOCTYPE" in stripped[:4096] or b"<!ENTITY" in stripped[:4096]:
+        head = stripped[:4096].upper()
+        if declared or b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             # Declared XML, or markup with a DOCTYPE: parsed, so that entities never pass as text.
             root = _parse_xml_or_refuse(data, name, declared)
         else:

@@ -1,0 +1,427 @@
+"""Signed documents with access levels: the store on a real database, the HTTP routes through the
+app, and the OGC links from geological studies, for every level and every kind of caller."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from cadastre import documents as docs
+from geoservice.kernel import clock
+from geoservice.kernel.errors import Problem
+from importers.pipeline import UploadRequest, run_upload
+from layers.access import Person, Principal, create_token
+from layers.catalog import get_layer
+from layers.store import restore_version
+from tests.helpers import feature_collection, square, write_json
+
+LIMIT = 256 * 1024  # the document size limit of this module's app
+LIMITS = docs.Limits(max_document_bytes=LIMIT)
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str) -> Iterator[TestClient]:
+    """The app with a small document limit (GEOSERVICE_MAX_DOCUMENT_BYTES)."""
+    from geoservice.app import create_app
+    from geoservice.kernel.settings import get_settings
+
+    os.environ["GEOSERVICE_MAX_DOCUMENT_BYTES"] = str(LIMIT)
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as c:
+            yield c
+    finally:
+        del os.environ["GEOSERVICE_MAX_DOCUMENT_BYTES"]
+        get_settings.cache_clear()
+
+
+# --- callers ------------------------------------------------------------------------------------
+
+def person(account_id: int, *roles: str, authorities: tuple[str, ...] = ()) -> Person:
+    return Person(account_id=account_id, session_id=account_id, iin=f"{account_id:012d}", bin=None,
+                  name=f"Person {account_id}", roles=frozenset(roles), authorities=frozenset(authorities))
+
+
+OWNER = person(900001, "applicant")
+CALLERS: dict[str, Any] = {
+    "anonymous": None,
+    "owner": OWNER,
+    "other applicant": person(900002, "applicant"),
+    "officer": person(900003, "officer", authorities=("solid-minerals",)),
+    "commission": person(900004, "commission"),
+    "admin": person(900005, "admin"),
+    "auditor": person(900006, "auditor"),
+    "authority token": Principal(token_id=1, authority="akimat"),
+}
+# The rule, written out as a table: who reads a document of OWNER at each level.
+READS = {
+    "public": set(CALLERS),
+    "official-use": {"owner", "officer", "commission", "admin", "auditor", "authority token"},
+    "confidential": {"owner", "admin", "auditor"},
+}
+
+
+def _store(conn: psycopg.Connection, owner: Any, level: str, content: bytes, name: str = "report.pdf",
+           **kw: Any) -> docs.Document:
+    doc, _ = docs.store(conn, docs.Upload(owner=owner, file_name=name, content=content, access_level=level, **kw),
+                        limits=LIMITS, verifier=docs.eds_verifier(conn, clock.now()), actor=owner.actor,
+                        client="test", now=clock.now())
+    return doc
+
+
+@pytest.fixture(scope="module")
+def owned(database_url: str) -> dict[str, docs.Document]:
+    """One document of OWNER per level, stored through the store."""
+    with psycopg.connect(database_url) as conn:
+        made = {level: _store(conn, OWNER, level, PDF + level.encode()) for level in docs.LEVELS}
+        conn.commit()
+    return made
+
+
+@pytest.mark.parametrize("level", docs.LEVELS)
+@pytest.mark.parametrize("who", list(CALLERS))
+def test_may_read_for_every_level_and_caller(owned, level: str, who: str) -> None:
+    assert docs.may_read(CALLERS[who], owned[level]) is (who in READS[level])
+
+
+def test_an_authority_owns_what_its_token_stored(database_url) -> None:
+    operator, other = Principal(7, "operator"), Principal(8, "akimat")
+    with psycopg.connect(database_url) as conn:
+        doc = _store(conn, operator, "confidential", PDF + b"operator")
+        conn.commit()
+    assert docs.may_read(operator, doc) and docs.may_read(Principal(9, "operator"), doc)  # any token of it
+    assert not docs.may_read(other, doc)
+    assert docs.may_read(person(1, "officer", authorities=("operator",)), doc)  # its officer
+    assert not docs.may_read(person(2, "officer", authorities=("akimat",)), doc)
+    assert not docs.may_read(person(3, "applicant"), doc)
+
+
+@pytest.mark.parametrize("who", list(CALLERS))
+def test_the_listing_shows_exactly_what_may_read_allows(database_url, owned, who: str) -> None:
+    caller = CALLERS[who]
+    with psycopg.connect(database_url) as conn:
+        everything = [docs.Document(*r) for r in conn.execute(f"SELECT {docs.COLUMNS} FROM documents").fetchall()]  # noqa: S608
+        listed: list[docs.Document] = []
+        before = None
+        while True:  # keyset paging, two at a time
+            page, before = docs.list_readable(conn, caller, before=before, limit=2)
+            listed += page
+            if before is None:
+                break
+        mine, _ = docs.list_readable(conn, caller, mine=True, limit=100)
+    assert [d.id for d in listed] == sorted((d.id for d in everything if docs.may_read(caller, d)), reverse=True)
+    assert {d.id for d in mine} == {d.id for d in everything if docs.is_owner(caller, d)}
+    assert ({d.id for d in mine} >= {d.id for d in owned.values()}) is (who == "owner")
+
+
+def test_only_who_writes_studies_may_link_a_document(database_url) -> None:
+    with psycopg.connect(database_url) as conn:
+        for who in (OWNER, CALLERS["commission"], Principal(1, "akimat")):
+            with pytest.raises(Problem) as info:
+                _store(conn, who, "public", PDF, reference="GF-1")
+            assert info.value.key == "document.reference_forbidden" and info.value.status == 403
+            assert info.value.location.field == "reference"
+        for who in (CALLERS["admin"], CALLERS["officer"], Principal(1, "operator")):
+            assert _store(conn, who, "public", PDF, reference="GF-1").reference == "GF-1"
+        conn.rollback()
+
+
+# --- sniffing and hostile input -----------------------------------------------------------------
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<lolz>&lol2;</lolz>"""
+EXTERNAL = b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (PDF, "application/pdf"),
+    (PNG, "image/png"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+    ("Отчёт о геологической съёмке\n".encode(), "text/plain; charset=utf-8"),
+    (b'<?xml version="1.0" encoding="UTF-8"?><report><title>A</title></report>', "application/xml"),
+    (b"<p>not xml<br></p>", "text/plain; charset=utf-8"),
+    (b"<!DOCTYPE html><html><p>x<br></html>", "text/plain; charset=utf-8"),
+    (b'<?xml version="1.0"?><!DOCTYPE note><note/>', "application/xml"),
+    (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
+     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    (_zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}),
+     "application/vnd.oasis.opendocument.text"),
+    (_zip({"a.txt": b"a"}), "application/zip"),
+    (bytes(range(256)), "application/octet-stream"),
+])
+def test_the_type_is_sniffed_from_the_bytes(content: bytes, expected: str) -> None:
+    assert docs.sniff(content, "claimed.pdf", LIMITS).content_type == expected
+
+
+@pytest.mark.parametrize(("content", "code"), [
+    (BOMB, "document.xml_entities"),
+    (EXTERNAL, "document.xml_entities"),
+    (b'<?xml version="1.0"?><r><unclosed></r>', "document.bad_xml"),
+    (_zip({"../../etc/cron.d/x": b"x"}), "document.archive_unsafe_path"),
+    (_zip({"/abs/x": b"x"}), "document.archive_unsafe_path"),
+    (_zip({"big.txt": bytes(8 * 1024 * 1024)}), "document.archive_bomb"),
+    (b"PK\x03\x04 not really a zip", "document.bad_archive"),
+])
+def test_hostile_files_are_refused(content: bytes, code: str) -> None:
+    with pytest.raises(Problem) as info:
+        docs.sniff(content, "evil.xml", LIMITS)
+    assert info.value.key == code and info.value.status == 422
+    assert info.value.location.file == "evil.xml"
+
+
+def test_file_names_are_made_safe() -> None:
+    assert docs.safe_name("../../etc/passwd") == "passwd"
+    assert docs.safe_name("C:\\Users\\a\\отчёт.pdf") == "отчёт.pdf"
+    assert docs.safe_name("a\x00b\r\n.pdf") == "ab.pdf"
+    assert docs.safe_name("..") == "document"
+    long = docs.safe_name("x" * 400 + ".pdf")
+    assert len(long) == 255 and long.endswith(".pdf")
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tokens(database_url: str) -> dict[str, str]:
+    with psycopg.connect(database_url) as conn:
+        made = {authority: create_token(conn, authority, "documents")[1] for authority in ("operator", "akimat")}
+        conn.commit()
+    return made
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post(client: TestClient, token: str | None, content: bytes, name: str = "report.pdf", level: str = "public",
+         claimed: str = "application/pdf", signatures: tuple[tuple[str, bytes], ...] = (),
+         headers: dict[str, str] | None = None, **fields: str) -> Any:
+    files = [("file", (name, content, claimed)), *(("signature", (n, d, "application/octet-stream"))
+                                                   for n, d in signatures)]
+    return client.post("/api/documents", files=files, data={"access_level": level, **fields},
+                       headers={**(bearer(token) if token else {}), **(headers or {})})
+
+
+def test_upload_and_download_round_trip(client, tokens, db) -> None:
+    content = PDF + os.urandom(3000)
+    r = post(client, tokens["operator"], content, name="../отчёт 2024; x.pdf", level="official-use")
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["sha256"] == hashlib.sha256(content).hexdigest() and doc["size"] == len(content)
+    assert doc["content_type"] == "application/pdf" and doc["file_name"] == "отчёт 2024; x.pdf"
+    assert doc["mine"] is True and doc["owner"]["authority"] == "operator" and doc["signatures"] == []
+    assert r.headers["location"].endswith(f"/api/documents/{doc['id']}")
+    got = client.get(f"/api/documents/{doc['id']}/content", headers=bearer(tokens["operator"]))
+    assert got.status_code == 200
+    assert got.content == content and hashlib.sha256(got.content).hexdigest() == doc["sha256"]
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["cache-control"] == "private, no-store"
+    disposition = got.headers["content-disposition"]
+    assert disposition == ("attachment; filename=\"_____ 2024_ x.pdf\"; "
+                           "filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%202024%3B%20x.pdf")
+    row = db.execute("SELECT actor, result, detail->>'sha256' FROM journal WHERE action = 'document.upload' "
+                     "AND object = %s", (f"document:{doc['id']}",)).fetchone()
+    assert row == ("operator#token" + row[0].split("#token")[1], "ok", doc["sha256"])
+
+
+def test_a_large_document_streams_in_slices(client, tokens) -> None:
+    content = os.urandom(LIMIT)  # more than one CHUNK would need; here 4 slices of 64 KiB
+    r = post(client, tokens["operator"], content, name="big.bin")
+    assert r.status_code == 201, r.text
+    import geoservice.api.documents as routes
+
+    chunk, routes.CHUNK = routes.CHUNK, 64 * 1024
+    try:
+        got = client.get(f"/api/documents/{r.json()['id']}/content")
+    finally:
+        routes.CHUNK = chunk
+    assert got.content == content and got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["cache-control"].startswith("public")
+
+
+def test_the_claimed_type_is_never_trusted(client, tokens) -> None:
+    r = post(client, tokens["operator"], PNG, name="scan.pdf", claimed="application/pdf")
+    assert r.status_code == 201 and r.json()["content_type"] == "image/png"
+    got = client.get(f"/api/documents/{r.json()['id']}/content")
+    assert got.headers["content-type"] == "image/png"
+    page = b"<!DOCTYPE html><p>Hello<br><script>alert(1)</script>"
+    r = post(client, tokens["operator"], page, name="page.html", claimed="text/html")
+    assert r.status_code == 201 and r.json()["content_type"] == "text/plain; charset=utf-8"
+    got = client.get(f"/api/documents/{r.json()['id']}/content")
+    assert got.headers["content-type"] == "text/plain; charset=utf-8" and got.content == page
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["content-security-policy"].startswith("sandbox")
+
+
+def test_size_limit_is_a_413_problem_naming_the_file(client, tokens, db) -> None:
+    before = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    r = post(client, tokens["operator"], PDF + bytes(LIMIT), name="huge.pdf", headers={"Accept-Language": "ru"})
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["type"].endswith("document.too_large") and body["file"] == "huge.pdf" and "huge.pdf" in body["detail"]
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == before
+    assert db.execute("SELECT detail->>'problem' FROM journal WHERE action = 'document.upload' AND result = "
+                      "'rejected' ORDER BY seq DESC LIMIT 1").fetchone()[0] == "document.too_large"
+    # A request declaring far more than any document with signatures may be: refused unread.
+    r = client.post("/api/documents", content=b"x", headers={**bearer(tokens["operator"]),
+                                                               "Content-Length": str(100 * LIMIT),
+                                                               "Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 413 and r.json()["type"].endswith("documents.request_too_large")
+
+
+def test_hostile_xml_is_refused_over_http(client, tokens) -> None:
+    r = post(client, tokens["operator"], BOMB, name="lol.xml", claimed="application/xml",
+             headers={"Accept-Language": "kk"})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["type"].endswith("document.xml_entities") and body["file"] == "lol.xml" and body["field"] == "file"
+    assert "lol.xml" in body["detail"] and "DOCTYPE" in body["detail"]
+
+
+def test_bad_fields_are_problems_naming_the_field(client, tokens) -> None:
+    r = post(client, tokens["operator"], PDF, level="secret")
+    assert r.status_code == 422 and r.json()["field"] == "access_level"
+    r = client.post("/api/documents", data={"access_level": "public"}, files={"other": ("a", b"a")},
+                    headers=bearer(tokens["operator"]))
+    assert r.status_code == 400 and r.json()["field"] == "file"
+    r = post(client, tokens["operator"], PDF, signatures=(("sig.p7s", b"not a signature"),))
+    assert r.status_code == 422 and r.json()["type"].endswith("document.signature_unreadable")
+    assert r.json()["file"] == "sig.p7s" and r.json()["field"] == "signature"
+    r = post(client, tokens["akimat"], PDF, reference="GF-1")
+    assert r.status_code == 403 and r.json()["field"] == "reference"
+
+
+def test_writing_needs_a_caller(client) -> None:
+    r = post(client, None, PDF)
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+def _levels_by_http(client, tokens) -> dict[str, int]:
+    return {level: post(client, tokens["operator"], PDF + level.encode() + os.urandom(8), level=level).json()["id"]
+            for level in docs.LEVELS}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "owner token", "other authority token"])
+def test_every_read_path_enforces_the_level(client, tokens, db, who) -> None:
+    ids = _levels_by_http(client, tokens)
+    headers = {"anonymous": {}, "owner token": bearer(tokens["operator"]),
+               "other authority token": bearer(tokens["akimat"])}[who]
+    reads = {"anonymous": {"public"}, "owner token": set(docs.LEVELS),
+             "other authority token": {"public", "official-use"}}[who]
+    missing = client.get("/api/documents/999999999", headers=headers)
+    assert missing.status_code == 404
+    listed = set()
+    cursor = None
+    while True:
+        page = client.get("/api/documents", params={"limit": 3, **({"cursor": cursor} if cursor else {})},
+                          headers=headers).json()
+        listed |= {d["id"] for d in page["documents"]}
+        cursor = page["next"]
+        if cursor is None:
+            break
+    for level, doc_id in ids.items():
+        meta = client.get(f"/api/documents/{doc_id}", headers=headers)
+        content = client.get(f"/api/documents/{doc_id}/content", headers=headers)
+        if level in reads:
+            assert meta.status_code == 200 and content.status_code == 200, (level, meta.text)
+            assert meta.json()["access_level"] == level and doc_id in listed
+            assert ("owner" in meta.json()) is (who != "anonymous")
+        else:
+            for r in (meta, content):
+                # Exactly the answer for a document that does not exist: existence does not leak.
+                assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+                assert r.json()["detail"] == missing.json()["detail"].replace("999999999", str(doc_id))
+            assert doc_id not in listed
+            rows = db.execute("SELECT action, detail->>'reason' FROM journal WHERE object = %s AND result = "
+                              "'rejected' ORDER BY seq", (f"document:{doc_id}",)).fetchall()
+            assert rows[-2:] == [("document.read", "access_level"), ("document.download", "access_level")]
+
+
+def test_listing_parameters(client, tokens) -> None:
+    assert client.get("/api/documents", params={"limit": 0}).json()["type"].endswith("documents.bad_limit")
+    assert client.get("/api/documents", params={"cursor": "x"}).status_code == 400
+    mine = client.get("/api/documents", params={"mine": "true", "limit": 100},
+                      headers=bearer(tokens["akimat"])).json()["documents"]
+    assert mine == []
+    mine = client.get("/api/documents", params={"mine": "true", "limit": 100},
+                      headers=bearer(tokens["operator"])).json()["documents"]
+    assert mine and all(d["mine"] for d in mine)
+
+
+# --- OGC links ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def studies(database_url: str, tmp_path: Path) -> Iterator[None]:
+    with psycopg.connect(database_url) as conn:
+        previous = conn.execute("SELECT v.version FROM layers l JOIN layer_versions v ON v.id = l.current_version_id "
+                                "WHERE l.id = 'geological-studies'").fetchone()
+    path = write_json(tmp_path / "studies.geojson", feature_collection([
+        (square(71.0, 47.0), {"study_id": "DOC-PUB", "name": "Open", "study_type": "geophysical",
+                              "year_start": 1990, "report_ref": "GF-PUBLIC"}),
+        (square(71.5, 47.0), {"study_id": "DOC-OFF", "name": "Official", "study_type": "geophysical",
+                              "year_start": 1991, "report_ref": "GF-OFFICIAL"}),
+        (square(72.0, 47.0), {"study_id": "DOC-CONF", "name": "Secret", "study_type": "geophysical",
+                              "year_start": 1992, "report_ref": "GF-CONFIDENTIAL"}),
+        (square(72.5, 47.0), {"study_id": "DOC-NONE", "name": "None", "study_type": "geophysical",
+                              "year_start": 1993, "report_ref": "GF-NOTHING"}),
+    ]))
+    run_upload(UploadRequest(layer_id="geological-studies", path=path, file_name=path.name), database_url)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            with psycopg.connect(database_url) as conn:
+                restore_version(conn, get_layer("geological-studies"), previous[0], actor="test")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "owner token", "other authority token"])
+def test_features_link_only_the_documents_the_reader_may_read(client, tokens, studies, who) -> None:
+    ids = {level: post(client, tokens["operator"], PDF + os.urandom(8), name=f"{level}.pdf", level=level,
+                       reference=f"GF-{level.split('-')[0].upper()}").json()["id"] for level in docs.LEVELS}
+    headers = {"anonymous": {}, "owner token": bearer(tokens["operator"]),
+               "other authority token": bearer(tokens["akimat"])}[who]
+    reads = {"anonymous": {"public"}, "owner token": set(docs.LEVELS),
+             "other authority token": {"public", "official-use"}}[who]
+    client.portal.call(client.app.state.registry.refresh)  # the new version, without waiting for its NOTIFY
+    r = client.get("/ogc/collections/geological-studies/items", params={"limit": 100}, headers=headers)
+    assert r.status_code == 200, r.text
+    features = {f["id"]: f for f in r.json()["features"]}
+    study = {"public": "DOC-PUB", "official-use": "DOC-OFF", "confidential": "DOC-CONF"}
+    for level, doc_id in ids.items():
+        feature = features.get(study[level])
+        if feature is None:  # a feature the reader may not see at all (its own access level is public here)
+            raise AssertionError(f"{study[level]} missing")
+        links = feature.get("links", [])
+        hrefs = {x["href"].split("/api/documents/")[1] for x in links if x["href"].find("/api/documents/") > 0}
+        if level in reads:
+            assert {f"{doc_id}/content", f"{doc_id}"} <= hrefs, (level, links)
+            enclosure = next(x for x in links if x["rel"] == "enclosure" and x["href"].endswith(f"{doc_id}/content"))
+            assert enclosure["type"] == "application/pdf" and enclosure["title"] == f"{level}.pdf"
+            # The link target checks again.
+            assert client.get(enclosure["href"], headers=headers).status_code == 200
+        else:
+            assert not any(h.startswith(f"{doc_id}") for h in hrefs), (level, links)
+            assert client.get(f"/api/documents/{doc_id}/content", headers=headers).status_code == 404
+        one = client.get(f"/ogc/collections/geological-studies/items/{study[level]}", headers=headers).json()
+        assert any(x["href"].endswith(f"/api/documents/{doc_id}/content") for x in one["links"]) is (level in reads)
+    assert "links" not in features["DOC-NONE"]  # a feature naming no document is as it was
