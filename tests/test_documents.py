@@ -425,3 +425,69 @@ def test_features_link_only_the_documents_the_reader_may_read(client, tokens, st
         one = client.get(f"/ogc/collections/geological-studies/items/{study[level]}", headers=headers).json()
         assert any(x["href"].endswith(f"/api/documents/{doc_id}/content") for x in one["links"]) is (level in reads)
     assert "links" not in features["DOC-NONE"]  # a feature naming no document is as it was
+
+
+# --- the cabinet's documents section in a real browser ------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def client_problem(url: str, lang: str) -> str:
+    """What the server answers an anonymous upload, in ``lang`` (whatever sign-in text it has)."""
+    import httpx
+
+    return str(httpx.post(f"{url}/api/documents", files={"file": ("a.pdf", PDF)},
+                          headers={"Accept-Language": lang}).json()["detail"])
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make system installs it)")
+def test_the_cabinet_section_lists_and_uploads(database_url, tokens, tmp_path) -> None:
+    """cabinet-documents.js on a page with <section id="documents">, as the cabinet loads it. Until
+    the cabinet's sessions are merged the browser sends an authority token instead of the cookie:
+    the script does not care which credential the request carries."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.live import live_server
+
+    path = tmp_path / "Есеп.pdf"
+    path.write_bytes(PDF + os.urandom(16))
+    page_html = ('<!doctype html><html lang="ru"><meta charset="utf-8"><section id="documents"></section>'
+                 '<script type="module" src="/viewer/static/cabinet-documents.js"></script></html>')
+    problems: list[str] = []
+    with live_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.route(f"{url}/cabinet-test", lambda route: route.fulfill(body=page_html, content_type="text/html"))
+            # Anonymous: nothing of its own; an upload is refused with the server's reason, in Russian.
+            page.goto(f"{url}/cabinet-test")
+            page.wait_for_selector("#documents .documents-empty")
+            assert page.inner_text("#documents h2") == "Мои документы"
+            page.set_input_files("#documents-file", str(path))
+            page.click("#documents form button")
+            page.wait_for_selector("#documents .documents-error")
+            refusal = client_problem(url, "ru")
+            assert page.inner_text("#documents .documents-error") == refusal
+            # With a credential: the upload is stored and listed with its level and signature status.
+            page.set_extra_http_headers({"Authorization": f"Bearer {tokens['akimat']}"})
+            page.goto(f"{url}/cabinet-test")
+            page.wait_for_selector("#documents h2")
+            page.set_input_files("#documents-file", str(path))
+            page.select_option("#documents-level", "official-use")
+            page.click("#documents form button")
+            page.wait_for_selector("#documents .documents-ok")
+            row = page.locator("#documents tbody tr").first
+            assert row.get_attribute("data-level") == "official-use"
+            cells = row.locator("td").all_inner_texts()
+            assert cells[0] == "Есеп.pdf" and cells[1] == "application/pdf"
+            assert cells[3] == "Для служебного пользования" and cells[4] == "без подписи"
+            # The page switches language: the section follows.
+            page.evaluate("document.documentElement.lang = 'kk'")
+            page.wait_for_function("document.querySelector('#documents h2').textContent === 'Құжаттарым'")
+            assert page.locator("#documents tbody tr td").nth(3).inner_text() == "Қызмет бабында пайдалану үшін"
+        finally:
+            browser.close()
+    assert problems == []
