@@ -368,6 +368,81 @@ def test_listing_parameters(client, tokens) -> None:
     assert mine and all(d["mine"] for d in mine)
 
 
+
+# --- signatures: bound to the stored file -------------------------------------------------------
+
+NCA = Path(__file__).resolve().parents[2] / "shared" / "data" / "eds-nca-test"
+needs_nca = pytest.mark.skipif(not NCA.is_dir(), reason="the NCA test vectors (../shared/data/eds-nca-test)")
+
+
+def nca(name: str) -> bytes:
+    return (NCA / name).read_bytes()
+
+
+@needs_nca
+def test_signatures_are_bound_to_the_stored_file(client, tokens, db) -> None:
+    import base64
+
+    signed = nca("cms_detached_content.txt")
+    assert signed == b"test123"
+    r = post(client, tokens["operator"], signed, name="content.txt", level="official-use",
+             signatures=(("detached.p7s", nca("cms_detached_two_signers.der")),
+                         ("attached.b64", base64.b64encode(nca("cms_attached_rsa.der")))))
+    assert r.status_code == 201, r.text
+    sigs = r.json()["signatures"]
+    assert [(s["kind"], s["embedded"], s["file_name"]) for s in sigs] == [
+        ("cms-detached", False, "detached.p7s"), ("cms-attached", False, "attached.b64")]
+    assert all(isinstance(s["verification"]["valid"], bool) and s["valid"] == s["verification"]["valid"]
+               for s in sigs)
+    row = db.execute("SELECT detail->'signatures' FROM journal WHERE action = 'document.upload' AND object = %s",
+                     (f"document:{r.json()['id']}",)).fetchone()
+    assert [x["kind"] for x in row[0]] == ["cms-detached", "cms-attached"]
+    # An attached CMS over other content does not sign this file: refused, nothing stored.
+    r = post(client, tokens["operator"], b"test124", name="other.txt",
+             signatures=(("attached.p7s", nca("cms_attached_rsa.der")),))
+    assert r.status_code == 422 and r.json()["type"].endswith("document.signature_other_content")
+    assert r.json()["file"] == "attached.p7s" and r.json()["field"] == "signature"
+    # An XML signature file: the signed XML itself is the document to upload.
+    r = post(client, tokens["operator"], signed, signatures=(("sig.xml", nca("xmldsig_rsa.xml")),))
+    assert r.status_code == 422 and r.json()["type"].endswith("document.signature_xml_separate")
+
+
+@needs_nca
+@pytest.mark.parametrize(("name", "content_type", "kind"), [
+    ("cms_attached_two_signers.der", "application/pkcs7-mime", "cms-attached"),
+    ("xmldsig_rsa.xml", "application/xml", "xmldsig"),
+])
+def test_a_document_that_carries_its_signature(client, tokens, name, content_type, kind) -> None:
+    r = post(client, tokens["operator"], nca(name), name=name)
+    assert r.status_code == 201, r.text
+    assert r.json()["content_type"] == content_type
+    assert [(s["kind"], s["embedded"]) for s in r.json()["signatures"]] == [(kind, True)]
+
+
+@needs_nca
+def test_adding_signatures_later(client, tokens, db) -> None:
+    ids = {level: post(client, tokens["operator"], b"test123", name="t.txt", level=level).json()["id"]
+           for level in ("official-use", "confidential")}
+    files = {"signature": ("later.p7s", nca("cms_detached_two_signers.der"))}
+    url = f"/api/documents/{ids['official-use']}/signatures"
+    r = client.post(url, files=files, headers=bearer(tokens["operator"]))
+    assert r.status_code == 201, r.text
+    assert [s["kind"] for s in r.json()["signatures"]] == ["cms-detached"]
+    meta = client.get(f"/api/documents/{ids['official-use']}", headers=bearer(tokens["operator"])).json()
+    assert [s["file_name"] for s in meta["signatures"]] == ["later.p7s"]
+    assert db.execute("SELECT result FROM journal WHERE action = 'document.sign' AND object = %s",
+                      (f"document:{ids['official-use']}",)).fetchone() == ("ok",)
+    # Another authority reads the official-use document but does not own it: 403. The
+    # confidential one it may not even know of: 404. Without a caller: 401.
+    r = client.post(url, files=files, headers=bearer(tokens["akimat"]))
+    assert r.status_code == 403 and r.json()["type"].endswith("document.sign_forbidden")
+    r = client.post(f"/api/documents/{ids['confidential']}/signatures", files=files, headers=bearer(tokens["akimat"]))
+    assert r.status_code == 404
+    assert client.post(url, files=files).status_code == 401
+    r = client.post(url, data={"x": "y"}, files={"other": ("a", b"a")}, headers=bearer(tokens["operator"]))
+    assert r.status_code == 422 and r.json()["field"] == "signature"
+
+
 # --- OGC links ----------------------------------------------------------------------------------
 
 @pytest.fixture
