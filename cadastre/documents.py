@@ -202,7 +202,7 @@ def safe_name(raw: str | None, default: str = "document") -> str:
     return name
 
 
-def read_limited(file: BinaryIO, limit: int, name: str, *, key: str = "document.too_large",
+def read_limited(file: BinaryIO, limit: int, name: str, *, key: str = "documents.too_large",
                  field: str = "file") -> bytes:
     """The whole file, refused with 413 as soon as it passes ``limit`` bytes."""
     chunks: list[bytes] = []
@@ -233,26 +233,26 @@ def _check_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError):
-        raise _refuse("document.bad_archive", name) from None
+        raise _refuse("documents.bad_archive", name) from None
     if len(infos) > limits.max_archive_members:
-        raise _refuse("document.archive_too_many_members", name, count=len(infos), limit=limits.max_archive_members)
+        raise _refuse("documents.archive_too_many_members", name, count=len(infos), limit=limits.max_archive_members)
     total = packed = 0
     for info in infos:
         member = info.filename
         if member.startswith(("/", "\\")) or _DRIVE.match(member) or ".." in re.split(r"[\\/]", member):
-            raise _refuse("document.archive_unsafe_path", name, member=member)
+            raise _refuse("documents.archive_unsafe_path", name, member=member)
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise _refuse("document.archive_symlink", name, member=member)
+            raise _refuse("documents.archive_symlink", name, member=member)
         if (info.file_size >= limits.bomb_min_bytes
                 and info.file_size > limits.bomb_ratio * max(info.compress_size, 1)):
-            raise _refuse("document.archive_bomb", name, member=member,
+            raise _refuse("documents.archive_bomb", name, member=member,
                           ratio=info.file_size // max(info.compress_size, 1))
         total += info.file_size
         packed += info.compress_size
     if total > limits.max_unpacked_bytes:
-        raise _refuse("document.archive_too_large", name, limit_mb=limits.max_unpacked_bytes // MiB)
+        raise _refuse("documents.archive_too_large", name, limit_mb=limits.max_unpacked_bytes // MiB)
     if total >= limits.bomb_min_bytes and total > limits.bomb_ratio * max(packed, 1):
-        raise _refuse("document.archive_bomb", name, member=name, ratio=total // max(packed, 1))
+        raise _refuse("documents.archive_bomb", name, member=name, ratio=total // max(packed, 1))
     return zf
 
 
@@ -272,7 +272,7 @@ def _zip_type(data: bytes, name: str, limits: Limits) -> str:
             try:
                 declared = zf.read(info).decode("ascii").strip()
             except (zipfile.BadZipFile, UnicodeError, ValueError, NotImplementedError, EOFError):
-                raise _refuse("document.bad_archive", name) from None
+                raise _refuse("documents.bad_archive", name) from None
             if declared.startswith(_ODF) and re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", declared):
                 return declared
     if "[Content_Types].xml" in names:
@@ -289,7 +289,7 @@ def _parse_xml(data: bytes, name: str) -> Any:
     try:
         return xml_fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise _refuse("document.xml_entities", name) from None
+        raise _refuse("documents.xml_entities", name) from None
 
 
 def _signed_data(data: bytes) -> cms.SignedData | None:
@@ -376,7 +376,7 @@ def _parse_xml_or_refuse(data: bytes, name: str, declared: bool) -> Any:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse error of XML that says it is XML
         if declared:
-            raise _refuse("document.bad_xml", name, reason=str(exc)[:200]) from None
+            raise _refuse("documents.bad_xml", name, reason=str(exc)[:200]) from None
     return root
 
 
@@ -416,7 +416,7 @@ def read_signature(sig: SignatureFile, content: bytes) -> ParsedSignature:
     raw = sig.data.strip()
     if raw.startswith(b"<"):
         # An enveloped XMLDSig signs the XML it is in: that XML is the document to upload.
-        raise _refuse("document.signature_xml_separate", sig.name, field="signature")
+        raise _refuse("documents.signature_xml_separate", sig.name, field="signature")
     der = raw
     pem = _PEM.search(raw)
     if pem is not None:
@@ -425,12 +425,12 @@ def read_signature(sig: SignatureFile, content: bytes) -> ParsedSignature:
         der = _b64(raw, sig.name)
     signed = _signed_data(der)
     if signed is None:
-        raise _refuse("document.signature_unreadable", sig.name, field="signature")
+        raise _refuse("documents.signature_unreadable", sig.name, field="signature")
     carried = _encapsulated(signed)
     if carried is None:
         return ParsedSignature("cms-detached", False, der, sig.name)
     if carried != content:
-        raise _refuse("document.signature_other_content", sig.name, field="signature")
+        raise _refuse("documents.signature_other_content", sig.name, field="signature")
     return ParsedSignature("cms-attached", False, der, sig.name)
 
 
@@ -438,7 +438,7 @@ def _b64(text: bytes, name: str) -> bytes:
     try:
         return base64.b64decode(b"".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise _refuse("document.signature_unreadable", name, field="signature") from None
+        raise _refuse("documents.signature_unreadable", name, field="signature") from None
 
 
 # One function verifies: (kind, signature bytes or None when embedded, the stored file) -> a
@@ -456,7 +456,7 @@ def eds_verifier(conn: psycopg.Connection, now: dt.datetime) -> Verifier:
 
     def run(kind: str, signature: bytes | None, content: bytes) -> dict[str, Any]:
         if eds is None:
-            return {"valid": False, "signers": [], "problems": ["document.verification_unavailable"]}
+            return {"valid": False, "signers": [], "problems": ["documents.verification_unavailable"]}
         raise NotImplementedError  # wired when cadastre.eds.verify lands (merge of main)
 
     return run
@@ -481,7 +481,7 @@ def _owner_columns(who: Caller) -> dict[str, Any]:
 def check_level(level: str | None) -> str:
     level = (level or "").strip() or "confidential"
     if level not in LEVELS:
-        raise Problem("document.bad_level", 422, location=Location(field="access_level"), level=level,
+        raise Problem("documents.bad_level", 422, location=Location(field="access_level"), level=level,
                       known=", ".join(LEVELS))
     return level
 
@@ -491,9 +491,9 @@ def check_reference(who: Caller | None, reference: str | None) -> str | None:
     if reference is None:
         return None
     if len(reference) > 200 or _CONTROL_TEXT.search(reference) or "\x00" in reference:
-        raise Problem("document.bad_reference", 422, location=Location(field="reference"))
+        raise Problem("documents.bad_reference", 422, location=Location(field="reference"))
     if not may_link(who):
-        raise Problem("document.reference_forbidden", 403, location=Location(field="reference"))
+        raise Problem("documents.reference_forbidden", 403, location=Location(field="reference"))
     return reference
 
 
@@ -516,11 +516,11 @@ def store(conn: psycopg.Connection, upload: Upload, *, limits: Limits, verifier:
     reference = check_reference(upload.owner, upload.reference)
     content = upload.content
     if len(content) > limits.max_document_bytes:
-        raise _refuse("document.too_large", name, status=413, limit_mb=round(limits.max_document_bytes / MiB, 2))
+        raise _refuse("documents.too_large", name, status=413, limit_mb=round(limits.max_document_bytes / MiB, 2))
     if not content:
-        raise _refuse("document.empty", name)
+        raise _refuse("documents.empty", name)
     if len(upload.signatures) > limits.max_signature_files:
-        raise Problem("document.too_many_signatures", 422, location=Location(field="signature"),
+        raise Problem("documents.too_many_signatures", 422, location=Location(field="signature"),
                       count=len(upload.signatures), limit=limits.max_signature_files)
     sniffed = sniff(content, name, limits)
     parsed = [read_signature(s, content) for s in upload.signatures]
@@ -564,11 +564,11 @@ def add_signatures(conn: psycopg.Connection, doc: Document, files: list[Signatur
                    now: dt.datetime) -> list[Signature]:
     """Signatures added to a stored document, verified at once over its stored bytes; journaled."""
     if not may_sign(who, doc):
-        raise Problem("document.sign_forbidden", 403, id=doc.id)
+        raise Problem("documents.sign_forbidden", 403, id=doc.id)
     if not files:
-        raise Problem("document.no_signature", 422, location=Location(field="signature"))
+        raise Problem("documents.no_signature", 422, location=Location(field="signature"))
     if len(files) > limits.max_signature_files:
-        raise Problem("document.too_many_signatures", 422, location=Location(field="signature"),
+        raise Problem("documents.too_many_signatures", 422, location=Location(field="signature"),
                       count=len(files), limit=limits.max_signature_files)
     content = read_content(conn, doc.id)
     parsed = [read_signature(f, content) for f in files]

@@ -130,7 +130,7 @@ def test_only_who_writes_studies_may_link_a_document(database_url) -> None:
         for who in (OWNER, CALLERS["commission"], Principal(1, "akimat")):
             with pytest.raises(Problem) as info:
                 _store(conn, who, "public", PDF, reference="GF-1")
-            assert info.value.key == "document.reference_forbidden" and info.value.status == 403
+            assert info.value.key == "documents.reference_forbidden" and info.value.status == 403
             assert info.value.location.field == "reference"
         for who in (CALLERS["admin"], CALLERS["officer"], Principal(1, "operator")):
             assert _store(conn, who, "public", PDF, reference="GF-1").reference == "GF-1"
@@ -174,13 +174,13 @@ def test_the_type_is_sniffed_from_the_bytes(content: bytes, expected: str) -> No
 
 
 @pytest.mark.parametrize(("content", "code"), [
-    (BOMB, "document.xml_entities"),
-    (EXTERNAL, "document.xml_entities"),
-    (b'<?xml version="1.0"?><r><unclosed></r>', "document.bad_xml"),
-    (_zip({"../../etc/cron.d/x": b"x"}), "document.archive_unsafe_path"),
-    (_zip({"/abs/x": b"x"}), "document.archive_unsafe_path"),
-    (_zip({"big.txt": bytes(8 * 1024 * 1024)}), "document.archive_bomb"),
-    (b"PK\x03\x04 not really a zip", "document.bad_archive"),
+    (BOMB, "documents.xml_entities"),
+    (EXTERNAL, "documents.xml_entities"),
+    (b'<?xml version="1.0"?><r><unclosed></r>', "documents.bad_xml"),
+    (_zip({"../../etc/cron.d/x": b"x"}), "documents.archive_unsafe_path"),
+    (_zip({"/abs/x": b"x"}), "documents.archive_unsafe_path"),
+    (_zip({"big.txt": bytes(8 * 1024 * 1024)}), "documents.archive_bomb"),
+    (b"PK\x03\x04 not really a zip", "documents.bad_archive"),
 ])
 def test_hostile_files_are_refused(content: bytes, code: str) -> None:
     with pytest.raises(Problem) as info:
@@ -278,10 +278,10 @@ def test_size_limit_is_a_413_problem_naming_the_file(client, tokens, db) -> None
     r = post(client, tokens["operator"], PDF + bytes(LIMIT), name="huge.pdf", headers={"Accept-Language": "ru"})
     assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
     body = r.json()
-    assert body["type"].endswith("document.too_large") and body["file"] == "huge.pdf" and "huge.pdf" in body["detail"]
+    assert body["type"].endswith("documents.too_large") and body["file"] == "huge.pdf" and "huge.pdf" in body["detail"]
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == before
     assert db.execute("SELECT detail->>'problem' FROM journal WHERE action = 'document.upload' AND result = "
-                      "'rejected' ORDER BY seq DESC LIMIT 1").fetchone()[0] == "document.too_large"
+                      "'rejected' ORDER BY seq DESC LIMIT 1").fetchone()[0] == "documents.too_large"
     # A request declaring far more than any document with signatures may be: refused unread.
     r = client.post("/api/documents", content=b"x", headers={**bearer(tokens["operator"]),
                                                                "Content-Length": str(100 * LIMIT),
@@ -294,7 +294,7 @@ def test_hostile_xml_is_refused_over_http(client, tokens) -> None:
              headers={"Accept-Language": "kk"})
     assert r.status_code == 422, r.text
     body = r.json()
-    assert body["type"].endswith("document.xml_entities") and body["file"] == "lol.xml" and body["field"] == "file"
+    assert body["type"].endswith("documents.xml_entities") and body["file"] == "lol.xml" and body["field"] == "file"
     assert "lol.xml" in body["detail"] and "DOCTYPE" in body["detail"]
 
 
@@ -305,7 +305,7 @@ def test_bad_fields_are_problems_naming_the_field(client, tokens) -> None:
                     headers=bearer(tokens["operator"]))
     assert r.status_code == 400 and r.json()["field"] == "file"
     r = post(client, tokens["operator"], PDF, signatures=(("sig.p7s", b"not a signature"),))
-    assert r.status_code == 422 and r.json()["type"].endswith("document.signature_unreadable")
+    assert r.status_code == 422 and r.json()["type"].endswith("documents.signature_unreadable")
     assert r.json()["file"] == "sig.p7s" and r.json()["field"] == "signature"
     r = post(client, tokens["akimat"], PDF, reference="GF-1")
     assert r.status_code == 403 and r.json()["field"] == "reference"
@@ -400,11 +400,11 @@ def test_signatures_are_bound_to_the_stored_file(client, tokens, db) -> None:
     # An attached CMS over other content does not sign this file: refused, nothing stored.
     r = post(client, tokens["operator"], b"test124", name="other.txt",
              signatures=(("attached.p7s", nca("cms_attached_rsa.der")),))
-    assert r.status_code == 422 and r.json()["type"].endswith("document.signature_other_content")
+    assert r.status_code == 422 and r.json()["type"].endswith("documents.signature_other_content")
     assert r.json()["file"] == "attached.p7s" and r.json()["field"] == "signature"
     # An XML signature file: the signed XML itself is the document to upload.
     r = post(client, tokens["operator"], signed, signatures=(("sig.xml", nca("xmldsig_rsa.xml")),))
-    assert r.status_code == 422 and r.json()["type"].endswith("document.signature_xml_separate")
+    assert r.status_code == 422 and r.json()["type"].endswith("documents.signature_xml_separate")
 
 
 @needs_nca
@@ -435,7 +435,7 @@ def test_adding_signatures_later(client, tokens, db) -> None:
     # Another authority reads the official-use document but does not own it: 403. The
     # confidential one it may not even know of: 404. Without a caller: 401.
     r = client.post(url, files=files, headers=bearer(tokens["akimat"]))
-    assert r.status_code == 403 and r.json()["type"].endswith("document.sign_forbidden")
+    assert r.status_code == 403 and r.json()["type"].endswith("documents.sign_forbidden")
     r = client.post(f"/api/documents/{ids['confidential']}/signatures", files=files, headers=bearer(tokens["akimat"]))
     assert r.status_code == 404
     assert client.post(url, files=files).status_code == 401

@@ -1,7 +1,7 @@
 """Signed documents of the cabinet: /api/documents... (README, "Signed documents").
 
 Every read path asks ``cadastre.documents.may_read``; a document the caller may not read is
-answered exactly like one that does not exist (404 ``document.not_found``), so that its existence
+answered exactly like one that does not exist (404 ``documents.not_found``), so that its existence
 does not leak. Every write and every refused read is journaled (object ``document:<id>``)."""
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _document_id(raw: str) -> int | None:
 
 
 def _not_found(raw: str) -> Problem:
-    return Problem("document.not_found", 404, id=raw[:40])
+    return Problem("documents.not_found", 404, id=raw[:40])
 
 
 async def _readable(request: Request, db: Database, who: Caller | None, raw_id: str, action: str) -> docs.Document:
@@ -119,7 +119,7 @@ async def _signature_files(form: Any, settings: Any) -> list[docs.SignatureFile]
             continue  # a text field named signature: not a file
         name = docs.safe_name(item.filename, "signature")
         data = await run_in_threadpool(docs.read_limited, item.file, settings.max_signature_bytes, name,
-                                       key="document.signature_too_large", field="signature")
+                                       key="documents.signature_too_large", field="signature")
         files.append(docs.SignatureFile(name, data))
     return files
 
