@@ -37,7 +37,12 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as xml_fromstring
 from psycopg.types.json import Jsonb
 
+from cadastre.eds.revocation import RevocationSource
+from cadastre.eds.trust import TrustStore
+from cadastre.eds.verify import verify_cms, verify_xml
+from cadastre.eds_trust import load_trust
 from geoservice.kernel.errors import Location, Problem
+from geoservice.kernel.i18n import LANGUAGES, translate
 from layers.access import AUTHORITY_TOKEN, Caller, Person, Principal, roles_of
 from layers.catalog import LAYERS, can_write
 from layers.store import journal
@@ -442,24 +447,44 @@ def _b64(text: bytes, name: str) -> bytes:
 
 
 # One function verifies: (kind, signature bytes or None when embedded, the stored file) -> a
-# JSON-able report {"valid": bool, "signers": [...], ...}. The edge builds it (trust store, revocation,
-# clock) with ``eds_verifier``; tests may build it with another trust store.
+# JSON-able report {"valid": bool, "signers": [...]}. ``eds_verifier`` builds it on cadastre.eds
+# (the trust store and CRLs of the database, or those the edge has cached).
 Verifier = Callable[[str, bytes | None, bytes], dict[str, Any]]
 
 
-def eds_verifier(conn: psycopg.Connection, now: dt.datetime) -> Verifier:
-    """Verification by cadastre.eds (the trust store and CRLs configured in the database)."""
-    try:
-        from cadastre.eds import verify as eds  # wt-eds; until it is merged, nothing verifies
-    except ImportError:
-        eds = None
+def eds_verifier(conn: psycopg.Connection, now: dt.datetime, *, trust: TrustStore | None = None,
+                 revocation: RevocationSource | None = None) -> Verifier:
+    """Verification by cadastre.eds as of ``now``: signature maths, chain to a trusted NCA root,
+    validity at the signing time and now, revocation, key usage, each reported. A signature that
+    cannot be read at all is a report with ``valid: false`` and its problem, not an error: the
+    document is stored, with what is known of its signature."""
+    if trust is None or revocation is None:
+        trust, revocation = load_trust(conn)
 
     def run(kind: str, signature: bytes | None, content: bytes) -> dict[str, Any]:
-        if eds is None:
-            return {"valid": False, "signers": [], "problems": ["documents.verification_unavailable"]}
-        raise NotImplementedError  # wired when cadastre.eds.verify lands (merge of main)
+        try:
+            if kind == "xmldsig":
+                found = verify_xml(content, trust=trust, revocation=revocation, now=now)
+            elif kind == "cms-detached":
+                assert signature is not None
+                found = verify_cms(signature, content, trust=trust, revocation=revocation, now=now)
+            else:  # attached: the file itself, or a CMS carrying exactly the file (read_signature)
+                found = verify_cms(signature if signature is not None else content, None, trust=trust,
+                                   revocation=revocation, now=now)
+        except Problem as problem:
+            return {"valid": False, "signers": [], "problems": [_problem(problem.key, problem.params)]}
+        report = found.as_dict()
+        for signer, raw in zip(report["signers"], found.signers, strict=True):
+            signer["problems"] = [_problem(p["code"], p["params"]) for p in raw.problems]
+        return report
 
     return run
+
+
+def _problem(code: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A verification problem as stored: its code and its message in every language, rendered
+    now (its parameters are not all JSON)."""
+    return {"code": code, "message": {lang: translate(code, lang, **params) for lang in LANGUAGES}}
 
 
 def _verify(verifier: Verifier, parsed: ParsedSignature, content: bytes) -> dict[str, Any]:
@@ -646,7 +671,7 @@ def readable_links(rows: Iterable[Any], who: Caller | None) -> dict[str, list[Do
 # --- answers ---------------------------------------------------------------------------------
 
 def describe(doc: Document, who: Caller | None, *, summary: tuple[int, int] | None = None,
-             signatures: list[Signature] | None = None) -> dict[str, Any]:
+             signatures: list[Signature] | None = None, lang: str = "en") -> dict[str, Any]:
     """The document as ``who`` may see it (call only when ``may_read``)."""
     out: dict[str, Any] = {
         "id": doc.id, "file_name": doc.file_name, "content_type": doc.content_type, "size": doc.size,
@@ -660,16 +685,29 @@ def describe(doc: Document, who: Caller | None, *, summary: tuple[int, int] | No
         out["signatures"] = {"count": summary[0], "valid": summary[1]}
     if signatures is not None:
         show_iin = sees_owner(who, doc)
-        out["signatures"] = [describe_signature(s, show_iin) for s in signatures]
+        out["signatures"] = [describe_signature(s, show_iin, lang) for s in signatures]
     return out
 
 
-def describe_signature(s: Signature, show_iin: bool) -> dict[str, Any]:
+def _shown_problems(problems: list[Any], lang: str) -> list[Any]:
+    return [{"code": p["code"], "message": p["message"].get(lang, p["message"].get("en"))}
+            if isinstance(p, dict) and isinstance(p.get("message"), dict) else p for p in problems]
+
+
+def describe_signature(s: Signature, show_iin: bool, lang: str = "en") -> dict[str, Any]:
+    """A stored signature and its verification report, problems in ``lang``."""
     result = dict(s.result)
-    if not show_iin:
-        # A public document shows who signed it (name, organisation), not the signer's IIN.
-        result["signers"] = [{k: v for k, v in signer.items() if k != "iin"} if isinstance(signer, dict) else signer
-                             for signer in result.get("signers", [])]
+    result["problems"] = _shown_problems(result.get("problems", []), lang)
+    signers = []
+    for signer in result.get("signers", []):
+        if isinstance(signer, dict):
+            signer = {**signer, "problems": _shown_problems(signer.get("problems", []), lang)}
+            if not show_iin:
+                # A public document shows who signed it (name, organisation), not the signer's IIN
+                # (nor the certificate, which carries it).
+                signer = {k: v for k, v in signer.items() if k not in ("iin", "certificate")}
+        signers.append(signer)
+    result["signers"] = signers
     return {"id": s.id, "kind": s.kind, "embedded": s.embedded, "file_name": s.file_name, "sha256": s.sha256,
             "valid": s.valid, "verification": result, "verified_at": s.verified_at.isoformat(),
             "added_at": s.added_at.isoformat()}

@@ -127,9 +127,4 @@ MESSAGES.update({
         "ru": "Документа {id} нет, или у вас нет доступа к нему.",
         "kk": "{id} құжаты жоқ немесе оған қолжетімділігіңіз жоқ.",
     },
-    "documents.verification_unavailable": {
-        "en": "The signature could not be verified: the verifier is not available.",
-        "ru": "Подпись не проверена: модуль проверки недоступен.",
-        "kk": "Қолтаңба тексерілмеді: тексеру модулі қолжетімсіз.",
-    },
 })

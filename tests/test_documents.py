@@ -443,6 +443,71 @@ def test_adding_signatures_later(client, tokens, db) -> None:
     assert r.status_code == 422 and r.json()["field"] == "signature"
 
 
+
+# --- signatures verified with a test PKI --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def signing(database_url: str) -> Any:
+    """An RSA root and issuing CA (cadastre.eds.pki), trusted with their CRLs, and a person's
+    signing certificate."""
+    import datetime as dt
+
+    from cadastre import eds_trust
+    from cadastre.eds.pki import Identity, make_ca
+
+    start, end = dt.datetime(2025, 1, 1, tzinfo=dt.UTC), dt.datetime(2035, 1, 1, tzinfo=dt.UTC)
+    root = make_ca("DOCUMENTS ROOT RSA", "RSA-SHA256", not_before=start, not_after=end)
+    ca = make_ca("DOCUMENTS NCA RSA", "RSA-SHA256", parent=root, not_before=start, not_after=end)
+    person = ca.issue(Identity("АХМЕТОВ СЕРІК", iin="900315300123", surname="АХМЕТОВ", given_name="БОЛАТҰЛЫ"),
+                      purpose="signature", not_before=start, not_after=end)
+    with psycopg.connect(database_url) as conn:
+        for authority in (root, ca):
+            eds_trust.add_certificate(conn, authority.certificate, actor="test", client="test")
+            eds_trust.add_crl(conn, authority.crl(), actor="test", client="test")
+        conn.commit()
+    return person
+
+
+def test_a_detached_pki_signature_verifies_and_a_tampered_one_fails(client, tokens, signing) -> None:
+    from cadastre.eds.pki import sign_cms
+
+    content = PDF + os.urandom(64)
+    good = sign_cms(content, signing, detached=True)
+    tampered = good[:-10] + bytes([good[-10] ^ 0x01]) + good[-9:]  # a bit of the signature value
+    over_other = sign_cms(content + b"x", signing, detached=True)
+    r = post(client, tokens["operator"], content, level="official-use", headers={"Accept-Language": "ru"},
+             signatures=(("good.p7s", good), ("tampered.p7s", tampered), ("other.p7s", over_other)))
+    assert r.status_code == 201, r.text
+    good_sig, bad_sig, other_sig = r.json()["signatures"]
+    assert good_sig["valid"] is True and good_sig["kind"] == "cms-detached"
+    signer = good_sig["verification"]["signers"][0]
+    assert signer["iin"] == "900315300123" and signer["algorithm"].upper().startswith("RSA")
+    assert all(check["result"] == "ok" for check in signer["checks"].values()), signer["checks"]
+    assert bad_sig["valid"] is False and bad_sig["verification"]["signers"][0]["checks"]["signature"]["result"] != "ok"
+    problems = other_sig["verification"]["signers"][0]["problems"]
+    assert other_sig["valid"] is False and problems and problems[0]["code"] == "eds.content_mismatch"
+    from geoservice.kernel.i18n import MESSAGES
+
+    assert problems[0]["message"] == MESSAGES["eds.content_mismatch"]["ru"]  # in the language asked for
+    # The listing counts them; the anonymous public never sees the signer's IIN.
+    listed = client.get("/api/documents", params={"mine": "true", "limit": 1},
+                        headers=bearer(tokens["operator"])).json()["documents"][0]
+    assert listed["id"] == r.json()["id"] and listed["signatures"] == {"count": 3, "valid": 1}
+    public = post(client, tokens["operator"], content, level="public", signatures=(("good.p7s", good),)).json()
+    seen = client.get(f"/api/documents/{public['id']}").json()["signatures"][0]
+    assert seen["valid"] is True and "iin" not in seen["verification"]["signers"][0]
+    assert seen["verification"]["signers"][0]["name"]
+
+
+def test_an_attached_pki_signature_as_the_document(client, tokens, signing) -> None:
+    from cadastre.eds.pki import sign_cms
+
+    r = post(client, tokens["operator"], sign_cms(b"signed text", signing), name="text.p7m")
+    assert r.status_code == 201, r.text
+    assert r.json()["content_type"] == "application/pkcs7-mime"
+    assert [(s["kind"], s["embedded"], s["valid"]) for s in r.json()["signatures"]] == [("cms-attached", True, True)]
+
+
 # --- OGC links ----------------------------------------------------------------------------------
 
 @pytest.fixture

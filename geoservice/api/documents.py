@@ -22,6 +22,7 @@ from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Location, Problem
+from geoservice.kernel.i18n import negotiate
 from layers.access import AUTHORITY_TOKEN, Caller, caller, client_address
 from layers.store import journal
 
@@ -75,6 +76,10 @@ def _journal(db: Database, request: Request, who: Caller | None, action: str, re
                     client=client_address(request), detail=detail)
     except Exception:  # noqa: BLE001
         log.exception("cannot journal %s %s of document %s", action, result, doc_id)
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
 
 
 def _refused(problem: Problem) -> dict[str, Any]:
@@ -155,7 +160,7 @@ async def upload_document(request: Request, response: Response, db: DatabaseDep,
         if form is not None:
             await form.close()
     response.headers["Location"] = _links(request, doc.id)["self"]
-    return {**docs.describe(doc, who, signatures=signatures), "links": _links(request, doc.id)}
+    return {**docs.describe(doc, who, signatures=signatures, lang=_lang(request)), "links": _links(request, doc.id)}
 
 
 @router.get("/documents", dependencies=[PUBLIC])
@@ -192,7 +197,8 @@ async def get_document(document_id: str, request: Request, db: DatabaseDep) -> d
         with db.connection() as conn:
             return docs.signatures_of(conn, doc.id)
 
-    return {**docs.describe(doc, who, signatures=await run_in_threadpool(signatures)), "links": _links(request, doc.id)}
+    return {**docs.describe(doc, who, signatures=await run_in_threadpool(signatures), lang=_lang(request)),
+            "links": _links(request, doc.id)}
 
 
 def content_disposition(name: str) -> str:
@@ -260,4 +266,4 @@ async def add_signatures(document_id: str, request: Request, db: DatabaseDep, se
         if form is not None:
             await form.close()
     show = docs.sees_owner(who, doc)
-    return {"document": doc.id, "signatures": [docs.describe_signature(s, show) for s in added]}
+    return {"document": doc.id, "signatures": [docs.describe_signature(s, show, _lang(request)) for s in added]}
