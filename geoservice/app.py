@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from geoservice import admission, spool
 from geoservice.api import documents, health, layers
+from geoservice.api import journal as journal_api
 from geoservice.api import signatures as signatures_api
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(layers.router)
     app.include_router(documents.router)
     app.include_router(signatures_api.router)
+    app.include_router(journal_api.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)
     app.include_router(ogc_router)

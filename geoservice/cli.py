@@ -348,6 +348,24 @@ def eds_trust_list() -> None:
         nxt = f"{crl.next_update:%Y-%m-%d %H:%M%z}" if crl.next_update else "-"
         typer.echo(f"  {crl.issuer}\n    this update {crl.this_update:%Y-%m-%d %H:%M%z}, next update {nxt}, "
                    f"SHA-256 {crl.fingerprint}")
+journal_app = typer.Typer(help="The platform journal: numbered, hash-chained, append-only.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("verify")
+def journal_verify() -> None:
+    """Recompute the journal's SHA-256 chain from its first row to its head and name the first
+    broken row number (a changed, deleted or smuggled-in row). Exit status 1 when broken."""
+    from geoservice.kernel.db import connect
+    from layers.journal import verify_chain
+
+    with connect(get_settings().effective_database_url) as conn:
+        report = verify_chain(conn)
+    if report.ok:
+        typer.echo(f"OK: {report.text('en')}")
+        return
+    _fail(f"BROKEN at row {report.first_broken_seq} ({report.rows} rows checked): {report.text('en')}")
+
 
 def main() -> None:
     from geoservice.messages import register_all

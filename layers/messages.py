@@ -167,4 +167,48 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Ожидался код одного блока, например L-43-63-(10а-5б-14).",
         "kk": "Бір блоктың коды күтілді, мысалы L-43-63-(10а-5б-14).",
     },
+    # -- the journal's chain (geoservice journal verify) -----------------------------------------
+    "journal.intact": {
+        "en": "{rows} journal rows checked: the chain is intact (last row {last}).",
+        "ru": "Проверено строк журнала: {rows}. Цепочка не нарушена (последняя строка {last}).",
+        "kk": "Журналдың {rows} жолы тексерілді: тізбек бұзылмаған (соңғы жол {last}).",
+    },
+    "journal.no_head": {
+        "en": "The journal has no head row (journal_head): the database is not migrated or the head was removed.",
+        "ru": "У журнала нет головной строки (journal_head): база не обновлена миграциями или строка удалена.",
+        "kk": "Журналдың бас жолы (journal_head) жоқ: дерекқор көшірілмеген немесе жол жойылған.",
+    },
+    "journal.row_changed": {
+        "en": "Row {seq} does not match its hash: it was changed after it was written.",
+        "ru": "Строка {seq} не совпадает со своим хешем: её изменили после записи.",
+        "kk": "{seq} жолы өз хешіне сәйкес келмейді: ол жазылғаннан кейін өзгертілген.",
+    },
+    "journal.missing_rows": {
+        "en": "Rows {first} to {last} are missing: row {seq} follows row {previous}.",
+        "ru": "Нет строк с {first} по {last}: за строкой {previous} идёт строка {seq}.",
+        "kk": "{first}-ден {last}-ге дейінгі жолдар жоқ: {previous} жолынан кейін {seq} жолы тұр.",
+    },
+    "journal.link_broken": {
+        "en": "Row {seq} does not link to row {previous}: its prev_hash is not that row's hash "
+              "(one of the two was changed).",
+        "ru": "Строка {seq} не связана со строкой {previous}: её prev_hash не равен хешу той строки "
+              "(одна из двух изменена).",
+        "kk": "{seq} жолы {previous} жолымен байланыспайды: оның prev_hash мәні сол жолдың хешіне тең емес "
+              "(екеуінің бірі өзгертілген).",
+    },
+    "journal.beyond_head": {
+        "en": "Row {seq} is beyond the journal's head (row {head}): it was added without the chain's trigger.",
+        "ru": "Строка {seq} находится за головой журнала (строка {head}): её добавили в обход триггера цепочки.",
+        "kk": "{seq} жолы журнал басынан (жол {head}) кейін тұр: ол тізбек триггерін айналып өтіп қосылған.",
+    },
+    "journal.tail_missing": {
+        "en": "Rows {first} to {last} are missing at the end: the journal's head is at row {head}.",
+        "ru": "В конце журнала нет строк с {first} по {last}: голова журнала на строке {head}.",
+        "kk": "Журнал соңында {first}-ден {last}-ге дейінгі жолдар жоқ: журнал басы {head} жолында.",
+    },
+    "journal.head_mismatch": {
+        "en": "The last row {seq} is not the one the journal's head recorded: it was replaced.",
+        "ru": "Последняя строка {seq} не та, что записана в голове журнала: её подменили.",
+        "kk": "Соңғы {seq} жолы журнал басында жазылған жол емес: ол ауыстырылған.",
+    },
 }

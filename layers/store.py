@@ -28,6 +28,7 @@ from geoservice.kernel.errors import Problem
 from geoservice.kernel.settings import Settings
 from layers import copy_text
 from layers.catalog import Layer
+from layers.journal import journal  # the journal's writer lives there; callers use store.journal
 
 SCHEMA = "layer_data"
 log = logging.getLogger("geoservice.store")
@@ -241,22 +242,6 @@ def _switch(conn: psycopg.Connection, layer: Layer, version_id: int, table: str)
     # as QGIS on the database keep their view). The views belong to the schema's owner, not to
     # the service's role: the owner's function gs_switch_view (migration 0006) points them.
     conn.execute("SELECT gs_switch_view(%s, %s)", (layer.id, table))
-
-
-def journal(conn: psycopg.Connection, actor: str, action: str, result: str, *, layer_id: str | None = None,
-            version: int | None = None, detail: dict[str, Any] | None = None, client: str | None = None,
-            object: str | None = None) -> int:
-    """One journal row, in the caller's transaction. ``client``: where the attempt came from (the
-    caller's address over HTTP, ``cli`` from the command line). ``object``: what was acted on
-    (``layer:blocks``, ``account:42``, ``document:7``…); a layer's is filled in when not given."""
-    if object is None and layer_id is not None:
-        object = f"layer:{layer_id}"
-    row = conn.execute(
-        "INSERT INTO journal (actor, action, layer_id, version, result, detail, client, object) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq",
-        (actor, action, layer_id, version, result, Jsonb(detail or {}), client, object)).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def current_version(conn: psycopg.Connection, layer: Layer) -> VersionInfo | None:

@@ -48,4 +48,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Параметр 'cursor' должен быть значением 'next' предыдущей страницы.",
         "kk": "'cursor' параметрі алдыңғы беттің 'next' мәні болуы керек.",
     },
+    # -- GET /api/journal ---------------------------------------------------------------------
+    "journal.bad_time": {
+        "en": "Parameter '{parameter}': '{value}' is not an RFC 3339 date-time with an offset "
+              "(for example 2025-03-01T09:30:00Z or 2025-03-01T14:30:00+05:00).",
+        "ru": "Параметр '{parameter}': '{value}' не является датой-временем по RFC 3339 со смещением "
+              "(например, 2025-03-01T09:30:00Z или 2025-03-01T14:30:00+05:00).",
+        "kk": "'{parameter}' параметрі: '{value}' ығысуы бар RFC 3339 күн-уақыты емес "
+              "(мысалы, 2025-03-01T09:30:00Z немесе 2025-03-01T14:30:00+05:00).",
+    },
+    "journal.bad_range": {
+        "en": "The time range is reversed: 'from' ({start}) is after 'to' ({end}).",
+        "ru": "Интервал времени перевёрнут: 'from' ({start}) позже, чем 'to' ({end}).",
+        "kk": "Уақыт аралығы керісінше: 'from' ({start}) 'to' ({end}) мәнінен кейін.",
+    },
+    "journal.bad_limit": {
+        "en": "Parameter 'limit': '{value}' is not a whole number from 1 to {max}.",
+        "ru": "Параметр 'limit': '{value}' не является целым числом от 1 до {max}.",
+        "kk": "'limit' параметрі: '{value}' 1-ден {max}-ге дейінгі бүтін сан емес.",
+    },
+    "journal.bad_after": {
+        "en": "Parameter 'after': '{value}' is not a row number (use the 'next' link of the previous page).",
+        "ru": "Параметр 'after': '{value}' не является номером строки (используйте ссылку 'next' "
+              "предыдущей страницы).",
+        "kk": "'after' параметрі: '{value}' жол нөмірі емес (алдыңғы беттің 'next' сілтемесін пайдаланыңыз).",
+    },
+    "journal.bad_format": {
+        "en": "Parameter 'f': '{value}' is not a format of the journal: use 'json' or 'csv'.",
+        "ru": "Параметр 'f': '{value}' не является форматом журнала: используйте 'json' или 'csv'.",
+        "kk": "'f' параметрі: '{value}' журнал пішімі емес: 'json' немесе 'csv' қолданыңыз.",
+    },
 }
