@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geoservice import admission, spool
-from geoservice.api import health, layers
+from geoservice.api import documents, health, layers
 from geoservice.api import journal as journal_api
 from geoservice.api import signatures as signatures_api
 from geoservice.body_limit import BodyLimitMiddleware
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TileFastPath)  # tile requests answered before the router (tiles/routes.py)
     app.include_router(health.router)
     app.include_router(layers.router)
+    app.include_router(documents.router)
     app.include_router(signatures_api.router)
     app.include_router(journal_api.router)
     app.include_router(tiles_router)

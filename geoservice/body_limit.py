@@ -26,6 +26,8 @@ from geoservice.kernel.settings import Settings
 # multipart framing and the small form fields around the file
 OVERHEAD = 64 * 1024
 UPLOAD_PATH = re.compile(r"^/api/layers/[^/]+/uploads/?$")
+# Signed documents (geoservice/api/documents.py): streamed like uploads, with their own limit.
+DOCUMENT_PATH = re.compile(r"^/api/documents(/[^/]+/signatures)?/?$")
 
 
 class BodyLimitMiddleware:
@@ -38,6 +40,8 @@ class BodyLimitMiddleware:
         self.max_uploads = settings.max_concurrent_uploads
         self.retry_after = settings.retry_after_seconds
         self.uploads = 0  # uploads in progress in this process (one event loop: a plain count)
+        self.document_limit = (settings.max_document_bytes
+                               + settings.max_signature_bytes * settings.max_signature_files + OVERHEAD)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,8 +59,11 @@ class BodyLimitMiddleware:
             return
         upload = scope["method"] == "POST" and UPLOAD_PATH.match(scope["path"]) is not None
         limit = self.limit if upload else self.small_limit
+        document = scope["method"] == "POST" and DOCUMENT_PATH.match(scope["path"]) is not None
+        if document:
+            upload, limit = True, self.document_limit
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await self._reject(scope, send, self._too_large(upload))
+            await self._reject(scope, send, self._too_large(upload, document))
             return
         if upload and self.uploads >= self.max_uploads:
             await self._reject(scope, send, Problem("upload.busy", 503, retry_after=self.retry_after,
@@ -84,7 +91,7 @@ class BodyLimitMiddleware:
                 seen += len(message.get("body", b""))
                 done = not message.get("more_body", False)
                 if seen > limit:
-                    raise self._too_large(upload)
+                    raise self._too_large(upload, document)
             else:
                 done = True
             return message
@@ -119,7 +126,9 @@ class BodyLimitMiddleware:
         """Seconds a body may have taken once ``seen`` bytes have arrived."""
         return self.grace + seen / self.min_rate if self.min_rate > 0 else float("inf")
 
-    def _too_large(self, upload: bool) -> Problem:
+    def _too_large(self, upload: bool, document: bool = False) -> Problem:
+        if document:
+            return Problem("documents.request_too_large", 413, limit_mb=round(self.document_limit / (1024 * 1024), 2))
         if upload:
             return Problem("upload.too_large", 413, limit_mb=(self.limit - OVERHEAD) // (1024 * 1024))
         return Problem("http.body_too_large", 413, limit_kb=self.small_limit // 1024)

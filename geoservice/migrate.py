@@ -54,6 +54,8 @@ SERVICE_WRITES = (
     "GRANT UPDATE (last_used_at) ON api_tokens TO {role}",
     "GRANT INSERT ON journal TO {role}",
     "GRANT EXECUTE ON FUNCTION gs_switch_view(text, text) TO {role}",
+    # Signed documents (0010): append-only, like the journal.
+    "GRANT INSERT ON documents, document_contents, document_signatures TO {role}",
 )
 
 

@@ -27,6 +27,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "Қызмет дайын емес: жарияланатын қабаттар тізімі әлі жүктелген жоқ. {seconds} с кейін "
               "қайталап көріңіз.",
     },
+    # --- signed documents (geoservice/api/documents.py) ---
+    "documents.no_file": {
+        "en": "Send the document as the multipart field 'file'.",
+        "ru": "Передайте документ в поле формы 'file' (multipart).",
+        "kk": "Құжатты 'file' (multipart) өрісінде жіберіңіз.",
+    },
+    "documents.request_too_large": {
+        "en": "The request is larger than the limit of {limit_mb} MB for a document with its signatures.",
+        "ru": "Запрос больше допустимых {limit_mb} МБ для документа с подписями.",
+        "kk": "Сұрау қолтаңбалары бар құжатқа рұқсат етілген {limit_mb} МБ-тан үлкен.",
+    },
+    "documents.bad_limit": {
+        "en": "The parameter 'limit' must be a whole number from 1 to {max}.",
+        "ru": "Параметр 'limit' должен быть целым числом от 1 до {max}.",
+        "kk": "'limit' параметрі 1-ден {max}-ге дейінгі бүтін сан болуы керек.",
+    },
+    "documents.bad_cursor": {
+        "en": "The parameter 'cursor' must be the 'next' value of a previous page.",
+        "ru": "Параметр 'cursor' должен быть значением 'next' предыдущей страницы.",
+        "kk": "'cursor' параметрі алдыңғы беттің 'next' мәні болуы керек.",
+    },
     # -- GET /api/journal ---------------------------------------------------------------------
     "journal.bad_time": {
         "en": "Parameter '{parameter}': '{value}' is not an RFC 3339 date-time with an offset "

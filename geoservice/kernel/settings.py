@@ -146,6 +146,12 @@ class Settings:
     # killed process left is swept when a server process starts.
     spool_dir: str | None = None
 
+    # Signed documents of the cabinet (README, "Signed documents"): the largest document, the
+    # largest signature file, and how many signature files one request may carry.
+    max_document_bytes: int = 50 * 1024 * 1024
+    max_signature_bytes: int = 1024 * 1024
+    max_signature_files: int = 8
+
     # Signature verification (POST /api/signatures/verify): revocation is decided from the CRLs
     # stored with `geoservice eds crl add`; with EDS_ONLINE_REVOCATION (or GEOSERVICE_EDS_ONLINE)
     # also by asking the NCA's OCSP responder and fetching CRLs over HTTP, each request given up

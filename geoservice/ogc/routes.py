@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from cadastre import documents as docs
 from geoservice.admission import Admission, anonymous_client
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
@@ -24,7 +25,7 @@ from geoservice.ogc import crs as crsmod
 from geoservice.ogc import features as feat
 from geoservice.ogc import html
 from geoservice.ogc.cost import classify
-from layers.access import reader_is_authorised
+from layers.access import caller, reader_is_authorised
 from layers.registry import Collection, Registry
 from layers.values import storable_text
 
@@ -404,6 +405,7 @@ async def items(request: Request, collection_id: str) -> Response:
             request.app.state.pool.acquire() as conn:
         page = await feat.fetch_page(conn, q)
         matched = await feat.number_matched(conn, q)
+        features = await with_document_links(request, conn, c, page.features)
     base = f"{root(request)}/collections/{c.id}/items"
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "f"])
     here = base + (f"?{query}" if query else "")
@@ -419,7 +421,7 @@ async def items(request: Request, collection_id: str) -> Response:
     headers = {"Content-Crs": f"<{q.out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         lang = lang_of(request)
-        features = [orjson.loads(f) for f in page.features]
+        features = [orjson.loads(f) for f in page.features]  # type: ignore[assignment]
         names = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))  # in order of first use
         return HTMLResponse(html.render("items.html", lang, title=c.layer.names.as_dict()[lang], links=links,
                                         matched=matched, features=features, names=names,
@@ -427,7 +429,7 @@ async def items(request: Request, collection_id: str) -> Response:
                             headers=headers)
     tail = (f'],"numberMatched":{matched},"numberReturned":{len(page.features)},"timeStamp":"{stamp}",'
             '"links":').encode()
-    body = b"".join((b'{"type":"FeatureCollection","features":[', b",".join(page.features), tail,
+    body = b"".join((b'{"type":"FeatureCollection","features":[', b",".join(features), tail,
                      orjson.dumps(links), b"}"))
     return Response(body, media_type=GEOJSON, headers=headers)
 
@@ -445,13 +447,15 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
     authorised = await reader_is_authorised(request)
     async with request.app.state.pool.acquire() as conn:
         text = await feat.fetch_one(conn, c, feature_id, out_crs, authorised)
+        documents = (await linked_documents(request, conn, c, [feature_id])).get(feature_id, []) if text else []
     if text is None:
         raise Problem("ogc.feature_not_found", 404, collection=c.id, feature=feature_id)
     base = f"{root(request)}/collections/{c.id}"
     from urllib.parse import quote
 
     here = f"{base}/items/{quote(feature_id, safe='')}"
-    links = [*alternates(here, is_html, GEOJSON, "Feature"), link(base, "collection", JSON, c.layer.names.en)]
+    links = [*alternates(here, is_html, GEOJSON, "Feature"), link(base, "collection", JSON, c.layer.names.en),
+             *document_links(request, documents)]
     headers = {"Content-Crs": f"<{out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         feature = orjson.loads(text)
@@ -460,3 +464,46 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
                                         geometry=orjson.dumps(feature["geometry"])[:400].decode()), headers=headers)
     return Response(text[:-1] + ',"links":' + orjson.dumps(links).decode() + "}", media_type=GEOJSON,
                     headers=headers)
+
+
+# --- documents named by features (cadastre/documents.py) ----------------------------------------
+
+FEATURE_PREFIX = b'{"type":"Feature","id":'
+
+
+async def linked_documents(request: Request, conn: Any, c: Collection, ids: list[str]) -> dict[str, list[Any]]:
+    """feature id -> the documents it names that the reader may read (may_read, the one rule)."""
+    ref = docs.LINKED_LAYERS.get(c.id)
+    if ref is None or not ids or c.schema != "layer_data":
+        return {}
+    rows = await conn.fetch(docs.linked_sql(c.table, c.feature_id_column, ref), ids)
+    if not rows:
+        return {}
+    return docs.readable_links(rows, await caller(request))
+
+
+def document_links(request: Request, documents: list[Any]) -> list[dict[str, Any]]:
+    """A download (enclosure) and a description (describedby) per document; both targets check
+    the reader's right again."""
+    base = str(request.base_url).rstrip("/") + "/api/documents"
+    out = []
+    for d in documents:
+        out.append(link(f"{base}/{d.id}/content", "enclosure", d.content_type.split(";")[0], d.file_name,
+                        length=d.size))
+        out.append(link(f"{base}/{d.id}", "describedby", JSON, d.file_name))
+    return out
+
+
+async def with_document_links(request: Request, conn: Any, c: Collection, features: list[bytes]) -> list[bytes]:
+    """The page's features, those naming a document the reader may read with ``links`` to it;
+    every other feature byte for byte as it was."""
+    if c.id not in docs.LINKED_LAYERS or not features:
+        return features
+    # The id is the first member (features.feature_sql); a JSON string cannot hold the raw bytes
+    # ',"geometry":', so the id ends where they start.
+    ids = [str(orjson.loads(f[len(FEATURE_PREFIX):f.index(b',"geometry":')])) for f in features]
+    found = await linked_documents(request, conn, c, ids)
+    if not found:
+        return features
+    return [f[:-1] + b',"links":' + orjson.dumps(document_links(request, found[i])) + b"}" if i in found else f
+            for f, i in zip(features, ids, strict=True)]
