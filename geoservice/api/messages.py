@@ -27,4 +27,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "Қызмет дайын емес: жарияланатын қабаттар тізімі әлі жүктелген жоқ. {seconds} с кейін "
               "қайталап көріңіз.",
     },
+    "auth.sign_in_required": {
+        "en": "Sign in to the cabinet with your digital signature first.",
+        "ru": "Сначала войдите в кабинет с помощью ЭЦП.",
+        "kk": "Алдымен кабинетке ЭЦҚ арқылы кіріңіз.",
+    },
 }
