@@ -189,8 +189,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # --- notifications (rendered in the reader's language) ---
     "notice.welcome": {
-        "en": "Welcome to the cabinet, {name}! Your account has been registered with your digital signature.",
-        "ru": "Добро пожаловать в кабинет, {name}! Ваша учётная запись зарегистрирована по вашей ЭЦП.",
-        "kk": "Кабинетке қош келдіңіз, {name}! Есептік жазбаңыз ЭЦҚ арқылы тіркелді.",
+        "en": "Welcome to the cabinet, {name}! Your account is registered; keep your contacts current in the profile.",
+        "ru": "Добро пожаловать в кабинет, {name}! Ваша учётная запись зарегистрирована; поддерживайте контакты в профиле актуальными.",
+        "kk": "Кабинетке қош келдіңіз, {name}! Есептік жазбаңыз тіркелді; профильдегі байланыс деректерін өзекті ұстаңыз.",
     },
 }
