@@ -119,7 +119,8 @@ def test_registry_load_replaces_the_register_or_changes_nothing(database_url, db
         r = cli(["registry", "load", str(good)], database_url)
         assert r.returncode == 0, r.stderr
         assert "2 individuals, 1 legal entities" in r.stdout
-        rows = db.execute("SELECT type, id, name, head_iin, status, tax_debt FROM register_entries ORDER BY id").fetchall()
+        rows = db.execute("SELECT type, id, name, head_iin, status, tax_debt FROM register_entries "
+                          "ORDER BY id").fetchall()
         assert rows == [("individual", "111111111111", "Иванов Иван", None, "active", False),
                         ("individual", "222222222222", "Сейітов Сейіт", None, "liquidated", False),
                         ("legal-entity", "333333333333", "ТОО «Тест»", "111111111111", "active", True)]
@@ -144,7 +145,7 @@ def test_registry_load_replaces_the_register_or_changes_nothing(database_url, db
         assert caught.value.key == "registry.bad_header"
         with pytest.raises(Problem) as caught:
             with psycopg.connect(database_url) as conn:
-                load_register(conn, "type,id,name,head_iin,status,tax_debt\n".encode() + b"\xff\xfe", "x.csv")
+                load_register(conn, b"type,id,name,head_iin,status,tax_debt\n\xff\xfe", "x.csv")
         assert caught.value.key == "registry.not_utf8"
     finally:
         with psycopg.connect(database_url) as conn:  # other tests sign the demo people in
@@ -174,7 +175,8 @@ def test_users_grant_revoke_and_list(database_url, db):
     assert any(line.split()[:1] == [iin] and "officer" in line and "akimat" in line for line in listing.splitlines())
     r = cli(["users", "revoke", iin, "officer"], database_url)
     assert r.returncode == 0 and "revoked" in r.stdout
-    assert db.execute("SELECT role, authority FROM role_grants WHERE iin = %s", (iin,)).fetchall() == [("auditor", None)]
+    assert db.execute("SELECT role, authority FROM role_grants WHERE iin = %s", (iin,)).fetchall() == \
+        [("auditor", None)]
     results = [(res, detail.get("role"), detail.get("problem")) for _, res, _, detail, _ in
                journal_rows(db, "users.grant", before)]
     assert results[:3] == [("ok", "officer", None), ("unchanged", "officer", None), ("ok", "auditor", None)]
@@ -261,7 +263,8 @@ def test_register_checks_refuse_with_reasons(demo_client, database_url):
                 accounts.check_registers(registers, who)
             assert (caught.value.key, caught.value.status) == (code, 401)
         # The right to sign (from the certificate's EKU) stands in for being the head.
-        accounts.check_registers(registers, accounts.Identity(DEMO_EMPLOYEE, DEMO_GOLD, rights=frozenset({"right_to_sign"})))
+        accounts.check_registers(registers, accounts.Identity(DEMO_EMPLOYEE, DEMO_GOLD,
+                                                              rights=frozenset({"right_to_sign"})))
         accounts.check_registers(registers, accounts.Identity(DEMO_PERSON, DEMO_GOLD))
         # Someone who left the register between the link and its use is refused at sign-in.
         add_person(conn, "010101999997", "Уходящий")
@@ -286,7 +289,8 @@ def test_a_company_account_is_apart_from_the_persons_own(demo_client, database_u
         signed_in(c, database_url, DEMO_PERSON, "010140000001")
         company = c.get("/api/me").json()
     assert own["bin"] is None and company["bin"] == "010140000001"
-    assert company["organisation"] == "ТОО «Отдельная»" and company["register"]["legal_entity"]["head_iin"] == DEMO_PERSON
+    assert company["organisation"] == "ТОО «Отдельная»"
+    assert company["register"]["legal_entity"]["head_iin"] == DEMO_PERSON
 
 
 # --- sessions -------------------------------------------------------------------------------------
