@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from geoservice import admission, spool
 from geoservice.api import accounts, health, layers
+from geoservice.api import signatures as signatures_api
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
 from geoservice.kernel.db import Database, libpq_params, session_settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TileFastPath)  # tile requests answered before the router (tiles/routes.py)
     app.include_router(health.router)
     app.include_router(layers.router)
+    app.include_router(signatures_api.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)
     app.include_router(ogc_router)

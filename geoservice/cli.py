@@ -402,6 +402,77 @@ def serve(
                access_log=access_log)
 
 
+# --- electronic signatures: trusted CAs and CRLs (issue 8) ----------------------------------------
+eds_app = typer.Typer(help="Electronic digital signatures: the trusted NCA certificates and CRLs.",
+                      no_args_is_help=True)
+eds_trust_app = typer.Typer(help="Trusted certification authorities.", no_args_is_help=True)
+eds_crl_app = typer.Typer(help="Certificate revocation lists.", no_args_is_help=True)
+app.add_typer(eds_app, name="eds")
+eds_app.add_typer(eds_trust_app, name="trust")
+eds_app.add_typer(eds_crl_app, name="crl")
+
+
+def _eds_add(kind: str, file: Path) -> None:
+    from cadastre import eds_trust
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            try:
+                if kind == "certificate":
+                    ca = eds_trust.add_certificate(conn, file.read_bytes(), actor="cli", client="cli")
+                    typer.echo(f"{'added' if ca.added else 'already trusted'}: {ca.subject} "
+                               f"({'root' if ca.is_root else 'intermediate'}, valid {ca.not_before:%Y-%m-%d} to "
+                               f"{ca.not_after:%Y-%m-%d}, SHA-256 {ca.fingerprint})")
+                else:
+                    crl = eds_trust.add_crl(conn, file.read_bytes(), actor="cli", client="cli")
+                    nxt = f"{crl.next_update:%Y-%m-%d %H:%M%z}" if crl.next_update else "-"
+                    typer.echo(f"{'added' if crl.added else 'already stored'}: CRL of {crl.issuer}, "
+                               f"{crl.entries} revoked, this update {crl.this_update:%Y-%m-%d %H:%M%z}, "
+                               f"next update {nxt}")
+            finally:
+                conn.commit()  # the journal row, of a refusal too
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+
+
+@eds_trust_app.command("add")
+def eds_trust_add(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A CA certificate, DER or PEM")],
+) -> None:
+    """Trust a certification authority's certificate (a root or an intermediate): signatures must
+    chain to a trusted one. Certificates without the CA flag are refused."""
+    _eds_add("certificate", file)
+
+
+@eds_crl_app.command("add")
+def eds_crl_add(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A CRL, DER or PEM")],
+) -> None:
+    """Store a certificate revocation list; its signature must check out against a trusted CA."""
+    _eds_add("crl", file)
+
+
+@eds_trust_app.command("list")
+def eds_trust_list() -> None:
+    """Every trusted CA (subject, SHA-256 fingerprint, validity, root or intermediate) and every
+    stored CRL with its next update."""
+    from cadastre import eds_trust
+    from geoservice.kernel.db import connect
+
+    with connect(get_settings().effective_database_url) as conn:
+        cas, crls = eds_trust.list_trust(conn)
+    typer.echo(f"trusted certification authorities: {len(cas)}")
+    for ca in cas:
+        typer.echo(f"  {ca.subject}\n    {'root' if ca.is_root else 'intermediate'}, valid "
+                   f"{ca.not_before:%Y-%m-%d} to {ca.not_after:%Y-%m-%d}, SHA-256 {ca.fingerprint}")
+    typer.echo(f"CRLs: {len(crls)}")
+    for crl in crls:
+        nxt = f"{crl.next_update:%Y-%m-%d %H:%M%z}" if crl.next_update else "-"
+        typer.echo(f"  {crl.issuer}\n    this update {crl.this_update:%Y-%m-%d %H:%M%z}, next update {nxt}, "
+                   f"SHA-256 {crl.fingerprint}")
+
 def main() -> None:
     from geoservice.messages import register_all
 

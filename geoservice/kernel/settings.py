@@ -23,7 +23,8 @@ from geoservice.kernel.errors import Problem
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Variables read without the GEOSERVICE_ prefix too (the prefixed one wins).
-BARE_NAMES = {"database_url": "DATABASE_URL", "host": "HOST", "port": "PORT"}
+BARE_NAMES = {"database_url": "DATABASE_URL", "host": "HOST", "port": "PORT",
+              "eds_online_revocation": "GEOSERVICE_EDS_ONLINE"}  # the short name of the issue
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,13 @@ class Settings:
     # Uploads wait in folders here while they are read and stored (default var/spool); what a
     # killed process left is swept when a server process starts.
     spool_dir: str | None = None
+
+    # Signature verification (POST /api/signatures/verify): revocation is decided from the CRLs
+    # stored with `geoservice eds crl add`; with EDS_ONLINE_REVOCATION (or GEOSERVICE_EDS_ONLINE)
+    # also by asking the NCA's OCSP responder and fetching CRLs over HTTP, each request given up
+    # after eds_revocation_timeout seconds. Off by default: build machines reach no NCA server.
+    eds_online_revocation: bool = False
+    eds_revocation_timeout: float = 5.0
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
