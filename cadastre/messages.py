@@ -111,6 +111,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Этот ключ не предназначен для входа: используйте ключ аутентификации (AUTH_…).",
         "kk": "Бұл кілт кіруге арналмаған: аутентификация кілтін (AUTH_…) пайдаланыңыз.",
     },
+    "signin.no_iin": {
+        "en": "The certificate names no IIN: it is not a personal certificate of the NCA.",
+        "ru": "В сертификате нет ИИН: это не личный сертификат НУЦ.",
+        "kk": "Сертификатта ЖСН жоқ: бұл ҰКО-ның жеке сертификаты емес.",
+    },
     "signin.not_the_nonce": {
         "en": "The signed content is not a sign-in challenge of this service.",
         "ru": "Подписанные данные не являются запросом на вход этого сервиса.",

@@ -6,12 +6,13 @@ content (the nonce, which the caller then uses up)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import psycopg
-
-from cadastre.accounts import RIGHT_TO_SIGN, Identity
+from cadastre.accounts import Identity
+from cadastre.eds.revocation import RevocationSource
+from cadastre.eds.trust import TrustStore
+from cadastre.eds.verify import verify_cms
 from geoservice.kernel.errors import Problem
 
 # The checks in the order a refusal names them: the math first (nothing else means anything
@@ -20,40 +21,26 @@ CHECKS = (("signature", "signin.bad_signature"), ("chain", "signin.unknown_ca"),
           ("revocation", "signin.revoked"), ("key_usage", "signin.wrong_key_usage"))
 
 
-def verify_login(conn: psycopg.Connection, cms: bytes, *, now: datetime | None = None) -> tuple[Identity, bytes]:
-    """The signer and the signed content of a sign-in CMS, or a 401 problem."""
-    from cadastre.eds.store import load_trust
-    from cadastre.eds.verify import verify_cms
-
-    now = now or datetime.now(UTC)
-    trust, revocation = load_trust(conn)
+def verify_login(cms: bytes, *, trust: TrustStore, revocation: RevocationSource,
+                 now: datetime) -> tuple[Identity, bytes]:
+    """The signer and the signed content of a sign-in CMS (attached, one signer, the
+    authentication purpose, every check passed as of ``now``), or a 401 problem naming the
+    first check that failed. Unreadable input is ``eds.malformed`` (400)."""
     result = verify_cms(cms, None, trust=trust, revocation=revocation, now=now, purpose="authentication")
+    if result.content is None:
+        raise Problem("signin.bad_cms", 400)
     if len(result.signers) != 1:
         raise Problem("signin.one_signer", 401, count=len(result.signers))
     signer = result.signers[0]
     for check, code in CHECKS:
-        outcome = _result(signer.checks.get(check))
+        outcome = signer.checks[check]["result"]
         if check == "revocation" and outcome == "unknown":
+            # Never taken as "not revoked" (and a login is not let in on a guess).
             raise Problem("signin.revocation_unknown", 401)
         if outcome != "ok":
             raise Problem(code, 401)
-    if not signer.iin or result.content is None:
-        raise Problem("signin.not_the_nonce", 401)
-    rights = frozenset(RIGHT_TO_SIGN if role in ("right_to_sign", "right-to-sign") else role
-                       for role in signer.roles)
-    return Identity(signer.iin, signer.bin, signer.name, signer.organisation, rights,
-                    _certificate(signer)), bytes(result.content)
-
-
-def _result(check: Any) -> str:
-    if check is None:
-        return "failed"
-    value = check.get("result") if isinstance(check, dict) else getattr(check, "result", check)
-    return "ok" if value in (True, "ok", "valid", "good", "passed") else str(value)
-
-
-def _certificate(signer: Any) -> dict[str, Any] | None:
-    cert = getattr(signer, "certificate", None)
-    if isinstance(cert, dict):
-        return {k: v for k, v in cert.items() if isinstance(v, str | int | float | bool | None)}
-    return None
+    if not signer.iin:
+        raise Problem("signin.no_iin", 401)
+    certificate: dict[str, Any] | None = dict(signer.certificate) if signer.certificate else None
+    return (Identity(signer.iin, signer.bin, signer.name, signer.organisation, frozenset(signer.roles), certificate),
+            bytes(result.content))

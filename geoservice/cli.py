@@ -260,18 +260,19 @@ def demo_load(
         typer.echo("demo data is off (set GEOSERVICE_DEMO=1 to load it): nothing loaded")
         return
     typer.echo(load_demo(settings.effective_database_url, only_if_empty=if_empty, settings=settings))
-    # The people part (cadastre/demo.py): refreshed every time, whatever the layers hold.
+    # The people part (cadastre/demo.py): refreshed every time, whatever the layers hold; the
+    # demo CA is made once under var/demo-pki and trusted.
     from cadastre.demo import load_people
     from geoservice.kernel.db import connect
 
     with connect(settings.effective_database_url) as conn:
-        typer.echo(load_people(conn))
+        typer.echo(load_people(conn, settings.var_dir / "demo-pki"))
         conn.commit()
 
 
 @demo_app.command("sign-in")
 def demo_sign_in(
-    iin: Annotated[str, typer.Argument(metavar="IIN", help="A person of the register, e.g. 900101300123")],
+    iin: Annotated[str, typer.Argument(metavar="IIN", help="A person of the register, e.g. 900315300123")],
     bin_: Annotated[str | None, typer.Option("--bin", help="Sign in for this company (its head, or with the "
                                                           "right to sign)")] = None,
 ) -> None:

@@ -27,10 +27,11 @@ from tests.helpers import write_json, zones
 from tests.people import add_company, add_person
 
 GEOSERVICE = [str(Path(sys.executable).with_name("geoservice"))]
-DEMO_PERSON = "900101300123"          # cadastre/demo.py: head of ТОО «Demo Gold»
-DEMO_OFFICER = "850505400456"         # officer of solid-minerals
-DEMO_EMPLOYEE = "950909300333"        # not the head of Demo Gold; head of a liquidated company
-DEMO_GOLD, LIQUIDATED = "180140000123", "100140000999"
+# The demo people (cadastre/eds/pki.py DEMO_PEOPLE, loaded by cadastre/demo.py).
+DEMO_PERSON = "850721400341"          # head of ТОО «ДЕМО ГЕОРЕСУРС»
+DEMO_OFFICER = "880409400785"         # officer of solid-minerals
+DEMO_EMPLOYEE = "921102300564"        # works there with the right to sign (EKU), not its head
+DEMO_GOLD, LIQUIDATED = "150140000121", "090340000105"
 
 
 def cli(args: list[str], database_url: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,9 @@ from pydantic import BaseModel
 
 from cadastre import accounts, notifications, signin
 from cadastre.registers import TableRegisters
+from geoservice.api.signatures import _cache as trust_cache
 from geoservice.deps import PUBLIC, ConnectionDep, DatabaseDep, SettingsDep, admits
+from geoservice.kernel import clock
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import LANGUAGES, negotiate, translate
@@ -48,17 +50,19 @@ def challenge(request: Request, conn: ConnectionDep, settings: SettingsDep) -> d
     return {"nonce": nonce, "expires_at": expires_at.isoformat()}
 
 
-def _login(db: Database, settings: Settings, cms_b64: str, client: str | None) -> accounts.SignIn:
+def _login(request: Request, db: Database, settings: Settings, cms_b64: str, client: str | None) -> accounts.SignIn:
     with db.connection() as conn:
         who: accounts.Identity | None = None
         try:
             try:
-                cms = base64.b64decode(cms_b64, validate=True)
+                cms = base64.b64decode("".join(cms_b64.split()), validate=True)
             except (binascii.Error, ValueError):
                 raise Problem("signin.bad_cms", 400) from None
             if not cms:
                 raise Problem("signin.bad_cms", 400)
-            who, content = signin.verify_login(conn, cms)
+            # The trusted NCA roots and CRLs of the database, cached until they change.
+            trust, revocation = trust_cache(request, settings).get(conn)
+            who, content = signin.verify_login(cms, trust=trust, revocation=revocation, now=clock.now())
             accounts.consume_challenge(conn, content)
             return accounts.sign_in(conn, TableRegisters(conn), who, method="eds", client=client,
                                     lifetime=timedelta(hours=settings.session_hours))
@@ -73,7 +77,7 @@ def _login(db: Database, settings: Settings, cms_b64: str, client: str | None) -
              summary="Sign in with an attached CMS over the challenge nonce (the AUTHENTICATION key)")
 async def login(body: Login, request: Request, response: Response, db: DatabaseDep,
                 settings: SettingsDep) -> dict[str, Any]:
-    result = await run_in_threadpool(_login, db, settings, body.cms, client_address(request))
+    result = await run_in_threadpool(_login, request, db, settings, body.cms, client_address(request))
     set_session_cookie(request, response, result)
     return session_answer(result)
 
