@@ -291,7 +291,8 @@ def profile(conn: psycopg.Connection, registers: StateRegisters, account_id: int
     person, company = registers.person(iin), registers.legal_entity(bin_) if bin_ else None
     return {
         "iin": iin, "bin": bin_, "name": name, "organisation": organisation, "roles": roles,
-        "authorities": authorities, "certificate": certificate,
+        "authorities": authorities, "authority_names": {a: AUTHORITIES[a].names.as_dict() for a in authorities},
+        "certificate": certificate,
         "register": {"person": person.as_dict() if person else None,
                      "legal_entity": company.as_dict() if company else None},
         "contacts": {"email": email, "phone": phone, "address": address},

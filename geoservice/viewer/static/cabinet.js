@@ -164,7 +164,9 @@ function renderProfile() {
   const rows = [[t('iin'), p.iin], [t('name'), p.name]];
   if (p.bin) rows.push([t('bin'), p.bin], [t('organisation'), p.organisation || '']);
   rows.push([t('roles'), p.roles.map((r) => t(`role_${r}`)).join(', ')]);
-  if (p.authorities.length) rows.push([t('authorities'), p.authorities.join(', ')]);
+  if (p.authorities.length) {
+    rows.push([t('authorities'), p.authorities.map((a) => p.authority_names[a]?.[lang] || a).join(', ')]);
+  }
   const person = p.register.person;
   if (person) rows.push([t('register'), `${person.name} — ${t(person.status)}, ${person.tax_debt ? t('taxDebt') : t('noTaxDebt')}`]);
   const company = p.register.legal_entity;
