@@ -43,10 +43,17 @@ def session_answer(result: accounts.SignIn) -> dict[str, Any]:
     return {"token": result.token, "expires_at": result.expires_at.isoformat(), "user": result.user}
 
 
+def _challenge(db: Database, settings: Settings, client: str | None) -> tuple[str, datetime]:
+    with db.connection() as conn:
+        return accounts.issue_challenge(conn, lifetime=timedelta(seconds=settings.challenge_seconds), client=client)
+
+
+# The sign-in routes take their connection inside the one worker thread that uses it (not as a
+# ConnectionDep held across two threadpool hops): under many concurrent sign-ins, held
+# connections waiting for a thread while the threads wait for a connection would deadlock.
 @router.get("/auth/challenge", dependencies=[PUBLIC], summary="A nonce to sign with the authentication key")
-def challenge(request: Request, conn: ConnectionDep, settings: SettingsDep) -> dict[str, str]:
-    nonce, expires_at = accounts.issue_challenge(conn, lifetime=timedelta(seconds=settings.challenge_seconds),
-                                                 client=client_address(request))
+async def challenge(request: Request, db: DatabaseDep, settings: SettingsDep) -> dict[str, str]:
+    nonce, expires_at = await run_in_threadpool(_challenge, db, settings, client_address(request))
     return {"nonce": nonce, "expires_at": expires_at.isoformat()}
 
 
