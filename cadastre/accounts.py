@@ -112,7 +112,7 @@ def sign_in(conn: psycopg.Connection, registers: StateRegisters, who: Identity, 
     session_id, token, expires_at = open_session(conn, account_id, method=method, lifetime=lifetime, client=client)
     if created:
         notify(conn, account_id, "notice.welcome", name=name)
-    journal(conn, who.actor, "auth.login", "ok", object=f"account:{account_id}", client=client,
+    journal(conn, who.actor, "account.login", "ok", object=f"account:{account_id}", client=client,
             detail={"session_id": session_id, "method": method, "registered": created,
                     "expires_at": expires_at.isoformat()})
     roles, _ = granted_roles(conn, who.iin)
@@ -123,7 +123,7 @@ def sign_in(conn: psycopg.Connection, registers: StateRegisters, who: Identity, 
 def refused(conn: psycopg.Connection, problem: Problem, who: Identity | None, *, method: str,
             client: str | None) -> None:
     """Journal a refused sign-in (who, if the signature named them; why)."""
-    journal(conn, who.actor if who else "anonymous", "auth.login", "rejected", client=client,
+    journal(conn, who.actor if who else "anonymous", "account.login", "rejected", client=client,
             detail={"problem": problem.key, "method": method, **({"iin": who.iin} if who else {})})
 
 
@@ -145,7 +145,7 @@ def sign_out(conn: psycopg.Connection, session_id: int, *, actor: str, client: s
     row = conn.execute("UPDATE sessions SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL "
                        "RETURNING account_id", (session_id,)).fetchone()
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"session:{session_id}"))
-    journal(conn, actor, "auth.logout", "ok" if row else "unchanged",
+    journal(conn, actor, "account.logout", "ok" if row else "unchanged",
             object=f"account:{row[0]}" if row else None, client=client, detail={"session_id": session_id})
 
 

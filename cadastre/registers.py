@@ -134,7 +134,7 @@ def load_register(conn: psycopg.Connection, data: bytes, file_name: str, *, acto
             raise Problem("registry.not_utf8", 422, location=Location(file=file_name), offset=exc.start) from None
         entries = parse_register(text, file_name)
     except Problem as problem:
-        journal(conn, actor, "registry.load", "rejected", object="registry", client=client,
+        journal(conn, actor, "register.load", "rejected", object="registry", client=client,
                 detail={"file": file_name, "problem": problem.key, "faults": len(problem.issues)})
         raise
     conn.execute("DELETE FROM register_entries")
@@ -142,6 +142,6 @@ def load_register(conn: psycopg.Connection, data: bytes, file_name: str, *, acto
         for e in entries:
             copy.write_row((e.type, e.id, e.name, e.head_iin, e.status, e.tax_debt))
     counts = {kind: sum(1 for e in entries if e.type == kind) for kind in TYPES}
-    journal(conn, actor, "registry.load", "ok", object="registry", client=client,
+    journal(conn, actor, "register.load", "ok", object="registry", client=client,
             detail={"file": file_name, **counts})
     return counts

@@ -125,7 +125,7 @@ def test_registry_load_replaces_the_register_or_changes_nothing(database_url, db
         assert rows == [("individual", "111111111111", "Иванов Иван", None, "active", False),
                         ("individual", "222222222222", "Сейітов Сейіт", None, "liquidated", False),
                         ("legal-entity", "333333333333", "ТОО «Тест»", "111111111111", "active", True)]
-        assert [(a, res) for a, res, *_ in journal_rows(db, "registry.load", before)] == [("cli", "ok")]
+        assert [(a, res) for a, res, *_ in journal_rows(db, "register.load", before)] == [("cli", "ok")]
 
         bad = tmp_path / "bad.csv"
         bad.write_text(BAD_REGISTER, encoding="utf-8")
@@ -138,7 +138,7 @@ def test_registry_load_replaces_the_register_or_changes_nothing(database_url, db
             assert text in r.stderr, (text, r.stderr)
         # Nothing changed, and the refusal is journaled.
         assert db.execute("SELECT count(*) FROM register_entries").fetchone() == (3,)
-        assert [res for _, res, *_ in journal_rows(db, "registry.load", before)] == ["ok", "rejected"]
+        assert [res for _, res, *_ in journal_rows(db, "register.load", before)] == ["ok", "rejected"]
 
         with pytest.raises(Problem) as caught:
             with psycopg.connect(database_url) as conn:
@@ -246,7 +246,7 @@ def test_demo_link_signs_in_once_and_is_journaled(demo_client, database_url, db)
     r = demo_client.get("/cabinet/demo-sign-in", params={"token": token}, follow_redirects=False,
                         headers={"Accept-Language": "ru"})
     assert r.status_code == 401 and "уже использована" in r.json()["detail"]
-    logins = journal_rows(db, "auth.login", before)
+    logins = journal_rows(db, "account.login", before)
     assert [(actor, res, det["method"]) for actor, res, _, det, _ in logins] == [
         (f"IIN{DEMO_OFFICER}", "ok", "demo"), ("anonymous", "rejected", "demo")]
     assert logins[1][3]["problem"] == "signin.demo_link_invalid"
@@ -338,7 +338,7 @@ def test_logout_ends_the_session_at_once_in_every_server(demo_client, database_u
             assert time.monotonic() < deadline, "the other server still accepts the ended session"
             time.sleep(0.02)
         assert second.get("/api/layers", headers=bearer).json()["type"].endswith("auth.invalid_token")
-    (actor, result, obj, detail, client), = journal_rows(db, "auth.logout", before)
+    (actor, result, obj, detail, client), = journal_rows(db, "account.logout", before)
     assert (actor, result, client) == (f"IIN{DEMO_PERSON}", "ok", "testclient") and obj.startswith("account:")
     assert db.execute("SELECT revoked_at IS NOT NULL FROM sessions WHERE id = %s",
                       (detail["session_id"],)).fetchone() == (True,)
@@ -381,7 +381,7 @@ def test_login_refuses_what_is_not_a_cms(client, db):
         r = client.post("/api/auth/login", json=body, headers={"Accept-Language": "kk"})
         assert r.status_code == 400 and r.json()["type"].endswith("signin.bad_cms"), r.text
     assert client.post("/api/auth/login", json={}).status_code == 400
-    assert [(res, d["problem"]) for _, res, _, d, _ in journal_rows(db, "auth.login", before)] == \
+    assert [(res, d["problem"]) for _, res, _, d, _ in journal_rows(db, "account.login", before)] == \
         [("rejected", "signin.bad_cms")] * 2
 
 

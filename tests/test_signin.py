@@ -49,7 +49,7 @@ def login(client: TestClient, cms: bytes, lang: str = "en") -> Any:
 
 def journal_since(db: psycopg.Connection, seq: int) -> list[tuple[Any, ...]]:
     return db.execute("SELECT actor, action, result, detail, at FROM journal WHERE seq > %s "
-                      "AND action LIKE 'auth.%%' ORDER BY seq", (seq,)).fetchall()
+                      "AND action LIKE 'account.log%%' ORDER BY seq", (seq,)).fetchall()
 
 
 def last_seq(db: psycopg.Connection) -> int:
@@ -77,7 +77,7 @@ def test_sign_in_with_an_rsa_login_key(pki, browser, db):
     # Login and logout are journaled with their times (auctions need them).
     rows = journal_since(db, before)
     assert [(a, act, res) for a, act, res, _, _ in rows] == [
-        (f"IIN{person.person.iin}", "auth.login", "ok"), (f"IIN{person.person.iin}", "auth.logout", "ok")]
+        (f"IIN{person.person.iin}", "account.login", "ok"), (f"IIN{person.person.iin}", "account.logout", "ok")]
     assert rows[0][3]["method"] == "eds" and rows[0][4] <= rows[1][4]
 
 
@@ -134,7 +134,7 @@ def test_refusals_say_why(pki, browser, db, case, code, text):
     assert r.json()["type"] == f"urn:geoservice:problem:{code}" and text in r.json()["detail"], r.json()
     assert SESSION_COOKIE not in r.cookies
     (row,) = journal_since(db, before)
-    assert row[1:3] == ("auth.login", "rejected") and row[3]["problem"] == code
+    assert row[1:3] == ("account.login", "rejected") and row[3]["problem"] == code
 
 
 def test_a_nonce_signs_in_once_and_not_after_it_expired(pki, browser, db):
