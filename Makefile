@@ -12,7 +12,7 @@ serve: system venv ## Start local PostGIS, migrate, load demo data if empty, ser
 	$(BIN)/geoservice db up
 	$(BIN)/geoservice db migrate
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice demo load --if-empty
-	$(BIN)/geoservice serve
+	GEOSERVICE_DEMO=1 $(BIN)/geoservice serve
 
 test: system venv ## The same set-up, then the whole suite against a throwaway database
 	$(BIN)/geoservice db up

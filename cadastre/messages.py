@@ -2,7 +2,205 @@
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {}
+MESSAGES: dict[str, dict[str, str]] = {
+    # --- the state register file (geoservice registry load) ---
+    "registry.bad_header": {
+        "en": "The register file must start with the header {expected}; it starts with: {found}.",
+        "ru": "Файл реестра должен начинаться с заголовка {expected}; он начинается с: {found}.",
+        "kk": "Тізілім файлы {expected} тақырыбымен басталуы керек; ол мынадан басталады: {found}.",
+    },
+    "registry.bad_columns": {
+        "en": "Line {line}: {count} values instead of {expected}.",
+        "ru": "Строка {line}: {count} значений вместо {expected}.",
+        "kk": "{line}-жол: {expected} мәннің орнына {count} мән.",
+    },
+    "registry.bad_value": {
+        "en": "Line {line}, column {column}: '{value}' is not allowed; allowed: {allowed}.",
+        "ru": "Строка {line}, столбец {column}: значение '{value}' недопустимо; допустимо: {allowed}.",
+        "kk": "{line}-жол, {column} бағаны: '{value}' мәніне рұқсат жоқ; рұқсат етілгені: {allowed}.",
+    },
+    "registry.bad_id": {
+        "en": "Line {line}, column {column}: '{value}' is not a 12-digit IIN/BIN.",
+        "ru": "Строка {line}, столбец {column}: '{value}' не является 12-значным ИИН/БИН.",
+        "kk": "{line}-жол, {column} бағаны: '{value}' 12 таңбалы ЖСН/БСН емес.",
+    },
+    "registry.empty": {
+        "en": "Line {line}, column {column}: a value is required.",
+        "ru": "Строка {line}, столбец {column}: значение обязательно.",
+        "kk": "{line}-жол, {column} бағаны: мән міндетті.",
+    },
+    "registry.head_of_person": {
+        "en": "Line {line}, column {column}: an individual has no head; leave it empty.",
+        "ru": "Строка {line}, столбец {column}: у физического лица нет руководителя; оставьте поле пустым.",
+        "kk": "{line}-жол, {column} бағаны: жеке тұлғаның басшысы болмайды; бос қалдырыңыз.",
+    },
+    "registry.duplicate": {
+        "en": "Line {line}, column {column}: {value} is already listed on line {first}.",
+        "ru": "Строка {line}, столбец {column}: {value} уже указан в строке {first}.",
+        "kk": "{line}-жол, {column} бағаны: {value} {first}-жолда бұрыннан көрсетілген.",
+    },
+    "registry.invalid": {
+        "en": "The register file has {count} faults; nothing was loaded.",
+        "ru": "В файле реестра ошибок: {count}; ничего не загружено.",
+        "kk": "Тізілім файлында {count} қате бар; ештеңе жүктелмеді.",
+    },
+    "registry.not_utf8": {
+        "en": "The register file is not UTF-8 text (byte {offset}).",
+        "ru": "Файл реестра не является текстом UTF-8 (байт {offset}).",
+        "kk": "Тізілім файлы UTF-8 мәтіні емес ({offset}-байт).",
+    },
+    # --- people and roles (geoservice users …) ---
+    "accounts.bad_number": {
+        "en": "{what} must be 12 digits, not '{value}'.",
+        "ru": "{what} должен состоять из 12 цифр, а не '{value}'.",
+        "kk": "{what} 12 цифрдан тұруы керек, '{value}' емес.",
+    },
+    "accounts.unknown_role": {
+        "en": "Unknown role '{role}'. Known: {known}.",
+        "ru": "Неизвестная роль '{role}'. Известные: {known}.",
+        "kk": "Белгісіз рөл '{role}'. Белгілілері: {known}.",
+    },
+    "accounts.officer_needs_authority": {
+        "en": "An officer belongs to one authority: name it with --authority ({known}).",
+        "ru": "Сотрудник относится к одному органу: укажите его через --authority ({known}).",
+        "kk": "Қызметкер бір органға жатады: оны --authority арқылы көрсетіңіз ({known}).",
+    },
+    "accounts.authority_only_for_officers": {
+        "en": "Only officers belong to an authority; the role '{role}' takes no --authority.",
+        "ru": "К органу относятся только сотрудники; для роли '{role}' --authority не указывается.",
+        "kk": "Органға тек қызметкерлер жатады; '{role}' рөлі үшін --authority көрсетілмейді.",
+    },
+    # --- sign-in refusals ---
+    "signin.bad_cms": {
+        "en": "Send the signature as {{\"cms\": base64 of an attached CMS}}.",
+        "ru": "Передайте подпись в виде {{\"cms\": base64 присоединённой CMS}}.",
+        "kk": "Қолтаңбаны {{\"cms\": біріктірілген CMS-тің base64}} түрінде жіберіңіз.",
+    },
+    "signin.one_signer": {
+        "en": "A sign-in is signed by exactly one person; this signature has {count} signers.",
+        "ru": "Вход подписывает ровно один человек; у этой подписи подписантов: {count}.",
+        "kk": "Кіруге бір ғана адам қол қояды; бұл қолтаңбада {count} қол қоюшы бар.",
+    },
+    "signin.bad_signature": {
+        "en": "The signature does not match the signed data.",
+        "ru": "Подпись не соответствует подписанным данным.",
+        "kk": "Қолтаңба қол қойылған деректерге сәйкес келмейді.",
+    },
+    "signin.unknown_ca": {
+        "en": "The certificate was not issued by a trusted certification authority.",
+        "ru": "Сертификат выдан не доверенным удостоверяющим центром.",
+        "kk": "Сертификатты сенімді куәландырушы орталық бермеген.",
+    },
+    "signin.expired": {
+        "en": "The certificate is not valid now (expired or not yet valid).",
+        "ru": "Сертификат сейчас недействителен (истёк или ещё не начал действовать).",
+        "kk": "Сертификат қазір жарамсыз (мерзімі өткен немесе әлі басталмаған).",
+    },
+    "signin.revoked": {
+        "en": "The certificate has been revoked.",
+        "ru": "Сертификат отозван.",
+        "kk": "Сертификат кері қайтарылған.",
+    },
+    "signin.revocation_unknown": {
+        "en": "Whether the certificate is revoked cannot be determined now; try again later.",
+        "ru": "Сейчас невозможно установить, отозван ли сертификат; повторите попытку позже.",
+        "kk": "Сертификаттың кері қайтарылғанын қазір анықтау мүмкін емес; кейінірек қайталаңыз.",
+    },
+    "signin.wrong_key_usage": {
+        "en": "This key is not for signing in: use the authentication key (AUTH_…).",
+        "ru": "Этот ключ не предназначен для входа: используйте ключ аутентификации (AUTH_…).",
+        "kk": "Бұл кілт кіруге арналмаған: аутентификация кілтін (AUTH_…) пайдаланыңыз.",
+    },
+    "signin.no_iin": {
+        "en": "The certificate names no IIN: it is not a personal certificate of the NCA.",
+        "ru": "В сертификате нет ИИН: это не личный сертификат НУЦ.",
+        "kk": "Сертификатта ЖСН жоқ: бұл ҰКО-ның жеке сертификаты емес.",
+    },
+    "signin.not_the_nonce": {
+        "en": "The signed content is not a sign-in challenge of this service.",
+        "ru": "Подписанные данные не являются запросом на вход этого сервиса.",
+        "kk": "Қол қойылған деректер осы қызметтің кіру сұрауы емес.",
+    },
+    "signin.nonce_reused": {
+        "en": "This sign-in challenge has been used already; request a new one.",
+        "ru": "Этот запрос на вход уже использован; получите новый.",
+        "kk": "Бұл кіру сұрауы бұрын пайдаланылған; жаңасын алыңыз.",
+    },
+    "signin.nonce_expired": {
+        "en": "This sign-in challenge has expired; request a new one.",
+        "ru": "Срок действия запроса на вход истёк; получите новый.",
+        "kk": "Кіру сұрауының мерзімі өтті; жаңасын алыңыз.",
+    },
+    "signin.not_in_register": {
+        "en": "IIN {iin} is not in the state register of individuals.",
+        "ru": "ИИН {iin} отсутствует в государственном реестре физических лиц.",
+        "kk": "{iin} ЖСН жеке тұлғалардың мемлекеттік тізілімінде жоқ.",
+    },
+    "signin.person_inactive": {
+        "en": "IIN {iin} is not active in the state register of individuals.",
+        "ru": "ИИН {iin} не действует в государственном реестре физических лиц.",
+        "kk": "{iin} ЖСН жеке тұлғалардың мемлекеттік тізілімінде белсенді емес.",
+    },
+    "signin.company_not_in_register": {
+        "en": "BIN {bin} is not in the state register of legal entities.",
+        "ru": "БИН {bin} отсутствует в государственном реестре юридических лиц.",
+        "kk": "{bin} БСН заңды тұлғалардың мемлекеттік тізілімінде жоқ.",
+    },
+    "signin.company_liquidated": {
+        "en": "{name} (BIN {bin}) is liquidated.",
+        "ru": "{name} (БИН {bin}) ликвидировано.",
+        "kk": "{name} (БСН {bin}) таратылған.",
+    },
+    "signin.not_head": {
+        "en": "IIN {iin} is neither the head of {name} (BIN {bin}) nor holds the right to sign for it.",
+        "ru": "ИИН {iin} не является руководителем {name} (БИН {bin}) и не имеет права подписи.",
+        "kk": "{iin} ЖСН {name} (БСН {bin}) басшысы емес және қол қою құқығы жоқ.",
+    },
+    "signin.demo_link_invalid": {
+        "en": "This sign-in link is unknown, used already or expired; print a new one.",
+        "ru": "Эта ссылка для входа неизвестна, уже использована или истекла; получите новую.",
+        "kk": "Бұл кіру сілтемесі белгісіз, бұрын пайдаланылған немесе мерзімі өткен; жаңасын алыңыз.",
+    },
+    "signin.demo_off": {
+        "en": "Development sign-in is off (GEOSERVICE_DEMO=1 turns it on, never in production).",
+        "ru": "Вход для разработки отключён (его включает GEOSERVICE_DEMO=1, никогда в эксплуатации).",
+        "kk": "Әзірлеуге арналған кіру өшірулі (оны GEOSERVICE_DEMO=1 қосады, өндірісте ешқашан).",
+    },
+    # --- the cabinet ---
+    "cabinet.bad_contact": {
+        "en": "The contact field '{field}' must be text on one line.",
+        "ru": "Контактное поле '{field}' должно быть текстом в одну строку.",
+        "kk": "'{field}' байланыс өрісі бір жолдағы мәтін болуы керек.",
+    },
+    "cabinet.bad_email": {
+        "en": "'{value}' is not an e-mail address.",
+        "ru": "'{value}' не является адресом электронной почты.",
+        "kk": "'{value}' электрондық пошта мекенжайы емес.",
+    },
+    "cabinet.bad_phone": {
+        "en": "'{value}' is not a phone number (10 to 15 digits, e.g. +7 701 234 5678).",
+        "ru": "'{value}' не является номером телефона (от 10 до 15 цифр, например +7 701 234 5678).",
+        "kk": "'{value}' телефон нөмірі емес (10-нан 15-ке дейін цифр, мысалы +7 701 234 5678).",
+    },
+    "cabinet.bad_address": {
+        "en": "The address is longer than {limit} characters.",
+        "ru": "Адрес длиннее {limit} символов.",
+        "kk": "Мекенжай {limit} таңбадан ұзын.",
+    },
+    "cabinet.no_notification": {
+        "en": "You have no notification #{id}.",
+        "ru": "У вас нет уведомления №{id}.",
+        "kk": "Сізде №{id} хабарлама жоқ.",
+    },
+    # --- notifications (rendered in the reader's language) ---
+    "notice.welcome": {
+        "en": "Welcome to the cabinet, {name}! Your account is registered; keep your contacts current in the profile.",
+        "ru": "Добро пожаловать в кабинет, {name}! Ваша учётная запись зарегистрирована; "
+              "поддерживайте контакты в профиле актуальными.",
+        "kk": "Кабинетке қош келдіңіз, {name}! Есептік жазбаңыз тіркелді; "
+              "профильдегі байланыс деректерін өзекті ұстаңыз.",
+    },
+}
 
 MESSAGES.update({
     # --- signed documents (cadastre/documents.py) ---

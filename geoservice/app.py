@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geoservice import admission, spool
-from geoservice.api import documents, health, layers
+from geoservice.api import accounts, documents, health, layers
 from geoservice.api import journal as journal_api
 from geoservice.api import signatures as signatures_api
 from geoservice.body_limit import BodyLimitMiddleware
@@ -55,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from geoservice.ogc.routes import router as ogc_router
+    from geoservice.viewer.cabinet import router as cabinet_router
     from geoservice.viewer.routes import router as viewer_router
     from styles.routes import router as styles_router
     from tiles.routes import TileFastPath
@@ -79,4 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(styles_router)
     app.include_router(ogc_router)
     app.include_router(viewer_router)
+    app.include_router(accounts.router)
+    app.include_router(cabinet_router)
     return app

@@ -25,6 +25,11 @@ app.add_typer(layers_app, name="layers")
 app.add_typer(grid_app, name="grid")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
+registry_app = typer.Typer(help="The state registers (individuals, legal entities) sign-in checks.",
+                           no_args_is_help=True)
+users_app = typer.Typer(help="People's roles in the cabinet.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+app.add_typer(users_app, name="users")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -255,6 +260,126 @@ def demo_load(
         typer.echo("demo data is off (set GEOSERVICE_DEMO=1 to load it): nothing loaded")
         return
     typer.echo(load_demo(settings.effective_database_url, only_if_empty=if_empty, settings=settings))
+    # The people part (cadastre/demo.py): refreshed every time, whatever the layers hold; the
+    # demo CA is made once under var/demo-pki and trusted.
+    from cadastre.demo import load_people
+    from geoservice.kernel.db import connect
+
+    with connect(settings.effective_database_url) as conn:
+        typer.echo(load_people(conn, settings.var_dir / "demo-pki"))
+        conn.commit()
+
+
+@demo_app.command("sign-in")
+def demo_sign_in(
+    iin: Annotated[str, typer.Argument(metavar="IIN", help="A person of the register, e.g. 900315300123")],
+    bin_: Annotated[str | None, typer.Option("--bin", help="Sign in for this company (its head, or with the "
+                                                          "right to sign)")] = None,
+) -> None:
+    """Print a one-time link that signs the person in to the cabinet without NCALayer. Only with
+    GEOSERVICE_DEMO=1 (and the server must run with it too)."""
+    from datetime import timedelta
+
+    from cadastre.accounts import create_demo_link
+    from cadastre.registers import TableRegisters
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from geoservice.kernel.i18n import translate
+
+    settings = get_settings()
+    if not settings.demo:
+        _fail(translate("signin.demo_off", "en"))
+    try:
+        with connect(settings.effective_database_url) as conn:
+            token = create_demo_link(conn, TableRegisters(conn), iin, bin_,
+                                     lifetime=timedelta(minutes=settings.demo_link_minutes))
+            conn.commit()
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    typer.echo(f"http://{host}:{settings.port}/cabinet/demo-sign-in?token={token}")
+    typer.echo(f"(works once, within {settings.demo_link_minutes:g} minutes)", err=True)
+
+
+@registry_app.command("load")
+def registry_load(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="CSV: type,id,name,head_iin,status,tax_debt")],
+    lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
+) -> None:
+    """Replace the state register with a CSV file (type individual|legal-entity, id = IIN/BIN,
+    name, head_iin for companies, status active|liquidated, tax_debt true|false): all rows, or
+    none when any row is at fault (each fault named by line and column)."""
+    from cadastre.registers import load_register
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            try:
+                counts = load_register(conn, file.read_bytes(), file.name)
+            finally:
+                conn.commit()  # the rows, or the journal row of the refusal
+    except Problem as problem:
+        typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"register loaded: {counts['individual']} individuals, {counts['legal-entity']} legal entities")
+
+
+@users_app.command("grant")
+def users_grant(
+    iin: Annotated[str, typer.Argument(metavar="IIN")],
+    role: Annotated[str, typer.Argument(metavar="ROLE", help="applicant, officer, commission, admin, auditor")],
+    authority: Annotated[str | None, typer.Option(help="The officer's authority, e.g. solid-minerals")] = None,
+) -> None:
+    """Grant a role; signed-in sessions of the person get it at once."""
+    _users_change("grant", iin, role, authority)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    iin: Annotated[str, typer.Argument(metavar="IIN")],
+    role: Annotated[str, typer.Argument(metavar="ROLE")],
+    authority: Annotated[str | None, typer.Option(help="Only the officer role of this authority")] = None,
+) -> None:
+    """Take a role back; signed-in sessions of the person lose it at once."""
+    _users_change("revoke", iin, role, authority)
+
+
+def _users_change(action: str, iin: str, role: str, authority: str | None) -> None:
+    from cadastre.accounts import grant_role, revoke_role
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+
+    change = grant_role if action == "grant" else revoke_role
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            try:
+                changed = change(conn, iin, role, authority)
+            finally:
+                conn.commit()
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    what = f"{role}" + (f" ({authority})" if authority else "")
+    if action == "grant":
+        typer.echo(f"IIN {iin.strip()}: {what} granted" if changed else f"IIN {iin.strip()} already holds {what}")
+    else:
+        typer.echo(f"IIN {iin.strip()}: {what} revoked" if changed else f"IIN {iin.strip()} does not hold {what}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every role granted: IIN, name (from the register), role, authority, since when."""
+    from cadastre.accounts import list_grants
+    from geoservice.kernel.db import connect
+
+    with connect(get_settings().effective_database_url) as conn:
+        grants = list_grants(conn)
+    rows = [("iin", "name", "role", "authority", "granted")]
+    rows += [(g.iin, g.name or "-", g.role, g.authority or "-", f"{g.granted_at:%Y-%m-%d %H:%M:%S%z}") for g in grants]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
 @app.command("serve")

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.settings import Settings
-from layers.access import AUTHORITY_TOKEN, ROLES, Caller, Principal, caller, roles_of
+from layers.access import AUTHORITY_TOKEN, ROLES, Caller, caller, roles_of
 
 
 def settings(request: Request) -> Settings:
@@ -31,7 +31,7 @@ def connection(request: Request) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-async def reader(request: Request) -> Principal | None:
+async def reader(request: Request) -> Caller | None:
     """Who is calling, for reads: None for anonymous callers (a cached token answer may be used)."""
     return await caller(request)
 
@@ -39,7 +39,7 @@ async def reader(request: Request) -> Principal | None:
 SettingsDep = Annotated[Settings, Depends(settings)]
 DatabaseDep = Annotated[Database, Depends(database)]
 ConnectionDep = Annotated[psycopg.Connection, Depends(connection)]
-ReaderDep = Annotated[Principal | None, Depends(reader)]
+ReaderDep = Annotated[Caller | None, Depends(reader)]
 
 
 # --- who may call a route -------------------------------------------------------------------------
@@ -56,7 +56,8 @@ def admits(*roles: str) -> Any:
     async def admitted_caller(request: Request) -> Caller:
         who = await caller(request, fresh=True)
         if who is None:
-            raise Problem("auth.required", 401)
+            # A route for people only asks them to sign in; one that takes tokens says so.
+            raise Problem("auth.required" if AUTHORITY_TOKEN in roles else "auth.sign_in_required", 401)
         if not roles_of(who) & set(roles):
             raise Problem("auth.role_required", 403, roles=", ".join(roles))
         return who
@@ -71,3 +72,18 @@ def _public() -> None:
 
 _public.admitted = frozenset({"public"})  # type: ignore[attr-defined]
 PUBLIC = Depends(_public)
+
+
+def checked_inside(*roles: str) -> Any:
+    """Declares the roles a route admits when the route checks them itself, because it must
+    answer and journal its refusals in its own order (uploads and restores: an unknown layer is
+    a 404 before the caller is asked for, and every refusal is journaled). Enforces nothing:
+    tests/test_roles_matrix.py holds the route to its declaration like any other."""
+    unknown = set(roles) - {*ROLES, AUTHORITY_TOKEN}
+    assert roles and not unknown, unknown
+
+    def checks_inside() -> None:
+        """The route checks its callers itself."""
+
+    checks_inside.admitted = frozenset(roles)  # type: ignore[attr-defined]
+    return Depends(checks_inside)

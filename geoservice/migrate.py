@@ -56,6 +56,15 @@ SERVICE_WRITES = (
     "GRANT EXECUTE ON FUNCTION gs_switch_view(text, text) TO {role}",
     # Signed documents (0010): append-only, like the journal.
     "GRANT INSERT ON documents, document_contents, document_signatures TO {role}",
+    # The cabinet (0009): sign-in makes and updates accounts, consumes challenges and demo links,
+    # opens and revokes sessions, writes and marks notifications. Registers and role grants are
+    # the owner's (`geoservice registry load`, `users grant`).
+    "GRANT INSERT, UPDATE (name, organisation, email, phone, address, certificate, last_sign_in_at) "
+    "ON accounts TO {role}",
+    "GRANT INSERT, UPDATE (used_at), DELETE ON signin_challenges TO {role}",
+    "GRANT INSERT, UPDATE (revoked_at) ON sessions TO {role}",
+    "GRANT UPDATE (used_at) ON demo_links TO {role}",
+    "GRANT INSERT, UPDATE (delivered_at, read_at) ON notifications TO {role}",
 )
 
 

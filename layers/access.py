@@ -7,7 +7,11 @@ The token lookup and the public-only rule are written here once, for every route
 
 Revoking a token NOTIFYs ``geoservice_tokens`` with its id; every server process listens and
 drops its cached answer at once. A cached "valid" answer is used only while that listener is
-connected; without it every lookup asks the database."""
+connected; without it every lookup asks the database.
+
+People signed in to the cabinet hold a session token (prefix ``gss_``, as a Bearer token or the
+``gs_session`` cookie); its lookup and its revocation (NOTIFY ``session:<id>``, and ``iin:<IIN>``
+when a person's roles change) go through the same cache and listener."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -41,6 +46,16 @@ WITH found AS (SELECT id, authority, last_used_at FROM api_tokens WHERE token_ha
 touched AS (UPDATE api_tokens t SET last_used_at = now() FROM found
             WHERE t.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute'))
 SELECT id, authority FROM found"""
+SESSION_PREFIX = "gss_"
+SESSION_COOKIE = "gs_session"
+# A live session, its person and their roles (granted by IIN, whichever company they act for).
+SESSION_SQL = """
+SELECT s.id AS session_id, s.expires_at, a.id AS account_id, a.iin, a.bin, a.name,
+       coalesce(array_agg(g.role) FILTER (WHERE g.role IS NOT NULL), '{}') AS roles,
+       coalesce(array_agg(g.authority) FILTER (WHERE g.authority IS NOT NULL), '{}') AS authorities
+FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN role_grants g ON g.iin = a.iin
+WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+GROUP BY s.id, a.id"""
 # How soon a lost listening connection is tried again.
 RELISTEN_SECONDS = 1.0
 # Reads may use an answer this old; writes always ask the database. Bounded, so random bogus
@@ -77,6 +92,8 @@ class Person:
     roles: frozenset[str]
     # The competent authorities this person is an officer of (``users grant … --authority``).
     authorities: frozenset[str] = frozenset()
+    # When the session ends: a cached answer is not used past it.
+    expires_at: datetime | None = None
 
     @property
     def actor(self) -> str:
@@ -84,6 +101,16 @@ class Person:
 
 
 Caller = Principal | Person
+
+
+# Roles that may see features not marked public (as an authority's token may).
+RESTRICTED_READERS = frozenset({"officer", "admin", "auditor"})
+
+
+def reads_restricted(who: Caller | None) -> bool:
+    """May this caller see non-public features? An authority's token, or a person holding one of
+    RESTRICTED_READERS; an applicant sees what the public sees."""
+    return isinstance(who, Principal) or bool(roles_of(who) & RESTRICTED_READERS)
 
 
 def roles_of(who: Caller | None) -> frozenset[str]:
@@ -202,7 +229,7 @@ class Tokens:
                  failures: FailureLimit | None = None) -> None:
         self.pool = pool
         self.failures = failures if failures is not None else FailureLimit(0, 0)
-        self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=size, ttl=ttl, timer=time.monotonic)
+        self._cache: TTLCache[str, Caller | None] = TTLCache(maxsize=size, ttl=ttl, timer=time.monotonic)
         # Bumped by every revocation heard: a lookup that was under way when a revocation came
         # may have read the token as valid, and must not cache that answer.
         self._generation = 0
@@ -272,37 +299,62 @@ class Tokens:
 
     def _revoked(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self._generation += 1
+        kind, _, value = payload.rpartition(":")
+        if kind in ("session", "iin"):  # a session ended; a person's roles changed
+            for key, found in list(self._cache.items()):
+                if isinstance(found, Person) and (str(found.session_id) if kind == "session" else found.iin) == value:
+                    self._cache.pop(key, None)
+            return
         try:
             token_id = int(payload)
         except ValueError:
             self._forget_valid()
             return
         for key, found in list(self._cache.items()):
-            if found is not None and found.token_id == token_id:
+            if isinstance(found, Principal) and found.token_id == token_id:
                 self._cache.pop(key, None)
 
-    async def principal(self, token: str | None, *, fresh: bool = False, client: str | None = None) -> Principal | None:
-        """The token's holder; None when no token was sent. A token that is sent but unknown or
-        revoked is an error, never a silent downgrade to public data. ``client`` (the caller's
-        address) is counted on failure and refused with 429 once over the limit."""
+    async def principal(self, token: str | None, *, fresh: bool = False, client: str | None = None) -> Caller | None:
+        """The token's holder (an authority's token, or a person's session); None when no token was
+        sent. A token that is sent but unknown or revoked is an error, never a silent downgrade
+        to public data. ``client`` (the caller's address) is counted on failure and refused with
+        429 once over the limit."""
         if token is None:
             return None
         self.failures.check(client)
-        key = digest(token)
-        cached = self._cache.get(key, self)
-        # A cached "valid" is only as good as the revocations we hear.
-        if not fresh and cached is not self and (cached is None or self.listening):
-            found = cached
-        else:
-            generation = self._generation
-            async with self.pool.acquire() as conn:
-                row = await conn.fetchrow(LOOKUP_SQL, key)
-            found = Principal(int(row["id"]), row["authority"]) if row else None
-            if generation == self._generation:
-                self._cache[key] = found
+        found = await self._lookup(token, fresh)
         if found is None:
             self.failures.failed(client)
             raise Problem("auth.invalid_token", 401)
+        return found
+
+    async def session(self, token: str, *, fresh: bool = False) -> Person | None:
+        """The person of a session cookie; None when it has ended (a stale cookie makes its
+        browser anonymous, it is no error: the public pages must keep working)."""
+        found = await self._lookup(token, fresh)
+        return found if isinstance(found, Person) else None
+
+    async def _lookup(self, token: str, fresh: bool) -> Caller | None:
+        key = digest(token)
+        cached = self._cache.get(key, self)
+        if isinstance(cached, Person) and cached.expires_at is not None and cached.expires_at <= datetime.now(UTC):
+            cached = self
+        # A cached "valid" is only as good as the revocations we hear.
+        if not fresh and cached is not self and (cached is None or self.listening):
+            return cached  # type: ignore[return-value]
+        generation = self._generation
+        found: Caller | None
+        async with self.pool.acquire() as conn:
+            if token.startswith(SESSION_PREFIX):
+                row = await conn.fetchrow(SESSION_SQL, key)
+                found = Person(int(row["account_id"]), int(row["session_id"]), row["iin"], row["bin"], row["name"],
+                               frozenset({"applicant", *row["roles"]}), frozenset(row["authorities"]),
+                               row["expires_at"]) if row else None
+            else:
+                row = await conn.fetchrow(LOOKUP_SQL, key)
+                found = Principal(int(row["id"]), row["authority"]) if row else None
+        if generation == self._generation:
+            self._cache[key] = found
         return found
 
     def __len__(self) -> int:
@@ -314,24 +366,44 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def caller(request: Request, *, fresh: bool = False) -> Principal | None:
-    """Who sent ``request``: None when anonymous (the app keeps its Tokens in ``state.tokens``)."""
+async def caller(request: Request, *, fresh: bool = False) -> Caller | None:
+    """Who sent ``request``: None when anonymous (the app keeps its Tokens in ``state.tokens``).
+    A Bearer token wins; without one, the cabinet's session cookie is read."""
     tokens: Tokens = request.app.state.tokens
-    return await tokens.principal(bearer_token(request.headers.get("authorization")), fresh=fresh,
-                                  client=client_address(request))
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie and cookie.startswith(SESSION_PREFIX):
+            return await tokens.session(cookie, fresh=fresh)
+        return None
+    return await tokens.principal(token, fresh=fresh, client=client_address(request))
 
 
 async def reader_is_authorised(request: Request) -> bool:
-    """May this reader see non-public features? Only with a valid token."""
-    return await caller(request) is not None
+    """May this reader see non-public features? With an authority's token, or signed in with a
+    role that reads them (``reads_restricted``)."""
+    return reads_restricted(await caller(request))
 
 
-def require_writer(principal: Principal | None, layer: Layer) -> Principal:
-    if principal is None:
+def writing_authority(who: Caller, layer: Layer) -> str | None:
+    """The authority on whose behalf ``who`` may write ``layer`` (None: it may not)."""
+    if isinstance(who, Principal):
+        return who.authority if can_write(who.authority, layer) else None
+    if "officer" not in who.roles:
+        return None
+    return next((a for a in sorted(who.authorities) if can_write(a, layer)), None)
+
+
+def require_writer(who: Caller | None, layer: Layer) -> Caller:
+    """An authority's token, or an officer of an authority that writes ``layer``."""
+    if who is None:
         raise Problem("auth.required", 401)
-    if not can_write(principal.authority, layer):
-        raise Problem("auth.forbidden_layer", 403, authority=principal.authority, layer=layer.id)
-    return principal
+    if isinstance(who, Person) and "officer" not in who.roles:
+        raise Problem("auth.role_required", 403, roles=f"{AUTHORITY_TOKEN}, officer")
+    if writing_authority(who, layer) is None:
+        authority = who.authority if isinstance(who, Principal) else ", ".join(sorted(who.authorities))
+        raise Problem("auth.forbidden_layer", 403, authority=authority, layer=layer.id)
+    return who
 
 
 def public_filter(access_column: str | None, authorised: bool) -> str | None:

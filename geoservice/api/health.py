@@ -13,18 +13,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from geoservice.deps import SettingsDep
+from geoservice.deps import PUBLIC, SettingsDep
 from geoservice.kernel.errors import Problem
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/healthz")
+@router.get("/healthz", dependencies=[PUBLIC])
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", dependencies=[PUBLIC])
 async def ready(request: Request, settings: SettingsDep) -> dict[str, Any]:
     state = request.app.state
     wait = settings.retry_after_seconds

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg import sql
 from starlette.datastructures import UploadFile
 
-from geoservice.deps import ConnectionDep, DatabaseDep, ReaderDep, SettingsDep
+from geoservice.deps import PUBLIC, ConnectionDep, DatabaseDep, ReaderDep, SettingsDep, checked_inside
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import translate
@@ -23,7 +23,17 @@ from geoservice.spool import spool
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.validate import parse_defaults, parse_mapping
 from layers import store
-from layers.access import Principal, caller, client_address, public_filter, require_writer
+from layers.access import (
+    AUTHORITY_TOKEN,
+    Caller,
+    Principal,
+    caller,
+    client_address,
+    public_filter,
+    reads_restricted,
+    require_writer,
+    writing_authority,
+)
 from layers.catalog import LAYERS, Layer
 
 router = APIRouter(prefix="/api", tags=["layers"])
@@ -109,23 +119,23 @@ def _current(conn: psycopg.Connection, layer: Layer, authorised: bool) -> dict[s
     return _as_seen(conn, layer, info, authorised) if info else None
 
 
-@router.get("/layers")
+@router.get("/layers", dependencies=[PUBLIC])
 def list_layers(conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
-    authorised = reader is not None
+    authorised = reads_restricted(reader)
     return {"layers": [describe_layer(layer, _current(conn, layer, authorised)) for layer in LAYERS.values()]}
 
 
-@router.get("/layers/{layer_id}")
+@router.get("/layers/{layer_id}", dependencies=[PUBLIC])
 def get_layer(layer_id: str, conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    return describe_layer(layer, _current(conn, layer, reader is not None))
+    return describe_layer(layer, _current(conn, layer, reads_restricted(reader)))
 
 
-@router.get("/layers/{layer_id}/versions")
+@router.get("/layers/{layer_id}/versions", dependencies=[PUBLIC])
 def list_versions(layer_id: str, conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
     return {"layer": layer.id,
-            "versions": [_as_seen(conn, layer, v, reader is not None) for v in store.list_versions(conn, layer)]}
+            "versions": [_as_seen(conn, layer, v, reads_restricted(reader)) for v in store.list_versions(conn, layer)]}
 
 
 def _flag(value: object) -> bool:
@@ -133,7 +143,7 @@ def _flag(value: object) -> bool:
 
 
 def _journal_refusal(db: Database, request: Request, action: str, layer_id: str, problem: Problem, *,
-                     who: Principal | None, version: int | None = None) -> None:
+                     who: Caller | None, version: int | None = None) -> None:
     # Every attempt is journaled, refusals too (who, from where, why). A journal that cannot be
     # written must not hide the refusal itself.
     try:
@@ -145,10 +155,14 @@ def _journal_refusal(db: Database, request: Request, action: str, layer_id: str,
         pass
 
 
-@router.post("/layers/{layer_id}/uploads", status_code=201, openapi_extra=UPLOAD_FORM)
+# An authority's token, or an officer of an authority that writes the layer (require_writer).
+WRITERS = checked_inside(AUTHORITY_TOKEN, "officer")
+
+
+@router.post("/layers/{layer_id}/uploads", status_code=201, openapi_extra=UPLOAD_FORM, dependencies=[WRITERS])
 async def upload(layer_id: str, request: Request, response: Response, db: DatabaseDep,
                  settings: SettingsDep) -> dict[str, Any]:
-    who: Principal | None = None  # the caller, once the token is known
+    who: Caller | None = None  # the caller, once the token is known
     form = None
     handed_over = False  # from then on the pipeline journals its own refusals
     try:
@@ -172,7 +186,8 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
                 encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",
                 dry_run=_flag(fields.get("dry_run")), mapping=parse_mapping(fields.get("mapping")),
                 defaults=parse_defaults(fields.get("defaults")),
-                actor=principal.actor, authority=principal.authority, token_id=principal.token_id,
+                actor=principal.actor, authority=writing_authority(principal, layer),
+                token_id=principal.token_id if isinstance(principal, Principal) else None,
                 client=client_address(request))
             handed_over = True
             result = await run_in_threadpool(run_upload, req, db, settings, _log_wait)
@@ -192,10 +207,10 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
     return result
 
 
-@router.post("/layers/{layer_id}/versions/{version}/restore")
+@router.post("/layers/{layer_id}/versions/{version}/restore", dependencies=[WRITERS])
 async def restore(layer_id: str, version: int, request: Request, db: DatabaseDep,
                   settings: SettingsDep) -> dict[str, Any]:
-    who: Principal | None = None
+    who: Caller | None = None
     try:
         layer = resolve_layer(layer_id)
         who = await caller(request, fresh=True)

@@ -78,4 +78,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Параметр 'f': '{value}' не является форматом журнала: используйте 'json' или 'csv'.",
         "kk": "'f' параметрі: '{value}' журнал пішімі емес: 'json' немесе 'csv' қолданыңыз.",
     },
+    "auth.sign_in_required": {
+        "en": "Sign in to the cabinet with your digital signature first.",
+        "ru": "Сначала войдите в кабинет с помощью ЭЦП.",
+        "kk": "Алдымен кабинетке ЭЦҚ арқылы кіріңіз.",
+    },
 }

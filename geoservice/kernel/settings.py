@@ -98,6 +98,13 @@ class Settings:
     # serve sets it; a production image must never publish the demo as version 1).
     demo: bool = False
 
+    # The cabinet (issue 8): a sign-in session lasts SESSION_HOURS, a challenge nonce must be
+    # signed within CHALLENGE_SECONDS, a development sign-in link (demo only) works once within
+    # DEMO_LINK_MINUTES.
+    session_hours: float = 12.0
+    challenge_seconds: float = 300.0
+    demo_link_minutes: float = 15.0
+
     # Optional raster basemap under the public map, an XYZ template such as
     # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).
     basemap_url: str | None = None

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
-from geoservice.deps import SettingsDep
+from geoservice.deps import PUBLIC, SettingsDep
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate
 from geoservice.kernel.settings import Settings
@@ -172,7 +172,8 @@ def glyphs(request: Request, fontstack: str, glyph_range: str) -> Response:
 
 # --- Block search -----------------------------------------------------------------------------
 
-@router.get("/api/blocks/search", tags=["viewer"], summary="Blocks of a code or block list, as GeoJSON")
+@router.get("/api/blocks/search", tags=["viewer"], summary="Blocks of a code or block list, as GeoJSON",
+            dependencies=[PUBLIC])
 def search_blocks(settings: SettingsDep,
                   q: str = Query("", description="a block code like M-42-1-(10а-5а-1) or a block list like "
                                                  "L-43-63-(10а-5б-14,15,19,20); L-43-64-(10а-5а-1)")) -> Response:
@@ -200,7 +201,8 @@ def search_blocks(settings: SettingsDep,
 
 # --- Basemap ----------------------------------------------------------------------------------
 
-@router.get("/api/basemap/country.geojson", tags=["viewer"], summary="The national boundary (1:110m)")
+@router.get("/api/basemap/country.geojson", tags=["viewer"], summary="The national boundary (1:110m)",
+            dependencies=[PUBLIC])
 async def country(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn:
         rows = await conn.fetch("SELECT id, name, ST_AsGeoJSON(geom, 5) AS g FROM country_boundary ORDER BY id")
@@ -223,7 +225,8 @@ def _steps(low: float, high: float, step: float) -> list[float]:
     return [round(i * step, 9) for i in range(first, last + 1)]
 
 
-@router.get("/api/basemap/graticule.geojson", tags=["viewer"], summary="Meridians and parallels")
+@router.get("/api/basemap/graticule.geojson", tags=["viewer"], summary="Meridians and parallels",
+            dependencies=[PUBLIC])
 def graticule(step: float = Query(1.0, ge=1 / 60, le=30, description="degrees between lines"),
               bbox: str | None = Query(None, description="west,south,east,north (degrees)")) -> Response:
     if bbox is None:
