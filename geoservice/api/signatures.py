@@ -20,7 +20,7 @@ from cadastre.eds.revocation import ChainRevocation, HttpRevocation, RevocationS
 from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import verify_cms, verify_xml
 from cadastre.eds_trust import load_trust, trust_version
-from geoservice.deps import PUBLIC, ConnectionDep, SettingsDep
+from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate
@@ -90,7 +90,7 @@ def _at(value: str | None) -> datetime | None:
 
 
 @router.post("/signatures/verify", dependencies=[PUBLIC])
-def verify_signature(body: VerifyRequest, request: Request, conn: ConnectionDep,
+def verify_signature(body: VerifyRequest, request: Request, db: DatabaseDep,
                      settings: SettingsDep) -> dict[str, Any]:
     """Verify a signature: ``{"cms": base64, "data": base64 (detached content), "xml": string,
     "at": RFC 3339}`` (one of ``cms`` and ``xml``). Answers ``valid`` and, per signer, identity
@@ -98,7 +98,9 @@ def verify_signature(body: VerifyRequest, request: Request, conn: ConnectionDep,
     if (body.cms is None) == (body.xml is None) or (body.xml is not None and body.data is not None):
         raise Problem("eds.input_required", 400)
     at = _at(body.at)
-    trust, revocation = _cache(request, settings).get(conn)
+    # The connection only for the trust's version (and a reload): none is held while verifying.
+    with db.connection() as conn:
+        trust, revocation = _cache(request, settings).get(conn)
     now = clock.now()
     if body.cms is not None:
         data = _b64(body.data, "data") if body.data is not None else None
