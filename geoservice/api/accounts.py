@@ -13,13 +13,13 @@ from pydantic import BaseModel
 
 from cadastre import accounts, notifications, signin
 from cadastre.registers import TableRegisters
-from geoservice.api.signatures import _cache as trust_cache
 from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import LANGUAGES, negotiate, translate
 from geoservice.kernel.settings import Settings
+from geoservice.trust import trust_cache
 from layers.access import SESSION_COOKIE, Person, client_address
 
 router = APIRouter(prefix="/api", tags=["cabinet"])
@@ -70,7 +70,7 @@ def _login(request: Request, db: Database, settings: Settings, cms_b64: str, cli
             if not cms:
                 raise Problem("signin.bad_cms", 400)
             # The trusted NCA roots and CRLs of the database, cached until they change.
-            trust, revocation = trust_cache(request, settings).get(conn)
+            trust, revocation = trust_cache(request).get(conn)
             who, content = signin.verify_login(cms, trust=trust, revocation=revocation, now=clock.now())
             accounts.consume_challenge(conn, content)
             return accounts.sign_in(conn, TableRegisters(conn), who, method="eds", client=client,
