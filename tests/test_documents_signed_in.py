@@ -325,6 +325,15 @@ def test_the_cabinet_uploads_and_lists_with_the_development_sign_in(live, databa
             expect(page.locator("#documents h2")).to_have_text("Құжаттарым")
             expect(page.locator("#documents .documents-empty")).to_be_visible()
             page.screenshot(path=str(screenshots / "cabinet-documents-kk.png"), full_page=True)
+            # The upload form is a label column and an input column: in Kazakh (the longest labels)
+            # no label runs into its input, and every field has a row of its own.
+            boxes = [(page.locator(f"#documents .documents-field:nth-of-type({i}) span").bounding_box(),
+                      page.locator(f"#documents .documents-field:nth-of-type({i}) :is(input, select)").bounding_box())
+                     for i in (1, 2, 3)]
+            assert all(label and box and label["x"] + label["width"] <= box["x"] for label, box in boxes), boxes
+            assert len({round(box["x"]) for _, box in boxes if box}) == 1, boxes  # one input column
+            tops = [box["y"] for _, box in boxes if box]
+            assert all(a + 20 < b for a, b in zip(tops, tops[1:], strict=False)), tops
 
             page.set_input_files("#documents-file", str(path))
             page.select_option("#documents-level", "official-use")
