@@ -25,7 +25,11 @@ def database(request: Request) -> Database:
 
 def connection(request: Request) -> Iterator[psycopg.Connection]:
     """A psycopg connection from the app's pool for the request (committed when the route
-    returns, rolled back on error). FastAPI runs this in its thread pool."""
+    returns, rolled back on error). FastAPI runs this in its thread pool.
+
+    Not for routes: FastAPI enters it in one worker thread and runs the route's body in another,
+    so under more concurrent callers than threads the pool deadlocks (tests/test_pool_concurrency.py).
+    Routes take ``DatabaseDep`` and ``with db.connection()`` in the thread that does the work."""
     db: Database = request.app.state.db
     with db.connection() as conn:
         yield conn

@@ -13,13 +13,13 @@ from pydantic import BaseModel
 
 from cadastre import accounts, notifications, signin
 from cadastre.registers import TableRegisters
-from geoservice.api.signatures import _cache as trust_cache
-from geoservice.deps import PUBLIC, ConnectionDep, DatabaseDep, SettingsDep, admits
+from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import LANGUAGES, negotiate, translate
 from geoservice.kernel.settings import Settings
+from geoservice.trust import trust_cache
 from layers.access import SESSION_COOKIE, Person, client_address
 
 router = APIRouter(prefix="/api", tags=["cabinet"])
@@ -48,9 +48,11 @@ def _challenge(db: Database, settings: Settings, client: str | None) -> tuple[st
         return accounts.issue_challenge(conn, lifetime=timedelta(seconds=settings.challenge_seconds), client=client)
 
 
-# The sign-in routes take their connection inside the one worker thread that uses it (not as a
-# ConnectionDep held across two threadpool hops): under many concurrent sign-ins, held
-# connections waiting for a thread while the threads wait for a connection would deadlock.
+# Every route takes its connection inside the one worker thread that uses it (`with
+# db.connection()` in a sync body or a run_in_threadpool function), never from a dependency: a
+# sync generator dependency enters in one worker thread and the body runs in another, so under
+# many concurrent callers held connections wait for a thread while the threads wait for a
+# connection, until PoolTimeout (tests/test_pool_concurrency.py).
 @router.get("/auth/challenge", dependencies=[PUBLIC], summary="A nonce to sign with the authentication key")
 async def challenge(request: Request, db: DatabaseDep, settings: SettingsDep) -> dict[str, str]:
     nonce, expires_at = await run_in_threadpool(_challenge, db, settings, client_address(request))
@@ -68,7 +70,7 @@ def _login(request: Request, db: Database, settings: Settings, cms_b64: str, cli
             if not cms:
                 raise Problem("signin.bad_cms", 400)
             # The trusted NCA roots and CRLs of the database, cached until they change.
-            trust, revocation = trust_cache(request, settings).get(conn)
+            trust, revocation = trust_cache(request).get(conn)
             who, content = signin.verify_login(cms, trust=trust, revocation=revocation, now=clock.now())
             accounts.consume_challenge(conn, content)
             return accounts.sign_in(conn, TableRegisters(conn), who, method="eds", client=client,
@@ -90,8 +92,9 @@ async def login(body: Login, request: Request, response: Response, db: DatabaseD
 
 
 @router.post("/auth/logout", summary="End this session (at once, in every server process)")
-def logout(request: Request, response: Response, conn: ConnectionDep, who: Person = SIGNED_IN) -> dict[str, Any]:
-    accounts.sign_out(conn, who.session_id, actor=who.actor, client=client_address(request))
+def logout(request: Request, response: Response, db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
+    with db.connection() as conn:
+        accounts.sign_out(conn, who.session_id, actor=who.actor, client=client_address(request))
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return {"signed_out": True}
 
@@ -103,29 +106,34 @@ def _lang(request: Request) -> str:
 
 @router.get("/me", summary="The signed-in person: profile from the certificate and the registers, contacts, "
                            "roles, unread notifications")
-def me(conn: ConnectionDep, who: Person = SIGNED_IN) -> dict[str, Any]:
-    return accounts.profile(conn, TableRegisters(conn), who.account_id)
+def me(db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
+    with db.connection() as conn:
+        return accounts.profile(conn, TableRegisters(conn), who.account_id)
 
 
 @router.patch("/me", summary="Change the contacts the person keeps: email, phone, address")
-def change_me(request: Request, conn: ConnectionDep, changes: dict[str, Any] = Body(...),
+def change_me(request: Request, db: DatabaseDep, changes: dict[str, Any] = Body(...),
               who: Person = SIGNED_IN) -> dict[str, Any]:
-    contacts = accounts.update_contacts(conn, who.account_id, changes, actor=who.actor,
-                                        client=client_address(request))
+    with db.connection() as conn:
+        contacts = accounts.update_contacts(conn, who.account_id, changes, actor=who.actor,
+                                            client=client_address(request))
     return {"contacts": contacts}
 
 
 @router.get("/me/notifications", summary="The inbox, newest first (fetching delivers what was not yet)")
-def my_notifications(request: Request, conn: ConnectionDep, who: Person = SIGNED_IN) -> dict[str, Any]:
+def my_notifications(request: Request, db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
     lang = _lang(request)
-    items = notifications.inbox(conn, who.account_id)
+    with db.connection() as conn:
+        items = notifications.inbox(conn, who.account_id)
+        unread = notifications.unread(conn, who.account_id)
     for item in items:
         texts = {code: translate(item["code"], code, **item["params"]) for code in LANGUAGES}
         item["texts"], item["text"] = texts, texts[lang]
-    return {"notifications": items, "unread": notifications.unread(conn, who.account_id)}
+    return {"notifications": items, "unread": unread}
 
 
 @router.post("/me/notifications/{notification_id}/read", summary="Mark a notification read")
-def read_notification(notification_id: int, conn: ConnectionDep, who: Person = SIGNED_IN) -> dict[str, Any]:
-    done = notifications.mark_read(conn, who.account_id, notification_id)
-    return {**done, "unread": notifications.unread(conn, who.account_id)}
+def read_notification(notification_id: int, db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
+    with db.connection() as conn:
+        done = notifications.mark_read(conn, who.account_id, notification_id)
+        return {**done, "unread": notifications.unread(conn, who.account_id)}

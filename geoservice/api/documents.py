@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
@@ -23,6 +24,7 @@ from geoservice.kernel import clock
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Location, Problem
 from geoservice.kernel.i18n import negotiate
+from geoservice.trust import trust_cache
 from layers.access import AUTHORITY_TOKEN, Caller, caller, client_address
 from layers.store import journal
 
@@ -129,6 +131,12 @@ async def _signature_files(form: Any, settings: Any) -> list[docs.SignatureFile]
     return files
 
 
+def _verifier(request: Request, conn: psycopg.Connection) -> docs.Verifier:
+    """Verification with the app's trust cache (reloaded only when the trust tables changed)."""
+    trust, revocation = trust_cache(request).get(conn)
+    return docs.eds_verifier(conn, clock.now(), trust=trust, revocation=revocation)
+
+
 @router.post("/documents", status_code=201, openapi_extra=UPLOAD_FORM)
 async def upload_document(request: Request, response: Response, db: DatabaseDep, settings: SettingsDep,
                           who: Caller = admits(*WRITERS)) -> dict[str, Any]:
@@ -148,7 +156,7 @@ async def upload_document(request: Request, response: Response, db: DatabaseDep,
 
         def save() -> tuple[docs.Document, list[docs.Signature]]:
             with db.connection() as conn:
-                return docs.store(conn, upload, limits=limits, verifier=docs.eds_verifier(conn, clock.now()),
+                return docs.store(conn, upload, limits=limits, verifier=_verifier(request, conn),
                                   actor=who.actor, client=client_address(request), now=clock.now())
 
         doc, signatures = await run_in_threadpool(save)
@@ -255,7 +263,7 @@ async def add_signatures(document_id: str, request: Request, db: DatabaseDep, se
         def save() -> list[docs.Signature]:
             with db.connection() as conn:
                 return docs.add_signatures(conn, doc, files, who=who, limits=limits,
-                                           verifier=docs.eds_verifier(conn, clock.now()), actor=who.actor,
+                                           verifier=_verifier(request, conn), actor=who.actor,
                                            client=client_address(request), now=clock.now())
 
         added = await run_in_threadpool(save)

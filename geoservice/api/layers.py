@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg import sql
 from starlette.datastructures import UploadFile
 
-from geoservice.deps import PUBLIC, ConnectionDep, DatabaseDep, ReaderDep, SettingsDep, checked_inside
+from geoservice.deps import PUBLIC, DatabaseDep, ReaderDep, SettingsDep, checked_inside
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import translate
@@ -120,22 +120,27 @@ def _current(conn: psycopg.Connection, layer: Layer, authorised: bool) -> dict[s
 
 
 @router.get("/layers", dependencies=[PUBLIC])
-def list_layers(conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
+def list_layers(db: DatabaseDep, reader: ReaderDep) -> dict[str, Any]:
     authorised = reads_restricted(reader)
-    return {"layers": [describe_layer(layer, _current(conn, layer, authorised)) for layer in LAYERS.values()]}
+    # The connection is taken in this worker thread, not held from a dependency (see
+    # tests/test_pool_concurrency.py).
+    with db.connection() as conn:
+        return {"layers": [describe_layer(layer, _current(conn, layer, authorised)) for layer in LAYERS.values()]}
 
 
 @router.get("/layers/{layer_id}", dependencies=[PUBLIC])
-def get_layer(layer_id: str, conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
+def get_layer(layer_id: str, db: DatabaseDep, reader: ReaderDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    return describe_layer(layer, _current(conn, layer, reads_restricted(reader)))
+    with db.connection() as conn:
+        return describe_layer(layer, _current(conn, layer, reads_restricted(reader)))
 
 
 @router.get("/layers/{layer_id}/versions", dependencies=[PUBLIC])
-def list_versions(layer_id: str, conn: ConnectionDep, reader: ReaderDep) -> dict[str, Any]:
+def list_versions(layer_id: str, db: DatabaseDep, reader: ReaderDep) -> dict[str, Any]:
     layer = resolve_layer(layer_id)
-    return {"layer": layer.id,
-            "versions": [_as_seen(conn, layer, v, reads_restricted(reader)) for v in store.list_versions(conn, layer)]}
+    with db.connection() as conn:
+        return {"layer": layer.id, "versions": [_as_seen(conn, layer, v, reads_restricted(reader))
+                                                for v in store.list_versions(conn, layer)]}
 
 
 def _flag(value: object) -> bool:

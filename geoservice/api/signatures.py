@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import threading
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from cadastre.eds.revocation import ChainRevocation, HttpRevocation, RevocationSource
-from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import verify_cms, verify_xml
-from cadastre.eds_trust import load_trust, trust_version
-from geoservice.deps import PUBLIC, ConnectionDep, SettingsDep
+from geoservice.deps import PUBLIC, DatabaseDep
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate
-from geoservice.kernel.settings import Settings
+from geoservice.trust import trust_cache
 
 router = APIRouter(prefix="/api")
 
@@ -34,40 +29,6 @@ class VerifyRequest(BaseModel):
     data: str | None = None  # base64, the detached content
     xml: str | None = None
     at: str | None = None  # RFC 3339: check as of this time
-
-
-class TrustCache:
-    """The trust material of the database, loaded once and again only when the tables changed
-    (a four-number query per request tells); the HTTP source's CRL cache lives as long as the app."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._lock = threading.Lock()
-        self._version: tuple[Any, ...] | None = None
-        self._trust = TrustStore()
-        self._revocation: RevocationSource | None = None
-        self._online = (HttpRevocation(timeout=settings.eds_revocation_timeout)
-                        if settings.eds_online_revocation else None)
-
-    def get(self, conn: psycopg.Connection) -> tuple[TrustStore, RevocationSource]:
-        version = trust_version(conn)
-        with self._lock:
-            if version != self._version or self._revocation is None:
-                trust, stored = load_trust(conn)
-                sources: list[RevocationSource] = [stored] + ([self._online] if self._online else [])
-                self._trust, self._revocation = trust, ChainRevocation(sources)
-                self._version = version
-            return self._trust, self._revocation
-
-
-def _cache(request: Request, settings: Settings) -> TrustCache:
-    state = request.app.state
-    with _CREATE:
-        if getattr(state, "eds_trust", None) is None:
-            state.eds_trust = TrustCache(settings)
-    return state.eds_trust
-
-
-_CREATE = threading.Lock()
 
 
 def _b64(value: str, field: str) -> bytes:
@@ -90,15 +51,16 @@ def _at(value: str | None) -> datetime | None:
 
 
 @router.post("/signatures/verify", dependencies=[PUBLIC])
-def verify_signature(body: VerifyRequest, request: Request, conn: ConnectionDep,
-                     settings: SettingsDep) -> dict[str, Any]:
+def verify_signature(body: VerifyRequest, request: Request, db: DatabaseDep) -> dict[str, Any]:
     """Verify a signature: ``{"cms": base64, "data": base64 (detached content), "xml": string,
     "at": RFC 3339}`` (one of ``cms`` and ``xml``). Answers ``valid`` and, per signer, identity
     (IIN, BIN, organisation, name, roles), algorithm, certificate, the checks and the problems."""
     if (body.cms is None) == (body.xml is None) or (body.xml is not None and body.data is not None):
         raise Problem("eds.input_required", 400)
     at = _at(body.at)
-    trust, revocation = _cache(request, settings).get(conn)
+    # The connection only for the trust's version (and a reload): none is held while verifying.
+    with db.connection() as conn:
+        trust, revocation = trust_cache(request).get(conn)
     now = clock.now()
     if body.cms is not None:
         data = _b64(body.data, "data") if body.data is not None else None

@@ -141,15 +141,15 @@ export class DocumentsSection {
   render() {
     const levelSelect = el('select', { name: 'access_level', id: 'documents-level' },
       ...LEVELS.map((l) => el('option', { value: l }, this.levelName(l))));
+    // A row per field, the label's column and the input's, as the contacts form above.
+    const field = (key, input) => el('label', { class: 'documents-field' }, el('span', {}, this.t(key)), input);
     const form = el('form', { class: 'documents-upload', onsubmit: (e) => this.upload(e) },
       el('h3', {}, this.t('upload')),
-      el('label', { for: 'documents-file' }, this.t('file')),
-      el('input', { type: 'file', name: 'file', id: 'documents-file', required: '' }),
-      el('label', { for: 'documents-level' }, this.t('level')), levelSelect,
-      el('label', { for: 'documents-signature' }, this.t('signatures')),
-      el('input', { type: 'file', name: 'signature', id: 'documents-signature', multiple: '',
-        accept: '.p7s,.p7m,.p7b,.cms,.sig,.der,.pem,.txt' }),
-      el('button', { type: 'submit' }, this.t('send')));
+      field('file', el('input', { type: 'file', name: 'file', id: 'documents-file', required: '' })),
+      field('level', levelSelect),
+      field('signatures', el('input', { type: 'file', name: 'signature', id: 'documents-signature', multiple: '',
+        accept: '.p7s,.p7m,.p7b,.cms,.sig,.der,.pem,.txt' })),
+      el('div', { class: 'documents-actions' }, el('button', { type: 'submit' }, this.t('send'))));
     const parts = [el('h2', {}, this.t('title'))];
     if (this.message) parts.push(el('p', { class: `documents-${this.message[0]}`, role: 'status' }, this.message[1]));
     if (this.rows.length === 0) {
