@@ -3,6 +3,7 @@ a small RSA PKI made with ``cryptography`` for the cases the vectors do not cove
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared/data/eds-nca-test"
+# The real NCA vectors live beside the project (../shared); GEOSERVICE_EDS_VECTORS points
+# elsewhere, e.g. for a clone outside the work tree. Missing vectors fail the tests, never skip.
+VECTORS = Path(os.environ.get("GEOSERVICE_EDS_VECTORS")
+               or Path(__file__).resolve().parents[2] / "shared" / "data" / "eds-nca-test")
 SIGNED_AT = datetime(2022, 9, 27, 21, 17, 59, tzinfo=UTC)  # both signers of the two-signer CMS
 CA_FILES = ("nca_gost_test.crt", "nca_rsa_test.crt", "nca_gost2015_test.cer")
 CRL_FILES = ("nca_gost_test.crl", "nca_rsa_test.crl", "nca_gost2022_test.crl")

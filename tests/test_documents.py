@@ -22,6 +22,7 @@ from importers.pipeline import UploadRequest, run_upload
 from layers.access import Person, Principal, create_token
 from layers.catalog import get_layer
 from layers.store import restore_version
+from tests.eds_helpers import VECTORS
 from tests.helpers import feature_collection, square, write_json
 
 LIMIT = 256 * 1024  # the document size limit of this module's app
@@ -371,15 +372,13 @@ def test_listing_parameters(client, tokens) -> None:
 
 # --- signatures: bound to the stored file -------------------------------------------------------
 
-NCA = Path(__file__).resolve().parents[2] / "shared" / "data" / "eds-nca-test"
-needs_nca = pytest.mark.skipif(not NCA.is_dir(), reason="the NCA test vectors (../shared/data/eds-nca-test)")
+NCA = VECTORS
 
 
 def nca(name: str) -> bytes:
     return (NCA / name).read_bytes()
 
 
-@needs_nca
 def test_signatures_are_bound_to_the_stored_file(client, tokens, db) -> None:
     import base64
 
@@ -407,7 +406,6 @@ def test_signatures_are_bound_to_the_stored_file(client, tokens, db) -> None:
     assert r.status_code == 422 and r.json()["type"].endswith("documents.signature_xml_separate")
 
 
-@needs_nca
 @pytest.mark.parametrize(("name", "content_type", "kind"), [
     ("cms_attached_two_signers.der", "application/pkcs7-mime", "cms-attached"),
     ("xmldsig_rsa.xml", "application/xml", "xmldsig"),
@@ -419,7 +417,6 @@ def test_a_document_that_carries_its_signature(client, tokens, name, content_typ
     assert [(s["kind"], s["embedded"]) for s in r.json()["signatures"]] == [(kind, True)]
 
 
-@needs_nca
 def test_adding_signatures_later(client, tokens, db) -> None:
     ids = {level: post(client, tokens["operator"], b"test123", name="t.txt", level=level).json()["id"]
            for level in ("official-use", "confidential")}

@@ -33,8 +33,8 @@ from cadastre.eds.pki import (
     sign_cms,
     sign_xml,
 )
+from tests.eds_helpers import VECTORS
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "data" / "eds-nca-test"
 DS = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
 START, END = datetime(2025, 1, 1, tzinfo=UTC), datetime(2035, 1, 1, tzinfo=UTC)
 SIGNED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -52,10 +52,7 @@ PERSON = Identity("АХМЕТОВ СЕРІК", iin="900315300123", surname="АХ
 
 
 def vector(name: str) -> bytes:
-    path = VECTORS / name
-    if not path.exists():
-        pytest.skip(f"NCA test vectors not found at {VECTORS}")
-    return path.read_bytes()
+    return (VECTORS / name).read_bytes()
 
 
 def flip(data: bytes, at: int) -> bytes:
