@@ -1,9 +1,10 @@
 """Signature mathematics: RSA PKCS#1 v1.5 (``cryptography``), GOST 34.310-2004 with GOST
-34.311-95 and GOST 34.10-2015 256/512 with Streebog (``gostcrypto``, pure Python).
+34.311-95 and GOST 34.10-2015 256/512 with Streebog (gost_curve.py; Streebog from
+``gostcrypto``, pure Python).
 
-gostcrypto's byte order (EDS.md, checked on the NCA vectors): the public key is the OCTET STRING
-X‖Y of the certificate with each half reversed, the signature r‖s with each half reversed, and
-the digest reversed."""
+Byte order (EDS.md, checked on the NCA vectors): the public key is the OCTET STRING X‖Y of the
+certificate, the signature r‖s, each half a little-endian number, and the digest is read as a
+little-endian number (gostcrypto takes each of them reversed, i.e. big-endian)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from gostcrypto import gosthash, gostsignature
+from gostcrypto import gosthash
 
-from . import oids
+from . import gost_curve, oids
 from .gost3411_94 import gost3411_94
 
 
@@ -94,20 +95,17 @@ def verify_signature(signature_algorithm_oid: str, spki_der: bytes, signature: b
     key_family, _ = family(key_oid)
     if key_family != kind:
         raise UnsupportedAlgorithm(f"key {key_oid} for signature {signature_algorithm_oid}")
-    curve = _curve(params)
+    curve = gost_curve.CURVES[_curve(params)]
     size = 64 if kind == oids.GOST2015_512 else 32
     point = core.OctetString.load(key_bits).native
     if len(point) != 2 * size or len(signature) != 2 * size:
         return False
-    public = point[:size][::-1] + point[size:][::-1]
-    r_s = signature[:size][::-1] + signature[size:][::-1]
-    hashed = digest(digest_oid, data)[::-1]
-    mode = gostsignature.MODE_512 if size == 64 else gostsignature.MODE_256
-    signer = gostsignature.new(mode, gostsignature.CURVES_R_1323565_1_024_2019[curve])
-    try:
-        return bool(signer.verify(bytearray(public), bytearray(hashed), bytearray(r_s)))
-    except gostsignature.GOSTSignatureError:
+    hashed = digest(digest_oid, data)
+    if len(hashed) != size:  # a digest of another size than the key's: as gostcrypto, no match
         return False
+    public = (int.from_bytes(point[:size], "little"), int.from_bytes(point[size:], "little"))
+    r, s = int.from_bytes(signature[:size], "little"), int.from_bytes(signature[size:], "little")
+    return gost_curve.verify(curve, public, int.from_bytes(hashed, "little"), r, s)
 
 
 def _curve(params: core.Asn1Value | None) -> str:
