@@ -10,6 +10,7 @@ import pytest
 from gostcrypto import gostsignature
 
 from cadastre.eds import gost_curve, gost_sign, oids
+from cadastre.eds.gost3411_94 import gost3411_94
 from cadastre.eds.gost_curve import CURVES, Curve
 
 NAMES = sorted(CURVES)
@@ -215,3 +216,11 @@ def test_the_nca_layout_against_gostcrypto() -> None:
         assert not gost_sign.verify(public, data + b"x", signature)
         theirs = bytes(swap(bytes(ref.sign(bytearray(key.scalar), digest))))
         assert gost_sign.verify(public, data, theirs)
+
+
+def test_gost_34_311_95_over_several_blocks() -> None:
+    """The published test-parameter vector of 128 'U' (four blocks, the sum's carries), beside the
+    short ones in test_eds_vectors.py: pins the table-driven rounds and the ψ maps."""
+    expected = "53a3a3ed25180cef0c1d85a074273e551c25660a87062a52d926a9e8fe5733a4"
+    assert gost3411_94(b"U" * 128).hex() == expected
+    assert gost3411_94(b"U" * 127).hex() != expected
