@@ -7,11 +7,12 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from gostcrypto import gostsignature
+from gostcrypto import gosthash, gostsignature
 
 from cadastre.eds import gost_curve, gost_sign, oids
 from cadastre.eds.gost3411_94 import gost3411_94
 from cadastre.eds.gost_curve import CURVES, Curve
+from cadastre.eds.streebog import streebog
 
 NAMES = sorted(CURVES)
 
@@ -224,3 +225,18 @@ def test_gost_34_311_95_over_several_blocks() -> None:
     expected = "53a3a3ed25180cef0c1d85a074273e551c25660a87062a52d926a9e8fe5733a4"
     assert gost3411_94(b"U" * 128).hex() == expected
     assert gost3411_94(b"U" * 127).hex() != expected
+
+
+def test_streebog_matches_gostcrypto_and_the_standard() -> None:
+    """cadastre.eds.streebog against gostcrypto's gosthash on every length over a few blocks (the
+    padding, the last full block, N and Σ carrying), and example 1 of GOST R 34.11-2012."""
+    for length in [*range(0, 140), 191, 192, 193, 1000]:
+        data = secrets.token_bytes(length)
+        for bits in (256, 512):
+            assert streebog(data, bits) == bytes(gosthash.new(f"streebog{bits}", data=data).digest())
+    m1 = b"012345678901234567890123456789012345678901234567890123456789012"  # printed reversed there
+    assert streebog(m1, 512)[::-1].hex() == (
+        "486f64c1917879417fef082b3381a4e211c324f074654c38823a7b76f830ad00"
+        "fa1fbae42b1285c0352f227524bc9ab16254288dd6863dccd5b9f54a1ad0541b")
+    assert streebog(m1, 256)[::-1].hex() == "00557be5e584fd52a449b16b0251d05d27f94ab76cbaa6da890b59d8ef1e159d"
+    assert streebog(m1[:-1], 512) != streebog(m1, 512)

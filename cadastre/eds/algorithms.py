@@ -1,6 +1,6 @@
 """Signature mathematics: RSA PKCS#1 v1.5 (``cryptography``), GOST 34.310-2004 with GOST
-34.311-95 and GOST 34.10-2015 256/512 with Streebog (gost_curve.py; Streebog from
-``gostcrypto``, pure Python).
+34.311-95 and GOST 34.10-2015 256/512 with Streebog (gost_curve.py, gost3411_94.py,
+streebog.py: pure Python).
 
 Byte order (EDS.md, checked on the NCA vectors): the public key is the OCTET STRING X‖Y of the
 certificate, the signature r‖s, each half a little-endian number, and the digest is read as a
@@ -15,10 +15,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from gostcrypto import gosthash
 
 from . import gost_curve, oids
 from .gost3411_94 import gost3411_94
+from .streebog import streebog
 
 
 class UnsupportedAlgorithm(ValueError):
@@ -26,8 +26,7 @@ class UnsupportedAlgorithm(ValueError):
 
 
 _HASHLIB = {oids.SHA1: "sha1", oids.SHA256: "sha256", oids.SHA384: "sha384", oids.SHA512: "sha512"}
-_STREEBOG = {oids.STREEBOG256: "streebog256", oids.STREEBOG512: "streebog512",
-             oids.RU_STREEBOG256: "streebog256", oids.RU_STREEBOG512: "streebog512"}
+_STREEBOG = {oids.STREEBOG256: 256, oids.STREEBOG512: 512, oids.RU_STREEBOG256: 256, oids.RU_STREEBOG512: 512}
 _RSA_HASHES = {oids.SHA1: hashes.SHA1, oids.SHA256: hashes.SHA256, oids.SHA384: hashes.SHA384,
                oids.SHA512: hashes.SHA512}
 _FAMILY_DIGESTS = {oids.GOST2004: {oids.GOST3411_94},
@@ -42,7 +41,7 @@ def digest(oid: str, data: bytes) -> bytes:
     if oid == oids.GOST3411_94:
         return gost3411_94(data)
     if oid in _STREEBOG:
-        return bytes(gosthash.new(_STREEBOG[oid], data=data).digest())
+        return streebog(data, _STREEBOG[oid])
     raise UnsupportedAlgorithm(f"digest {oid}")
 
 

@@ -17,9 +17,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from gostcrypto import gosthash
-
 from . import gost_curve
+from .streebog import streebog as _streebog
 
 GostBits = Literal[256, 512]
 
@@ -42,7 +41,7 @@ def _little_halves(a: int, b: int, bits: int) -> bytes:
 
 def streebog(data: bytes, bits: int) -> bytes:
     """Streebog (GOST 34.11-2012) of `data`, as the standard prints it (the XMLDSig digest)."""
-    return bytes(gosthash.new("streebog256" if bits == 256 else "streebog512", data=data).digest())
+    return _streebog(data, 256 if bits == 256 else 512)
 
 
 @dataclass(frozen=True)
