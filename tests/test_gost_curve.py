@@ -1,5 +1,6 @@
 """cadastre.eds.gost_curve against gostcrypto (the reference it replaced), both ways, on every curve
-the EDS code maps; plus the edges gostcrypto never reaches (infinity, small-order keys, bad r/s).
+the EDS code maps; plus the edges gostcrypto never reaches (infinity, small-order keys, bad r/s);
+and the hashes beside it (streebog against gostcrypto's, GOST 34.311-95 on a multi-block vector).
 No database. gostcrypto takes ~0.1-0.5 s per operation, so a few iterations per curve."""
 
 from __future__ import annotations
