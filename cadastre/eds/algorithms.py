@@ -1,9 +1,10 @@
 """Signature mathematics: RSA PKCS#1 v1.5 (``cryptography``), GOST 34.310-2004 with GOST
-34.311-95 and GOST 34.10-2015 256/512 with Streebog (``gostcrypto``, pure Python).
+34.311-95 and GOST 34.10-2015 256/512 with Streebog (gost_curve.py, gost3411_94.py,
+streebog.py: pure Python).
 
-gostcrypto's byte order (EDS.md, checked on the NCA vectors): the public key is the OCTET STRING
-X‖Y of the certificate with each half reversed, the signature r‖s with each half reversed, and
-the digest reversed."""
+Byte order (EDS.md, checked on the NCA vectors): the public key is the OCTET STRING X‖Y of the
+certificate, the signature r‖s, each half a little-endian number, and the digest is read as a
+little-endian number (gostcrypto takes each of them reversed, i.e. big-endian)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from gostcrypto import gosthash, gostsignature
 
-from . import oids
+from . import gost_curve, oids
 from .gost3411_94 import gost3411_94
+from .streebog import streebog
 
 
 class UnsupportedAlgorithm(ValueError):
@@ -25,8 +26,7 @@ class UnsupportedAlgorithm(ValueError):
 
 
 _HASHLIB = {oids.SHA1: "sha1", oids.SHA256: "sha256", oids.SHA384: "sha384", oids.SHA512: "sha512"}
-_STREEBOG = {oids.STREEBOG256: "streebog256", oids.STREEBOG512: "streebog512",
-             oids.RU_STREEBOG256: "streebog256", oids.RU_STREEBOG512: "streebog512"}
+_STREEBOG = {oids.STREEBOG256: 256, oids.STREEBOG512: 512, oids.RU_STREEBOG256: 256, oids.RU_STREEBOG512: 512}
 _RSA_HASHES = {oids.SHA1: hashes.SHA1, oids.SHA256: hashes.SHA256, oids.SHA384: hashes.SHA384,
                oids.SHA512: hashes.SHA512}
 _FAMILY_DIGESTS = {oids.GOST2004: {oids.GOST3411_94},
@@ -41,7 +41,7 @@ def digest(oid: str, data: bytes) -> bytes:
     if oid == oids.GOST3411_94:
         return gost3411_94(data)
     if oid in _STREEBOG:
-        return bytes(gosthash.new(_STREEBOG[oid], data=data).digest())
+        return streebog(data, _STREEBOG[oid])
     raise UnsupportedAlgorithm(f"digest {oid}")
 
 
@@ -94,20 +94,17 @@ def verify_signature(signature_algorithm_oid: str, spki_der: bytes, signature: b
     key_family, _ = family(key_oid)
     if key_family != kind:
         raise UnsupportedAlgorithm(f"key {key_oid} for signature {signature_algorithm_oid}")
-    curve = _curve(params)
+    curve = gost_curve.CURVES[_curve(params)]
     size = 64 if kind == oids.GOST2015_512 else 32
     point = core.OctetString.load(key_bits).native
     if len(point) != 2 * size or len(signature) != 2 * size:
         return False
-    public = point[:size][::-1] + point[size:][::-1]
-    r_s = signature[:size][::-1] + signature[size:][::-1]
-    hashed = digest(digest_oid, data)[::-1]
-    mode = gostsignature.MODE_512 if size == 64 else gostsignature.MODE_256
-    signer = gostsignature.new(mode, gostsignature.CURVES_R_1323565_1_024_2019[curve])
-    try:
-        return bool(signer.verify(bytearray(public), bytearray(hashed), bytearray(r_s)))
-    except gostsignature.GOSTSignatureError:
+    hashed = digest(digest_oid, data)
+    if len(hashed) != size:  # a digest of another size than the key's: as gostcrypto, no match
         return False
+    public = (int.from_bytes(point[:size], "little"), int.from_bytes(point[size:], "little"))
+    r, s = int.from_bytes(signature[:size], "little"), int.from_bytes(signature[size:], "little")
+    return gost_curve.verify(curve, public, int.from_bytes(hashed, "little"), r, s)
 
 
 def _curve(params: core.Asn1Value | None) -> str:

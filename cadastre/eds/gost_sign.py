@@ -1,23 +1,24 @@
 """GOST 34.10-2015 signing for the test and demo PKI, in the byte layout of the NCA.
 
-gostcrypto computes with big-endian numbers; NCA certificates, CMS and XMLDSig carry them
-little-endian. The layout, proven by the tests on the real NCA test vectors:
+The curve maths is gost_curve.py's (numbers); NCA certificates, CMS and XMLDSig carry the
+numbers little-endian. The layout, proven by the tests on the real NCA test vectors:
 
 * public key: the OCTET STRING inside the certificate's BIT STRING is X‖Y, each half
   little-endian;
 * signature (certificate, CRL, OCSP, CMS SignerInfo, XMLDSig SignatureValue): r‖s, each half
   little-endian;
-* gostcrypto takes the Streebog digest reversed (Streebog's output is the little-endian
-  number), while the XMLDSig DigestValue is Streebog's output as it is.
+* the signed number is Streebog's output read little-endian (gostcrypto takes the digest
+  reversed), while the XMLDSig DigestValue is Streebog's output as it is.
 """
 
 from __future__ import annotations
 
-import os
+import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from gostcrypto import gosthash, gostsignature
+from . import gost_curve
+from .streebog import streebog as _streebog
 
 GostBits = Literal[256, 512]
 
@@ -29,20 +30,18 @@ _CURVE_NAMES: dict[int, str] = {
 }
 
 
-def _engine(bits: int) -> gostsignature.GOST34102012:
-    mode = gostsignature.MODE_256 if bits == 256 else gostsignature.MODE_512
-    return gostsignature.new(mode, gostsignature.CURVES_R_1323565_1_024_2019[_CURVE_NAMES[bits]])
+def _curve(bits: int) -> gost_curve.Curve:
+    return gost_curve.CURVES[_CURVE_NAMES[bits]]
 
 
-def _swap_halves(value: bytes) -> bytes:
-    """Reverse each half: X‖Y (or r‖s) between big-endian and little-endian."""
-    half = len(value) // 2
-    return value[:half][::-1] + value[half:][::-1]
+def _little_halves(a: int, b: int, bits: int) -> bytes:
+    """a‖b, each half little-endian, `bits` // 8 bytes each (X‖Y or r‖s)."""
+    return a.to_bytes(bits // 8, "little") + b.to_bytes(bits // 8, "little")
 
 
 def streebog(data: bytes, bits: int) -> bytes:
     """Streebog (GOST 34.11-2012) of `data`, as the standard prints it (the XMLDSig digest)."""
-    return bytes(gosthash.new("streebog256" if bits == 256 else "streebog512", data=data).digest())
+    return _streebog(data, 256 if bits == 256 else 512)
 
 
 @dataclass(frozen=True)
@@ -54,22 +53,20 @@ class GostKey:
 
     @classmethod
     def generate(cls, bits: GostBits) -> GostKey:
-        engine = _engine(bits)
-        q = engine._q  # the subgroup order: the key must lie in [1, q - 1]
-        while True:
-            value = int.from_bytes(os.urandom(bits // 8), "big")
-            if 0 < value < q:
-                return cls(bits, value.to_bytes(bits // 8, "big"))
+        q = _curve(bits).q  # the subgroup order: the key must lie in [1, q - 1]
+        value = secrets.randbelow(q - 1) + 1
+        return cls(bits, value.to_bytes(bits // 8, "big"))
 
     def public_octets(self) -> bytes:
         """The public key as the certificate carries it: X‖Y, each half little-endian."""
-        return _swap_halves(bytes(_engine(self.bits).public_key_generate(bytearray(self.scalar))))
+        x, y = gost_curve.public_key(_curve(self.bits), int.from_bytes(self.scalar, "big"))
+        return _little_halves(x, y, self.bits)
 
     def sign(self, data: bytes) -> bytes:
         """Sign `data` (hashed here with Streebog of the key's size); r‖s little-endian."""
-        digest = streebog(data, self.bits)[::-1]
-        raw = _engine(self.bits).sign(bytearray(self.scalar), bytearray(digest))
-        return _swap_halves(bytes(raw))
+        digest = int.from_bytes(streebog(data, self.bits), "little")
+        r, s = gost_curve.sign(_curve(self.bits), int.from_bytes(self.scalar, "big"), digest)
+        return _little_halves(r, s, self.bits)
 
 
 def verify(public_octets: bytes, data: bytes, signature: bytes) -> bool:
@@ -77,14 +74,8 @@ def verify(public_octets: bytes, data: bytes, signature: bytes) -> bool:
     bits = len(public_octets) * 4
     if bits not in (256, 512) or len(signature) != len(public_octets):
         return False
-    digest = streebog(data, bits)[::-1]
-    try:
-        return bool(
-            _engine(bits).verify(
-                bytearray(_swap_halves(public_octets)),
-                bytearray(digest),
-                bytearray(_swap_halves(signature)),
-            )
-        )
-    except gostsignature.GOSTSignatureError:  # a malformed key or signature is a failed check
-        return False
+    size = bits // 8
+    key = (int.from_bytes(public_octets[:size], "little"), int.from_bytes(public_octets[size:], "little"))
+    r, s = int.from_bytes(signature[:size], "little"), int.from_bytes(signature[size:], "little")
+    digest = int.from_bytes(streebog(data, bits), "little")
+    return gost_curve.verify(_curve(bits), key, digest, r, s)
