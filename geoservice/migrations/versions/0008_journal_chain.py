@@ -87,16 +87,17 @@ CREATE TABLE public.journal_intake (
 # SECURITY DEFINER: the service's role may neither take intake rows nor touch the journal or its
 # head, only ask for this. One batch: the head locked (sealers queue here, writers never do), the
 # oldest committed intake rows taken (SKIP LOCKED: a row another sealer holds is its), numbered
-# and chained in id order, inserted in one statement, the head moved once.
+# and chained in id order, inserted in one statement, the head moved once. (The arrays are read
+# by unnest, never by subscript inside a query: that is a walk from the first element each time.)
 SEAL = r"""
 CREATE OR REPLACE FUNCTION public.gs_journal_seal(p_max integer DEFAULT 10000) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     v_seq bigint;
-    v_first bytea;
     v_hash bytea;
     v_rows public.journal_intake[];
     v_canonical bytea[];
+    v_prevs bytea[] := '{}';
     v_hashes bytea[] := '{}';
     v_n integer;
 BEGIN
@@ -104,13 +105,14 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM public.journal_intake) THEN
         RETURN 0;
     END IF;
-    SELECT seq, hash INTO STRICT v_seq, v_first FROM public.journal_head FOR UPDATE;
+    SELECT seq, hash INTO STRICT v_seq, v_hash FROM public.journal_head FOR UPDATE;
     -- A fresh snapshot after the lock: what an earlier sealer took is gone, what it chained is
     -- in the head read above.
     PERFORM pg_catalog.set_config('geoservice.journal_seal', 'on', true);
     WITH taken AS (
         DELETE FROM public.journal_intake q
-         WHERE q.id IN (SELECT id FROM public.journal_intake ORDER BY id LIMIT p_max FOR UPDATE SKIP LOCKED)
+         WHERE q.id = ANY (ARRAY(SELECT id FROM public.journal_intake ORDER BY id LIMIT p_max
+                                 FOR UPDATE SKIP LOCKED))
         RETURNING q AS r)
     SELECT array_agg(r ORDER BY (r).id) INTO v_rows FROM taken;
     v_n := coalesce(array_length(v_rows, 1), 0);
@@ -121,17 +123,17 @@ BEGIN
     SELECT array_agg(public.journal_canonical(v_seq + u.ordinality, u.at, u.actor, u.action, u.result, u.object,
                                               u.layer_id, u.version, u.client, u.detail) ORDER BY u.ordinality)
       INTO v_canonical FROM unnest(v_rows) WITH ORDINALITY AS u;
-    v_hash := v_first;
     FOR k IN 1 .. v_n LOOP
+        v_prevs[k] := v_hash;
         v_hash := sha256(v_hash || v_canonical[k]);
         v_hashes[k] := v_hash;
     END LOOP;
     INSERT INTO public.journal (seq, at, actor, action, result, object, layer_id, version, client, detail,
                                 prev_hash, hash)
-    SELECT v_seq + u.ordinality, u.at, u.actor, u.action, u.result, u.object, u.layer_id, u.version, u.client,
-           u.detail, CASE WHEN u.ordinality = 1 THEN v_first ELSE v_hashes[u.ordinality - 1] END,
-           v_hashes[u.ordinality]
-      FROM unnest(v_rows) WITH ORDINALITY AS u;
+    SELECT v_seq + u.ord, u.at, u.actor, u.action, u.result, u.object, u.layer_id, u.version, u.client, u.detail,
+           u.prev_hash, u.hash
+      FROM unnest(v_rows, v_prevs, v_hashes) WITH ORDINALITY
+           AS u(id, at, actor, action, result, object, layer_id, version, client, detail, prev_hash, hash, ord);
     PERFORM pg_catalog.set_config('geoservice.journal_seal', '', true);
     UPDATE public.journal_head SET seq = v_seq + v_n, hash = v_hash;
     RETURN v_n;
