@@ -20,6 +20,7 @@ from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings, get_settings
 from geoservice.messages import register_all
 from layers.access import FailureLimit, Tokens
+from layers.journal import Sealer
 from layers.registry import Registry
 
 log = logging.getLogger("geoservice")
@@ -42,12 +43,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tokens = Tokens(pool, failures=FailureLimit(settings.token_failure_limit, settings.token_failure_window))
     await tokens.start()
     app.state.pool, app.state.registry, app.state.tokens = pool, registry, tokens
+    # Journal rows are written unnumbered and sealed into the chain here (layers/journal.py).
+    sealer = Sealer(pool)
+    await sealer.start()
+    app.state.sealer = sealer
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
     app.state.db = Database.pooled(url, timeout=settings.db_connect_timeout, params=libpq_params(settings))
     try:
         yield
     finally:
         app.state.db.close()
+        await sealer.stop()
         await tokens.stop()
         await registry.stop()
         await pool.close()

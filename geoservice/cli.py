@@ -482,21 +482,45 @@ def journal_verify() -> None:
     """Recompute the journal's SHA-256 chain from its first row to its head and name the first
     broken row number (a changed, deleted or smuggled-in row). Exit status 1 when broken."""
     from geoservice.kernel.db import connect
+    from geoservice.kernel.i18n import translate
     from layers.journal import verify_chain
 
     with connect(get_settings().effective_database_url) as conn:
-        report = verify_chain(conn)
+        report = verify_chain(conn)  # seals what is committed first
+    if report.pending:
+        typer.echo(translate("journal.pending", "en", count=report.pending))
     if report.ok:
         typer.echo(f"OK: {report.text('en')}")
         return
     _fail(f"BROKEN at row {report.first_broken_seq} ({report.rows} rows checked): {report.text('en')}")
 
 
+def _seal_journal() -> None:
+    """A command that journaled seals its rows into the chain before the process ends (a running
+    server's sealer would, within a second; without one they would wait for the next reader)."""
+    journal_module = sys.modules.get("layers.journal")
+    if journal_module is None or not journal_module.written():
+        return
+    import psycopg
+
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.i18n import translate
+
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            journal_module.seal(conn)
+    except psycopg.Error as exc:
+        typer.echo(translate("journal.seal_failed", "en", reason=str(exc).strip()[:200]), err=True)
+
+
 def main() -> None:
     from geoservice.messages import register_all
 
     register_all()
-    app()
+    try:
+        app()
+    finally:
+        _seal_journal()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ the role the service runs as.
 Two roles: the one that migrates (DATABASE_URL) owns the schema; the service's role (settings
 ``app_role``/``app_password`` or ``app_database_url``) owns nothing but the schema ``layer_data``
 its version tables live in. It may read what it serves, record versions and switch layers, and
-only INSERT into the journal: no UPDATE, DELETE or TRUNCATE of it. Roles are cluster-wide and
+only add to the journal (INSERT into its intake, ask for sealing): no UPDATE, DELETE or TRUNCATE
+of it. Roles are cluster-wide and
 several databases (tests, benches) may set one up at the same moment: every step is idempotent
 and tolerates the others."""
 
@@ -52,7 +53,10 @@ SERVICE_WRITES = (
     "GRANT UPDATE (current_version_id, updated_at) ON layers TO {role}",
     "GRANT INSERT, UPDATE (pruned_at) ON layer_versions TO {role}",
     "GRANT UPDATE (last_used_at) ON api_tokens TO {role}",
-    "GRANT INSERT ON journal TO {role}",
+    # The journal: its intake's event columns (the id and the time are the database's), and
+    # sealing committed intake rows into the chain (the owner's function does the moving).
+    "GRANT INSERT (actor, action, result, object, layer_id, version, client, detail) ON journal_intake TO {role}",
+    "GRANT EXECUTE ON FUNCTION gs_journal_seal(integer) TO {role}",
     "GRANT EXECUTE ON FUNCTION gs_switch_view(text, text) TO {role}",
     # Signed documents (0010): append-only, like the journal.
     "GRANT INSERT ON documents, document_contents, document_signatures TO {role}",

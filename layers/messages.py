@@ -197,9 +197,10 @@ MESSAGES: dict[str, dict[str, str]] = {
               "(екеуінің бірі өзгертілген).",
     },
     "journal.beyond_head": {
-        "en": "Row {seq} is beyond the journal's head (row {head}): it was added without the chain's trigger.",
-        "ru": "Строка {seq} находится за головой журнала (строка {head}): её добавили в обход триггера цепочки.",
-        "kk": "{seq} жолы журнал басынан (жол {head}) кейін тұр: ол тізбек триггерін айналып өтіп қосылған.",
+        "en": "Row {seq} is beyond the journal's head (row {head}): it was added without sealing (gs_journal_seal).",
+        "ru": "Строка {seq} находится за головой журнала (строка {head}): её добавили в обход запечатывания "
+              "(gs_journal_seal).",
+        "kk": "{seq} жолы журнал басынан (жол {head}) кейін тұр: ол мөрлеуді (gs_journal_seal) айналып өтіп қосылған.",
     },
     "journal.tail_missing": {
         "en": "Rows {first} to {last} are missing at the end: the journal's head is at row {head}.",
@@ -210,5 +211,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The last row {seq} is not the one the journal's head recorded: it was replaced.",
         "ru": "Последняя строка {seq} не та, что записана в голове журнала: её подменили.",
         "kk": "Соңғы {seq} жолы журнал басында жазылған жол емес: ол ауыстырылған.",
+    },
+    "journal.pending": {
+        "en": "{count} committed journal rows are waiting to be sealed into the chain; they are not part of this "
+              "check.",
+        "ru": "Записанных строк журнала, ждущих включения в цепочку: {count}; в эту проверку они не вошли.",
+        "kk": "Тізбекке қосылуды күтіп тұрған жазылған журнал жолдары: {count}; олар бұл тексеруге кірмеді.",
+    },
+    "journal.seal_failed": {
+        "en": "The journal rows were written but could not be sealed into the chain now ({reason}); a running "
+              "server or the next 'geoservice journal verify' seals them.",
+        "ru": "Строки журнала записаны, но сейчас не включены в цепочку ({reason}); их включит работающий сервер "
+              "или следующий запуск 'geoservice journal verify'.",
+        "kk": "Журнал жолдары жазылды, бірақ қазір тізбекке қосылмады ({reason}); оларды жұмыс істеп тұрған "
+              "сервер немесе келесі 'geoservice journal verify' қосады.",
     },
 }

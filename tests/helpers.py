@@ -62,3 +62,12 @@ def snapshot(conn: psycopg.Connection, layer_id: str) -> tuple[Any, list[tuple[A
         f'SELECT feature_id, md5(ST_AsEWKB(geom)::text), to_jsonb(t) - \'geom\' FROM layer_data."{row[1]}" t '  # noqa: S608
         "ORDER BY fid").fetchall()
     return (row[0], versions), rows
+
+
+def sealed(conn: psycopg.Connection) -> psycopg.Connection:
+    """Seal the journal's committed intake into the chain (what a server's sealer does within a
+    second), so that a test reading the table ``journal`` sees every row written so far."""
+    from layers.journal import seal
+
+    seal(conn)
+    return conn

@@ -23,7 +23,7 @@ from cadastre.registers import TableRegisters, load_register
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.settings import get_settings
 from layers.access import SESSION_COOKIE, create_token
-from tests.helpers import write_json, zones
+from tests.helpers import sealed, write_json, zones
 from tests.people import add_company, add_person
 
 GEOSERVICE = [str(Path(sys.executable).with_name("geoservice"))]
@@ -42,11 +42,13 @@ def cli(args: list[str], database_url: str, **env: str) -> subprocess.CompletedP
 
 
 def journal_rows(db: psycopg.Connection, action: str, since: int) -> list[tuple]:
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     return db.execute("SELECT actor, result, object, detail, client FROM journal WHERE action = %s AND seq > %s "
                       "ORDER BY seq", (action, since)).fetchall()
 
 
 def last_seq(db: psycopg.Connection) -> int:
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     return int(db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
 
 
@@ -458,6 +460,7 @@ def test_an_officer_uploads_for_their_authority(demo_client, database_url, db, t
         row = db.execute("SELECT authority, token_id FROM layer_versions WHERE layer_id = 'restriction-zones' "
                          "AND version = %s", (r.json()["version"],)).fetchone()
         assert row == ("environment", None)
+        sealed(db)  # rows are in the journal once sealed (layers/journal.py)
         assert db.execute("SELECT actor FROM journal WHERE action = 'upload' AND result = 'ok' AND version = %s "
                           "AND layer_id = 'restriction-zones'", (r.json()["version"],)).fetchone() == \
             (f"IIN{DEMO_OFFICER}",)

@@ -22,7 +22,7 @@ from importers.pipeline import polygon_number_columns
 from importers.sources import read_upload
 from layers.access import create_token
 from layers.catalog import GEOLOGICAL_STUDIES, RESTRICTION_ZONES
-from tests.helpers import feature_collection, snapshot, square, write_json
+from tests.helpers import feature_collection, sealed, snapshot, square, write_json
 
 GEOSERVICE = [str(Path(sys.executable).with_name("geoservice"))]
 LAYERS = ("restriction-zones", "geological-studies")
@@ -301,6 +301,7 @@ def test_several_bad_defaults_are_all_listed(client, operator, db, tmp_path):
     assert all(e["field"] == "defaults" for e in body["errors"])
     assert "volcano" in body["errors"][0]["message"] and "yesterday" in body["errors"][2]["message"]
     assert snapshot(db, "restriction-zones") == before
+    sealed(db)
     rejected = db.execute("SELECT detail->>'problem' FROM journal WHERE result = 'rejected' ORDER BY seq DESC LIMIT 1"
                           ).fetchone()[0]
     assert rejected == "defaults.invalid"

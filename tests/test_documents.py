@@ -23,7 +23,7 @@ from layers.access import Person, Principal, create_token
 from layers.catalog import get_layer
 from layers.store import restore_version
 from tests.eds_helpers import VECTORS
-from tests.helpers import feature_collection, square, write_json
+from tests.helpers import feature_collection, sealed, square, write_json
 
 LIMIT = 256 * 1024  # the document size limit of this module's app
 LIMITS = docs.Limits(max_document_bytes=LIMIT)
@@ -240,6 +240,7 @@ def test_upload_and_download_round_trip(client, tokens, db) -> None:
     disposition = got.headers["content-disposition"]
     assert disposition == ("attachment; filename=\"_____ 2024_ x.pdf\"; "
                            "filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%202024%3B%20x.pdf")
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     row = db.execute("SELECT actor, result, detail->>'sha256' FROM journal WHERE action = 'document.upload' "
                      "AND object = %s", (f"document:{doc['id']}",)).fetchone()
     assert row == ("operator#token" + row[0].split("#token")[1], "ok", doc["sha256"])
@@ -281,6 +282,7 @@ def test_size_limit_is_a_413_problem_naming_the_file(client, tokens, db) -> None
     body = r.json()
     assert body["type"].endswith("documents.too_large") and body["file"] == "huge.pdf" and "huge.pdf" in body["detail"]
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == before
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     assert db.execute("SELECT detail->>'problem' FROM journal WHERE action = 'document.upload' AND result = "
                       "'rejected' ORDER BY seq DESC LIMIT 1").fetchone()[0] == "documents.too_large"
     # A request declaring far more than any document with signatures may be: refused unread.
@@ -353,6 +355,7 @@ def test_every_read_path_enforces_the_level(client, tokens, db, who) -> None:
                 assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
                 assert r.json()["detail"] == missing.json()["detail"].replace("999999999", str(doc_id))
             assert doc_id not in listed
+            sealed(db)  # rows are in the journal once sealed (layers/journal.py)
             rows = db.execute("SELECT action, detail->>'reason' FROM journal WHERE object = %s AND result = "
                               "'rejected' ORDER BY seq", (f"document:{doc_id}",)).fetchall()
             assert rows[-2:] == [("document.read", "access_level"), ("document.download", "access_level")]
@@ -393,6 +396,7 @@ def test_signatures_are_bound_to_the_stored_file(client, tokens, db) -> None:
         ("cms-detached", False, "detached.p7s"), ("cms-attached", False, "attached.b64")]
     assert all(isinstance(s["verification"]["valid"], bool) and s["valid"] == s["verification"]["valid"]
                for s in sigs)
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     row = db.execute("SELECT detail->'signatures' FROM journal WHERE action = 'document.upload' AND object = %s",
                      (f"document:{r.json()['id']}",)).fetchone()
     assert [x["kind"] for x in row[0]] == ["cms-detached", "cms-attached"]
@@ -427,6 +431,7 @@ def test_adding_signatures_later(client, tokens, db) -> None:
     assert [s["kind"] for s in r.json()["signatures"]] == ["cms-detached"]
     meta = client.get(f"/api/documents/{ids['official-use']}", headers=bearer(tokens["operator"])).json()
     assert [s["file_name"] for s in meta["signatures"]] == ["later.p7s"]
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     assert db.execute("SELECT result FROM journal WHERE action = 'document.sign' AND object = %s",
                       (f"document:{ids['official-use']}",)).fetchone() == ("ok",)
     # Another authority reads the official-use document but does not own it: 403. The

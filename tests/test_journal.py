@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from layers.access import create_token
-from tests.helpers import write_json, zones
+from tests.helpers import sealed, write_json, zones
 
 ADDRESS = "203.0.113.7"  # TEST-NET-3: the address the test client claims to call from
 GEOSERVICE = [str(Path(sys.executable).with_name("geoservice"))]
@@ -39,14 +39,14 @@ def _token(database_url: str, authority: str) -> str:
 
 
 def _rows_after(db: psycopg.Connection, seq: int) -> list[dict[str, Any]]:
-    cur = db.execute("SELECT actor, action, layer_id, version, result, detail, client FROM journal "
+    cur = sealed(db).execute("SELECT actor, action, layer_id, version, result, detail, client FROM journal "
                      "WHERE seq > %s ORDER BY seq", (seq,))
     names = [c.name for c in cur.description or []]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _last_seq(db: psycopg.Connection) -> int:
-    return int(db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
+    return int(sealed(db).execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
 
 
 def test_refused_uploads_and_restores_are_journaled_with_the_address(client, database_url, db, tmp_path):

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from cadastre.demo import LIQUIDATED, load_people
 from cadastre.eds.pki import DEMO_COMPANY_BIN, DemoPki, Identity, Issued, demo_pki, sign_cms
 from layers.access import SESSION_COOKIE
+from tests.helpers import sealed
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +49,13 @@ def login(client: TestClient, cms: bytes, lang: str = "en") -> Any:
 
 
 def journal_since(db: psycopg.Connection, seq: int) -> list[tuple[Any, ...]]:
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     return db.execute("SELECT actor, action, result, detail, at FROM journal WHERE seq > %s "
                       "AND action LIKE 'account.log%%' ORDER BY seq", (seq,)).fetchall()
 
 
 def last_seq(db: psycopg.Connection) -> int:
+    sealed(db)  # rows are in the journal once sealed (layers/journal.py)
     return int(db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
 
 

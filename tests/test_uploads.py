@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from layers.access import create_token
-from tests.helpers import feature_collection, polygon, snapshot, square, write_json, zones
+from tests.helpers import feature_collection, polygon, sealed, snapshot, square, write_json, zones
 
 
 def _token(database_url: str, authority: str) -> str:
@@ -68,6 +68,7 @@ def test_upload_creates_version_and_old_versions_stay(client, operator, db, tmp_
     assert db.execute("SELECT count(*) FROM public.restriction_zones").fetchone()[0] == 3
     state = client.get(f"/api/layers/{layer}").json()
     assert state["current_version"]["version"] == v1
+    sealed(db)
     journal = db.execute("SELECT action, result FROM journal WHERE layer_id = %s ORDER BY seq", (layer,)).fetchall()
     assert ("restore", "ok") in journal and journal.count(("upload", "ok")) >= 2
 
@@ -197,6 +198,7 @@ def test_bad_upload_changes_nothing(case, client, operator, db, tmp_path):
     assert code in codes, body
     assert body["detail"] and body["title"]
     assert snapshot(db, layer) == before
+    sealed(db)
     rejected = db.execute("SELECT count(*) FROM journal WHERE result = 'rejected'").fetchone()[0]
     assert rejected >= 1
 

@@ -19,7 +19,7 @@ from importers.pipeline import UploadRequest, run_upload
 from layers import store
 from layers.access import create_token
 from layers.catalog import get_layer
-from tests.helpers import write_json, zones
+from tests.helpers import sealed, write_json, zones
 
 GEOSERVICE = [str(Path(sys.executable).with_name("geoservice"))]
 
@@ -60,6 +60,7 @@ def test_the_current_file_sent_again_makes_no_version(client, operator, db, tmp_
     assert len(said) == 1 and set(said[0]["message"]) == {"kk", "ru", "en"}
     assert "new version" in said[0]["message"]["en"] and said[0]["version"] == answer["version"]
     assert _count(db, layer) == before
+    sealed(db)
     journal = db.execute("SELECT result, version, client FROM journal WHERE action = 'upload' AND layer_id = %s "
                          "ORDER BY seq DESC LIMIT 1", (layer,)).fetchone()
     assert journal == ("unchanged", answer["version"], "testclient")
@@ -172,6 +173,7 @@ def test_prune_keeps_the_policy_and_lists_what_it_dropped(client, operator, data
     assert gone.json()["type"] == "urn:geoservice:problem:version.pruned"
     assert "нельзя восстановить" in gone.json()["detail"] and str(v[2]) in gone.json()["detail"]
     assert client.get(f"/api/layers/{layer}").json()["current_version"]["version"] == v[1]
+    sealed(db)
     rows = db.execute("SELECT action, result, detail FROM journal WHERE layer_id = %s AND action IN "
                       "('prune', 'restore') ORDER BY seq DESC LIMIT 2", (layer,)).fetchall()
     assert rows[0][:2] == ("restore", "rejected") and rows[0][2]["status"] == 410
@@ -203,6 +205,7 @@ def test_each_upload_applies_the_policy(database_url, db, tmp_path, keep_current
     assert third["version"] > first[1]
     assert [_table_exists(db, layer, n) for n in (*first, third["version"])] == [False, False, True]
     # The upload's own answer is unchanged in shape; the journal says what went.
+    sealed(db)
     row = db.execute("SELECT actor, detail FROM journal WHERE action = 'prune' AND layer_id = %s "
                      "ORDER BY seq DESC LIMIT 1", (layer,)).fetchone()
     assert row[0] == "cli" and set(first) <= set(row[1]["versions"])
