@@ -23,7 +23,7 @@ from cadastre.registers import TableRegisters
 from importers.pipeline import UploadRequest, run_upload
 from layers.catalog import get_layer
 from layers.store import restore_version
-from tests.helpers import feature_collection, square, write_json
+from tests.helpers import feature_collection, sealed, square, write_json
 from tests.people import PEOPLE, add_person, ensure_people, session_for
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -102,7 +102,7 @@ def test_an_upload_by_a_signed_in_person_is_theirs(client, sessions, people, own
     row = db.execute("SELECT owner_account_id, owner_iin, owner_authority FROM documents WHERE id = %s",
                      (doc["id"],)).fetchone()
     assert row == (people["owner"], PEOPLE["applicant"], None)
-    assert db.execute("SELECT actor, result FROM journal WHERE action = 'document.upload' AND object = %s",
+    assert sealed(db).execute("SELECT actor, result FROM journal WHERE action = 'document.upload' AND object = %s",
                       (f"document:{doc['id']}",)).fetchone() == (f"IIN{PEOPLE['applicant']}", "ok")
     # Their own listing has it; another applicant's has none of the owner's documents.
     assert doc["id"] in listed_ids(client, sessions["owner"], mine="true")
@@ -136,7 +136,7 @@ def test_every_read_path_for_every_signed_in_caller(client, sessions, owned, db,
                 assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", level
                 assert r.json()["detail"] == missing.json()["detail"].replace("999999999", str(doc_id))
             assert doc_id not in listed, level
-            rows = db.execute("SELECT action, actor, detail->>'reason' FROM journal WHERE object = %s "
+            rows = sealed(db).execute("SELECT action, actor, detail->>'reason' FROM journal WHERE object = %s "
                               "AND result = 'rejected' ORDER BY seq", (f"document:{doc_id}",)).fetchall()
             actor = "anonymous" if who == "anonymous" else rows[-1][1]
             assert actor.startswith("IIN") or who == "anonymous"
@@ -176,7 +176,7 @@ def test_the_owner_signs_their_document_and_others_may_not(client, sessions, sig
     (added,) = r.json()["signatures"]
     assert added["kind"] == "cms-detached" and added["valid"] is True
     assert added["verification"]["signers"][0]["iin"] == PEOPLE["applicant"]  # the owner sees the signer's IIN
-    assert db.execute("SELECT actor, result FROM journal WHERE action = 'document.sign' AND object = %s",
+    assert sealed(db).execute("SELECT actor, result FROM journal WHERE action = 'document.sign' AND object = %s",
                       (f"document:{doc_id}",)).fetchone() == (f"IIN{PEOPLE['applicant']}", "ok")
     meta = client.get(f"/api/documents/{doc_id}", headers=sessions["other applicant"]).json()
     assert [s["valid"] for s in meta["signatures"]] == [True]
