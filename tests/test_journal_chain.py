@@ -27,7 +27,7 @@ from psycopg import sql
 
 from geoservice.kernel.settings import Settings
 from layers import store
-from layers.access import Person, create_token
+from layers.access import create_token
 from layers.journal import (
     COLUMNS,
     GENESIS,
@@ -507,19 +507,31 @@ def test_the_apps_sealer_seals_an_upload_within_a_second(app_client, db, tmp_pat
 
 
 @pytest.fixture
-def as_auditor(app_client) -> Iterator[TestClient]:
-    # Until the sign-in lands, a signed-in auditor stands in for the caller lookup alone; the
-    # database behind the route is the real one.
-    from geoservice.api import journal as journal_api
+def as_auditor(app_client, database_url) -> Iterator[TestClient]:
+    """The app's client carrying a real auditor's session (signed in as the cabinet does)."""
+    from tests.people import ensure_people, session_for
 
-    app, client = app_client
-    auditor = Person(account_id=1, session_id=1, iin="900101300123", bin=None, name="Auditor",
-                     roles=frozenset({"auditor"}))
-    app.dependency_overrides[journal_api.AUDITOR.dependency] = lambda: auditor
+    _, client = app_client
+    token = session_for(database_url, ensure_people(database_url)["auditor"])
+    client.headers["Authorization"] = f"Bearer {token}"
     try:
         yield client
     finally:
-        app.dependency_overrides.clear()
+        del client.headers["Authorization"]
+
+
+def test_only_the_auditor_reads_the_journal(app_client, database_url):
+    from tests.people import ensure_people, session_for
+
+    _, client = app_client
+    people = ensure_people(database_url)
+    assert client.get("/api/journal").status_code == 401
+    for role in ("applicant", "officer", "commission", "admin"):
+        r = client.get("/api/journal", headers={"Authorization": f"Bearer {session_for(database_url, people[role])}"})
+        assert r.status_code == 403 and r.json()["type"].endswith("auth.role_required"), role
+    r = client.get("/api/journal?limit=1",
+                   headers={"Authorization": f"Bearer {session_for(database_url, people['auditor'])}"})
+    assert r.status_code == 200 and len(r.json()["rows"]) == 1
 
 
 def test_the_api_pages_filters_and_exports(as_auditor, db):
