@@ -11,7 +11,11 @@ DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin python3-venv c
 serve: system venv ## Start local PostGIS, migrate, load demo data if empty, serve on :8000
 	$(BIN)/geoservice db up
 	$(BIN)/geoservice db migrate
+	@# This checkout's settings (var/local.env): the commands typed next, e.g. the development
+	@# sign-in, run with the demo setting the server runs with. Never in production.
+	@mkdir -p var && grep -qs '^GEOSERVICE_DEMO=1' var/local.env || echo 'GEOSERVICE_DEMO=1' >> var/local.env
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice demo load --if-empty
+	@echo "The cabinet without NCALayer: .venv/bin/geoservice demo sign-in 900315300123 (prints a one-time link)"
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice serve
 
 test: system venv ## The same set-up, then the whole suite against a throwaway database

@@ -19,6 +19,9 @@ from geoservice.kernel.settings import get_settings
 from geoservice.messages import register_all
 
 register_all()  # as the app and the CLI do: problems raised in tests render their texts
+# The tests set what they need; a checkout's var/local.env (written by `make serve`) must not
+# turn the demo on under them (the CLI subprocesses inherit this too).
+os.environ["GEOSERVICE_LOCAL_SETTINGS"] = ""
 
 
 @pytest.fixture(scope="session")

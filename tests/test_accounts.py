@@ -468,3 +468,25 @@ def test_an_officer_uploads_for_their_authority(demo_client, database_url, db, t
         with psycopg.connect(database_url) as conn:
             accounts.revoke_role(conn, DEMO_OFFICER, "officer", "environment", actor="test")
             conn.commit()
+
+
+def test_the_local_settings_file_turns_the_demo_on_for_the_next_command(database_url, tmp_path):
+    """`make serve` writes GEOSERVICE_DEMO=1 into var/local.env: a newcomer's next command,
+    `geoservice demo sign-in IIN`, then works without setting anything; the environment wins
+    over the file, and production never reads it."""
+    from geoservice.kernel.settings import Settings, local_settings
+
+    with psycopg.connect(database_url) as conn:
+        load_people(conn)
+        conn.commit()
+    local = tmp_path / "local.env"
+    local.write_text("# written by make serve\nGEOSERVICE_DEMO=1\nNOT_OURS=1\n", encoding="utf-8")
+    assert local_settings({"GEOSERVICE_LOCAL_SETTINGS": str(local)}) == {"GEOSERVICE_DEMO": "1"}
+    assert local_settings({"GEOSERVICE_LOCAL_SETTINGS": str(local), "GEOSERVICE_PRODUCTION": "1"}) == {}
+    assert local_settings({"GEOSERVICE_LOCAL_SETTINGS": ""}) == {}
+    r = cli(["demo", "sign-in", DEMO_PERSON], database_url, GEOSERVICE_LOCAL_SETTINGS=str(local))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("http://127.0.0.1:8000/cabinet/demo-sign-in?token=gsd_")
+    r = cli(["demo", "sign-in", DEMO_PERSON], database_url, GEOSERVICE_LOCAL_SETTINGS=str(local), GEOSERVICE_DEMO="0")
+    assert r.returncode == 1 and "GEOSERVICE_DEMO=1" in r.stderr
+    assert Settings.from_env({"GEOSERVICE_DEMO": "1"}).demo  # an explicit mapping reads no file

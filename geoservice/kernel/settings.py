@@ -12,6 +12,7 @@ down: routes get them as a dependency (geoservice/deps.py), domain code as argum
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -202,7 +203,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+        """From ``env`` (default: the process environment, under the checkout's local settings
+        file, see ``local_settings``)."""
+        env = {**local_settings(os.environ), **os.environ} if env is None else dict(env)
         values: dict[str, Any] = {}
         for f in fields(cls):
             if f.name == "extra":
@@ -219,6 +222,35 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"GEOSERVICE_{f.name.upper()}: cannot read {raw!r}") from exc
         return cls(**values)
+
+
+# The checkout's own settings: `make serve` writes GEOSERVICE_DEMO=1 here, so that the commands a
+# newcomer types next (`geoservice demo sign-in IIN`) run with the settings the server runs with.
+# GEOSERVICE_LOCAL_SETTINGS names another file ("" for none: the tests); never read in production.
+LOCAL_SETTINGS = PROJECT_ROOT / "var" / "local.env"
+
+
+def local_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """KEY=VALUE lines of the local settings file (``#`` comments); the environment wins over it."""
+    if _flag_or_false(environ.get("GEOSERVICE_PRODUCTION")):
+        return {}
+    named = environ.get("GEOSERVICE_LOCAL_SETTINGS")
+    path = LOCAL_SETTINGS if named is None else Path(named) if named else None
+    if path is None or not path.is_file():
+        return {}
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and not key.startswith("#") and key.strip().startswith("GEOSERVICE_"):
+            found[key.strip()] = value.strip()
+    return found
+
+
+def _flag_or_false(raw: str | None) -> bool:
+    try:
+        return raw is not None and _flag(raw)
+    except ValueError:
+        return False
 
 
 def _flag(raw: str) -> bool:
