@@ -31,7 +31,7 @@ from typing import Literal, Protocol
 from asn1crypto import core, crl, ocsp, parser
 
 from . import algorithms, oids
-from .certificates import Certificate, Malformed
+from .certificates import Certificate, Malformed, der_of, name_text
 
 State = Literal["good", "revoked", "unknown"]
 _NOT_ISSUED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -70,8 +70,6 @@ class Crl:
     """One certificate revocation list (DER or PEM)."""
 
     def __init__(self, data: bytes) -> None:
-        from .certificates import der_of
-
         self.der = der_of(data, "X509 CRL")
         try:
             parsed = crl.CertificateList.load(self.der, strict=True)
@@ -102,8 +100,6 @@ class Crl:
 
     @property
     def issuer_text(self) -> str:
-        from .certificates import name_text
-
         return name_text(self.issuer)
 
     def issued_by(self, issuer: Certificate) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import algorithms
-from .certificates import Certificate, Malformed
+from .certificates import Certificate
 
 MAX_DEPTH = 8
 
@@ -96,12 +96,3 @@ class TrustStore:
             current = issuer
         return ChainResult(False, "eds.unknown_ca", path, detail="chain too long")
 
-
-def parse_certificates(blobs: Iterable[bytes]) -> list[Certificate]:
-    out = []
-    for blob in blobs:
-        try:
-            out.append(Certificate(blob))
-        except Malformed:
-            continue
-    return out

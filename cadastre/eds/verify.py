@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from geoservice.kernel.errors import Problem
 
-from . import algorithms, cms, oids, xmldsig
+from . import algorithms, oids, xmldsig
+from . import cms as cms_format
 from .certificates import Certificate, Malformed
 from .revocation import RevocationSource
 from .trust import TrustStore
@@ -192,12 +193,12 @@ def _math(s: _Signer, data: bytes) -> dict[str, Any]:
     return _check() if ok else _check("failed", s.problem("eds.signature_invalid"))
 
 
-def verify_cms(data_cms: bytes, data: bytes | None = None, *, trust: TrustStore, revocation: RevocationSource,
+def verify_cms(cms: bytes, data: bytes | None = None, *, trust: TrustStore, revocation: RevocationSource,
                at: datetime | None = None, now: datetime, purpose: Purpose | None = None) -> Verification:
     """Verify a CMS SignedData, attached (its content is returned) or detached (``data``
     required). ``at``: check as of this time (default ``now``)."""
     try:
-        signed = cms.parse(data_cms)
+        signed = cms_format.parse(cms)
     except Malformed as exc:
         raise Problem("eds.malformed", 400, reason=str(exc)) from None
     if signed.content is None and data is None:
