@@ -366,6 +366,25 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _cross_site_write(request: Request) -> bool:
+    """A write sent by another site's page: the browser attaches the cookie only to top-level
+    navigations (SameSite=Lax), but the cookie is not taken as the person's word for a write
+    whose Origin (or Fetch metadata) names another site either. Bearer tokens are not affected:
+    another site cannot read them."""
+    if request.method in SAFE_METHODS:
+        return False
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    host = request.headers.get("host", "")
+    return origin.lower() == "null" or origin.split("://", 1)[-1].rstrip("/").lower() != host.lower()
+
+
 async def caller(request: Request, *, fresh: bool = False) -> Caller | None:
     """Who sent ``request``: None when anonymous (the app keeps its Tokens in ``state.tokens``).
     A Bearer token wins; without one, the cabinet's session cookie is read."""
@@ -373,7 +392,7 @@ async def caller(request: Request, *, fresh: bool = False) -> Caller | None:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie and cookie.startswith(SESSION_PREFIX):
+        if cookie and cookie.startswith(SESSION_PREFIX) and not _cross_site_write(request):
             return await tokens.session(cookie, fresh=fresh)
         return None
     return await tokens.principal(token, fresh=fresh, client=client_address(request))

@@ -490,3 +490,18 @@ def test_the_local_settings_file_turns_the_demo_on_for_the_next_command(database
     r = cli(["demo", "sign-in", DEMO_PERSON], database_url, GEOSERVICE_LOCAL_SETTINGS=str(local), GEOSERVICE_DEMO="0")
     assert r.returncode == 1 and "GEOSERVICE_DEMO=1" in r.stderr
     assert Settings.from_env({"GEOSERVICE_DEMO": "1"}).demo  # an explicit mapping reads no file
+
+
+def test_another_sites_page_cannot_write_with_the_cookie(demo_client, database_url):
+    """The session cookie is not the person's word for a write from another site (Origin or
+    Fetch metadata naming it): the write is anonymous (401); from the cabinet itself it works."""
+    signed_in(demo_client, database_url, DEMO_PERSON)
+    contacts = {"email": "a@example.kz"}
+    for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}):
+        r = demo_client.patch("/api/me", json=contacts, headers=headers)
+        assert r.status_code == 401, (headers, r.text)
+        assert demo_client.get("/api/me", headers=headers).status_code == 200  # reads are not writes
+    r = demo_client.patch("/api/me", json=contacts,
+                          headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 200, r.text
+    assert demo_client.get("/api/me").json()["contacts"]["email"] == "a@example.kz"
