@@ -44,7 +44,9 @@ async def run_peer(base: str, users: int, duration: float, step: object) -> tupl
     latencies: list[float] = []
     errors = 0
     deadline = time.monotonic() + duration
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    # Idle connections are dropped by the client before uvicorn's 5 s keep-alive ends: a request
+    # sent on a connection the server is closing fails with ReadError (a race, not an answer).
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         async def user(number: int) -> None:
             nonlocal errors
