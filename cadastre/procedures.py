@@ -19,7 +19,7 @@ from typing import Any
 from cadastre.calendar import UNITS, Calendar, add_deadline
 from geoservice.kernel.errors import Problem
 
-DECLARATIONS = Path(__file__).with_name("procedures.toml")
+DECLARATIONS = Path(__file__).with_suffix(".toml")  # cadastre/procedures.toml
 ACTIONS = ("accept", "return", "refuse", "forward", "approve", "sign")
 NEEDS_REASON = frozenset({"return", "refuse"})
 STAGE_ROLES = ("applicant", "officer", "commission", "admin")  # layers/access.py ROLES that act
