@@ -326,3 +326,92 @@ MESSAGES.update({
         "kk": "{id} құжаты жоқ немесе оған қолжетімділігіңіз жоқ.",
     },
 })
+
+# --- working days and procedures (issue 9: cadastre/calendar.py, cadastre/procedures.py) ---
+MESSAGES.update({
+    "calendar.year_not_covered": {
+        "en": "The holidays of {year} are not in the calendar (it holds {years}): the operator adds them "
+              "with 'geoservice holidays add' before deadlines can be counted into that year.",
+        "ru": "Праздники {year} года не внесены в календарь (в нём: {years}): оператор добавляет их командой "
+              "'geoservice holidays add', иначе сроки в этом году не считаются.",
+        "kk": "{year} жылдың мерекелері күнтізбеге енгізілмеген (онда: {years}): оператор оларды "
+              "'geoservice holidays add' командасымен қосады, әйтпесе бұл жылдағы мерзімдер есептелмейді.",
+    },
+    "calendar.bad_unit": {
+        "en": "'{unit}' is not a deadline unit; units: {units}.",
+        "ru": "'{unit}' не единица срока; единицы: {units}.",
+        "kk": "'{unit}' мерзім бірлігі емес; бірліктер: {units}.",
+    },
+    "calendar.bad_amount": {
+        "en": "A deadline cannot be negative ({amount}).",
+        "ru": "Срок не может быть отрицательным ({amount}).",
+        "kk": "Мерзім теріс бола алмайды ({amount}).",
+    },
+    "calendar.bad_kind": {
+        "en": "'{kind}' is not a kind of calendar day; kinds: {kinds}.",
+        "ru": "'{kind}' не вид дня календаря; виды: {kinds}.",
+        "kk": "'{kind}' күнтізбе күнінің түрі емес; түрлері: {kinds}.",
+    },
+    "calendar.working_day_on_weekday": {
+        "en": "{day} is a weekday: only a Saturday or Sunday can be made a working day.",
+        "ru": "{day} и так будний день: рабочим можно сделать только субботу или воскресенье.",
+        "kk": "{day} жұмыс күні: тек сенбіні немесе жексенбіні жұмыс күні етуге болады.",
+    },
+    "calendar.day_off_on_weekend": {
+        "en": "{day} is a Saturday or Sunday already: a moved day off falls on a weekday.",
+        "ru": "{day} и так суббота или воскресенье: перенесённый выходной приходится на будний день.",
+        "kk": "{day} онсыз да сенбі немесе жексенбі: ауыстырылған демалыс жұмыс күніне түседі.",
+    },
+    "calendar.day_exists": {
+        "en": "{day} is in the calendar already (as {kind}).",
+        "ru": "{day} уже есть в календаре (как {kind}).",
+        "kk": "{day} күнтізбеде бар ({kind} ретінде).",
+    },
+    "procedures.unknown": {
+        "en": "There is no procedure '{procedure}'; procedures: {known}.",
+        "ru": "Процедуры '{procedure}' нет; процедуры: {known}.",
+        "kk": "'{procedure}' рәсімі жоқ; рәсімдер: {known}.",
+    },
+    "procedures.unknown_stage": {
+        "en": "Procedure '{procedure}' has no stage '{stage}'.",
+        "ru": "В процедуре '{procedure}' нет этапа '{stage}'.",
+        "kk": "'{procedure}' рәсімінде '{stage}' кезеңі жоқ.",
+    },
+    "procedures.finished": {
+        "en": "This '{procedure}' procedure is finished: nothing more can be done in it.",
+        "ru": "Эта процедура '{procedure}' завершена: действий в ней больше нет.",
+        "kk": "Бұл '{procedure}' рәсімі аяқталды: онда енді әрекет жоқ.",
+    },
+    "procedures.not_current": {
+        "en": "Stage '{stage}' is not the current one; the application is at stage '{current}'.",
+        "ru": "Этап '{stage}' не текущий; заявка находится на этапе '{current}'.",
+        "kk": "'{stage}' кезеңі ағымдағы емес; өтінім '{current}' кезеңінде.",
+    },
+    "procedures.role_not_allowed": {
+        "en": "The role '{role}' does not act at stage '{stage}'; it is the {allowed}'s.",
+        "ru": "Роль '{role}' не действует на этапе '{stage}'; это этап роли '{allowed}'.",
+        "kk": "'{role}' рөлі '{stage}' кезеңінде әрекет етпейді; бұл '{allowed}' рөлінің кезеңі.",
+    },
+    "procedures.action_not_allowed": {
+        "en": "'{action}' is not allowed at stage '{stage}'; allowed: {allowed}.",
+        "ru": "Действие '{action}' на этапе '{stage}' не допускается; допустимо: {allowed}.",
+        "kk": "'{stage}' кезеңінде '{action}' әрекетіне рұқсат жоқ; рұқсат етілгені: {allowed}.",
+    },
+    "procedures.reason_required": {
+        "en": "'{action}' needs a reason the applicant can read.",
+        "ru": "Для действия '{action}' нужна причина, понятная заявителю.",
+        "kk": "'{action}' әрекеті үшін өтініш беруші түсінетін себеп қажет.",
+    },
+    "procedures.not_a_member": {
+        "en": "Not a member of the commission: {who}.",
+        "ru": "Не член комиссии: {who}.",
+        "kk": "Комиссия мүшесі емес: {who}.",
+    },
+    "procedures.tie_without_chair": {
+        "en": "The votes are tied and the chair ({chair}) has not voted: the chair's vote decides a tie.",
+        "ru": "Голоса разделились поровну, а председатель ({chair}) не голосовал: при равенстве решает "
+              "голос председателя.",
+        "kk": "Дауыстар тең, ал төраға ({chair}) дауыс бермеді: дауыстар тең болғанда төрағаның дауысы "
+              "шешеді.",
+    },
+})

@@ -523,5 +523,89 @@ def main() -> None:
         _seal_journal()
 
 
-if __name__ == "__main__":
+
+# --- procedures and working days (issue 9) --------------------------------------------------------
+procedures_app = typer.Typer(help="Procedures as data: stages, roles, deadlines, actions.", no_args_is_help=True)
+holidays_app = typer.Typer(help="Kazakhstan's public holidays and transferred days (working days).",
+                           no_args_is_help=True)
+app.add_typer(procedures_app, name="procedures")
+app.add_typer(holidays_app, name="holidays")
+
+
+@procedures_app.command("list")
+def procedures_list(
+    lang: Annotated[str, typer.Option(help="Language of the names: en, ru, kk")] = "en",
+) -> None:
+    """Every declared procedure (cadastre/procedures.toml) with its stages in order: the acting
+    role, the deadline and the allowed actions."""
+    from cadastre.procedures import procedures
+
+    for p in procedures().values():
+        typer.echo(f"{p.id}: {p.names.get(lang, p.names['en'])}  [{p.source}]")
+        for i, s in enumerate((*p.stages, p.revision), 1):
+            due = s.deadline.text() if s.deadline else f"no deadline ({s.no_deadline})"
+            if s.return_deadline:
+                due += f"; return within {s.return_deadline.text()}"
+            num = f"{i}." if s.id != "revision" else "-"
+            typer.echo(f"  {num:3} {s.id} ({s.role}): {s.names.get(lang, s.names['en'])}; {due}; "
+                       f"actions: {', '.join(s.actions)}")
+
+
+@holidays_app.command("list")
+def holidays_list(
+    year: Annotated[int | None, typer.Option(help="Only this year")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the names: en, ru, kk")] = "en",
+) -> None:
+    """Every date that is not an ordinary working day or weekend: holidays, moved days off,
+    weekend days made working."""
+    from cadastre.calendar import load_calendar
+    from geoservice.kernel.db import connect
+
+    with connect(get_settings().effective_database_url) as conn:
+        calendar = load_calendar(conn)
+    typer.echo(f"years covered: {', '.join(str(y) for y in sorted(calendar.years)) or '-'}")
+    for day in sorted(calendar.days.values(), key=lambda d: d.day):
+        if year is None or day.day.year == year:
+            typer.echo(f"{day.day:%Y-%m-%d} {day.day:%a}  {day.kind:11}  {day.names.get(lang, day.names['en'])}")
+
+
+@holidays_app.command("add")
+def holidays_add(
+    day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The name in English")],
+    name_ru: Annotated[str | None, typer.Option(help="The name in Russian (default: NAME)")] = None,
+    name_kk: Annotated[str | None, typer.Option(help="The name in Kazakh (default: NAME)")] = None,
+    kind: Annotated[str, typer.Option(help="holiday, day_off (a weekday off by transfer), working_day "
+                                           "(a weekend day worked by transfer)")] = "holiday",
+    basis: Annotated[str | None, typer.Option(help="The decree or law")] = None,
+    move: Annotated[bool, typer.Option(help="A public holiday on a weekend: also make the next working day "
+                                            "a day off (not for religious days off)")] = True,
+) -> None:
+    """Add a day to the calendar the deadlines count on."""
+    import datetime as dt
+
+    from cadastre.calendar import add_holiday, load_calendar, weekend_transfer
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        _fail(f"not a date (YYYY-MM-DD): {day}")
+    names = {"en": name, "ru": name_ru or name, "kk": name_kk or name}
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            add_holiday(conn, date, names, kind=kind, basis=basis)
+            typer.echo(f"added: {date} {kind} {name}")
+            moved = weekend_transfer(load_calendar(conn), date) if kind == "holiday" and move else None
+            if moved is not None:
+                add_holiday(conn, moved, {k: f"{v} ({date})" for k, v in names.items()}, kind="day_off",
+                            moved_from=date, basis=basis)
+                typer.echo(f"added: {moved} day_off (moved from {date}, a weekend)")
+            conn.commit()
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+
+
+if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command
     main()

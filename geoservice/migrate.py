@@ -69,6 +69,9 @@ SERVICE_WRITES = (
     "GRANT INSERT, UPDATE (revoked_at) ON sessions TO {role}",
     "GRANT UPDATE (used_at) ON demo_links TO {role}",
     "GRANT INSERT, UPDATE (delivered_at, read_at) ON notifications TO {role}",
+    # Working days (0012): the service reads the holidays table (the blanket SELECT) and writes
+    # nothing of it: the operator maintains it as the owner (`geoservice holidays add`). Procedure
+    # definitions are a declarations file; their instances' table comes with the applications.
 )
 
 
