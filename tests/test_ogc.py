@@ -303,7 +303,9 @@ def test_summaries_follow_a_new_version(client, token, database_url, tmp_path):
     assert full["extent"]["spatial"]["bbox"] == [[55.0, 42.5, 80.1, 50.1]]
     assert full["extent"]["temporal"]["interval"] == [["1990-01-01T00:00:00Z", "2023-12-31T23:59:59Z"]]
     versions = client.get("/api/layers/geological-studies/versions").json()["versions"]
-    assert [(v["version"], v["feature_count"]) for v in versions[:2]] == [(before + 1, 1), (before, 2)]
+    # The version before is whatever this worker's other tests left (the demo's has 2 studies).
+    assert (versions[0]["version"], versions[0]["feature_count"]) == (before + 1, 1)
+    assert versions[1]["version"] == before
 
 
 def test_html_pages_escape_data_and_speak_the_readers_language(client, database_url, tmp_path):
