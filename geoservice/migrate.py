@@ -69,6 +69,13 @@ SERVICE_WRITES = (
     "GRANT INSERT, UPDATE (revoked_at) ON sessions TO {role}",
     "GRANT UPDATE (used_at) ON demo_links TO {role}",
     "GRANT INSERT, UPDATE (delivered_at, read_at) ON notifications TO {role}",
+    # E-applications (0013): filed once (no UPDATE of what was signed); the year's number row
+    # taken under its lock; claims change state (granted, released); lots are recomputed while
+    # their window is open.
+    "GRANT INSERT, UPDATE (last, last_at) ON application_numbers TO {role}",
+    "GRANT INSERT, UPDATE (status, reasons, routed_to) ON applications TO {role}",
+    "GRANT INSERT, UPDATE (state) ON application_claims TO {role}",
+    "GRANT INSERT, UPDATE (applications, block_ids, codes, status, updated_at) ON lots TO {role}",
 )
 
 
