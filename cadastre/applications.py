@@ -265,31 +265,31 @@ def signature_reasons(result: Verification, iin: str | None, bin_: str | None,
             reasons.append(Reason(problem["code"], dict(problem["params"]), field="signature"))
         for check in CHECKS:
             if signer.checks[check]["result"] != "ok" and not signer.problems:
-                reasons.append(Reason("application.signature_check", {"check": check}, field="signature"))
+                reasons.append(Reason("reason.signature_check", {"check": check}, field="signature"))
     if reasons:
         return reasons
     if not result.signers:
-        return [Reason("application.no_signer", field="signature")]
+        return [Reason("reason.no_signer", field="signature")]
     if iin is not None:
         if not any(s.iin == iin for s in result.signers):
             signer = result.signers[0]
-            return [Reason("application.signer_not_applicant", {"signer": signer.iin or "-", "applicant": iin},
+            return [Reason("reason.signer_not_applicant", {"signer": signer.iin or "-", "applicant": iin},
                            field="signature")]
         return []
     assert bin_ is not None
     company = registers.legal_entity(bin_)
     if company is None:
-        return [Reason("application.company_not_in_register", {"bin": bin_}, field="applicant")]
+        return [Reason("reason.company_not_in_register", {"bin": bin_}, field="applicant")]
     if not company.active:
-        return [Reason("application.company_liquidated", {"bin": bin_, "name": company.name}, field="applicant")]
+        return [Reason("reason.company_liquidated", {"bin": bin_, "name": company.name}, field="applicant")]
     for signer in result.signers:
         if signer.bin == bin_ and (signer.iin == company.head_iin or RIGHT_TO_SIGN in signer.roles):
             return []
     signer = result.signers[0]
     if signer.bin != bin_:
-        return [Reason("application.signer_not_company", {"signer": signer.bin or "-", "applicant": bin_},
+        return [Reason("reason.signer_not_company", {"signer": signer.bin or "-", "applicant": bin_},
                        field="signature")]
-    return [Reason("application.signer_cannot_sign", {"signer": signer.iin or "-", "bin": bin_, "name": company.name},
+    return [Reason("reason.signer_cannot_sign", {"signer": signer.iin or "-", "bin": bin_, "name": company.name},
                    field="signature")]
 
 
@@ -298,14 +298,14 @@ def parse_blocks(parcel: Any) -> tuple[list[str], list[Reason]]:
     value = parcel.get("blocks")
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items) or len(items) > MAX_PARCEL_ITEMS:
-        return [], [Reason("application.bad_parcel", field="parcel.blocks")]
+        return [], [Reason("reason.bad_parcel", field="parcel.blocks")]
     codes: list[str] = []
     for number, text in enumerate(items):
         try:
             codes += parse_block_list(text)
         except BlockListError as exc:
             where = "parcel.blocks" if isinstance(value, str) else f"parcel.blocks[{number}]"
-            return [], [Reason("application.bad_block_list", {"token": exc.token, "position": exc.position},
+            return [], [Reason("reason.bad_block_list", {"token": exc.token, "position": exc.position},
                                field=where)]
     return list(dict.fromkeys(codes)), []
 
@@ -374,35 +374,35 @@ def check_content(conn: psycopg.Connection, kind: Kind, application: dict[str, A
     raw_mineral = application.get("mineral")
     if kind.groups:
         if raw_mineral in (None, ""):
-            reasons.append(Reason("application.missing", {"field": "mineral"}, field="mineral", incomplete=True))
+            reasons.append(Reason("reason.missing", {"field": "mineral"}, field="mineral", incomplete=True))
         elif not isinstance(raw_mineral, str) or raw_mineral not in MINERALS:
-            reasons.append(Reason("application.unknown_mineral", {"mineral": str(raw_mineral)[:80],
+            reasons.append(Reason("reason.unknown_mineral", {"mineral": str(raw_mineral)[:80],
                                                                   "known": ", ".join(MINERALS)}, field="mineral"))
         elif MINERALS[raw_mineral].group not in kind.groups:
-            reasons.append(Reason("application.mineral_not_for_kind", {"mineral": raw_mineral, "kind": kind.id},
+            reasons.append(Reason("reason.mineral_not_for_kind", {"mineral": raw_mineral, "kind": kind.id},
                                   field="mineral"))
         else:
             mineral = MINERALS[raw_mineral]
     for name in kind.requires:
         value = application.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            reasons.append(Reason("application.missing", {"field": name}, field=name, incomplete=True))
+            reasons.append(Reason("reason.missing", {"field": name}, field=name, incomplete=True))
         elif not isinstance(value, str) or len(value) > 100:
-            reasons.append(Reason("application.bad_field", {"field": name}, field=name))
+            reasons.append(Reason("reason.bad_field", {"field": name}, field=name))
 
     documents = application.get("documents", [])
     if documents is None:
         documents = []
     if (not isinstance(documents, list) or len(documents) > MAX_DOCUMENTS
             or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**63 for d in documents)):
-        reasons.append(Reason("application.bad_field", {"field": "documents"}, field="documents"))
+        reasons.append(Reason("reason.bad_field", {"field": "documents"}, field="documents"))
     elif not documents and kind.documents_required:
-        reasons.append(Reason("application.missing", {"field": "documents"}, field="documents", incomplete=True))
+        reasons.append(Reason("reason.missing", {"field": "documents"}, field="documents", incomplete=True))
     elif documents:
         found = {r[0] for r in conn.execute(
             "SELECT id FROM documents WHERE id = ANY(%s) AND (owner_account_id = %s OR owner_bin = %s)",
             (documents, caller.account_id, caller.bin or ""))}
-        reasons += [Reason("application.document_not_found", {"id": d}, field="documents")
+        reasons += [Reason("reason.document_not_found", {"id": d}, field="documents")
                     for d in documents if d not in found]
 
     codes: list[str] = []
@@ -410,11 +410,11 @@ def check_content(conn: psycopg.Connection, kind: Kind, application: dict[str, A
     parcel = application.get("parcel")
     if kind.parcel is not None:
         if parcel is None or parcel == {} or parcel == {"blocks": ""} or parcel == {"blocks": []}:
-            reasons.append(Reason("application.missing", {"field": "parcel"}, field="parcel", incomplete=True))
+            reasons.append(Reason("reason.missing", {"field": "parcel"}, field="parcel", incomplete=True))
         elif not isinstance(parcel, dict) or len(parcel) != 1 or not set(parcel) <= {"blocks", "geometry"}:
-            reasons.append(Reason("application.bad_parcel", field="parcel"))
+            reasons.append(Reason("reason.bad_parcel", field="parcel"))
         elif kind.parcel not in parcel:
-            reasons.append(Reason("application.parcel_form", {"kind": kind.id, "form": kind.parcel}, field="parcel"))
+            reasons.append(Reason("reason.parcel_form", {"kind": kind.id, "form": kind.parcel}, field="parcel"))
         elif kind.parcel == "polygon":
             reasons += _polygon_reasons(parcel["geometry"])
         else:
@@ -424,7 +424,7 @@ def check_content(conn: psycopg.Connection, kind: Kind, application: dict[str, A
                 reasons += _block_reasons(kind, codes)
                 if kind.programme:
                     areas = programme_areas(conn, codes, today, datum)
-                    reasons += [Reason("application.outside_programme", {"block": c}, block=c)
+                    reasons += [Reason("reason.outside_programme", {"block": c}, block=c)
                                 for c in codes if c not in areas]
     return reasons, mineral, codes, areas
 
@@ -432,13 +432,13 @@ def check_content(conn: psycopg.Connection, kind: Kind, application: dict[str, A
 def _block_reasons(kind: Kind, codes: list[str]) -> list[Reason]:
     reasons: list[Reason] = []
     if kind.max_blocks is not None and len(codes) > kind.max_blocks:
-        reasons.append(Reason("application.too_many_blocks", {"count": len(codes), "limit": kind.max_blocks},
+        reasons.append(Reason("reason.too_many_blocks", {"count": len(codes), "limit": kind.max_blocks},
                               field="parcel"))
     if kind.contiguous:
         groups = parts(codes)
         if len(groups) > 1:
             # Named by a block of the second-largest part: the one detached from the main body.
-            reasons.append(Reason("application.not_contiguous", {"parts": len(groups), "block": groups[1][0]},
+            reasons.append(Reason("reason.not_contiguous", {"parts": len(groups), "block": groups[1][0]},
                                   block=groups[1][0], field="parcel"))
     return reasons
 
@@ -451,7 +451,7 @@ def _polygon_reasons(geometry: Any) -> list[Reason]:
     if (shape is None or shape.geom_type not in ("Polygon", "MultiPolygon") or shape.is_empty
             or not shape.is_valid or not (-180 <= shape.bounds[0] <= shape.bounds[2] <= 180)
             or not (-90 <= shape.bounds[1] <= shape.bounds[3] <= 90)):
-        return [Reason("application.bad_geometry", field="parcel.geometry")]
+        return [Reason("reason.bad_geometry", field="parcel.geometry")]
     return []
 
 
@@ -580,10 +580,10 @@ def taken_reasons(conn: psycopg.Connection, codes: list[str], own_groups: set[st
         "JOIN applications a ON a.id = c.application_id "
         "WHERE c.block_id = ANY(%s) AND c.state IN ('pending', 'granted') AND c.priority_group <> ALL(%s) "
         "ORDER BY a.received_at, c.code", ([block_id(c) for c in codes], list(own_groups))).fetchall()
-    reasons = [Reason("application.block_taken", {"block": code, "number": number, "received_at": rfc3339(at)},
+    reasons = [Reason("reason.block_taken", {"block": code, "number": number, "received_at": rfc3339(at)},
                       block=code) for code, number, at in rows]
     # The exclusion constraint fired, so something was there; should it have gone since, say so.
-    return reasons or [Reason("application.blocks_taken_meanwhile", field="parcel")]
+    return reasons or [Reason("reason.blocks_taken_meanwhile", field="parcel")]
 
 
 # --- lots ---------------------------------------------------------------------------------------------

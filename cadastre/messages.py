@@ -375,107 +375,107 @@ MESSAGES.update({
         "kk": "'{parameter}' параметрі оң бүтін сан болуы керек.",
     },
     # Reasons of a return (incomplete) or a refusal (incorrect data)
-    "application.missing": {
+    "reason.missing": {
         "en": "The application has no '{field}': it is returned for revision.",
         "ru": "В заявлении нет поля '{field}': оно возвращено на доработку.",
         "kk": "Өтініште '{field}' жоқ: ол пысықтауға қайтарылды.",
     },
-    "application.bad_field": {
+    "reason.bad_field": {
         "en": "The field '{field}' has a value of the wrong form.",
         "ru": "Поле '{field}' заполнено в неверной форме.",
         "kk": "'{field}' өрісі қате түрде толтырылған.",
     },
-    "application.signature_check": {
+    "reason.signature_check": {
         "en": "The signature failed the check '{check}'.",
         "ru": "Подпись не прошла проверку '{check}'.",
         "kk": "Қолтаңба '{check}' тексерісінен өтпеді.",
     },
-    "application.no_signer": {
+    "reason.no_signer": {
         "en": "The signature has no signer.",
         "ru": "В подписи нет подписанта.",
         "kk": "Қолтаңбада қол қоюшы жоқ.",
     },
-    "application.signer_not_applicant": {
+    "reason.signer_not_applicant": {
         "en": "The application is signed by IIN {signer}, not by the applicant IIN {applicant}.",
         "ru": "Заявление подписано ИИН {signer}, а не заявителем ИИН {applicant}.",
         "kk": "Өтінішке өтініш беруші ЖСН {applicant} емес, ЖСН {signer} қол қойған.",
     },
-    "application.signer_not_company": {
+    "reason.signer_not_company": {
         "en": "The signer's certificate is for BIN {signer}, not for the applicant BIN {applicant}.",
         "ru": "Сертификат подписанта выдан для БИН {signer}, а не для заявителя БИН {applicant}.",
         "kk": "Қол қоюшының сертификаты өтініш беруші БСН {applicant} үшін емес, БСН {signer} үшін берілген.",
     },
-    "application.signer_cannot_sign": {
+    "reason.signer_cannot_sign": {
         "en": "IIN {signer} is neither the head of {name} (BIN {bin}) nor holds the right to sign for it.",
         "ru": "ИИН {signer} не является руководителем {name} (БИН {bin}) и не имеет права подписи.",
         "kk": "ЖСН {signer} {name} (БСН {bin}) басшысы емес және қол қою құқығы жоқ.",
     },
-    "application.company_not_in_register": {
+    "reason.company_not_in_register": {
         "en": "BIN {bin} is not in the state register of legal entities.",
         "ru": "БИН {bin} отсутствует в государственном реестре юридических лиц.",
         "kk": "БСН {bin} заңды тұлғалардың мемлекеттік тізілімінде жоқ.",
     },
-    "application.company_liquidated": {
+    "reason.company_liquidated": {
         "en": "{name} (BIN {bin}) is liquidated.",
         "ru": "{name} (БИН {bin}) ликвидировано.",
         "kk": "{name} (БСН {bin}) таратылған.",
     },
-    "application.unknown_mineral": {
+    "reason.unknown_mineral": {
         "en": "Unknown mineral '{mineral}'; known: {known}.",
         "ru": "Неизвестное полезное ископаемое '{mineral}'; известные: {known}.",
         "kk": "'{mineral}' пайдалы қазбасы белгісіз; белгілілері: {known}.",
     },
-    "application.mineral_not_for_kind": {
+    "reason.mineral_not_for_kind": {
         "en": "An application of kind '{kind}' cannot be filed for '{mineral}'.",
         "ru": "Заявление вида '{kind}' нельзя подать на '{mineral}'.",
         "kk": "'{kind}' түріндегі өтінішті '{mineral}' үшін беруге болмайды.",
     },
-    "application.document_not_found": {
+    "reason.document_not_found": {
         "en": "Document {id} does not exist or is not yours.",
         "ru": "Документа {id} нет, или он вам не принадлежит.",
         "kk": "{id} құжаты жоқ немесе ол сізге тиесілі емес.",
     },
-    "application.bad_parcel": {
+    "reason.bad_parcel": {
         "en": "The parcel must be {{\"blocks\": list or codes}} or {{\"geometry\": GeoJSON}}.",
         "ru": "Участок указывается как {{\"blocks\": список или коды}} или {{\"geometry\": GeoJSON}}.",
         "kk": "Учаске {{\"blocks\": тізім немесе кодтар}} немесе {{\"geometry\": GeoJSON}} түрінде беріледі.",
     },
-    "application.parcel_form": {
+    "reason.parcel_form": {
         "en": "An application of kind '{kind}' is filed on a parcel given as '{form}'.",
         "ru": "Заявление вида '{kind}' подаётся на участок, заданный как '{form}'.",
         "kk": "'{kind}' түріндегі өтініш '{form}' ретінде берілген учаскеге беріледі.",
     },
-    "application.bad_block_list": {
+    "reason.bad_block_list": {
         "en": "The block list cannot be read at '{token}' (character {position}).",
         "ru": "Список блоков не читается в месте '{token}' (символ {position}).",
         "kk": "Блоктар тізімі '{token}' жерінде оқылмайды ({position}-таңба).",
     },
-    "application.bad_geometry": {
+    "reason.bad_geometry": {
         "en": "The parcel's geometry must be a valid GeoJSON Polygon or MultiPolygon in degrees.",
         "ru": "Геометрия участка должна быть корректным GeoJSON Polygon или MultiPolygon в градусах.",
         "kk": "Учаске геометриясы градуспен берілген дұрыс GeoJSON Polygon немесе MultiPolygon болуы керек.",
     },
-    "application.too_many_blocks": {
+    "reason.too_many_blocks": {
         "en": "The parcel has {count} blocks; at most {limit} are allowed.",
         "ru": "В участке {count} блоков; допускается не более {limit}.",
         "kk": "Учаскеде {count} блок бар; {limit} блоктан аспауы керек.",
     },
-    "application.not_contiguous": {
+    "reason.not_contiguous": {
         "en": "The blocks are not contiguous: they form {parts} separate parts (block {block} is apart).",
         "ru": "Блоки не являются смежными: они образуют {parts} отдельных частей (блок {block} отделён).",
         "kk": "Блоктар шектес емес: олар {parts} бөлек бөлік құрайды ({block} блогы бөлек).",
     },
-    "application.outside_programme": {
+    "reason.outside_programme": {
         "en": "Block {block} is not in an open area of the state subsoil fund management programme.",
         "ru": "Блок {block} не входит в открытый участок программы управления государственным фондом недр.",
         "kk": "{block} блогы жер қойнауының мемлекеттік қорын басқару бағдарламасының ашық аумағында емес.",
     },
-    "application.block_taken": {
+    "reason.block_taken": {
         "en": "Block {block} is already claimed by application {number}, received at {received_at}.",
         "ru": "Блок {block} уже заявлен заявлением {number}, поступившим {received_at}.",
         "kk": "{block} блогына {received_at} түскен {number} өтініші бұрын берілген.",
     },
-    "application.blocks_taken_meanwhile": {
+    "reason.blocks_taken_meanwhile": {
         "en": "Some of the blocks were claimed by an earlier application while this one was filed.",
         "ru": "Часть блоков заявлена более ранним заявлением во время подачи этого.",
         "kk": "Осы өтініш берілген кезде блоктардың бір бөлігіне ертерек өтініш берілді.",

@@ -161,7 +161,7 @@ def test_a_signer_other_than_the_applicant_is_refused(api, db, pki):
     r = file(api, bearer(db, "applicant", pki), signed(app, pki.person("officer").sign("rsa")))
     assert r.json()["status"] == "refused", r.text
     (reason,) = r.json()["reasons"]
-    assert reason["code"] == "application.signer_not_applicant" and me.person.iin in reason["message"]
+    assert reason["code"] == "reason.signer_not_applicant" and me.person.iin in reason["message"]
     # A login (AUTHENTICATION) key does not sign applications.
     r = file(api, bearer(db, "applicant", pki), signed(app, me.auth("rsa")))
     assert r.json()["status"] == "refused" and "eds.wrong_purpose" in codes_of(r)
@@ -182,7 +182,7 @@ def test_for_a_company_the_head_or_the_right_to_sign_not_an_employee(api, db, pk
                  organisation="ТОО «ДЕМО ГЕОРЕСУРС»"), purpose="signature", roles=["employee"])
     r = file(api, headers, signed(application(square(FCFS_AREA, 20, 20, 2), bin_=DEMO_COMPANY_BIN, **study),
                                   employee))
-    assert r.json()["status"] == "refused" and codes_of(r) == ["application.signer_cannot_sign"], r.text
+    assert r.json()["status"] == "refused" and codes_of(r) == ["reason.signer_cannot_sign"], r.text
     # A person's own account cannot file for the company (403, nothing stored).
     before = db.execute("SELECT count(*) FROM applications").fetchone()[0]
     r = file(api, bearer(db, "head", pki), signed(application(square(FCFS_AREA, 20, 20, 2),
@@ -198,16 +198,16 @@ def test_more_than_200_blocks_or_apart_are_refused_with_reasons(api, db, pki):
     r = file(api, headers, signed(application(big, me.person.iin), me.sign("rsa")))
     assert r.json()["status"] == "refused", r.text
     (reason,) = r.json()["reasons"]
-    assert reason["code"] == "application.too_many_blocks" and "210" in reason["message"] and "200" in reason["message"]
+    assert reason["code"] == "reason.too_many_blocks" and "210" in reason["message"] and "200" in reason["message"]
     apart = square(FCFS_AREA, 25, 25, 1) + square(FCFS_AREA, 27, 25, 2)
     r = file(api, headers, signed(application(apart, me.person.iin), me.sign("rsa")))
     (reason,) = r.json()["reasons"]
-    assert (reason["code"], reason["block"]) == ("application.not_contiguous", apart[0]), r.text
+    assert (reason["code"], reason["block"]) == ("reason.not_contiguous", apart[0]), r.text
     assert "не являются смежными" in reason["message"]
     # Corners touching are not contiguous either.
     diagonal = square(FCFS_AREA, 25, 28, 1) + square(FCFS_AREA, 26, 29, 1)
     r = file(api, headers, signed(application(diagonal, me.person.iin), me.sign("rsa")))
-    assert codes_of(r) == ["application.not_contiguous"]
+    assert codes_of(r) == ["reason.not_contiguous"]
 
 
 def test_incomplete_is_returned_incorrect_is_refused(api, db, pki):
@@ -217,20 +217,20 @@ def test_incomplete_is_returned_incorrect_is_refused(api, db, pki):
                                   me.sign("rsa")))
     assert r.json()["status"] == "returned", r.text
     (reason,) = r.json()["reasons"]
-    assert (reason["code"], reason["field"]) == ("application.missing", "mineral") and "пысықтауға" in reason["message"]
+    assert (reason["code"], reason["field"]) == ("reason.missing", "mineral") and "пысықтауға" in reason["message"]
     r = file(api, headers, signed(application(square(FCFS_AREA, 0, 29, 1), me.person.iin, mineral="oil"),
                                   me.sign("rsa")))
-    assert r.json()["status"] == "refused" and codes_of(r) == ["application.mineral_not_for_kind"]
+    assert r.json()["status"] == "refused" and codes_of(r) == ["reason.mineral_not_for_kind"]
     outside = square(("X", 80 * 60, 50 * 60), 0, 0, 1)
     r = file(api, headers, signed(application(outside, me.person.iin), me.sign("rsa")))
-    assert [(x["code"], x["block"]) for x in r.json()["reasons"]] == [("application.outside_programme", outside[0])]
+    assert [(x["code"], x["block"]) for x in r.json()["reasons"]] == [("reason.outside_programme", outside[0])]
     r = file(api, headers, signed(application("L-43-63-(10ж-5б-14)", me.person.iin), me.sign("rsa")))
-    assert codes_of(r) == ["application.bad_block_list"]
+    assert codes_of(r) == ["reason.bad_block_list"]
     # A service on a licence: without documents it is returned, routed by its mineral.
     pledge = {"kind": "pledge-registration", "applicant": {"iin": me.person.iin}, "mineral": "clay",
               "licence": "123-EL"}
     r = file(api, headers, signed(pledge, me.sign("rsa")))
-    assert (r.json()["status"], r.json()["routed_to"], codes_of(r)) == ("returned", "akimat", ["application.missing"])
+    assert (r.json()["status"], r.json()["routed_to"], codes_of(r)) == ("returned", "akimat", ["reason.missing"])
 
 
 def test_malformed_requests_are_4xx_and_leave_nothing(api, db, pki):
@@ -266,7 +266,7 @@ def test_after_the_window_the_later_overlapping_application_is_refused_naming_th
     body = r.json()
     assert body["status"] == "refused", r.text
     (reason,) = body["reasons"]
-    assert (reason["code"], reason["block"]) == ("application.block_taken", square(FCFS_AREA, 2, 5, 1)[0])
+    assert (reason["code"], reason["block"]) == ("reason.block_taken", square(FCFS_AREA, 2, 5, 1)[0])
     assert first["number"] in reason["message"] and first["received_at"] in reason["message"]
     assert body["received_at"] > first["received_at"]
 
@@ -332,7 +332,7 @@ def test_many_filers_at_once_after_the_window_leave_no_block_twice(app_db, pki, 
     losers = [r for r in results if r.status == "refused"]
     assert winners and losers and len(winners) + len(losers) == threads
     for lost in losers:
-        assert lost.reasons and all(x["code"] == "application.block_taken" for x in lost.reasons)
+        assert lost.reasons and all(x["code"] == "reason.block_taken" for x in lost.reasons)
         earlier = {x["params"]["number"] for x in lost.reasons}
         for number in earlier:
             at = db.execute("SELECT received_at FROM applications WHERE number = %s", (number,)).fetchone()[0]
