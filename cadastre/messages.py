@@ -325,6 +325,182 @@ MESSAGES.update({
         "ru": "Документа {id} нет, или у вас нет доступа к нему.",
         "kk": "{id} құжаты жоқ немесе оған қолжетімділігіңіз жоқ.",
     },
+    # --- e-applications (cadastre/applications.py) ---
+    "applications.not_an_object": {
+        "en": "The field 'application' must be a JSON object.",
+        "ru": "Поле 'application' должно быть объектом JSON.",
+        "kk": "'application' өрісі JSON нысаны болуы керек.",
+    },
+    "applications.unknown_kind": {
+        "en": "Unknown application kind '{kind}'; known kinds: {known}.",
+        "ru": "Неизвестный вид заявления '{kind}'; известные виды: {known}.",
+        "kk": "'{kind}' өтініш түрі белгісіз; белгілі түрлер: {known}.",
+    },
+    "applications.bad_applicant": {
+        "en": "The applicant must be given as {{\"iin\": \"12 digits\"}} or {{\"bin\": \"12 digits\"}}.",
+        "ru": "Заявитель указывается как {{\"iin\": \"12 цифр\"}} или {{\"bin\": \"12 цифр\"}}.",
+        "kk": "Өтініш беруші {{\"iin\": \"12 цифр\"}} немесе {{\"bin\": \"12 цифр\"}} түрінде көрсетіледі.",
+    },
+    "applications.not_your_applicant": {
+        "en": "You are signed in for another person or company than the applicant {applicant}: sign in as the "
+              "applicant's account to file for them.",
+        "ru": "Вы вошли от имени другого лица, чем заявитель {applicant}: войдите в учётную запись заявителя, "
+              "чтобы подать от его имени.",
+        "kk": "Сіз {applicant} өтініш берушіден басқа тұлға атынан кірдіңіз: оның атынан беру үшін өтініш "
+              "берушінің есептік жазбасына кіріңіз.",
+    },
+    "applications.not_canonical": {
+        "en": "The application cannot be written as canonical JSON (RFC 8785): {reason}.",
+        "ru": "Заявление невозможно записать в каноническом JSON (RFC 8785): {reason}.",
+        "kk": "Өтінішті канондық JSON (RFC 8785) түрінде жазу мүмкін емес: {reason}.",
+    },
+    "applications.bad_signature": {
+        "en": "The field 'signature' must be a detached CMS signature in base64.",
+        "ru": "Поле 'signature' должно содержать откреплённую подпись CMS в base64.",
+        "kk": "'signature' өрісінде base64 түріндегі бөлек CMS қолтаңбасы болуы керек.",
+    },
+    "applications.attached_other_content": {
+        "en": "The signature carries other content than the application's canonical JSON.",
+        "ru": "Подпись содержит не канонический JSON заявления, а другие данные.",
+        "kk": "Қолтаңбада өтініштің канондық JSON-ы емес, басқа мазмұн бар.",
+    },
+    "applications.not_found": {
+        "en": "There is no application {number}, or you may not read it.",
+        "ru": "Заявления {number} нет, или у вас нет доступа к нему.",
+        "kk": "{number} өтініші жоқ немесе оған қолжетімділігіңіз жоқ.",
+    },
+    "applications.bad_cursor": {
+        "en": "The parameter '{parameter}' must be a positive whole number.",
+        "ru": "Параметр '{parameter}' должен быть положительным целым числом.",
+        "kk": "'{parameter}' параметрі оң бүтін сан болуы керек.",
+    },
+    # Reasons of a return (incomplete) or a refusal (incorrect data)
+    "reason.missing": {
+        "en": "The application has no '{field}': it is returned for revision.",
+        "ru": "В заявлении нет поля '{field}': оно возвращено на доработку.",
+        "kk": "Өтініште '{field}' жоқ: ол пысықтауға қайтарылды.",
+    },
+    "reason.bad_field": {
+        "en": "The field '{field}' has a value of the wrong form.",
+        "ru": "Поле '{field}' заполнено в неверной форме.",
+        "kk": "'{field}' өрісі қате түрде толтырылған.",
+    },
+    "reason.signature_check": {
+        "en": "The signature failed the check '{check}'.",
+        "ru": "Подпись не прошла проверку '{check}'.",
+        "kk": "Қолтаңба '{check}' тексерісінен өтпеді.",
+    },
+    "reason.no_signer": {
+        "en": "The signature has no signer.",
+        "ru": "В подписи нет подписанта.",
+        "kk": "Қолтаңбада қол қоюшы жоқ.",
+    },
+    "reason.signer_not_applicant": {
+        "en": "The application is signed by IIN {signer}, not by the applicant IIN {applicant}.",
+        "ru": "Заявление подписано ИИН {signer}, а не заявителем ИИН {applicant}.",
+        "kk": "Өтінішке өтініш беруші ЖСН {applicant} емес, ЖСН {signer} қол қойған.",
+    },
+    "reason.signer_not_company": {
+        "en": "The signer's certificate is for BIN {signer}, not for the applicant BIN {applicant}.",
+        "ru": "Сертификат подписанта выдан для БИН {signer}, а не для заявителя БИН {applicant}.",
+        "kk": "Қол қоюшының сертификаты өтініш беруші БСН {applicant} үшін емес, БСН {signer} үшін берілген.",
+    },
+    "reason.signer_cannot_sign": {
+        "en": "IIN {signer} is neither the head of {name} (BIN {bin}) nor holds the right to sign for it.",
+        "ru": "ИИН {signer} не является руководителем {name} (БИН {bin}) и не имеет права подписи.",
+        "kk": "ЖСН {signer} {name} (БСН {bin}) басшысы емес және қол қою құқығы жоқ.",
+    },
+    "reason.company_not_in_register": {
+        "en": "BIN {bin} is not in the state register of legal entities.",
+        "ru": "БИН {bin} отсутствует в государственном реестре юридических лиц.",
+        "kk": "БСН {bin} заңды тұлғалардың мемлекеттік тізілімінде жоқ.",
+    },
+    "reason.company_liquidated": {
+        "en": "{name} (BIN {bin}) is liquidated.",
+        "ru": "{name} (БИН {bin}) ликвидировано.",
+        "kk": "{name} (БСН {bin}) таратылған.",
+    },
+    "reason.unknown_mineral": {
+        "en": "Unknown mineral '{mineral}'; known: {known}.",
+        "ru": "Неизвестное полезное ископаемое '{mineral}'; известные: {known}.",
+        "kk": "'{mineral}' пайдалы қазбасы белгісіз; белгілілері: {known}.",
+    },
+    "reason.mineral_not_for_kind": {
+        "en": "An application of kind '{kind}' cannot be filed for '{mineral}'.",
+        "ru": "Заявление вида '{kind}' нельзя подать на '{mineral}'.",
+        "kk": "'{kind}' түріндегі өтінішті '{mineral}' үшін беруге болмайды.",
+    },
+    "reason.document_not_found": {
+        "en": "Document {id} does not exist or is not yours.",
+        "ru": "Документа {id} нет, или он вам не принадлежит.",
+        "kk": "{id} құжаты жоқ немесе ол сізге тиесілі емес.",
+    },
+    "reason.bad_parcel": {
+        "en": "The parcel must be {{\"blocks\": list or codes}} or {{\"geometry\": GeoJSON}}.",
+        "ru": "Участок указывается как {{\"blocks\": список или коды}} или {{\"geometry\": GeoJSON}}.",
+        "kk": "Учаске {{\"blocks\": тізім немесе кодтар}} немесе {{\"geometry\": GeoJSON}} түрінде беріледі.",
+    },
+    "reason.parcel_form": {
+        "en": "An application of kind '{kind}' is filed on a parcel given as '{form}'.",
+        "ru": "Заявление вида '{kind}' подаётся на участок, заданный как '{form}'.",
+        "kk": "'{kind}' түріндегі өтініш '{form}' ретінде берілген учаскеге беріледі.",
+    },
+    "reason.bad_block_list": {
+        "en": "The block list cannot be read at '{token}' (character {position}).",
+        "ru": "Список блоков не читается в месте '{token}' (символ {position}).",
+        "kk": "Блоктар тізімі '{token}' жерінде оқылмайды ({position}-таңба).",
+    },
+    "reason.bad_geometry": {
+        "en": "The parcel's geometry must be a valid GeoJSON Polygon or MultiPolygon in degrees.",
+        "ru": "Геометрия участка должна быть корректным GeoJSON Polygon или MultiPolygon в градусах.",
+        "kk": "Учаске геометриясы градуспен берілген дұрыс GeoJSON Polygon немесе MultiPolygon болуы керек.",
+    },
+    "reason.too_many_blocks": {
+        "en": "The parcel has {count} blocks; at most {limit} are allowed.",
+        "ru": "В участке {count} блоков; допускается не более {limit}.",
+        "kk": "Учаскеде {count} блок бар; {limit} блоктан аспауы керек.",
+    },
+    "reason.not_contiguous": {
+        "en": "The blocks are not contiguous: they form {parts} separate parts (block {block} is apart).",
+        "ru": "Блоки не являются смежными: они образуют {parts} отдельных частей (блок {block} отделён).",
+        "kk": "Блоктар шектес емес: олар {parts} бөлек бөлік құрайды ({block} блогы бөлек).",
+    },
+    "reason.outside_programme": {
+        "en": "Block {block} is not in an open area of the state subsoil fund management programme.",
+        "ru": "Блок {block} не входит в открытый участок программы управления государственным фондом недр.",
+        "kk": "{block} блогы жер қойнауының мемлекеттік қорын басқару бағдарламасының ашық аумағында емес.",
+    },
+    "reason.block_taken": {
+        "en": "Block {block} is already claimed by application {number}, received at {received_at}.",
+        "ru": "Блок {block} уже заявлен заявлением {number}, поступившим {received_at}.",
+        "kk": "{block} блогына {received_at} түскен {number} өтініші бұрын берілген.",
+    },
+    "reason.blocks_taken_meanwhile": {
+        "en": "Some of the blocks were claimed by an earlier application while this one was filed.",
+        "ru": "Часть блоков заявлена более ранним заявлением во время подачи этого.",
+        "kk": "Осы өтініш берілген кезде блоктардың бір бөлігіне ертерек өтініш берілді.",
+    },
+    "notice.application_accepted": {
+        "en": "Your application {number} ({kind}) was received at {received_at} and accepted for consideration.",
+        "ru": "Ваше заявление {number} ({kind}) поступило {received_at} и принято к рассмотрению.",
+        "kk": "Сіздің {number} өтінішіңіз ({kind}) {received_at} түсті және қарауға қабылданды.",
+    },
+    "notice.application_returned": {
+        "en": "Your application {number} ({kind}), received at {received_at}, is returned for revision; "
+              "the reasons are in the application.",
+        "ru": "Ваше заявление {number} ({kind}), поступившее {received_at}, возвращено на доработку; "
+              "причины указаны в заявлении.",
+        "kk": "{received_at} түскен {number} өтінішіңіз ({kind}) пысықтауға қайтарылды; себептері өтініште "
+              "көрсетілген.",
+    },
+    "notice.application_refused": {
+        "en": "Your application {number} ({kind}), received at {received_at}, is refused; the reasons are in the "
+              "application.",
+        "ru": "По вашему заявлению {number} ({kind}), поступившему {received_at}, отказано; причины указаны в "
+              "заявлении.",
+        "kk": "{received_at} түскен {number} өтінішіңіз ({kind}) бойынша бас тартылды; себептері өтініште "
+              "көрсетілген.",
+    },
 })
 
 # --- working days and procedures (issue 9: cadastre/calendar.py, cadastre/procedures.py) ---

@@ -72,6 +72,13 @@ SERVICE_WRITES = (
     # Working days (0012): the service reads the holidays table (the blanket SELECT) and writes
     # nothing of it: the operator maintains it as the owner (`geoservice holidays add`). Procedure
     # definitions are a declarations file; their instances' table comes with the applications.
+    # E-applications (0013): filed once (no UPDATE of what was signed); the year's number row
+    # taken under its lock; claims change state (granted, released); lots are recomputed while
+    # their window is open.
+    "GRANT INSERT, UPDATE (last, last_at) ON application_numbers TO {role}",
+    "GRANT INSERT, UPDATE (status, reasons, routed_to) ON applications TO {role}",
+    "GRANT INSERT, UPDATE (state) ON application_claims TO {role}",
+    "GRANT INSERT, UPDATE (applications, block_ids, codes, status, updated_at) ON lots TO {role}",
 )
 
 
