@@ -345,7 +345,9 @@ def live(area) -> Iterator[str]:
 def test_map_panel_checks_a_parcel(live: str):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_viewer import CHROMIUM_ARGS
+    from tests.test_viewer import CHROMIUM_ARGS, SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     problems: list[str] = []
     with sync_playwright() as p:
@@ -377,6 +379,8 @@ def test_map_panel_checks_a_parcel(live: str):
             page.wait_for_function("() => document.querySelector('#parcel-result').innerText.includes('тыйым')",
                                    timeout=20_000)
             assert page.locator("#parcel-check-button").inner_text() == "Тексеру"
+            page.wait_for_timeout(600)  # the map's move to the parcel
+            page.screenshot(path=str(SCREENSHOTS / "parcel-check-kk.png"))
             # A bad token is named in the page's language.
             page.locator("#parcel-input").fill("L-43-63-(10а-5щ-1)")
             page.locator("#parcel-check-button").click()
