@@ -591,3 +591,111 @@ MESSAGES.update({
               "шешеді.",
     },
 })
+
+# --- parcels and the programme (cadastre/parcels.py, geoservice/api/parcels.py) ---
+MESSAGES.update({
+    "parcel.one_of": {
+        "en": "'{field}' must be an object with exactly one of 'blocks' (a block list or an array of codes "
+              "and lists) and 'geometry' (a GeoJSON Polygon or MultiPolygon).",
+        "ru": "'{field}' должен быть объектом ровно с одним из полей 'blocks' (список блоков или массив кодов "
+              "и списков) и 'geometry' (GeoJSON Polygon или MultiPolygon).",
+        "kk": "'{field}' өрісі 'blocks' (блоктар тізімі немесе кодтар мен тізімдер массиві) және 'geometry' "
+              "(GeoJSON Polygon немесе MultiPolygon) өрістерінің дәл біреуі бар нысан болуы керек.",
+    },
+    "parcel.blocks_type": {
+        "en": "'{field}' must be a block list text or an array of block codes and list texts.",
+        "ru": "'{field}' должен быть текстом списка блоков или массивом кодов блоков и списков.",
+        "kk": "'{field}' блоктар тізімінің мәтіні немесе блок кодтары мен тізімдер массиві болуы керек.",
+    },
+    "parcel.bad_blocks": {
+        "en": "'{field}': cannot read the block list at “{token}” (character {position}).",
+        "ru": "'{field}': не удалось разобрать список блоков на «{token}» (позиция {position}).",
+        "kk": "'{field}': блоктар тізімін {position}-позициядағы «{token}» жерінде оқу мүмкін болмады.",
+    },
+    "parcel.too_many_blocks": {
+        "en": "'{field}' names more than {limit} blocks.",
+        "ru": "'{field}' содержит больше {limit} блоков.",
+        "kk": "'{field}' ішінде {limit} блоктан артық бар.",
+    },
+    "parcel.no_blocks": {
+        "en": "'{field}' names no block.",
+        "ru": "'{field}' не содержит ни одного блока.",
+        "kk": "'{field}' ішінде бірде-бір блок жоқ.",
+    },
+    "parcel.blocks_outside_country": {
+        "en": "'{field}': {count} block(s) lie outside Kazakhstan: {blocks}.",
+        "ru": "'{field}': блоки вне Казахстана ({count}): {blocks}.",
+        "kk": "'{field}': Қазақстаннан тыс блоктар ({count}): {blocks}.",
+    },
+    "parcel.geometry_type": {
+        "en": "'{field}' must be a GeoJSON Polygon or MultiPolygon, not {found}.",
+        "ru": "'{field}' должен быть GeoJSON Polygon или MultiPolygon, а не {found}.",
+        "kk": "'{field}' {found} емес, GeoJSON Polygon немесе MultiPolygon болуы керек.",
+    },
+    "parcel.geometry_crs": {
+        "en": "'{field}' must be in CRS84 (longitude, latitude in WGS 84 degrees), as GeoJSON is.",
+        "ru": "'{field}' должен быть в CRS84 (долгота, широта в градусах WGS 84), как принято в GeoJSON.",
+        "kk": "'{field}' GeoJSON-дағыдай CRS84 жүйесінде (WGS 84 градусындағы бойлық, ендік) болуы керек.",
+    },
+    "parcel.geometry_unreadable": {
+        "en": "'{field}': the coordinates cannot be read as a polygon.",
+        "ru": "'{field}': координаты не читаются как полигон.",
+        "kk": "'{field}': координаттарды көпбұрыш ретінде оқу мүмкін емес.",
+    },
+    "parcel.geometry_empty": {
+        "en": "'{field}' has no area.",
+        "ru": "'{field}' не имеет площади.",
+        "kk": "'{field}' ауданы жоқ.",
+    },
+    "parcel.geometry_invalid": {
+        "en": "'{field}' is not a valid polygon ({reason}); repairing it would change its area by {change} %.",
+        "ru": "'{field}' — некорректный полигон ({reason}); исправление изменило бы площадь на {change} %.",
+        "kk": "'{field}' — жарамсыз көпбұрыш ({reason}); түзету ауданын {change} %-ға өзгертер еді.",
+    },
+    "parcel.outside_country": {
+        "en": "'{field}' lies, at least in part, outside Kazakhstan.",
+        "ru": "'{field}' хотя бы частично лежит за пределами Казахстана.",
+        "kk": "'{field}' кем дегенде ішінара Қазақстаннан тыс жатыр.",
+    },
+    "parcel.too_large": {
+        "en": "'{field}' spans {cells} one-minute cells; at most {limit} can be checked at once.",
+        "ru": "'{field}' охватывает {cells} минутных ячеек; проверить за раз можно не более {limit}.",
+        "kk": "'{field}' {cells} минуттық ұяшықты қамтиды; бір рет ең көбі {limit} ұяшықты тексеруге болады.",
+    },
+    "parcel.zone_prohibited": {
+        "en": "The parcel overlaps the restriction zone “{name}” ({id}), where subsoil use is prohibited: "
+              "{area_km2} km², {count} block(s).",
+        "ru": "Участок пересекает зону ограничений «{name}» ({id}), где недропользование запрещено: "
+              "{area_km2} км², блоков: {count}.",
+        "kk": "Учаске жер қойнауын пайдалануға тыйым салынған «{name}» ({id}) шектеу аймағымен қиылысады: "
+              "{area_km2} км², блоктар саны: {count}.",
+    },
+    "parcel.zone_conditional": {
+        "en": "The parcel overlaps the restriction zone “{name}” ({id}), where subsoil use needs the "
+              "zone's conditions to be met: {area_km2} km², {count} block(s).",
+        "ru": "Участок пересекает зону ограничений «{name}» ({id}), где недропользование допускается на "
+              "условиях режима зоны: {area_km2} км², блоков: {count}.",
+        "kk": "Учаске жер қойнауын пайдалануға аймақ режимінің шарттарымен рұқсат етілетін «{name}» ({id}) "
+              "шектеу аймағымен қиылысады: {area_km2} км², блоктар саны: {count}.",
+    },
+    "parcel.outside_programme": {
+        "en": "{area_km2} km² of the parcel ({count} block(s)) lie outside the open areas of the state "
+              "subsoil fund programme; an exploration application is possible only inside them.",
+        "ru": "{area_km2} км² участка (блоков: {count}) лежат вне открытых участков программы управления "
+              "государственным фондом недр; заявка на разведку возможна только внутри них.",
+        "kk": "Учаскенің {area_km2} км² бөлігі (блоктар саны: {count}) жер қойнауының мемлекеттік қорын "
+              "басқару бағдарламасының ашық аумақтарынан тыс жатыр; барлауға өтінім тек солардың ішінде "
+              "беріледі.",
+    },
+    "parcel.body": {
+        "en": "Send the parcel as a JSON object {{\"parcel\": {{\"blocks\": ...}} or {{\"geometry\": ...}}}}.",
+        "ru": "Передайте участок JSON-объектом {{\"parcel\": {{\"blocks\": ...}} или {{\"geometry\": ...}}}}.",
+        "kk": "Учаскені JSON нысаны ретінде жіберіңіз: {{\"parcel\": {{\"blocks\": ...}} немесе "
+              "{{\"geometry\": ...}}}}.",
+    },
+    "programme.bad_parameter": {
+        "en": "Parameter '{parameter}': '{value}' is not allowed ({expected}).",
+        "ru": "Параметр '{parameter}': значение '{value}' недопустимо ({expected}).",
+        "kk": "'{parameter}' параметрі: '{value}' мәніне рұқсат жоқ ({expected}).",
+    },
+})

@@ -12,8 +12,6 @@ import datetime as dt
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,16 +23,19 @@ from geoservice.kernel.errors import Issue, Location, Problem, UploadError
 from geoservice.kernel.settings import Settings
 from importers.messages import note
 from importers.sources import SourceData
+from layers.boundary import (  # noqa: F401 - moved to layers/ for cadastre/parcels.py; old names kept
+    FAITHFUL_AREA_TOLERANCE,
+    national_boundary,
+    outside_country,
+    polygonal_part,
+    tolerant_boundary,
+)
 from layers.catalog import Attribute, Layer, normalise
 from layers.datum import choose_transformer
 from layers.store import ValidatedFeatures
 from layers.values import coerce, is_blank
 
 WGS84 = CRS.from_epsg(4326)
-BOUNDARY_FILE = Path(__file__).resolve().parent.parent / "layers" / "data" / "kazakhstan_boundary.geojson"
-# A repaired polygon may differ from the drawn one by this share of its area and still count as
-# the same polygon (duplicate vertices, wrong orientation, touching rings, slivers).
-FAITHFUL_AREA_TOLERANCE = 0.01
 MAX_ISSUES = 200
 
 
@@ -252,47 +253,6 @@ def reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
 
 # --- geometry ----------------------------------------------------------------------------------
 
-# The shipped land boundary leaves out the sea, where the hydrocarbon plots of the Caspian are.
-# This outline of the Kazakh sector of the Caspian is schematic (median lines approximated); it
-# only widens the "inside Kazakhstan" check, nothing is drawn from it.
-CASPIAN_SECTOR = shapely.Polygon([
-    (49.0, 46.6), (48.5, 45.6), (48.9, 44.7), (49.9, 43.4), (50.8, 42.4), (51.3, 41.75), (52.9, 41.75),
-    (53.0, 42.2), (52.6, 45.0), (53.2, 46.9), (49.0, 46.6),
-])
-
-
-@lru_cache
-def national_boundary() -> shapely.Geometry:
-    data = json.loads(BOUNDARY_FILE.read_text())
-    land = shapely.from_geojson(json.dumps(data["features"][0]["geometry"]))
-    return shapely.union(land, CASPIAN_SECTOR)
-
-
-@lru_cache
-def tolerant_boundary(tolerance: float) -> shapely.Geometry:
-    geom = shapely.buffer(national_boundary(), tolerance, quad_segs=4)
-    shapely.prepare(geom)
-    return geom
-
-
-def polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
-    """The polygons of a geometry as one MultiPolygon (None when it has none)."""
-    parts = shapely.get_parts(geom)
-    polys: list[shapely.Geometry] = []
-    for part in parts:
-        kind = shapely.get_type_id(part)
-        if kind == 3:
-            polys.append(part)
-        elif kind == 6:
-            polys.extend(shapely.get_parts(part))
-        elif kind == 7:
-            sub = polygonal_part(part)
-            if sub is not None:
-                polys.extend(shapely.get_parts(sub))
-    polys = [p for p in polys if not p.is_empty and p.area > 0]
-    return shapely.MultiPolygon(polys) if polys else None
-
-
 def _to_multipolygons(geoms: np.ndarray, issues: _Issues, report: dict[str, Any]) -> np.ndarray:
     """Every geometry as a valid Polygon or MultiPolygon (the store writes all as MultiPolygons),
     or an issue. Valid ones pass untouched; only the odd ones (invalid, collections, wrong
@@ -337,18 +297,6 @@ def _repair_one(geom: shapely.Geometry, kind: int, ok: bool, number: int, issues
     report["repairs"].append(note("geometry.repaired", feature=number, reason=reason,
                                   area_change_percent=round(change * 100, 4)))
     return repaired
-
-
-def outside_country(geoms: np.ndarray, tolerance_deg: float = Settings.boundary_tolerance_deg) -> np.ndarray:
-    """Positions of geometries with a vertex outside the national area (with tolerance).
-
-    Testing vertices (vectorised point-in-polygon) instead of whole polygons is ~20× faster;
-    an edge could only leave the area between two inside vertices by less than the tolerance."""
-    area = tolerant_boundary(tolerance_deg)
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    inside = shapely.contains_xy(area, coords[:, 0], coords[:, 1])
-    bad = np.bincount(index[~inside], minlength=len(geoms)) > 0
-    return np.flatnonzero(bad)
 
 
 # --- the stage ---------------------------------------------------------------------------------

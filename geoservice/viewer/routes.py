@@ -85,6 +85,7 @@ PAGE = """<!doctype html>
 <script src="/viewer/static/vendor/proj4.js"></script>
 <script id="geoservice-config" type="application/json">{config}</script>
 <script type="module" src="/viewer/static/viewer.js"></script>
+<script type="module" src="/viewer/static/parcel-check.js"></script>
 </head>
 <body>
 <header id="bar">
@@ -96,7 +97,8 @@ PAGE = """<!doctype html>
   <nav id="langs" aria-label="language"></nav>
 </header>
 <main>
-  <aside id="panel"><h2 id="layers-title"></h2><div id="layers"></div><div id="search-result"></div></aside>
+  <aside id="panel"><h2 id="layers-title"></h2><div id="layers"></div><div id="search-result"></div>
+    <section id="parcel-check"></section></aside>
   <div id="map" aria-label="map"></div>
 </main>
 <footer id="coords"><span id="coords-wgs"></span><span id="coords-gk"></span></footer>

@@ -228,6 +228,7 @@ async function setLang(next) {
   url.searchParams.set('lang', lang);
   history.replaceState(null, '', url);
   renderTexts();
+  document.dispatchEvent(new CustomEvent('geoservice:lang', { detail: lang }));  // parcel-check.js
   // MapLibre has no public setter for its UI texts; its locale table is read when a control is
   // added (and by the scale bar on every move). The browser test checks that this still works.
   Object.assign(map._locale, MAPLIBRE_UI[lang]);
