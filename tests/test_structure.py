@@ -115,8 +115,9 @@ def test_the_direction_check_catches_what_it_should(module: str, source: str, ba
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 # Callables whose first argument is a message code.
 RAISERS = {"Problem", "UploadError", "Issue", "upload_error", "translate", "_Invalid", "add", "note"}
-# Strings shaped like codes that are not messages: ASGI event types and file names.
-NOT_MESSAGES = re.compile(r"^(http\.request|http\.disconnect|http\.response\.\w+)$"
+# Strings shaped like codes that are not messages: ASGI event types, file names, and the request
+# fields a reason points at (``parcel.blocks``, beside the ``parcel.*`` codes).
+NOT_MESSAGES = re.compile(r"^(http\.request|http\.disconnect|http\.response\.\w+|parcel\.(blocks|geometry))$"
                           r"|\.(bin|shp|dbf|shx|cpg|prj|py|json)$")
 
 
