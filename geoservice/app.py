@@ -14,6 +14,7 @@ from geoservice.api import accounts, documents, health, layers
 from geoservice.api import applications as applications_api
 from geoservice.api import journal as journal_api
 from geoservice.api import signatures as signatures_api
+from geoservice.api import workbench as workbench_api
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
 from geoservice.kernel.db import Database, libpq_params, session_settings
@@ -90,4 +91,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(cabinet_router)
     app.include_router(applications_api.router)
+    app.include_router(workbench_api.router)
     return app
