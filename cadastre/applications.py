@@ -554,9 +554,10 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
     stored = [r.stored() for r in reasons]
     # Issue 9, procedure runs: an accepted application starts its kind's procedure. Imported
     # here: cadastre.workbench reads this module.
+    run = None
     if status == "accepted" and kind.procedure is not None:
         from cadastre.workbench import start_run
-        start_run(conn, number, actor=caller.actor, client=client)
+        run = start_run(conn, number, actor=caller.actor, client=client, journaled=False)
     notify(conn, caller.account_id, NOTICES[status], number=number, received_at=rfc3339(received_at),
            kind=kind.id)
     journal(conn, caller.actor, "application.file", "ok" if status == "accepted" else "rejected",
@@ -564,7 +565,8 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
             detail={"number": number, "received_at": rfc3339(received_at), "kind": kind.id, "status": status,
                     "routed_to": routed_to, "blocks": len(codes), "window": in_window,
                     "signer": signer.iin if signer else None, "signature_valid": result.valid,
-                    "reasons": sorted({r.code for r in reasons}), "lots": [lot["id"] for lot in lots]})
+                    "reasons": sorted({r.code for r in reasons}), "lots": [lot["id"] for lot in lots],
+                    "procedure": run.procedure if run else None})
     return Filed(application_id, number, received_at, status, routed_to, stored, in_window,
                  codes if status == "accepted" else [], [_public_lot(lot) for lot in lots])
 

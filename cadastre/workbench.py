@@ -41,7 +41,7 @@ from cadastre.applications import KINDS, Reason, _visible_sql, rfc3339
 from cadastre.calendar import load_calendar
 from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
-from cadastre.eds.verify import verify_cms
+from cadastre.eds.verify import CHECKS, verify_cms
 from cadastre.notifications import notify
 from geoservice.kernel.errors import Problem
 from layers.access import Person
@@ -105,11 +105,12 @@ def _columns(state: procedures.State) -> dict[str, Any]:
 
 
 def start_run(conn: psycopg.Connection, application: str, *, actor: str = "system",
-              client: str | None = None) -> procedures.State | None:
+              client: str | None = None, journaled: bool = True) -> procedures.State | None:
     """Start the procedure of an accepted application (its number), begun at its receipt time,
     in the caller's transaction. None when the application is not accepted or its kind has no
     declared procedure. Counting a deadline into a year the holidays table does not cover is
-    refused (``calendar.year_not_covered``) rather than guessed."""
+    refused (``calendar.year_not_covered``) rather than guessed. ``journaled=False``: the
+    caller's own journal row records the start (filing does, in its ``procedure`` detail)."""
     row = conn.execute(f"{APPLICATION} WHERE a.number = %s", (application,)).fetchone()  # noqa: S608
     if row is None:
         raise Problem("applications.not_found", 404, number=application[:40])
@@ -125,9 +126,10 @@ def start_run(conn: psycopg.Connection, application: str, *, actor: str = "syste
         {"app": app_id, "number": number, "procedure": state.procedure, "authority": routed_to,
          "state": Jsonb(state.to_json()), "started": received_at, **_columns(state)})
     first = state.steps[0]
-    journal(conn, actor, "procedure.start", "ok", object=f"application:{number}", client=client,
-            detail={"procedure": state.procedure, "version": state.version, "stage": first.stage,
-                    "due_at": rfc3339(first.due) if first.due else None})
+    if journaled:
+        journal(conn, actor, "procedure.start", "ok", object=f"application:{number}", client=client,
+                    detail={"procedure": state.procedure, "version": state.version, "stage": first.stage,
+                        "due_at": rfc3339(first.due) if first.due else None})
     return state
 
 
@@ -207,7 +209,9 @@ def decide(conn: psycopg.Connection, number: str, stage: str, action: str, reaso
     if result.content is not None and result.content != data:
         raise Problem("workbench.signature_invalid", 422, problems="eds.content_mismatch")
     if not result.valid:
-        problems = sorted({p["code"] for s in result.signers for p in s.problems}) or ["eds.invalid"]
+        problems = (sorted({p["code"] for s in result.signers for p in s.problems})
+                    or sorted({c for s in result.signers for c in CHECKS if s.checks[c]["result"] != "ok"})
+                    or ["no signer"])
         raise Problem("workbench.signature_invalid", 422, problems=", ".join(problems))
     signer = next((s for s in result.signers if s.iin == caller.iin), None)
     if signer is None:

@@ -177,8 +177,10 @@ def test_the_officer_works_an_application_to_approval_with_signed_decisions(api,
     sealed(db)
     actions = [r[0] for r in db.execute("SELECT action FROM journal WHERE object = %s AND result = 'ok' ORDER BY seq",
                                         (f"application:{number}",))]
-    assert sorted(actions[:2]) == ["application.file", "procedure.start"]
-    assert actions[2:] == ["procedure.decide"] * len(APPROVAL)
+    assert actions == ["application.file"] + ["procedure.decide"] * len(APPROVAL)
+    filed = db.execute("SELECT detail FROM journal WHERE object = %s AND action = 'application.file'",
+                       (f"application:{number}",)).fetchone()[0]
+    assert filed["procedure"] == "exploration-licence"
 
 
 def test_a_return_carries_its_reason_to_the_applicant(api, db, pki):
