@@ -303,3 +303,33 @@ def test_the_queue_sorts_by_time_left_and_flags_overdue_stages_once(api, db, pki
                                            "WHERE n.code = 'notice.stage_overdue' AND n.params->>'number' = %s",
                                            (waiting,))}
     assert recipients == {pki.person("officer").person.iin}
+
+
+def test_the_commission_decides_at_its_stage_of_the_recognition(api, db, pki):
+    me = pki.person("applicant")
+    mine = bearer(db, me.person.iin)  # signs in: the account exists
+    account = db.execute("SELECT id FROM accounts WHERE iin = %s AND bin IS NULL", (me.person.iin,)).fetchone()[0]
+    doc = db.execute("INSERT INTO documents (owner_account_id, owner_iin, file_name, content_type, size, sha256, "
+                     "access_level, uploaded_by) VALUES (%s, %s, 'plan.pdf', 'application/pdf', 1, %s, "
+                     "'confidential', 'test') RETURNING id", (account, me.person.iin, "0" * 64)).fetchone()[0]
+    app = {"kind": "industrial-innovation-recognition", "applicant": {"iin": me.person.iin}, "documents": [doc]}
+    r = api.post("/api/applications", json=signed(app, me.sign("rsa")), headers=mine)
+    assert r.status_code == 201 and r.json()["status"] == "accepted", r.text
+    number = r.json()["number"]
+    headers, cert = officer(db, pki)
+    for stage, action in (("accept", "accept"), ("draft_conclusion", "forward")):
+        assert decide(api, headers, cert, number, stage, action).status_code == 200
+    # The commission's stage is not the officer's; it is in the commission's queue, not the officer's.
+    r = decide(api, headers, cert, number, "commission", "approve")
+    assert r.status_code == 403 and r.json()["type"].endswith("procedures.role_not_allowed")
+    member = pki.person("commission")
+    member_headers = bearer(db, member.person.iin)
+    assert number in [i["number"] for i in api.get("/api/workbench", headers=member_headers).json()["queue"]]
+    assert number not in [i["number"] for i in api.get("/api/workbench", headers=headers).json()["queue"]]
+    r = decide(api, member_headers, member.sign("rsa"), number, "commission", "approve")
+    assert r.status_code == 200 and r.json()["stage"] == "send_decision", r.text
+    assert r.json()["decisions"][-1]["role"] == "commission"
+    r = decide(api, headers, cert, number, "send_decision", "sign")
+    assert (r.json()["status"], r.json()["outcome"]) == ("finished", "granted"), r.text
+    assert notices(db, "notice.run_granted", number) == [{"number": number,
+                                                          "kind": "industrial-innovation-recognition"}]
