@@ -51,9 +51,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sealer = sealer
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
     app.state.db = Database.pooled(url, timeout=settings.db_connect_timeout, params=libpq_params(settings))
+    # Stages past their deadline are notified once to their authority (cadastre/workbench.py).
+    overdue = workbench_api.OverdueWatch(app.state.db)
+    await overdue.start()
     try:
         yield
     finally:
+        await overdue.stop()
         app.state.db.close()
         await sealer.stop()
         await tokens.stop()

@@ -27,8 +27,10 @@ from cadastre.eds.pki import DemoPki, Issued, demo_pki, sign_cms
 from cadastre.eds.verify import verify_cms
 from cadastre.eds_trust import load_trust
 from cadastre.procedures import procedures
+from geoservice.api.workbench import OverdueWatch
 from geoservice.kernel import clock
-from geoservice.kernel.db import with_database
+from geoservice.kernel.db import Database, with_database
+from geoservice.kernel.settings import get_settings
 from tests.applicants import FCFS_AREA, application, make_applicants, open_areas, person, session_token, signed, square
 from tests.helpers import sealed
 
@@ -269,7 +271,7 @@ def test_a_decision_with_a_bad_signature_is_refused(api, db, pki):
     assert rejected == 4
 
 
-def test_the_queue_sorts_by_time_left_and_flags_overdue_stages_once(api, db, pki):
+def test_the_queue_sorts_by_time_left_and_flags_overdue_stages_once(api, db, pki, app_db):
     waiting = file(api, db, pki, square(FCFS_AREA, 16, 0, 1))
     later = file(api, db, pki, square(FCFS_AREA, 18, 0, 1))
     headers, cert = officer(db, pki)
@@ -298,6 +300,12 @@ def test_the_queue_sorts_by_time_left_and_flags_overdue_stages_once(api, db, pki
         assert workbench.notify_overdue(db, future) == 0
         workbench.queue(db, officer_person, future)
     assert len(notices(db, "notice.stage_overdue", waiting)) == 1
+    # The server's background watch does the same, as the service's role, once per stage.
+    third = file(api, db, pki, square(FCFS_AREA, 20, 0, 1))
+    watch = OverdueWatch(Database(dataclasses.replace(get_settings(), database_url=app_db).service_database_url))
+    with clock.frozen(future):
+        assert watch.once() >= 1 and watch.once() == 0
+    assert [n["stage"] for n in notices(db, "notice.stage_overdue", third)] == ["register"]
     # The officer of another authority gets no notice of it.
     recipients = {r[0] for r in db.execute("SELECT a.iin FROM notifications n JOIN accounts a ON a.id = n.account_id "
                                            "WHERE n.code = 'notice.stage_overdue' AND n.params->>'number' = %s",

@@ -3,8 +3,11 @@ signed decisions on an application's current stage, and an application's run."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
@@ -20,7 +23,11 @@ from geoservice.trust import trust_cache
 from layers.access import Person, client_address
 from layers.store import journal
 
+log = logging.getLogger("geoservice.workbench")
 router = APIRouter(prefix="/api", tags=["workbench"])
+# How often a server looks for stages past their deadline (each is notified once, whichever
+# server finds it first); the queue's reads look too.
+OVERDUE_SECONDS = 60.0
 ACTORS = admits("officer", "commission")
 # Whoever may read the application reads its run (checked inside: applicant, officers of its
 # authority, admins, auditors; commission members for procedures with a commission).
@@ -89,3 +96,34 @@ def get_run(number: str, request: Request, db: DatabaseDep, who: Person = SIGNED
         except Problem:
             conn.commit()  # the refusal's journal row
             raise
+
+
+class OverdueWatch:
+    """A server process's background look for overdue stages (``workbench.notify_overdue``)
+    every ``interval`` seconds, the first after one interval."""
+
+    def __init__(self, db: Database, *, interval: float = OVERDUE_SECONDS) -> None:
+        self.db, self.interval = db, interval
+        self._task: asyncio.Task[None] | None = None
+
+    def once(self) -> int:
+        with self.db.connection() as conn:
+            return workbench.notify_overdue(conn, clock.now())
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="workbench-overdue")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await run_in_threadpool(self.once)
+            except Exception as exc:  # noqa: BLE001 - the database may be away; the next round tries again
+                log.warning("cannot look for overdue stages (%s)", exc)
