@@ -109,6 +109,9 @@ class Kind:
     documents_required: bool = False
     # The authority when it does not follow the mineral.
     authority: str | None = None
+    # Issue 9, procedure runs: the procedure (cadastre/procedures.toml id) an accepted
+    # application of this kind goes through (cadastre/workbench.py); None: none declared yet.
+    procedure: str | None = None
 
     def route(self, mineral: Mineral | None) -> str | None:
         if self.authority is not None:
@@ -122,7 +125,8 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
     Kind("exploration-licence",
          Names("Қатты пайдалы қазбаларды барлауға лицензия", "Лицензия на разведку твёрдых полезных ископаемых",
                "Exploration licence for solid minerals"),
-         "blocks", ("solid",), max_blocks=200, contiguous=True, programme=True, claims=True),
+         "blocks", ("solid",), max_blocks=200, contiguous=True, programme=True, claims=True,
+         procedure="exploration-licence"),
     Kind("geological-study-licence",
          Names("Жер қойнауын геологиялық зерттеуге лицензия", "Лицензия на геологическое изучение недр",
                "Geological study licence"), "blocks", SERVICE_GROUPS, contiguous=True),
@@ -133,29 +137,30 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
     Kind("pledge-registration",
          Names("Жер қойнауын пайдалану құқығының кепілін тіркеу", "Регистрация залога права недропользования",
                "Registration of a pledge of a subsoil-use right"),
-         None, SERVICE_GROUPS, requires=("licence",), documents_required=True),
+         None, SERVICE_GROUPS, requires=("licence",), documents_required=True, procedure="pledge-registration"),
     Kind("liquidation-fund",
          Names("Жою қорын пайдалануға рұқсат", "Разрешение на использование ликвидационного фонда",
                "Permission to use the liquidation fund"),
-         None, SERVICE_GROUPS, requires=("licence",), documents_required=True),
+         None, SERVICE_GROUPS, requires=("licence",), documents_required=True, procedure="liquidation-fund"),
     Kind("servitude-registration",
          Names("Жер қойнауы учаскесінде сервитутты тіркеу", "Регистрация сервитута на участке недр",
                "Registration of a servitude on a subsoil plot"),
-         None, SERVICE_GROUPS, requires=("licence",), documents_required=True),
+         None, SERVICE_GROUPS, requires=("licence",), documents_required=True,
+         procedure="servitude-registration"),
     Kind("processing-agreement",
          Names("Қатты пайдалы қазбаларды қайта өңдеуді келісу", "Согласование переработки твёрдых полезных "
                "ископаемых", "Agreement on processing of solid minerals"),
-         None, ("solid",), requires=("licence",), documents_required=True),
+         None, ("solid",), requires=("licence",), documents_required=True, procedure="processing-agreement"),
     Kind("reprocessing-application",
          Names("Техногендік минералдық түзілімдерді қайта өңдеуге өтініш", "Заявление на переработку "
                "техногенных минеральных образований", "Application for re-processing"),
-         None, ("solid",), documents_required=True),
+         None, ("solid",), documents_required=True, procedure="reprocessing-application"),
     # Seed 004: decided by the authorised body for industry (the one for solid minerals here).
     Kind("industrial-innovation-recognition",
          Names("Өнеркәсіптік-инновациялық қызметті жер қойнауын пайдалануға байланысты деп тану",
                "Признание промышленно-инновационной деятельности связанной с недропользованием",
                "Recognition of an industrial-innovation activity as subsoil-related"),
-         None, documents_required=True, authority="solid-minerals"),
+         None, documents_required=True, authority="solid-minerals", procedure="recognition"),
 )}
 assert all(k.route(None) in AUTHORITIES for k in KINDS.values() if k.authority)
 assert set(AUTHORITY_OF_GROUP.values()) <= set(AUTHORITIES)
@@ -547,6 +552,12 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
             lots += form_lots(conn, group, actor=caller.actor, client=client)
         lots = [lot for lot in lots if application_id in lot["application_ids"]]
     stored = [r.stored() for r in reasons]
+    # Issue 9, procedure runs: an accepted application starts its kind's procedure. Imported
+    # here: cadastre.workbench reads this module.
+    run = None
+    if status == "accepted" and kind.procedure is not None:
+        from cadastre.workbench import start_run
+        run = start_run(conn, number, actor=caller.actor, client=client, journaled=False)
     notify(conn, caller.account_id, NOTICES[status], number=number, received_at=rfc3339(received_at),
            kind=kind.id)
     journal(conn, caller.actor, "application.file", "ok" if status == "accepted" else "rejected",
@@ -554,7 +565,8 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
             detail={"number": number, "received_at": rfc3339(received_at), "kind": kind.id, "status": status,
                     "routed_to": routed_to, "blocks": len(codes), "window": in_window,
                     "signer": signer.iin if signer else None, "signature_valid": result.valid,
-                    "reasons": sorted({r.code for r in reasons}), "lots": [lot["id"] for lot in lots]})
+                    "reasons": sorted({r.code for r in reasons}), "lots": [lot["id"] for lot in lots],
+                    "procedure": run.procedure if run else None})
     return Filed(application_id, number, received_at, status, routed_to, stored, in_window,
                  codes if status == "accepted" else [], [_public_lot(lot) for lot in lots])
 

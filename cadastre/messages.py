@@ -699,3 +699,68 @@ MESSAGES.update({
         "kk": "'{parameter}' параметрі: '{value}' мәніне рұқсат жоқ ({expected}).",
     },
 })
+
+# --- procedure runs and the officer's workbench (issue 9: cadastre/workbench.py) ---
+MESSAGES.update({
+    "workbench.not_found": {
+        "en": "Application {number} has no procedure run you may see or act on.",
+        "ru": "У заявления {number} нет процедуры, которую вы можете видеть или вести.",
+        "kk": "{number} өтінішінде сіз көре алатын немесе жүргізе алатын рәсім жоқ.",
+    },
+    "workbench.bad_decision": {
+        "en": "The decision must be {{\"stage\", \"action\", \"reason\"}} with texts; '{field}' is not right.",
+        "ru": "Решение задаётся как {{\"stage\", \"action\", \"reason\"}} с текстами; поле '{field}' неверно.",
+        "kk": "Шешім мәтіндері бар {{\"stage\", \"action\", \"reason\"}} түрінде беріледі; '{field}' өрісі дұрыс емес.",
+    },
+    "workbench.bad_signature": {
+        "en": "The decision's signature must be a base64 detached CMS over the RFC 8785 JSON of "
+              "{{\"application\", \"stage\", \"action\", \"reason\"}}.",
+        "ru": "Подпись решения: отсоединённая CMS в base64 над JSON RFC 8785 объекта "
+              "{{\"application\", \"stage\", \"action\", \"reason\"}}.",
+        "kk": "Шешімнің қолтаңбасы: {{\"application\", \"stage\", \"action\", \"reason\"}} объектісінің RFC 8785 "
+              "JSON-ына жасалған base64 ажыратылған CMS.",
+    },
+    "workbench.signature_invalid": {
+        "en": "The decision's signature does not verify ({problems}): nothing was decided.",
+        "ru": "Подпись решения не прошла проверку ({problems}): решение не принято.",
+        "kk": "Шешімнің қолтаңбасы тексеруден өтпеді ({problems}): шешім қабылданбады.",
+    },
+    "workbench.signer_not_caller": {
+        "en": "The decision is signed by {signer}, not by you ({caller}): an officer signs their own decisions.",
+        "ru": "Решение подписано {signer}, а не вами ({caller}): сотрудник подписывает свои решения сам.",
+        "kk": "Шешімге сіз ({caller}) емес, {signer} қол қойған: қызметкер өз шешімдеріне өзі қол қояды.",
+    },
+    "workbench.blocks_contested": {
+        "en": "Application {number} cannot be granted yet: other applicants of the same window want blocks "
+              "{blocks}, which go to auction.",
+        "ru": "Заявление {number} пока нельзя удовлетворить: блоки {blocks} нужны и другим заявителям того же "
+              "окна, они выставляются на аукцион.",
+        "kk": "{number} өтінішін әзірге қанағаттандыруға болмайды: {blocks} блоктарын сол терезенің басқа "
+              "өтініш берушілері де сұрайды, олар аукционға шығарылады.",
+    },
+    "reason.refused_in_procedure": {
+        "en": "Refused at stage '{stage}': {reason}",
+        "ru": "Отказано на этапе '{stage}': {reason}",
+        "kk": "'{stage}' кезеңінде бас тартылды: {reason}",
+    },
+    "notice.run_returned": {
+        "en": "Your application {number} is returned for revision at stage '{stage}': {reason}",
+        "ru": "Ваше заявление {number} возвращено на доработку на этапе '{stage}': {reason}",
+        "kk": "{number} өтінішіңіз '{stage}' кезеңінде пысықтауға қайтарылды: {reason}",
+    },
+    "notice.run_refused": {
+        "en": "Your application {number} ({kind}) is refused: {reason}",
+        "ru": "По вашему заявлению {number} ({kind}) отказано: {reason}",
+        "kk": "{number} өтінішіңіз ({kind}) бойынша бас тартылды: {reason}",
+    },
+    "notice.run_granted": {
+        "en": "Your application {number} ({kind}) is approved.",
+        "ru": "Ваше заявление {number} ({kind}) одобрено.",
+        "kk": "{number} өтінішіңіз ({kind}) мақұлданды.",
+    },
+    "notice.stage_overdue": {
+        "en": "Application {number}: stage '{stage}' was due at {due_at} and is overdue.",
+        "ru": "Заявление {number}: срок этапа '{stage}' истёк {due_at}.",
+        "kk": "{number} өтінімі: '{stage}' кезеңінің мерзімі {due_at} өтті.",
+    },
+})

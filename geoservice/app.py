@@ -15,6 +15,7 @@ from geoservice.api import applications as applications_api
 from geoservice.api import journal as journal_api
 from geoservice.api import parcels as parcels_api
 from geoservice.api import signatures as signatures_api
+from geoservice.api import workbench as workbench_api
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
 from geoservice.kernel.db import Database, libpq_params, session_settings
@@ -51,9 +52,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sealer = sealer
     # Writers (uploads, restores) and /api reads use psycopg: a pool too, not a connection per request.
     app.state.db = Database.pooled(url, timeout=settings.db_connect_timeout, params=libpq_params(settings))
+    # Stages past their deadline are notified once to their authority (cadastre/workbench.py).
+    overdue = workbench_api.OverdueWatch(app.state.db)
+    await overdue.start()
     try:
         yield
     finally:
+        await overdue.stop()
         app.state.db.close()
         await sealer.stop()
         await tokens.stop()
@@ -92,4 +97,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cabinet_router)
     app.include_router(applications_api.router)
     app.include_router(parcels_api.router)
+    app.include_router(workbench_api.router)
     return app

@@ -79,6 +79,12 @@ SERVICE_WRITES = (
     "GRANT INSERT, UPDATE (status, reasons, routed_to) ON applications TO {role}",
     "GRANT INSERT, UPDATE (state) ON application_claims TO {role}",
     "GRANT INSERT, UPDATE (applications, block_ids, codes, status, updated_at) ON lots TO {role}",
+    # Procedure runs (0015): a run's state moves on with each decision; decisions are signed and
+    # append-only (no UPDATE); an overdue stage is recorded once when it is notified.
+    "GRANT INSERT, UPDATE (state, step, stage, role, due_at, status, outcome, updated_at) "
+    "ON procedure_runs TO {role}",
+    "GRANT INSERT ON procedure_decisions TO {role}",
+    "GRANT INSERT ON procedure_overdue TO {role}",
 )
 
 

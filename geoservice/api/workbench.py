@@ -1,0 +1,129 @@
+"""The officer's workbench and procedure runs (cadastre/workbench.py): the queue by time left,
+signed decisions on an application's current stage, and an application's run."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.concurrency import run_in_threadpool
+
+from cadastre import workbench
+from geoservice.deps import DatabaseDep, admits
+from geoservice.kernel import clock
+from geoservice.kernel.db import Database
+from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import negotiate
+from geoservice.trust import trust_cache
+from layers.access import Person, client_address
+from layers.store import journal
+
+log = logging.getLogger("geoservice.workbench")
+router = APIRouter(prefix="/api", tags=["workbench"])
+# How often a server looks for stages past their deadline (each is notified once, whichever
+# server finds it first); the queue's reads look too.
+OVERDUE_SECONDS = 60.0
+ACTORS = admits("officer", "commission")
+# Whoever may read the application reads its run (checked inside: applicant, officers of its
+# authority, admins, auditors; commission members for procedures with a commission).
+SIGNED_IN = admits("applicant")
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+@router.get("/workbench", summary="The applications waiting for the caller's decision, the least time left "
+                                  "first (overdue ones flagged)")
+def get_queue(request: Request, db: DatabaseDep, who: Person = ACTORS) -> dict[str, Any]:
+    with db.connection() as conn:
+        items = workbench.queue(conn, who, clock.now(), lang=_lang(request))
+    return {"queue": items, "overdue": sum(1 for i in items if i["overdue"])}
+
+
+def _signature(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise Problem("workbench.bad_signature", 400)
+    try:
+        data = base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem("workbench.bad_signature", 400) from None
+    if not data:
+        raise Problem("workbench.bad_signature", 400)
+    return data
+
+
+def _decide(request: Request, db: Database, number: str, body: Any, who: Person, lang: str) -> dict[str, Any]:
+    client = client_address(request)
+    with db.connection() as conn:
+        try:
+            if not isinstance(body, dict) or set(body) - {"decision", "signature"} or "decision" not in body:
+                raise Problem("workbench.bad_decision", 422, field="body")
+            stage, action, reason = workbench.parse_decision(body["decision"])
+            signature = _signature(body.get("signature"))
+            trust, revocation = trust_cache(request).get(conn)
+            workbench.decide(conn, number, stage, action, reason, signature, caller=who, trust=trust,
+                             revocation=revocation, now=clock.now(), client=client)
+            return workbench.run_answer(conn, number, lang)
+        except Problem as problem:
+            # A refused decision changes nothing; its journal row stays.
+            conn.rollback()
+            journal(conn, who.actor, "procedure.decide", "rejected", object=f"application:{number[:40]}",
+                    client=client, detail={"problem": problem.key, "status": problem.status})
+            conn.commit()
+            raise
+
+
+@router.post("/applications/{number}/decisions",
+             summary="A signed decision at the application's current stage: a detached CMS over the RFC 8785 JSON "
+                     "of {application, stage, action, reason}; answers the new run state")
+async def post_decision(number: str, request: Request, db: DatabaseDep, body: Any = Body(...),
+                        who: Person = ACTORS) -> dict[str, Any]:
+    return await run_in_threadpool(_decide, request, db, number, body, who, _lang(request))
+
+
+@router.get("/applications/{number}/run", summary="The application's procedure run: stages, due times, "
+                                                 "signed decisions")
+def get_run(number: str, request: Request, db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
+    with db.connection() as conn:
+        try:
+            return workbench.get_run(conn, who, number, lang=_lang(request), client=client_address(request))
+        except Problem:
+            conn.commit()  # the refusal's journal row
+            raise
+
+
+class OverdueWatch:
+    """A server process's background look for overdue stages (``workbench.notify_overdue``)
+    every ``interval`` seconds, the first after one interval."""
+
+    def __init__(self, db: Database, *, interval: float = OVERDUE_SECONDS) -> None:
+        self.db, self.interval = db, interval
+        self._task: asyncio.Task[None] | None = None
+
+    def once(self) -> int:
+        with self.db.connection() as conn:
+            return workbench.notify_overdue(conn, clock.now())
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="workbench-overdue")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await run_in_threadpool(self.once)
+            except Exception as exc:  # noqa: BLE001 - the database may be away; the next round tries again
+                log.warning("cannot look for overdue stages (%s)", exc)
