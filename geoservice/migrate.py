@@ -72,6 +72,10 @@ SERVICE_WRITES = (
     # Working days (0012): the service reads the holidays table (the blanket SELECT) and writes
     # nothing of it: the operator maintains it as the owner (`geoservice holidays add`). Procedure
     # definitions are a declarations file; their instances' table comes with the applications.
+    # Licences (0014): new licences, states and changes are added; a state is only ever closed
+    # (its valid_to), the history never rewritten.
+    "GRANT INSERT ON licence_records, licence_states, licence_changes TO {role}",
+    "GRANT UPDATE (valid_to) ON licence_states TO {role}",
 )
 
 

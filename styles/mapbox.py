@@ -20,7 +20,7 @@ FONT = ["Noto Sans Regular"]
 FONT_BOLD = ["Noto Sans Bold"]
 SOURCE = "geoservice"
 # Order on the map, bottom to top; also the order of the layer switcher.
-OVERLAYS = ("geological-studies", "subsoil-plots", "restriction-zones", "blocks")
+OVERLAYS = ("geological-studies", "subsoil-plots", "licences", "restriction-zones", "blocks")
 STYLE_ID = "default"
 STYLE_TITLE = Names("Жер қойнауын пайдалану картасы", "Карта недропользования", "Subsoil-use map")
 # 1' blocks are ~1.8 km: their codes fit from about z13; generalised cells carry codes too.
