@@ -568,4 +568,19 @@ MESSAGES.update({
         "ru": "Параметр {parameter} не может быть '{value}'.",
         "kk": "{parameter} параметрі '{value}' бола алмайды.",
     },
+    "licences.feed_title": {
+        "en": "Licence registry: changes",
+        "ru": "Реестр лицензий: изменения",
+        "kk": "Лицензиялар тізілімі: өзгерістер",
+    },
+    "licences.feed_issue": {
+        "en": "Licence {number} issued",
+        "ru": "Выдана лицензия {number}",
+        "kk": "{number} лицензиясы берілді",
+    },
+    "licences.feed_change": {
+        "en": "Licence {number} changed",
+        "ru": "Изменена лицензия {number}",
+        "kk": "{number} лицензиясы өзгертілді",
+    },
 })

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from geoservice import admission, spool
 from geoservice.api import accounts, documents, health, layers
 from geoservice.api import journal as journal_api
+from geoservice.api import licences as licences_api
 from geoservice.api import signatures as signatures_api
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
@@ -88,4 +89,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(viewer_router)
     app.include_router(accounts.router)
     app.include_router(cabinet_router)
+    app.include_router(licences_api.router)
     return app
