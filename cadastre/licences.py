@@ -545,7 +545,7 @@ def import_licences(conn: psycopg.Connection, data: bytes, file_name: str, *, ac
             raise Problem("licences.import_invalid", 422, issues=clashes[:MAX_ISSUES],
                           location=Location(file=file_name), count=len(clashes))
     except Problem as problem:
-        journal(conn, actor, "licences.import", "rejected", object="licences", client=client,
+        journal(conn, actor, "licence.import", "rejected", object="licences", client=client,
                 detail={"file": file_name, "sha256": checksum, "problem": problem.key, "faults": len(problem.issues)})
         raise
     basis = f"import of {file_name} (sha256 {checksum})"
@@ -556,6 +556,6 @@ def import_licences(conn: psycopg.Connection, data: bytes, file_name: str, *, ac
                conditions=None, source="import", basis=basis, actor=actor, client=client, status=v["status"],
                datum=datum)
     publish(conn, actor=actor, client=client)
-    journal(conn, actor, "licences.import", "ok", object="licences", client=client,
+    journal(conn, actor, "licence.import", "ok", object="licences", client=client,
             detail={"file": file_name, "sha256": checksum, "licences": len(rows)})
     return len(rows)

@@ -298,7 +298,7 @@ def test_import_cli_all_or_nothing(database_url, tmp_path):
         from layers.journal import seal
 
         seal(conn)
-        assert conn.execute("SELECT result FROM journal WHERE action = 'licences.import' ORDER BY seq DESC "
+        assert conn.execute("SELECT result FROM journal WHERE action = 'licence.import' ORDER BY seq DESC "
                             "LIMIT 1").fetchone()[0] == "rejected"
 
     (tmp_path / "good.csv").write_text(good, encoding="utf-8")

@@ -12,13 +12,13 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
 import numpy as np
 import pyogrio.raw
 import shapely
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -72,15 +72,20 @@ def _int(name: str, value: str | None, default: int, low: int, high: int) -> int
     return int(value)
 
 
-def _filters(request: Request) -> tuple[dt.date | None, reg.LicenceFilter]:
-    q = request.query_params
-    kind, status = _text("kind", q.get("kind")), _text("status", q.get("status"))
+def _filters(holder: Annotated[str | None, Query(description="IIN/BIN, or part of the holder's name")] = None,
+             kind: Annotated[str | None, Query(description=", ".join(reg.KINDS))] = None,
+             mineral: Annotated[str | None, Query(description="mineral (any case)")] = None,
+             status: Annotated[str | None, Query(description=", ".join(reg.STATUSES))] = None,
+             bbox: Annotated[str | None, Query(description="W,S,E,N in EPSG:4326")] = None,
+             at: Annotated[str | None, Query(description="YYYY-MM-DD: as of that day (default today)")] = None,
+             ) -> tuple[dt.date | None, reg.LicenceFilter]:
+    kind, status = _text("kind", kind), _text("status", status)
     if kind is not None and kind not in reg.KINDS:
         raise _bad("kind", kind)
     if status is not None and status not in reg.STATUSES:
         raise _bad("status", status)
-    bbox = None
-    if (text := _text("bbox", q.get("bbox"))) is not None:
+    box = None
+    if (text := _text("bbox", bbox)) is not None:
         try:
             parts = tuple(float(p) for p in text.split(","))
         except ValueError:
@@ -88,25 +93,30 @@ def _filters(request: Request) -> tuple[dt.date | None, reg.LicenceFilter]:
         if len(parts) != 4 or not all(math.isfinite(p) for p in parts) or not (
                 -180 <= parts[0] <= parts[2] <= 180 and -90 <= parts[1] <= parts[3] <= 90):
             raise _bad("bbox", text)
-        bbox = (parts[0], parts[1], parts[2], parts[3])
-    filters = reg.LicenceFilter(holder=_text("holder", q.get("holder")), kind=kind,
-                                mineral=_text("mineral", q.get("mineral")), status=status, bbox=bbox)
-    return _date("at", q.get("at")), filters
+        box = (parts[0], parts[1], parts[2], parts[3])
+    filters = reg.LicenceFilter(holder=_text("holder", holder), kind=kind, mineral=_text("mineral", mineral),
+                                status=status, bbox=box)
+    return _date("at", at), filters
+
+
+FiltersDep = Annotated[tuple[dt.date | None, reg.LicenceFilter], Depends(_filters)]
 
 
 @router.get("/licences", dependencies=[PUBLIC])
-def list_licences(request: Request, db: DatabaseDep) -> JSONResponse:
+def list_licences(request: Request, db: DatabaseDep, chosen: FiltersDep,
+                  after: Annotated[str | None, Query(description="the last number of the previous page")] = None,
+                  limit: Annotated[str | None, Query(description="1-1000 (100)")] = None) -> JSONResponse:
     """Licences as they stood on ``at`` (default today): filters ``holder`` (IIN/BIN or part of
     the name), ``kind``, ``mineral``, ``status``, ``bbox`` (W,S,E,N); keyset paging by number
     (``after``, ``limit`` ≤ 1000; the ``next`` link carries them)."""
-    at, filters = _filters(request)
-    limit = _int("limit", request.query_params.get("limit"), DEFAULT_LIMIT, 1, reg.MAX_LIMIT)
-    after = _text("after", request.query_params.get("after"))
+    at, filters = chosen
+    count = _int("limit", limit, DEFAULT_LIMIT, 1, reg.MAX_LIMIT)
+    after = _text("after", after)
     with db.connection() as conn:
         day = at or reg.today(conn)
-        rows = reg.licences_at(conn, day, filters, after=after, limit=limit)
-    nxt = str(request.url.include_query_params(after=rows[-1]["number"], limit=limit)) \
-        if len(rows) == limit else None
+        rows = reg.licences_at(conn, day, filters, after=after, limit=count)
+    nxt = str(request.url.include_query_params(after=rows[-1]["number"], limit=count)) \
+        if len(rows) == count else None
     headers = {"Link": f'<{nxt}>; rel="next"'} if nxt and len(nxt) < 4000 else {}
     return JSONResponse({"at": day.isoformat(), "licences": rows, "next": nxt}, headers=headers)
 
@@ -130,10 +140,10 @@ def _csv_rows(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 @router.get("/licences.csv", dependencies=[PUBLIC])
-def download_csv(request: Request, db: DatabaseDep) -> StreamingResponse:
+def download_csv(db: DatabaseDep, chosen: FiltersDep) -> StreamingResponse:
     """Every licence matching the filters, as CSV (geometry as WKT in EPSG:4326; the columns the
     import reads, plus source, conditions and since when the state holds)."""
-    at, filters = _filters(request)
+    at, filters = chosen
     with db.connection() as conn:
         day = at or reg.today(conn)
         rows = list(reg.iter_licences(conn, day, filters))
@@ -142,9 +152,9 @@ def download_csv(request: Request, db: DatabaseDep) -> StreamingResponse:
 
 
 @router.get("/licences.gpkg", dependencies=[PUBLIC])
-def download_gpkg(request: Request, db: DatabaseDep) -> StreamingResponse:
+def download_gpkg(db: DatabaseDep, chosen: FiltersDep) -> StreamingResponse:
     """Every licence matching the filters, as a GeoPackage (layer ``licences``, EPSG:4326)."""
-    at, filters = _filters(request)
+    at, filters = chosen
     with db.connection() as conn:
         day = at or reg.today(conn)
         rows = list(reg.iter_licences(conn, day, filters))
@@ -189,25 +199,28 @@ def _gpkg_value(r: dict[str, Any], field: str) -> Any:
 
 
 @router.get("/licences/feed", dependencies=[PUBLIC])
-def change_feed(request: Request, db: DatabaseDep) -> Response:
+def change_feed(request: Request, db: DatabaseDep,
+                since: Annotated[str | None, Query(description="a journal number: changes after it (0)")] = None,
+                limit: Annotated[str | None, Query(description="1-1000 (100)")] = None,
+                f: Annotated[str | None, Query(description="json (JSON Feed 1.1) or atom")] = None) -> Response:
     """Changes after the journal row ``since`` (0: from the start), oldest first, as JSON Feed
     1.1 (``f=atom`` or ``Accept: application/atom+xml``: Atom). Each item's id is its journal
     number: ask again with ``since`` = the last one (``next_url``)."""
-    since = _int("since", request.query_params.get("since"), 0, 0, 2**62)
-    limit = _int("limit", request.query_params.get("limit"), FEED_LIMIT, 1, reg.MAX_LIMIT)
-    fmt = _text("f", request.query_params.get("f"))
+    after = _int("since", since, 0, 0, 2**62)
+    count = _int("limit", limit, FEED_LIMIT, 1, reg.MAX_LIMIT)
+    fmt = _text("f", f)
     if fmt not in (None, "json", "atom"):
         raise _bad("f", fmt)
     atom = fmt == "atom" or (fmt is None and "application/atom+xml" in request.headers.get("accept", ""))
     lang = negotiate(request.headers.get("accept-language"))
     with db.connection() as conn:
-        items = reg.feed(conn, since, limit)
+        items = reg.feed(conn, after, count)
     base = str(request.base_url).rstrip("/")
-    last = items[-1]["seq"] if items else since
-    nxt = f"{base}/api/licences/feed?since={last}&limit={limit}" + ("&f=atom" if atom else "")
+    last = items[-1]["seq"] if items else after
+    nxt = f"{base}/api/licences/feed?since={last}&limit={count}" + ("&f=atom" if atom else "")
     title = translate("licences.feed_title", lang)
     if atom:
-        return Response(_atom(items, base, title, nxt, since), media_type="application/atom+xml")
+        return Response(_atom(items, base, title, nxt, after), media_type="application/atom+xml")
     return JSONResponse({
         "version": "https://jsonfeed.org/version/1.1", "title": title, "language": lang,
         "home_page_url": f"{base}/api/licences", "feed_url": str(request.url), "next_url": nxt,
@@ -237,12 +250,13 @@ def _atom(items: list[dict[str, Any]], base: str, title: str, nxt: str, since: i
 
 
 @router.get("/licences/{number}", dependencies=[PUBLIC])
-def get_licence(number: str, request: Request, db: DatabaseDep) -> dict[str, Any]:
+def get_licence(number: str, db: DatabaseDep,
+                at: Annotated[str | None, Query(description="YYYY-MM-DD (default today)")] = None) -> dict[str, Any]:
     """One licence as it stood on ``at`` (default today), with its whole change history."""
-    at = _date("at", request.query_params.get("at"))
+    day = _date("at", at)
     _text("number", number)
     with db.connection() as conn:
-        found = reg.get_licence(conn, number, at)
+        found = reg.get_licence(conn, number, day)
     if found is None:
         raise Problem("licences.not_found", 404, number=number[:100])
     return found
