@@ -315,3 +315,48 @@ def test_import_cli_all_or_nothing(database_url, tmp_path):
     res = run_cli(["licences", "import", str(tmp_path / "good.csv")], database_url)
     assert res.returncode == 2
     assert {i["code"] for i in json.loads(res.stderr)["errors"]} == {"licences.import_exists"}
+
+
+def test_basis_document_concurrent_writers_and_append_only(database_url, service):
+    """A document of the store as the basis; two writers at once both land and the layer's
+    current version holds both; the history cannot be rewritten, by the service or the owner."""
+    import threading
+
+    with psycopg.connect(database_url) as owner:
+        doc = owner.execute(
+            "INSERT INTO documents (owner_authority, file_name, content_type, size, sha256, access_level, uploaded_by) "
+            "VALUES ('solid-minerals', 'order.pdf', 'application/pdf', 10, %s, 'public', 'test') RETURNING id",
+            ("0" * 64,)).fetchone()[0]
+        owner.commit()
+    tag = time.monotonic_ns() % 10**9
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            with psycopg.connect(get_settings().service_database_url) as conn:
+                issue(conn, f"KZ-RACE-{tag}-{i}", blocks=f"L-43-63-(10б-5а-{i + 1})", basis=doc)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    numbers = {f"KZ-RACE-{tag}-0", f"KZ-RACE-{tag}-1"}
+    row = service.execute("SELECT v.table_name FROM layers l JOIN layer_versions v ON v.id = l.current_version_id "
+                          "WHERE l.id = 'licences'").fetchone()
+    served = {r[0] for r in service.execute(f'SELECT feature_id FROM layer_data."{row[0]}"').fetchall()}  # noqa: S608
+    assert numbers <= served
+    assert served == {r[0] for r in service.execute(
+        "SELECT number FROM licence_states WHERE valid_to IS NULL").fetchall()}
+    found = reg.get_licence(service, f"KZ-RACE-{tag}-0")
+    assert found is not None and found["history"][0]["basis"] == {"document": doc, "text": None}
+    service.rollback()
+
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        service.execute("UPDATE licence_changes SET actor = 'someone' WHERE number = %s", (f"KZ-RACE-{tag}-0",))
+    service.rollback()
+    with psycopg.connect(database_url) as owner, pytest.raises(psycopg.errors.RestrictViolation):
+        owner.execute("DELETE FROM licence_changes WHERE number = %s", (f"KZ-RACE-{tag}-0",))
