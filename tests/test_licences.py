@@ -6,6 +6,7 @@ queryables, CQL2, GDAL's OAPIF driver), the map's tiles, and the import CLI (all
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -323,10 +324,13 @@ def test_basis_document_concurrent_writers_and_append_only(database_url, service
     import threading
 
     with psycopg.connect(database_url) as owner:
+        # A whole document (row and bytes), as the store keeps one: other modules read every document.
+        content = b"Order No. 7 of the solid-minerals authority"
         doc = owner.execute(
             "INSERT INTO documents (owner_authority, file_name, content_type, size, sha256, access_level, uploaded_by) "
-            "VALUES ('solid-minerals', 'order.pdf', 'application/pdf', 10, %s, 'public', 'test') RETURNING id",
-            ("0" * 64,)).fetchone()[0]
+            "VALUES ('solid-minerals', 'order.txt', 'text/plain; charset=utf-8', %s, %s, 'public', 'test') "
+            "RETURNING id", (len(content), hashlib.sha256(content).hexdigest())).fetchone()[0]
+        owner.execute("INSERT INTO document_contents (document_id, content) VALUES (%s, %s)", (doc, content))
         owner.commit()
     tag = time.monotonic_ns() % 10**9
     errors: list[BaseException] = []
