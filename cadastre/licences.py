@@ -217,19 +217,21 @@ def issue_licence(conn: psycopg.Connection, *, number: str, holder: Mapping[str,
                   mineral: str | None, blocks: str | Sequence[str] | None = None, geometry: Any = None,
                   issued_on: dt.date, term_until: dt.date | None, conditions: Mapping[str, Any] | None = None,
                   source: str, basis: Basis, actor: str, client: str | None = None, status: str = "active",
-                  datum: str = DEFAULT_DATUM) -> dict[str, Any]:
+                  datum: str = DEFAULT_DATUM, publish_now: bool = True) -> dict[str, Any]:
     """Record a new licence, in the caller's transaction, and publish it to the map (it is served
     once the caller commits). ``holder``: ``{"iin"|"bin": "…", "name": "…"}``; the parcel is
     ``blocks`` (a list text like ``L-43-63-(10а-5б-14,15)``, or codes / list texts) or
     ``geometry`` (GeoJSON, WKT or shapely; EPSG:4326); ``kind`` is one of ``KINDS`` (an
     application kind such as ``exploration-licence`` is taken too); ``source``: the application
     number (or ``import``); ``basis``: a document id of the document store or a reference text.
-    Returns the licence as ``get_licence`` answers it."""
+    Returns the licence as ``get_licence`` answers it. ``publish_now=False`` leaves publishing to
+    one ``publish()`` call after several licences in one transaction (one layer version for all)."""
     _lock(conn)
     _issue(conn, number=number, holder=holder, kind=kind, mineral=mineral, blocks=blocks, geometry=geometry,
            issued_on=issued_on, term_until=term_until, conditions=conditions, source=source, basis=basis,
            actor=actor, client=client, status=status, datum=datum)
-    publish(conn, actor=actor, client=client)
+    if publish_now:
+        publish(conn, actor=actor, client=client)
     found = get_licence(conn, str(number).strip())
     assert found is not None
     return found
