@@ -764,3 +764,172 @@ MESSAGES.update({
         "kk": "{number} өтінімі: '{stage}' кезеңінің мерзімі {due_at} өтті.",
     },
 })
+
+# --- the licence registry (cadastre/licences.py, geoservice/api/licences.py) ---
+MESSAGES.update({
+    "licences.bad_value": {
+        "en": "The value '{value}' of {field} is not allowed; allowed: {allowed}.",
+        "ru": "Значение '{value}' поля {field} недопустимо; допустимо: {allowed}.",
+        "kk": "{field} өрісінің '{value}' мәніне рұқсат жоқ; рұқсат етілгені: {allowed}.",
+    },
+    "licences.bad_holder": {
+        "en": 'The holder ({field}) must have exactly one of iin and bin, of 12 digits.',
+        "ru": 'У владельца ({field}) должен быть ровно один из iin и bin, из 12 цифр.',
+        "kk": 'Ұстаушыда ({field}) iin немесе bin біреуі ғана болуы керек, 12 цифрдан.',
+    },
+    "licences.missing": {
+        "en": '{field} is required.',
+        "ru": 'Поле {field} обязательно.',
+        "kk": '{field} өрісі міндетті.',
+    },
+    "licences.bad_geometry": {
+        "en": 'The geometry ({field}) is not a valid polygon in EPSG:4326: {reason}.',
+        "ru": 'Геометрия ({field}) не является корректным полигоном в EPSG:4326: {reason}.',
+        "kk": 'Геометрия ({field}) EPSG:4326 жүйесіндегі дұрыс көпбұрыш емес: {reason}.',
+    },
+    "licences.blocks_or_geometry": {
+        "en": "A licence's parcel is either blocks or a geometry, exactly one of them ({field}).",
+        "ru": 'Участок лицензии задаётся либо блоками, либо геометрией, ровно одним из них ({field}).',
+        "kk": 'Лицензия учаскесі блоктармен не геометриямен беріледі, тек біреуімен ({field}).',
+    },
+    "licences.basis_unknown": {
+        "en": 'The basis ({field}) names document {document}, which does not exist.',
+        "ru": 'Основание ({field}) ссылается на документ {document}, которого нет.',
+        "kk": 'Негіздеме ({field}) жоқ {document} құжатына сілтейді.',
+    },
+    "licences.term_before_issue": {
+        "en": 'The term ({field}) ends before the licence is issued.',
+        "ru": 'Срок ({field}) заканчивается раньше даты выдачи лицензии.',
+        "kk": 'Мерзім ({field}) лицензия берілген күннен бұрын аяқталады.',
+    },
+    "licences.exists": {
+        "en": 'Licence {number} is already in the registry.',
+        "ru": 'Лицензия {number} уже есть в реестре.',
+        "kk": '{number} лицензиясы тізілімде бар.',
+    },
+    "licences.not_found": {
+        "en": 'There is no licence {number} in the registry on that date.',
+        "ru": 'В реестре нет лицензии {number} на эту дату.',
+        "kk": 'Тізілімде бұл күнге {number} лицензиясы жоқ.',
+    },
+    "licences.terminated": {
+        "en": 'Licence {number} is terminated and can no longer change.',
+        "ru": 'Лицензия {number} прекращена и больше не меняется.',
+        "kk": '{number} лицензиясы тоқтатылған, оны өзгертуге болмайды.',
+    },
+    "licences.bad_effective_date": {
+        "en": ('A change takes effect ({field}) between {since} (when the current state began) and today, '
+               'not on {value}.'),
+        "ru": ('Изменение вступает в силу ({field}) между {since} (начало текущего состояния) и сегодняшним '
+               'днём, а не {value}.'),
+        "kk": 'Өзгеріс ({field}) {since} (қазіргі күйдің басы) мен бүгін аралығында күшіне енеді, {value} емес.',
+    },
+    "licences.no_change": {
+        "en": 'The change leaves licence {number} as it is.',
+        "ru": 'Изменение оставляет лицензию {number} без изменений.',
+        "kk": 'Өзгеріс {number} лицензиясын өзгертпейді.',
+    },
+    "licences.import_header": {
+        "en": ('The licence file must have the columns {expected} (holder_iin or holder_bin, blocks or wkt); '
+               'it has: {found}.'),
+        "ru": ('Файл лицензий должен иметь столбцы {expected} (holder_iin или holder_bin, blocks или wkt); '
+               'в нём: {found}.'),
+        "kk": ('Лицензия файлында {expected} бағандары болуы керек (holder_iin не holder_bin, blocks не wkt); '
+               'онда: {found}.'),
+    },
+    "licences.import_columns": {
+        "en": 'Row {line}, column {column}: {count} values instead of {expected}.',
+        "ru": 'Строка {line}, столбец {column}: {count} значений вместо {expected}.',
+        "kk": '{line}-жол, {column} бағаны: {expected} мәннің орнына {count} мән.',
+    },
+    "licences.import_empty": {
+        "en": 'Row {line}, column {column}: the value is required.',
+        "ru": 'Строка {line}, столбец {column}: значение обязательно.',
+        "kk": '{line}-жол, {column} бағаны: мән міндетті.',
+    },
+    "licences.import_duplicate": {
+        "en": 'Row {line}, column {column}: licence {value} is already on row {first}.',
+        "ru": 'Строка {line}, столбец {column}: лицензия {value} уже есть в строке {first}.',
+        "kk": '{line}-жол, {column} бағаны: {value} лицензиясы {first}-жолда бар.',
+    },
+    "licences.import_holder": {
+        "en": "Row {line}, column {column}: give exactly one of the holder's IIN and BIN.",
+        "ru": 'Строка {line}, столбец {column}: укажите ровно одно из ИИН и БИН владельца.',
+        "kk": '{line}-жол, {column} бағаны: ұстаушының ЖСН немесе БСН біреуін ғана көрсетіңіз.',
+    },
+    "licences.import_bad_id": {
+        "en": "Row {line}, column {column}: '{value}' is not 12 digits.",
+        "ru": "Строка {line}, столбец {column}: '{value}' не 12 цифр.",
+        "kk": "{line}-жол, {column} бағаны: '{value}' 12 цифр емес.",
+    },
+    "licences.import_value": {
+        "en": "Row {line}, column {column}: '{value}' is not allowed; allowed: {allowed}.",
+        "ru": "Строка {line}, столбец {column}: значение '{value}' недопустимо; допустимо: {allowed}.",
+        "kk": "{line}-жол, {column} бағаны: '{value}' мәніне рұқсат жоқ; рұқсат етілгені: {allowed}.",
+    },
+    "licences.import_date": {
+        "en": "Row {line}, column {column}: '{value}' is not a date (YYYY-MM-DD).",
+        "ru": "Строка {line}, столбец {column}: '{value}' не дата (ГГГГ-ММ-ДД).",
+        "kk": "{line}-жол, {column} бағаны: '{value}' күн емес (ЖЖЖЖ-АА-КК).",
+    },
+    "licences.import_term": {
+        "en": 'Row {line}, column {column}: the term ends before the issue date.',
+        "ru": 'Строка {line}, столбец {column}: срок заканчивается раньше даты выдачи.',
+        "kk": '{line}-жол, {column} бағаны: мерзім берілген күннен бұрын аяқталады.',
+    },
+    "licences.import_parcel": {
+        "en": 'Row {line}, column {column}: give either a block list or a WKT polygon, exactly one.',
+        "ru": 'Строка {line}, столбец {column}: укажите либо список блоков, либо полигон WKT, ровно одно.',
+        "kk": '{line}-жол, {column} бағаны: блоктар тізімін не WKT көпбұрышын, тек біреуін көрсетіңіз.',
+    },
+    "licences.import_blocks": {
+        "en": "Row {line}, column {column}: the block list cannot be read at '{token}' (character {position}).",
+        "ru": "Строка {line}, столбец {column}: список блоков не читается на '{token}' (символ {position}).",
+        "kk": "{line}-жол, {column} бағаны: блоктар тізімі '{token}' жерінде оқылмайды ({position}-таңба).",
+    },
+    "licences.import_wkt": {
+        "en": 'Row {line}, column {column}: not a valid polygon: {reason}.',
+        "ru": 'Строка {line}, столбец {column}: некорректный полигон: {reason}.',
+        "kk": '{line}-жол, {column} бағаны: дұрыс емес көпбұрыш: {reason}.',
+    },
+    "licences.import_exists": {
+        "en": 'Row {line}, column {column}: licence {value} is already in the registry.',
+        "ru": 'Строка {line}, столбец {column}: лицензия {value} уже есть в реестре.',
+        "kk": '{line}-жол, {column} бағаны: {value} лицензиясы тізілімде бар.',
+    },
+    "licences.import_no_rows": {
+        "en": 'The licence file has no rows.',
+        "ru": 'В файле лицензий нет строк.',
+        "kk": 'Лицензия файлында жолдар жоқ.',
+    },
+    "licences.import_invalid": {
+        "en": 'The licence file was not imported: {count} faults; nothing was changed.',
+        "ru": 'Файл лицензий не импортирован: ошибок {count}; ничего не изменено.',
+        "kk": 'Лицензия файлы импортталмады: {count} қате; ештеңе өзгермеді.',
+    },
+    "licences.import_not_utf8": {
+        "en": 'The licence file is not UTF-8 (byte {offset}).',
+        "ru": 'Файл лицензий не в UTF-8 (байт {offset}).',
+        "kk": 'Лицензия файлы UTF-8 емес ({offset}-байт).',
+    },
+    "licences.bad_param": {
+        "en": "The parameter {parameter} cannot be '{value}'.",
+        "ru": "Параметр {parameter} не может быть '{value}'.",
+        "kk": "{parameter} параметрі '{value}' бола алмайды.",
+    },
+    "licences.feed_title": {
+        "en": "Licence registry: changes",
+        "ru": "Реестр лицензий: изменения",
+        "kk": "Лицензиялар тізілімі: өзгерістер",
+    },
+    "licences.feed_issue": {
+        "en": "Licence {number} issued",
+        "ru": "Выдана лицензия {number}",
+        "kk": "{number} лицензиясы берілді",
+    },
+    "licences.feed_change": {
+        "en": "Licence {number} changed",
+        "ru": "Изменена лицензия {number}",
+        "kk": "{number} лицензиясы өзгертілді",
+    },
+})

@@ -13,6 +13,7 @@ from geoservice import admission, spool
 from geoservice.api import accounts, documents, health, layers
 from geoservice.api import applications as applications_api
 from geoservice.api import journal as journal_api
+from geoservice.api import licences as licences_api
 from geoservice.api import parcels as parcels_api
 from geoservice.api import signatures as signatures_api
 from geoservice.api import workbench as workbench_api
@@ -98,4 +99,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(applications_api.router)
     app.include_router(parcels_api.router)
     app.include_router(workbench_api.router)
+    app.include_router(licences_api.router)
     return app

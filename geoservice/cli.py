@@ -609,3 +609,34 @@ def holidays_add(
 
 if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command
     main()
+
+
+# --- the licence registry (issue 9) ---------------------------------------------------------------
+licences_app = typer.Typer(help="The licence registry (open to everyone).", no_args_is_help=True)
+app.add_typer(licences_app, name="licences")
+
+
+@licences_app.command("import")
+def licences_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "CSV: number, holder_iin or holder_bin, holder_name, kind, mineral, blocks (a list such as "
+        "L-43-63-(10а-5б-14,15)) or wkt, issued_on, term_until, status"))],
+    lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
+) -> None:
+    """Add the licences of the existing registry: every row, or none when any row is at fault
+    (each fault named by row and column). Journaled; the map shows them once committed."""
+    from cadastre.licences import import_licences
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+
+    settings = get_settings()
+    try:
+        with connect(settings.effective_database_url) as conn:
+            try:
+                count = import_licences(conn, file.read_bytes(), file.name, datum=settings.grid_datum)
+            finally:
+                conn.commit()  # the licences, or the journal row of the refusal
+    except Problem as problem:
+        typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"licences imported: {count}")

@@ -85,6 +85,10 @@ SERVICE_WRITES = (
     "ON procedure_runs TO {role}",
     "GRANT INSERT ON procedure_decisions TO {role}",
     "GRANT INSERT ON procedure_overdue TO {role}",
+    # Licences (0014): new licences, states and changes are added; a state is only ever closed
+    # (its valid_to), the history never rewritten.
+    "GRANT INSERT ON licence_records, licence_states, licence_changes TO {role}",
+    "GRANT UPDATE (valid_to) ON licence_states TO {role}",
 )
 
 

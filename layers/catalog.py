@@ -275,8 +275,49 @@ GEOLOGICAL_STUDIES = Layer(
     ),
 )
 
+# Not uploaded: every licence change (cadastre/licences.py) publishes the registry's current
+# licences as the layer's next version, so OGC API, tiles and styles serve it like the others.
+LICENCES = Layer(
+    id="licences",
+    names=Names("Лицензиялар", "Лицензии", "Licences"),
+    geometry_type="MultiPolygon",
+    uploadable=False,
+    key="number",
+    block_list="blocks",
+    temporal=("issued_on", "term_until"),
+    attributes=(
+        Attribute("number", "text", Names("Лицензия нөмірі", "Номер лицензии", "Licence number"), required=True),
+        Attribute("holder_name", "text", Names("Лицензия ұстаушы", "Владелец лицензии", "Holder"), required=True),
+        Attribute("holder_id", "text", Names("ЖСН/БСН", "ИИН/БИН", "IIN/BIN")),
+        Attribute("kind", "text", Names("Лицензия түрі", "Вид лицензии", "Licence kind"), required=True,
+                  choices=(
+                      Choice("exploration", Names("Қатты пайдалы қазбаларды барлау", "Разведка твёрдых полезных "
+                                                  "ископаемых", "Exploration of solid minerals")),
+                      Choice("mining", Names("Қатты пайдалы қазбаларды өндіру", "Добыча твёрдых полезных "
+                                             "ископаемых", "Mining of solid minerals")),
+                      Choice("geological-study", Names("Жер қойнауын геологиялық зерттеу",
+                                                       "Геологическое изучение недр", "Geological study")),
+                      Choice("common-minerals", Names("Кең таралған пайдалы қазбалар",
+                                                      "Общераспространённые полезные ископаемые",
+                                                      "Common minerals")),
+                  )),
+        Attribute("mineral", "text", Names("Пайдалы қазба", "Полезное ископаемое", "Mineral")),
+        Attribute("status", "text", Names("Мәртебесі", "Статус", "Status"), required=True,
+                  choices=(
+                      Choice("active", Names("Қолданыста", "Действует", "Active")),
+                      Choice("suspended", Names("Тоқтатыла тұрған", "Приостановлена", "Suspended")),
+                      Choice("terminated", Names("Тоқтатылған", "Прекращена", "Terminated")),
+                      Choice("expired", Names("Мерзімі өткен", "Срок истёк", "Expired")),
+                  )),
+        Attribute("blocks", "text", Names("Блоктар", "Блоки", "Blocks")),
+        Attribute("issued_on", "date", Names("Берілген күні", "Дата выдачи", "Issued on"), required=True),
+        Attribute("term_until", "date", Names("Мерзімі", "Срок до", "Term until")),
+        Attribute("source", "text", Names("Негізі", "Источник", "Source")),
+    ),
+)
+
 LAYERS: dict[str, Layer] = {layer.id: layer for layer in (BLOCKS, SUBSOIL_PLOTS, RESTRICTION_ZONES,
-                                                           GEOLOGICAL_STUDIES)}
+                                                           GEOLOGICAL_STUDIES, LICENCES)}
 
 
 def get_layer(layer_id: str) -> Layer | None:

@@ -80,6 +80,17 @@ CATEGORISED: dict[str, Categorised] = {c.layer: c for c in (
             "other": Look("#a65628", "#7a3e1c", fill_opacity=0.10, line_width=1.2),
         },
     ),
+    Categorised(
+        "licences", "status",
+        {
+            # Licensed blocks are taken: a solid, hatched fill while the licence stands; a
+            # suspended one keeps its blocks (dashed); ended ones are only outlined.
+            "active": Look("#6a3d9a", "#3f1f66", fill_opacity=0.40, line_width=1.6, pattern="#3f1f66"),
+            "suspended": Look("#cab2d6", "#6a3d9a", fill_opacity=0.35, line_width=1.6, dash=(3, 2)),
+            "terminated": Look("#bdbdbd", "#636363", fill_opacity=0.0, line_width=1.0, dash=(1, 1.5)),
+            "expired": Look("#d9d9d9", "#969696", fill_opacity=0.0, line_width=1.0, dash=(1, 1.5)),
+        },
+    ),
 )}
 
 BLOCKS = Look("#ffffff", "#5b6f86", fill_opacity=0.0, line_width=0.5)

@@ -24,7 +24,7 @@ FONT_FAMILY = "Noto Sans"
 BLOCK_LABEL_SCALE = 50_000
 BLOCK_LAYER_SCALE = 2_000_000
 FEATURE_LABEL_SCALE = 2_500_000
-LAYERS_WITH_QML = ("subsoil-plots", "restriction-zones", "geological-studies", "blocks")
+LAYERS_WITH_QML = ("subsoil-plots", "restriction-zones", "geological-studies", "blocks", "licences")
 
 
 def _colour(hex_colour: str, opacity: float = 1.0) -> str:
@@ -168,6 +168,11 @@ def _label_expression(layer: Layer, lang: str) -> tuple[str, bool]:
     """(field or expression, is expression): the same text as the MapLibre labels."""
     if layer.id == "blocks":
         return "code", False
+    if layer.id == "licences":  # no name: the number, then holder and status (as the MapLibre label)
+        attr = layer.attribute("status")
+        value = _case("status", [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field("status"))
+        return (f"coalesce({_field('number')}, '') || '\\n' || coalesce({_field('holder_name')}, '') || ', ' || "
+                f"coalesce({value}, '')"), True
     second = {"subsoil-plots": "kind", "restriction-zones": "regime", "geological-studies": "study_type"}[layer.id]
     attr = layer.attribute(second)
     value = _case(second, [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field(second))

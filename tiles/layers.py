@@ -109,9 +109,9 @@ class Tileset:
 
 MAP = Tileset(
     "map", "Subsoil-use map",
-    "National boundary, subsoil blocks (generalised below zoom 10), subsoil plots, restriction zones and "
-    "geological studies, one MVT layer each",
-    ("country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots"),
+    "National boundary, subsoil blocks (generalised below zoom 10), subsoil plots, restriction zones, "
+    "geological studies and licences, one MVT layer each",
+    ("country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences"),
 )
 
 
