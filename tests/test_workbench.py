@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
 
-from cadastre import accounts, workbench
+from cadastre import accounts, granting, workbench
 from cadastre.applications import KINDS
 from cadastre.demo import load_people
 from cadastre.eds.pki import DemoPki, Issued, demo_pki, sign_cms
@@ -164,6 +165,16 @@ def test_the_officer_works_an_application_to_approval_with_signed_decisions(api,
         number, sorted(codes), "exploration-licence", "solid-minerals")
     assert app.application["applicant"] == {"iin": pki.person("applicant").person.iin}
     assert notices(db, "notice.run_granted", number) == [{"number": number, "kind": "exploration-licence"}]
+    # The approval issued the licence in the same transaction: open registry, map layer, feed.
+    licence = api.get(f"/api/licences/{granting.licence_number(number)}").json()
+    assert (licence["holder"]["iin"], licence["kind"], licence["status"], licence["source"]) == (
+        pki.person("applicant").person.iin, "exploration", "active", number)
+    assert sorted(licence["blocks"]) == sorted(codes)
+    # In the change feed once the journal row is sealed (the app's sealer: within a second).
+    deadline, url = time.monotonic() + 3, f"/api/licences/{granting.licence_number(number)}"
+    while not any(item["url"].endswith(url) for item in api.get("/api/licences/feed").json()["items"]):
+        assert time.monotonic() < deadline, "the licence is not in the change feed"
+        time.sleep(0.05)
     # The applicant reads the run; every decision can be verified again from what is stored.
     mine = api.get(f"/api/applications/{number}/run", headers=bearer(db, pki.person("applicant").person.iin)).json()
     assert [d["action"] for d in mine["decisions"]] == [a for _, a in APPROVAL]

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
-from cadastre import workbench
+from cadastre import granting, workbench
 from geoservice.deps import DatabaseDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -22,6 +22,9 @@ from geoservice.kernel.i18n import negotiate
 from geoservice.trust import trust_cache
 from layers.access import Person, client_address
 from layers.store import journal
+
+# An approved licence application becomes a licence: importing the module registers its hook.
+assert granting.licence_from_application in workbench.ON_GRANTED
 
 log = logging.getLogger("geoservice.workbench")
 router = APIRouter(prefix="/api", tags=["workbench"])
