@@ -933,3 +933,23 @@ MESSAGES.update({
         "kk": "{number} лицензиясы өзгертілді",
     },
 })
+
+# --- what a parcel overlaps beyond the layers (cadastre/parcel_conflicts.py) ---
+MESSAGES.update({
+    "parcel.overlaps_licence": {
+        "en": "The parcel overlaps licence {number}, which is in force.",
+        "ru": "Участок пересекает действующую лицензию {number}.",
+        "kk": "Учаске күшіндегі {number} лицензиясымен қиылысады.",
+    },
+    "parcel.overlaps_application": {
+        "en": "Blocks of the parcel are claimed by application {number}, received {received_at}, which is "
+              "being decided.",
+        "ru": "Блоки участка заявлены в заявлении {number}, поступившем {received_at}, которое рассматривается.",
+        "kk": "Учаскенің блоктарына {received_at} түскен, қаралып жатқан {number} өтініші берілген.",
+    },
+    "parcel.overlaps_lot": {
+        "en": "Blocks of the parcel are in lot {lot}, which goes to auction.",
+        "ru": "Блоки участка входят в лот {lot}, выставляемый на аукцион.",
+        "kk": "Учаскенің блоктары аукционға шығарылатын {lot} лотына кіреді.",
+    },
+})

@@ -146,6 +146,10 @@ def test_the_officer_works_an_application_to_approval_with_signed_decisions(api,
     hook = workbench.on_granted(lambda conn, app: granted.append(app))
     try:
         headers, cert = officer(db, pki)
+        # Before anyone else files, the parcel check names the pending application and its blocks.
+        check = api.post("/api/parcels/check", json={"parcel": {"blocks": codes}}).json()
+        (pending,) = [o for o in check["overlaps"] if o["kind"] == "application"]
+        assert pending["id"] == number and pending["severity"] == "refusal" and pending["geometry"]
         run = api.get(f"/api/applications/{number}/run", headers=headers).json()
         assert (run["procedure"], run["status"], run["stage"], run["decisions"]) == (
             "exploration-licence", "running", "register", [])
@@ -170,6 +174,9 @@ def test_the_officer_works_an_application_to_approval_with_signed_decisions(api,
     assert (licence["holder"]["iin"], licence["kind"], licence["status"], licence["source"]) == (
         pki.person("applicant").person.iin, "exploration", "active", number)
     assert sorted(licence["blocks"]) == sorted(codes)
+    check = api.post("/api/parcels/check", json={"parcel": {"blocks": codes}}).json()
+    assert [o["id"] for o in check["overlaps"] if o["kind"] == "licence"] == [granting.licence_number(number)]
+    assert not [o for o in check["overlaps"] if o["kind"] == "application"]  # granted, no longer pending
     # In the change feed once the journal row is sealed (the app's sealer: within a second).
     deadline, url = time.monotonic() + 3, f"/api/licences/{granting.licence_number(number)}"
     while not any(item["url"].endswith(url) for item in api.get("/api/licences/feed").json()["items"]):

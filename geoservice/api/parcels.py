@@ -12,11 +12,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from cadastre.parcels import check_parcel, parse_parcel, programme_areas
+from cadastre import parcel_conflicts
+from cadastre.parcels import OVERLAP_SOURCES, check_parcel, parse_parcel, programme_areas
 from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Location, Problem
 from geoservice.kernel.i18n import negotiate
+
+# Licences, pending applications and lots are overlaps too: importing the module registers them.
+assert parcel_conflicts.active_licences in OVERLAP_SOURCES
 
 router = APIRouter(prefix="/api", tags=["parcels"])
 
