@@ -51,7 +51,7 @@ def load_people(conn: psycopg.Connection, pki_directory: Path | None = None) -> 
         trusted += sum(add_crl(conn, path.read_bytes(), actor=DEMO_ACTOR).added for path in pki.crls)
     journal(conn, DEMO_ACTOR, "demo.people", "ok", object="registry", client="cli",
             detail={"people": len(DEMO_PEOPLE), "grants": granted, "trusted": trusted})
-    lines = ["demo people (sign in with `GEOSERVICE_DEMO=1 geoservice demo sign-in IIN [--bin BIN]`"
+    lines = ["demo people (sign in with `.venv/bin/geoservice demo sign-in IIN [--bin BIN]` after `make serve`"
              + (f", or with their certificates under {pki_directory}/people" if pki_directory else "") + "):"]
     for p in DEMO_PEOPLE:
         role = p.platform_role + (f" ({OFFICER_AUTHORITY})" if p.platform_role == "officer" else "")
