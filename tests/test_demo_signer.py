@@ -101,7 +101,7 @@ def test_bad_bodies_and_people_without_a_key(demo_on, database_url, var_dir):
     headers = _bearer(database_url, APPLICANT)
     for body in ({}, {"data": 5}, {"data": "not base64!"}, {"data": ""}, {"data": "QQ==", "more": 1}):
         r = demo_on.post("/api/demo/sign", json=body, headers=headers)
-        assert r.status_code == 400 and r.json()["type"].endswith("demo.bad_data"), (body, r.text)
+        assert r.status_code == 400 and r.json()["type"].endswith("signin.demo_sign_bad_data"), (body, r.text)
     # A demo person whose only key is a (revoked) login key, and a person who is not in the demo.
     assert set(demo_pki(var_dir / "demo-pki").by_iin(REVOKED).certificates) == {"rsa-auth", "gost-auth"}
     with psycopg.connect(database_url) as conn:
@@ -109,5 +109,5 @@ def test_bad_bodies_and_people_without_a_key(demo_on, database_url, var_dir):
         conn.commit()
     for iin in (REVOKED, STRANGER):
         r = demo_on.post("/api/demo/sign", json=BODY, headers=_bearer(database_url, iin))
-        assert r.status_code == 404 and r.json()["type"].endswith("demo.no_key"), r.text
+        assert r.status_code == 404 and r.json()["type"].endswith("signin.demo_no_signing_key"), r.text
         assert iin in r.json()["detail"]

@@ -26,13 +26,13 @@ MAX_DATA = 1 << 20
 def _data(body: Any) -> bytes:
     value = body.get("data") if isinstance(body, dict) and set(body) == {"data"} else None
     if not isinstance(value, str):
-        raise Problem("demo.bad_data", 400)
+        raise Problem("signin.demo_sign_bad_data", 400)
     try:
         data = base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise Problem("demo.bad_data", 400) from None
+        raise Problem("signin.demo_sign_bad_data", 400) from None
     if not data or len(data) > MAX_DATA:
-        raise Problem("demo.bad_data", 400)
+        raise Problem("signin.demo_sign_bad_data", 400)
     return data
 
 
@@ -43,7 +43,7 @@ def _sign(directory: Path, iin: str, data: bytes) -> bytes:
         issued = holder.sign("rsa")
     except KeyError:
         # Not a demo person, or one without a signing key (revoked, expired, untrusted ones).
-        raise Problem("demo.no_key", 404, iin=iin) from None
+        raise Problem("signin.demo_no_signing_key", 404, iin=iin) from None
     return sign_cms(data, issued, detached=True)
 
 
