@@ -127,6 +127,7 @@ class ApplicationsSection {
     };
     this.busy = true;
     this.filed = null;
+    this.check = null;
     this.message = ['info', this.t('signing')];
     this.render();
     try {
@@ -199,7 +200,7 @@ class ApplicationsSection {
     const field = (key, input) => el('label', { class: 'app-field' }, el('span', {}, this.t(key)), input);
     const blocks = el('textarea', { id: 'app-blocks', rows: '2', spellcheck: 'false' });
     blocks.value = this.blocks;
-    blocks.addEventListener('input', () => { this.blocks = blocks.value; });
+    blocks.addEventListener('input', () => { this.blocks = blocks.value; this.check = null; });
     const minerals = Object.fromEntries(Object.entries(MINERALS).map(([k, names]) => [k, names[this.lang]]));
     const form = el('form', { id: 'app-form', onsubmit: (e) => { e.preventDefault(); this.doFile(); } },
       el('h3', {}, this.t('newTitle')),
