@@ -7,6 +7,7 @@ stage by stage with signed decisions to the end; the open registry then lists th
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import shutil
@@ -183,3 +184,29 @@ def test_file_approve_and_see_the_licence(live: str, app_db: str):
     licence = _get(f"{live}/api/licences/{licence_number}")
     assert (licence["holder"]["iin"], licence["source"], licence["status"]) == (APPLICANT, number, "active")
     assert sorted(licence["blocks"]) == sorted(codes)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (make system installs it)")
+def test_the_pages_canonical_json_is_rfc8785(live: str):
+    """The page's canonicaliser (cabinet-sign.js) gives the server's rfc8785.dumps bytes on keys
+    that sort differently by code point and by UTF-16 unit, non-ASCII, escapes and nesting."""
+    import rfc8785
+    from playwright.sync_api import sync_playwright
+
+    value = {"parcel": {"blocks": "L-43-63-(10а-5б-14,15)"}, "ж": 1, "z": [None, True, False, 0, -1.5, 1e21],
+             "\U0001f600": "emoji key", "\uff61": "halfwidth key", "a\u0000b": "tab\there \"q\" \\ \u2028",
+             "reason": None, "Ә": {"b": [], "a": {}}, "": "empty key"}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{live}/cabinet?lang=en")
+            page.wait_for_selector("body[data-ready=true]")
+            got = page.evaluate("""async (value) => {
+                const m = await import('/viewer/static/cabinet-sign.js');
+                return m.utf8Base64(m.canonical(value));
+            }""", value)
+        finally:
+            browser.close()
+    assert base64.b64decode(got) == rfc8785.dumps(value)
