@@ -83,4 +83,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Сначала войдите в кабинет с помощью ЭЦП.",
         "kk": "Алдымен кабинетке ЭЦҚ арқылы кіріңіз.",
     },
+    "signin.demo_sign_bad_data": {
+        "en": "The body must be a JSON object with 'data': the bytes to sign in base64 (at most 1 MB).",
+        "ru": "Тело запроса должно быть JSON-объектом с полем 'data': подписываемые байты в base64 (не более 1 МБ).",
+        "kk": "Сұраныс денесі 'data' өрісі бар JSON-нысан болуы керек: қол қойылатын байттар base64 түрінде "
+              "(1 МБ-тан аспайды).",
+    },
+    "signin.demo_no_signing_key": {
+        "en": "The demo has no signing key for IIN {iin}: sign with NCALayer.",
+        "ru": "В демо нет ключа подписи для ИИН {iin}: подпишите через NCALayer.",
+        "kk": "Демода {iin} ЖСН үшін қол қою кілті жоқ: NCALayer арқылы қол қойыңыз.",
+    },
 }

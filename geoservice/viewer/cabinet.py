@@ -31,6 +31,11 @@ TITLE = {"kk": "Жеке кабинет", "ru": "Личный кабинет", "
 # The documents section arrives with its own script (the signed-document store); without the
 # script the cabinet has no such section at all.
 DOCUMENTS_SCRIPT = "cabinet-documents.js"
+# The applicant's applications and the officer's workbench, each shown when its script is
+# installed (the workbench section only to officers and commission members: its script decides).
+APPLICATIONS_SCRIPT = "cabinet-applications.js"
+WORKBENCH_SCRIPT = "cabinet-workbench.js"
+SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">
@@ -76,11 +81,14 @@ PAGE = """<!doctype html>
     <ul id="notification-list"></ul>
     <p id="notifications-empty" hidden></p>
   </section>
-{documents}</main>
+{documents}{sections}</main>
 </body>
 </html>
 """
 DOCUMENTS = """  <section id="documents" hidden></section>
+  <script type="module" src="/viewer/static/{script}"></script>
+"""
+SECTION = """  <section id="{id}" hidden></section>
   <script type="module" src="/viewer/static/{script}"></script>
 """
 
@@ -92,7 +100,9 @@ def cabinet(request: Request, settings: SettingsDep, lang: str | None = None) ->
               "documents": (STATIC_DIR / DOCUMENTS_SCRIPT).is_file()}
     body = PAGE.format(lang=lang, title=html.escape(TITLE[lang]),
                        config=json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
-                       documents=DOCUMENTS.format(script=DOCUMENTS_SCRIPT) if config["documents"] else "")
+                       documents=DOCUMENTS.format(script=DOCUMENTS_SCRIPT) if config["documents"] else "",
+                       sections="".join(SECTION.format(id=id_, script=script) for id_, script in SECTIONS
+                                        if (STATIC_DIR / script).is_file()))
     return HTMLResponse(body, headers={"Content-Language": lang, "Cache-Control": "no-cache"})
 
 

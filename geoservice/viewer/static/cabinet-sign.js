@@ -1,0 +1,110 @@
+// Signing for the cabinet's sections: the RFC 8785 canonical JSON of what is signed, and a
+// detached CMS over it made by NCALayer (createCAdESFromBase64, the SIGNATURE key) or, in the
+// demo only (the server says so in the page's config), by the development signer
+// POST /api/demo/sign with the signed-in demo person's own key.
+
+const NCALAYER = 'wss://127.0.0.1:13579/';
+
+// RFC 8785 (JCS) for JSON values: ECMAScript's own serialisation of strings and numbers is the
+// one the RFC prescribes; object keys sorted by UTF-16 code units (Array.prototype.sort's default
+// order), no whitespace. The server checks the signature over rfc8785.dumps of the same object.
+export function canonical(value) {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('not JSON: a non-finite number');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+}
+
+// Base64 of the text's UTF-8 bytes (btoa alone takes Latin-1 only).
+export function utf8Base64(text) {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function demoOn() {
+  try {
+    return Boolean(JSON.parse(document.getElementById('cabinet-config').textContent).demo);
+  } catch {
+    return false;
+  }
+}
+
+// NCALayer's createCAdESFromBase64 with the SIGNATURE key, detached: the base64 CMS, or
+// Error('unavailable') when NCALayer does not answer, or Error(its message).
+function ncalayerSign(dataB64) {
+  return new Promise((resolve, reject) => {
+    let socket;
+    try {
+      socket = new WebSocket(NCALAYER);
+    } catch {
+      reject(new Error('unavailable'));
+      return;
+    }
+    let opened = false;
+    const timer = setTimeout(() => { if (!opened) { socket.close(); reject(new Error('unavailable')); } }, 4000);
+    socket.onerror = () => { clearTimeout(timer); if (!opened) reject(new Error('unavailable')); };
+    socket.onopen = () => {
+      opened = true;
+      clearTimeout(timer);
+      socket.send(JSON.stringify({
+        module: 'kz.gov.pki.knca.commonUtils', method: 'createCAdESFromBase64',
+        args: ['PKCS12', 'SIGNATURE', dataB64, false],
+      }));
+    };
+    socket.onmessage = (message) => {
+      let answer;
+      try { answer = JSON.parse(message.data); } catch { return; }
+      if (answer.result && answer.result.version) return;   // NCALayer greets with its version first
+      socket.close();
+      if (String(answer.code) === '200' && answer.responseObject) resolve(answer.responseObject);
+      else reject(new Error(answer.message === 'action.canceled' ? 'cancelled' : (answer.message || 'failed')));
+    };
+    socket.onclose = () => { clearTimeout(timer); if (!opened) reject(new Error('unavailable')); };
+  });
+}
+
+// A detached CMS (base64) over the canonical JSON of `value`: {text, cms, by: 'ncalayer'|'demo'}.
+// Rejects with Error('unavailable') when neither NCALayer nor the demo signer can sign.
+export async function signCanonical(value, lang) {
+  const text = canonical(value);
+  const data = utf8Base64(text);
+  try {
+    return { text, cms: await ncalayerSign(data), by: 'ncalayer' };
+  } catch (error) {
+    if (error.message !== 'unavailable' || !demoOn()) throw error;
+  }
+  const response = await fetch('/api/demo/sign', {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'Accept-Language': lang },
+    body: JSON.stringify({ data }),
+  });
+  if (!response.ok) {
+    let detail = `HTTP ${response.status}`;
+    try { const body = await response.json(); detail = body.detail || body.title || detail; } catch { /* not JSON */ }
+    throw new Error(detail);
+  }
+  return { text, cms: (await response.json()).cms, by: 'demo' };
+}
+
+export async function problemText(response) {
+  try {
+    const body = await response.json();
+    return body.detail || body.title || `HTTP ${response.status}`;
+  } catch {
+    return `HTTP ${response.status}`;
+  }
+}
+
+export const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v; else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+};
