@@ -763,6 +763,11 @@ MESSAGES.update({
         "ru": "Заявление {number}: срок этапа '{stage}' истёк {due_at}.",
         "kk": "{number} өтінімі: '{stage}' кезеңінің мерзімі {due_at} өтті.",
     },
+    "notice.run_resubmitted": {
+        "en": "Application {number} came back from the applicant's revision to stage '{stage}'.",
+        "ru": "Заявление {number} вернулось после доработки заявителем на этап '{stage}'.",
+        "kk": "{number} өтінімі өтініш берушінің пысықтауынан кейін '{stage}' кезеңіне қайтып келді.",
+    },
 })
 
 # --- the licence registry (cadastre/licences.py, geoservice/api/licences.py) ---

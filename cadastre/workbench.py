@@ -5,12 +5,14 @@
   accepted. The run's state is ``procedures.State`` as JSON (migration 0015); its current stage,
   role and due time are repeated in columns for the queue.
 * **Decisions.** ``decide``: an officer of the authority the application was routed to (a
-  commission member at a stage whose role is ``commission``) acts through ``procedures.act``.
+  commission member at a stage whose role is ``commission``; the applicant who owns it at a stage
+  whose role is ``applicant``, i.e. ``revision``) acts through ``procedures.act``.
   Every decision is signed like an application: a detached CMS (SIGNATURE purpose, signer = the
   caller) over the RFC 8785 JSON of ``{"application", "stage", "action", "reason"}``; the text,
   the CMS and the verification are stored, so anyone allowed can verify it again. Journaled
   (``object="application:<number>"``). The applicant is notified of a return (with the reason)
-  and of the outcome when the run finishes (a refusal with its reason, or the approval).
+  and of the outcome when the run finishes (a refusal with its reason, or the approval); the
+  authority's officers, of a revision sent back.
 * **Outcomes.** A run finishing ``granted`` turns the application's pending claims ``granted``
   and calls every hook in ``ON_GRANTED`` (below), in the same transaction. A run finishing
   ``refused`` releases the claims and marks the application refused with the reason. A refusal
@@ -174,6 +176,10 @@ def _acting_role(caller: Person, run: _Run) -> str | None:
         return "commission"
     if "officer" in caller.roles and run.authority is not None and run.authority in caller.authorities:
         return "officer"
+    # The owner acts only at their own (revision) stage; at an officer's stage the run is not theirs
+    # to act on, so it is not found, as for anyone else.
+    if current is not None and current.role == "applicant" and caller.account_id == run.account_id:
+        return "applicant"
     return None
 
 
@@ -240,6 +246,9 @@ def decide(conn: psycopg.Connection, number: str, stage: str, action: str, reaso
     reason_text = state.steps[step].reason
     if action == "return":
         notify(conn, run.account_id, "notice.run_returned", number=run.number, stage=stage, reason=reason_text or "")
+    if role == "applicant" and state.current is not None:
+        for account_id in _officers(conn, run.authority):
+            notify(conn, account_id, "notice.run_resubmitted", number=run.number, stage=state.current.stage)
     if finished:
         _finish(conn, run, state, caller, now)
     journal(conn, caller.actor, "procedure.decide", "ok", object=f"application:{run.number}", client=client,
@@ -396,6 +405,14 @@ def queue(conn: psycopg.Connection, caller: Person, now: dt.datetime, *, lang: s
     return out
 
 
+def _officers(conn: psycopg.Connection, authority: str | None) -> list[int]:
+    """The accounts of the officers of an authority (personal accounts, not a company's)."""
+    rows = conn.execute(
+        "SELECT DISTINCT a.id FROM accounts a JOIN role_grants g ON g.iin = a.iin AND g.role = 'officer' "
+        "AND g.authority = %s WHERE a.bin IS NULL ORDER BY a.id", (authority,)).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def notify_overdue(conn: psycopg.Connection, now: dt.datetime) -> int:
     """Notify each running stage past its deadline once, to the officers of the run's authority
     (commission stages: the commission's members); journaled. The number of stages notified.
@@ -407,19 +424,17 @@ def notify_overdue(conn: psycopg.Connection, now: dt.datetime) -> int:
     count = 0
     for run_id, step, stage, role, due_at, number, authority in due:
         if role == "commission":
-            recipients = conn.execute(
+            recipients = [a for (a,) in conn.execute(
                 "SELECT DISTINCT a.id FROM accounts a JOIN role_grants g ON g.iin = a.iin AND g.role = 'commission' "
-                "WHERE a.bin IS NULL ORDER BY a.id").fetchall()
+                "WHERE a.bin IS NULL ORDER BY a.id").fetchall()]
         else:
-            recipients = conn.execute(
-                "SELECT DISTINCT a.id FROM accounts a JOIN role_grants g ON g.iin = a.iin AND g.role = 'officer' "
-                "AND g.authority = %s WHERE a.bin IS NULL ORDER BY a.id", (authority,)).fetchall()
+            recipients = _officers(conn, authority)
         taken = conn.execute(
             "INSERT INTO procedure_overdue (run_id, step, stage, due_at, notified) VALUES (%s, %s, %s, %s, %s) "
             "ON CONFLICT DO NOTHING RETURNING run_id", (run_id, step, stage, due_at, len(recipients))).fetchone()
         if taken is None:
             continue  # another server notified it
-        for (account_id,) in recipients:
+        for account_id in recipients:
             notify(conn, account_id, "notice.stage_overdue", number=number, stage=stage, due_at=rfc3339(due_at))
         journal(conn, "system", "procedure.overdue", "ok", object=f"application:{number}",
                 detail={"stage": stage, "step": step, "due_at": rfc3339(due_at), "authority": authority,

@@ -221,6 +221,67 @@ def test_a_return_carries_its_reason_to_the_applicant(api, db, pki):
     assert r.status_code == 403 and r.json()["type"].endswith("procedures.role_not_allowed")
 
 
+def resubmit(api: TestClient, headers: dict[str, str], signer: Issued, number: str, reason: str | None = None) -> Any:
+    cms = sign_cms(workbench.canonical_decision(number, "revision", "forward", reason), signer, detached=True)
+    return api.post(f"/api/applications/{number}/resubmit", headers=headers,
+                    json={"reason": reason, "signature": base64.b64encode(cms).decode()})
+
+
+def test_the_applicant_resubmits_a_returned_application(api, db, pki, stranger):
+    number = file(api, db, pki, square(FCFS_AREA, 6, 0, 1))
+    headers, cert = officer(db, pki)
+    owner = pki.person("applicant")
+    mine = bearer(db, owner.person.iin)
+    # Not at the applicant's stage yet: the run is not theirs to act on.
+    r = resubmit(api, mine, owner.sign("rsa"), number)
+    assert r.status_code == 404 and r.json()["type"].endswith("workbench.not_found"), r.text
+    r = decide(api, headers, cert, number, "register", "return", "The geological report is missing")
+    assert r.status_code == 200 and r.json()["stage"] == "revision", r.text
+    # Another applicant cannot send it back; nor may anyone sign for the owner.
+    iin, other = stranger
+    r = resubmit(api, bearer(db, iin), other, number)
+    assert r.status_code == 404 and r.json()["type"].endswith("workbench.not_found"), r.text
+    r = resubmit(api, mine, cert, number)
+    assert r.status_code == 422 and r.json()["type"].endswith("workbench.signer_not_caller"), r.text
+    # Officers still act through their own route only; the owner not through theirs.
+    r = decide(api, mine, owner.sign("rsa"), number, "revision", "forward")
+    assert r.status_code == 403
+    r = resubmit(api, mine, owner.sign("rsa"), number, "The report is attached")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["status"], body["stage"], body["role"]) == ("running", "register", "officer")
+    revision, back = body["steps"][-2:]
+    assert (revision["stage"], revision["action"], revision["reason"]) == ("revision", "forward",
+                                                                            "The report is attached")
+    # The stage that returned it starts again when it comes back, with a fresh deadline.
+    assert back["started_at"] == revision["finished_at"] and back["due_at"] == body["due_at"] is not None
+    assert body["steps"][0]["stage"] == "register" and body["due_at"] >= body["steps"][0]["due_at"]
+    decision = body["decisions"][-1]
+    assert (decision["stage"], decision["role"], decision["signer_iin"]) == ("revision", "applicant",
+                                                                               owner.person.iin)
+    assert decision["canonical"].encode() == workbench.canonical_decision(
+        number, "revision", "forward", "The report is attached")
+    trust, revocation = load_trust(db)
+    verified = verify_cms(base64.b64decode(decision["signature"]), decision["canonical"].encode(), trust=trust,
+                          revocation=revocation, now=clock.now(), purpose="signature")
+    assert verified.valid and verified.signers[0].iin == owner.person.iin
+    (note,) = notices(db, "notice.run_resubmitted", number)
+    assert note == {"number": number, "stage": "register"}
+    recipient = db.execute("SELECT a.iin FROM notifications n JOIN accounts a ON a.id = n.account_id "
+                           "WHERE n.code = 'notice.run_resubmitted' AND n.params->>'number' = %s", (number,)).fetchone()
+    assert recipient == (pki.person("officer").person.iin,)
+    sealed(db)
+    journaled = db.execute("SELECT actor, detail->>'role', detail->>'next' FROM journal WHERE action = "
+                           "'procedure.decide' AND result = 'ok' AND object = %s ORDER BY seq DESC LIMIT 1",
+                           (f"application:{number}",)).fetchone()
+    assert journaled == (f"IIN{owner.person.iin}", "applicant", "register")
+    # Back at an officer's stage: the owner cannot act again, the officer goes on.
+    r = resubmit(api, mine, owner.sign("rsa"), number)
+    assert r.status_code == 404
+    r = decide(api, headers, cert, number, "register", "forward")
+    assert r.status_code == 200 and r.json()["stage"] == "assign_department", r.text
+
+
 def test_a_refusal_releases_the_claims(api, db, pki):
     codes = square(FCFS_AREA, 8, 0, 2)
     number = file(api, db, pki, codes)

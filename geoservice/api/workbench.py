@@ -8,6 +8,7 @@ import base64
 import binascii
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
@@ -61,13 +62,25 @@ def _signature(value: Any) -> bytes:
     return data
 
 
-def _decide(request: Request, db: Database, number: str, body: Any, who: Person, lang: str) -> dict[str, Any]:
+def _officers_decision(body: Any) -> tuple[str, str, str | None]:
+    if not isinstance(body, dict) or set(body) - {"decision", "signature"} or "decision" not in body:
+        raise Problem("workbench.bad_decision", 422, field="body")
+    return workbench.parse_decision(body["decision"])
+
+
+def _resubmission(body: Any) -> tuple[str, str, str | None]:
+    # The applicant's only act: ``forward`` at ``revision`` (what they sign names both).
+    if not isinstance(body, dict) or set(body) - {"reason", "signature"}:
+        raise Problem("workbench.bad_decision", 422, field="body")
+    return workbench.parse_decision({"stage": "revision", "action": "forward", "reason": body.get("reason")})
+
+
+def _decide(request: Request, db: Database, number: str, body: Any, who: Person, lang: str,
+            parse: Callable[[Any], tuple[str, str, str | None]] = _officers_decision) -> dict[str, Any]:
     client = client_address(request)
     with db.connection() as conn:
         try:
-            if not isinstance(body, dict) or set(body) - {"decision", "signature"} or "decision" not in body:
-                raise Problem("workbench.bad_decision", 422, field="body")
-            stage, action, reason = workbench.parse_decision(body["decision"])
+            stage, action, reason = parse(body)
             signature = _signature(body.get("signature"))
             trust, revocation = trust_cache(request).get(conn)
             workbench.decide(conn, number, stage, action, reason, signature, caller=who, trust=trust,
@@ -88,6 +101,15 @@ def _decide(request: Request, db: Database, number: str, body: Any, who: Person,
 async def post_decision(number: str, request: Request, db: DatabaseDep, body: Any = Body(...),
                         who: Person = ACTORS) -> dict[str, Any]:
     return await run_in_threadpool(_decide, request, db, number, body, who, _lang(request))
+
+
+@router.post("/applications/{number}/resubmit",
+             summary="The applicant sends a returned application back after revision: {reason, signature}, a "
+                     "detached CMS over the RFC 8785 JSON of {application, stage: \"revision\", action: "
+                     "\"forward\", reason}; answers the new run state")
+async def post_resubmit(number: str, request: Request, db: DatabaseDep, body: Any = Body(...),
+                        who: Person = SIGNED_IN) -> dict[str, Any]:
+    return await run_in_threadpool(_decide, request, db, number, body, who, _lang(request), _resubmission)
 
 
 @router.get("/applications/{number}/run", summary="The application's procedure run: stages, due times, "
