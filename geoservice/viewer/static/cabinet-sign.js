@@ -33,10 +33,12 @@ function demoOn() {
   }
 }
 
-// NCALayer's createCAdESFromBase64 with the SIGNATURE key, detached: the base64 CMS, or
-// Error('unavailable') when NCALayer does not answer, or Error(its message).
-function ncalayerSign(dataB64) {
-  return new Promise((resolve, reject) => {
+// One call of NCALayer's commonUtils.createCAdESFromBase64 over its WebSocket: the base64 CMS,
+// or Error('unavailable') when NCALayer does not answer, Error('cancelled') when the person
+// cancels, or Error(its message). `keyType`: 'SIGNATURE' or 'AUTHENTICATION'; `attached`: the
+// content inside the CMS (sign-in) or not (detached, for signed payloads); `onOpen`: told when
+// NCALayer has answered and is asking the person.
+export function ncalayerCAdES(dataB64, { keyType = 'SIGNATURE', attached = false, onOpen = null } = {}) {  return new Promise((resolve, reject) => {
     let socket;
     try {
       socket = new WebSocket(NCALAYER);
@@ -50,9 +52,10 @@ function ncalayerSign(dataB64) {
     socket.onopen = () => {
       opened = true;
       clearTimeout(timer);
+      if (onOpen) onOpen();
       socket.send(JSON.stringify({
         module: 'kz.gov.pki.knca.commonUtils', method: 'createCAdESFromBase64',
-        args: ['PKCS12', 'SIGNATURE', dataB64, false],
+        args: ['PKCS12', keyType, dataB64, attached],
       }));
     };
     socket.onmessage = (message) => {
@@ -73,7 +76,7 @@ export async function signCanonical(value, lang) {
   const text = canonical(value);
   const data = utf8Base64(text);
   try {
-    return { text, cms: await ncalayerSign(data), by: 'ncalayer' };
+    return { text, cms: await ncalayerCAdES(data), by: 'ncalayer' };
   } catch (error) {
     if (error.message !== 'unavailable' || !demoOn()) throw error;
   }

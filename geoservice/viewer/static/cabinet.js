@@ -3,8 +3,9 @@
 // the person keeps, and the notifications inbox. Texts in kk/ru/en, the language kept like the
 // map's (URL ?lang=, then localStorage).
 
+import { ncalayerCAdES } from './cabinet-sign.js';
+
 const config = JSON.parse(document.getElementById('cabinet-config').textContent);
-const NCALAYER = 'wss://127.0.0.1:13579/';
 
 const UI = {
   kk: {
@@ -277,42 +278,7 @@ async function logout() {
   await load();
 }
 
-// --- NCALayer -------------------------------------------------------------------------------------
-
-// One call of NCALayer's commonUtils.createCAdESFromBase64 over a WebSocket: resolves with the
-// base64 CMS, rejects with 'unavailable' when NCALayer does not answer, or with its message.
-function ncalayerSign(dataB64) {
-  return new Promise((resolve, reject) => {
-    let socket;
-    try {
-      socket = new WebSocket(NCALAYER);
-    } catch {
-      reject(new Error('unavailable'));
-      return;
-    }
-    let opened = false;
-    const timer = setTimeout(() => { if (!opened) { socket.close(); reject(new Error('unavailable')); } }, 4000);
-    socket.onerror = () => { clearTimeout(timer); if (!opened) reject(new Error('unavailable')); };
-    socket.onopen = () => {
-      opened = true;
-      clearTimeout(timer);
-      $('signin-status').textContent = t('signing');
-      socket.send(JSON.stringify({
-        module: 'kz.gov.pki.knca.commonUtils', method: 'createCAdESFromBase64',
-        args: ['PKCS12', 'AUTHENTICATION', dataB64, true],
-      }));
-    };
-    socket.onmessage = (message) => {
-      let answer;
-      try { answer = JSON.parse(message.data); } catch { return; }
-      if (answer.result && answer.result.version) return;   // NCALayer greets with its version first
-      socket.close();
-      if (String(answer.code) === '200' && answer.responseObject) resolve(answer.responseObject);
-      else reject(new Error(answer.message === 'action.canceled' ? t('cancelled') : (answer.message || t('failed'))));
-    };
-    socket.onclose = () => { clearTimeout(timer); if (!opened) reject(new Error('unavailable')); };
-  });
-}
+// --- sign-in with NCALayer (cabinet-sign.js makes the call) ----------------------------------------
 
 async function signIn() {
   const status = $('signin-status');
@@ -322,7 +288,9 @@ async function signIn() {
     const challenge = await api('/api/auth/challenge');
     if (!challenge.ok) throw new Error(await problemText(challenge));
     const { nonce } = await challenge.json();
-    const cms = await ncalayerSign(btoa(nonce));
+    const cms = await ncalayerCAdES(btoa(nonce), {
+      keyType: 'AUTHENTICATION', attached: true, onOpen: () => { status.textContent = t('signing'); },
+    });
     status.textContent = t('checking');
     const response = await api('/api/auth/login', { method: 'POST', json: { cms } });
     if (!response.ok) throw new Error(await problemText(response));
@@ -330,7 +298,8 @@ async function signIn() {
     await load();
   } catch (error) {
     status.className = 'error';
-    status.textContent = error.message === 'unavailable' ? t('noNcalayer') : `${t('failed')}: ${error.message}`;
+    const reason = { cancelled: t('cancelled'), failed: t('failed') }[error.message] || error.message;
+    status.textContent = error.message === 'unavailable' ? t('noNcalayer') : `${t('failed')}: ${reason}`;
   }
 }
 
