@@ -7,16 +7,21 @@ from __future__ import annotations
 import base64
 import json
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import rfc8785
+from psycopg import sql
 
 from cadastre import accounts
 from cadastre.eds.pki import DemoPki, Identity, Issued, sign_cms
 from cadastre.registers import TableRegisters
+from geoservice.kernel.db import with_database
 from layers.access import Person
 from layers.grid import code_at
 
@@ -24,6 +29,34 @@ from layers.grid import code_at
 FCFS_AREA = ("TEST-FCFS", 70 * 60, 48 * 60)      # opened 90 days ago: strictly by receipt
 WINDOW_AREA = ("TEST-WINDOW", 71 * 60, 48 * 60)  # opened 5 days ago: the one-month window
 AREA_MINUTES = 30
+
+
+# The exploration licence's stages, in order, with the action that moves each on
+# (cadastre/procedures.toml).
+APPROVAL = [("register", "forward"), ("assign_department", "forward"), ("assign_executor", "forward"),
+            ("check", "accept"), ("prepare", "forward"), ("approve", "approve"), ("sign", "sign"),
+            ("send", "forward")]
+
+
+@contextmanager
+def programme_database(database_url: str, prefix: str) -> Iterator[str]:
+    """A migrated database of the module's own, with the programme's open areas (``open_areas``):
+    a module that adds programme areas to subsoil-plots must not change what other modules on the
+    worker count. Dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = with_database(database_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(database_url, name)
+    try:
+        from geoservice.migrate import migrate
+
+        migrate(url)
+        open_areas(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def area_feature(plot_id: str, m_lon: int, m_lat: int, opened: date) -> dict[str, Any]:

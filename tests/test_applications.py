@@ -11,7 +11,6 @@ import base64
 import dataclasses
 import re
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import psycopg
 import pytest
 import rfc8785
 from fastapi.testclient import TestClient
-from psycopg import sql
 
 from cadastre import accounts
 from cadastre.applications import file_application
@@ -30,14 +28,13 @@ from cadastre.eds.verify import verify_cms
 from cadastre.eds_trust import load_trust
 from cadastre.registers import TableRegisters
 from geoservice.kernel import clock
-from geoservice.kernel.db import with_database
 from tests.applicants import (
     FCFS_AREA,
     WINDOW_AREA,
     application,
     make_applicants,
-    open_areas,
     person,
+    programme_database,
     session_token,
     signed,
     square,
@@ -49,20 +46,8 @@ RFC3339_MICRO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 @pytest.fixture(scope="module")
 def app_db(database_url: str) -> Iterator[str]:
-    name = f"geoservice_apps_{uuid.uuid4().hex[:8]}"
-    admin = with_database(database_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_database(database_url, name)
-    try:
-        from geoservice.migrate import migrate
-
-        migrate(url)
-        open_areas(url)
+    with programme_database(database_url, "geoservice_apps") as url:
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")

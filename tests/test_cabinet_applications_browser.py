@@ -14,7 +14,6 @@ import shutil
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,41 +22,23 @@ from typing import Any
 import psycopg
 import pytest
 import uvicorn
-from psycopg import sql
 
 from cadastre import accounts, granting
 from cadastre.demo import load_people
 from cadastre.registers import TableRegisters
-from geoservice.kernel.db import with_database
 from geoservice.kernel.settings import get_settings
-from tests.applicants import FCFS_AREA, open_areas, square
+from tests.applicants import APPROVAL, FCFS_AREA, programme_database, square
 from tests.live import free_port
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 APPLICANT = "900315300123"  # АХМЕТОВ СЕРІК (cadastre/eds/pki.py DEMO_PEOPLE)
 OFFICER = "880409400785"    # ОМАРОВА ГҮЛНАР, officer of the authority for solid minerals
-# The exploration licence's stages and the action that moves each on (cadastre/procedures.toml).
-APPROVAL = [("register", "forward"), ("assign_department", "forward"), ("assign_executor", "forward"),
-            ("check", "accept"), ("prepare", "forward"), ("approve", "approve"), ("sign", "sign"),
-            ("send", "forward")]
 
 
 @pytest.fixture(scope="module")
 def app_db(database_url: str) -> Iterator[str]:
-    name = f"geoservice_ui9_{uuid.uuid4().hex[:8]}"
-    admin = with_database(database_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_database(database_url, name)
-    try:
-        from geoservice.migrate import migrate
-
-        migrate(url)
-        open_areas(url)
+    with programme_database(database_url, "geoservice_ui9") as url:
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")

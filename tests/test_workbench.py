@@ -11,7 +11,6 @@ import base64
 import dataclasses
 import datetime as dt
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from psycopg import sql
 
 from cadastre import accounts, granting, workbench
 from cadastre.applications import KINDS
@@ -30,33 +28,26 @@ from cadastre.eds_trust import load_trust
 from cadastre.procedures import procedures
 from geoservice.api.workbench import OverdueWatch
 from geoservice.kernel import clock
-from geoservice.kernel.db import Database, with_database
+from geoservice.kernel.db import Database
 from geoservice.kernel.settings import get_settings
-from tests.applicants import FCFS_AREA, application, make_applicants, open_areas, person, session_token, signed, square
+from tests.applicants import (
+    APPROVAL,
+    FCFS_AREA,
+    application,
+    make_applicants,
+    person,
+    programme_database,
+    session_token,
+    signed,
+    square,
+)
 from tests.helpers import sealed
-
-# The exploration licence, every stage in order with the action that moves it on.
-APPROVAL = [("register", "forward"), ("assign_department", "forward"), ("assign_executor", "forward"),
-            ("check", "accept"), ("prepare", "forward"), ("approve", "approve"), ("sign", "sign"),
-            ("send", "forward")]
 
 
 @pytest.fixture(scope="module")
 def app_db(database_url: str) -> Iterator[str]:
-    name = f"geoservice_wb_{uuid.uuid4().hex[:8]}"
-    admin = with_database(database_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_database(database_url, name)
-    try:
-        from geoservice.migrate import migrate
-
-        migrate(url)
-        open_areas(url)
+    with programme_database(database_url, "geoservice_wb") as url:
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")
