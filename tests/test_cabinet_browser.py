@@ -46,7 +46,8 @@ def live(database_url: str) -> Iterator[str]:
         get_settings.cache_clear()
 
 
-def _link(database_url: str, base: str, iin: str) -> str:
+def sign_in_link(database_url: str, base: str, iin: str) -> str:
+    """A one-time development sign-in link of the person on the live server ``base``."""
     with psycopg.connect(database_url) as conn:
         token = accounts.create_demo_link(conn, TableRegisters(conn), iin, None, lifetime=timedelta(minutes=5))
         conn.commit()
@@ -80,7 +81,7 @@ def test_cabinet_in_a_browser(live: str, database_url: str):
             page.screenshot(path=str(SCREENSHOTS / "cabinet-signin.png"))
 
             # The development link signs in and lands in the cabinet (the page keeps Russian).
-            page.goto(_link(database_url, live, OFFICER))
+            page.goto(sign_in_link(database_url, live, OFFICER))
             page.wait_for_url(f"{live}/cabinet")
             page.wait_for_selector("body[data-ready=true]")
             expect(page.locator("#profile")).to_be_visible()

@@ -26,6 +26,9 @@ from layers.store import restore_version
 from tests.helpers import feature_collection, sealed, square, write_json
 from tests.people import PEOPLE, add_person, ensure_people, session_for
 
+# The live server with development sign-in on (a module fixture) and its sign-in links.
+from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, live, sign_in_link  # noqa: F401
+
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OTHER_APPLICANT = "010101500021"  # a second applicant (well-formed, belonging to nobody)
 CALLERS = ("anonymous", "owner", "other applicant", "officer", "commission", "admin", "auditor")
@@ -264,41 +267,12 @@ def test_features_link_what_the_signed_in_reader_may_read(client, sessions, stud
 
 # --- the cabinet's documents section, signed in with the development link ----------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DEMO_APPLICANT = "900315300123"  # cadastre/eds/pki.py DEMO_PEOPLE
-
-
-@pytest.fixture(scope="module")
-def live(database_url: str) -> Iterator[str]:
-    """The app under uvicorn with development sign-in on, and the demo people in the register."""
-    from cadastre.demo import load_people
-    from geoservice.kernel.settings import get_settings
-    from tests.live import live_server
-
-    with psycopg.connect(database_url) as conn:
-        load_people(conn)
-        conn.commit()
-    os.environ["GEOSERVICE_DEMO"] = "1"
-    try:
-        with live_server() as url:
-            yield url
-    finally:
-        os.environ.pop("GEOSERVICE_DEMO", None)
-        get_settings.cache_clear()
-
-
-def _link(database_url: str, base: str, iin: str) -> str:
-    with psycopg.connect(database_url) as conn:
-        token = accounts.create_demo_link(conn, TableRegisters(conn), iin, None, lifetime=timedelta(minutes=5))
-        conn.commit()
-    return f"{base}/cabinet/demo-sign-in?token={token}"
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (make system installs it)")
-def test_the_cabinet_uploads_and_lists_with_the_development_sign_in(live, database_url, db, tmp_path) -> None:
+def test_the_cabinet_uploads_and_lists_with_the_development_sign_in(live, database_url, db, tmp_path) -> None:  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
     from geoservice.kernel.settings import PROJECT_ROOT
@@ -315,7 +289,7 @@ def test_the_cabinet_uploads_and_lists_with_the_development_sign_in(live, databa
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.goto(f"{live}/cabinet?lang=kk")
             page.wait_for_selector("body[data-ready=true]")
-            page.goto(_link(database_url, live, DEMO_APPLICANT))
+            page.goto(sign_in_link(database_url, live, DEMO_APPLICANT))
             page.wait_for_url(f"{live}/cabinet")
             page.wait_for_selector("body[data-ready=true]")
             expect(page.locator("#profile-fields")).to_contain_text(DEMO_APPLICANT)
