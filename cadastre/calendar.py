@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
 
-ALMATY = dt.timezone(dt.timedelta(hours=5), "Asia/Almaty")
+ALMATY = clock.KAZAKHSTAN
 UNITS = ("minutes", "hours", "working_days", "calendar_days")
 KINDS = ("holiday", "day_off", "working_day")
 # Seed 003 lines 439–440: 9.00–17.30, lunch 13.00–14.30.

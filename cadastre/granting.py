@@ -18,6 +18,7 @@ import psycopg
 
 from cadastre.licences import issue_licence
 from cadastre.workbench import GrantedApplication, on_granted
+from geoservice.kernel import clock
 
 # kind -> the longest term in years (the applicant may ask for a shorter one).
 LICENCE_TERMS: dict[str, int] = {
@@ -25,7 +26,6 @@ LICENCE_TERMS: dict[str, int] = {
     "geological-study-licence": 6,
     "mining-licence": 25,
 }
-ALMATY = dt.timezone(dt.timedelta(hours=5))  # Kazakhstan's single time zone since 2024
 
 
 def licence_number(application_number: str) -> str:
@@ -55,7 +55,7 @@ def _term_until(issued_on: dt.date, kind: str, application: dict[str, Any]) -> d
 def licence_from_application(conn: psycopg.Connection, granted: GrantedApplication) -> None:
     if granted.kind not in LICENCE_TERMS:
         return
-    issued_on = granted.granted_at.astimezone(ALMATY).date()
+    issued_on = granted.granted_at.astimezone(clock.KAZAKHSTAN).date()
     parcel = granted.application.get("parcel") or {}
     geometry = parcel.get("geometry") if not granted.blocks else None
     issue_licence(conn, number=licence_number(granted.number), holder=_holder(conn, granted), kind=granted.kind,

@@ -24,6 +24,7 @@ from starlette.background import BackgroundTask
 
 from cadastre import licences as reg
 from geoservice.deps import PUBLIC, DatabaseDep
+from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
 
@@ -58,7 +59,7 @@ def _date(name: str, value: str | None) -> dt.date | None:
         moment = dt.datetime.fromisoformat(value.replace(" ", "+").replace("z", "Z"))
         if moment.tzinfo is None:
             raise ValueError(value)
-        return (moment.astimezone(dt.timezone(dt.timedelta(hours=5)))).date()
+        return moment.astimezone(clock.KAZAKHSTAN).date()
     except ValueError:
         raise _bad(name, value) from None
 

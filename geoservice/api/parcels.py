@@ -25,13 +25,12 @@ assert parcel_conflicts.active_licences in OVERLAP_SOURCES
 router = APIRouter(prefix="/api", tags=["parcels"])
 
 MAX_AREAS = 100
-KAZAKHSTAN_TIME = dt.timezone(dt.timedelta(hours=5))  # one zone for the whole country since 2024
 MAX_AREA_BLOCKS = 1000
 
 
 def _today() -> dt.date:
     """The day in Kazakhstan: zones and programme areas change by its calendar dates."""
-    return clock.now().astimezone(KAZAKHSTAN_TIME).date()
+    return clock.today_in_kazakhstan()
 
 
 def _body(raw: bytes) -> Any:
