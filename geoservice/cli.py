@@ -607,8 +607,6 @@ def holidays_add(
         _fail(problem.render("en")["detail"])
 
 
-if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command
-    main()
 
 
 # --- the licence registry (issue 9) ---------------------------------------------------------------
@@ -640,3 +638,7 @@ def licences_import(
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"licences imported: {count}")
+
+
+if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command
+    main()
