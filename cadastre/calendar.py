@@ -24,6 +24,7 @@ from typing import Any
 
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
+from layers.store import journal
 
 ALMATY = clock.KAZAKHSTAN
 UNITS = ("minutes", "hours", "working_days", "calendar_days")
@@ -152,6 +153,9 @@ def add_holiday(conn: Any, day: dt.date, names: dict[str, str], *, kind: str = "
         "INSERT INTO holidays (day, kind, name_kk, name_ru, name_en, moved_from, basis, added_by) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         (day, kind, names["kk"], names["ru"], names["en"], moved_from, basis, actor))
+    # Deadlines count by this table: who changed it, and when, is on the journal.
+    journal(conn, actor, "holidays.add", "ok", object=f"holiday:{day.isoformat()}", client="cli",
+            detail={"kind": kind, "moved_from": moved_from.isoformat() if moved_from else None, "basis": basis})
 
 
 def weekend_transfer(calendar: Calendar, holiday: dt.date) -> dt.date | None:

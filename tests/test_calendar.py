@@ -18,6 +18,7 @@ from cadastre.calendar import (
     weekend_transfer,
 )
 from geoservice.kernel.errors import Problem
+from tests.helpers import sealed
 
 
 def local(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> dt.datetime:
@@ -156,5 +157,8 @@ def test_the_operator_adds_a_day(db) -> None:
     add_holiday(db, dt.date(2025, 11, 17), names, kind="day_off", basis="test")
     try:
         assert not load_calendar(db).is_working_day(dt.date(2025, 11, 17))
+        row = sealed(db).execute("SELECT actor, result, detail->>'kind' FROM journal WHERE action = 'holidays.add' "
+                                 "AND object = 'holiday:2025-11-17' ORDER BY seq DESC LIMIT 1").fetchone()
+        assert row == ("cli", "ok", "day_off")
     finally:
         db.execute("DELETE FROM holidays WHERE day = '2025-11-17'")
