@@ -89,6 +89,13 @@ SERVICE_WRITES = (
     # (its valid_to), the history never rewritten.
     "GRANT INSERT ON licence_records, licence_states, licence_changes TO {role}",
     "GRANT UPDATE (valid_to) ON licence_states TO {role}",
+    # Auctions (0016): lots are made and move through their states (frozen once final, by
+    # trigger); registrations, payments, bids, journal rows and protocols are only ever added.
+    "GRANT INSERT, UPDATE (status, ends_at, current_bonus, leader, last_seq, last_hash, winner, final_bonus, "
+    "closed_at) ON auctions TO {role}",
+    "GRANT INSERT, UPDATE (last) ON auction_numbers TO {role}",
+    "GRANT INSERT, UPDATE (status, reasons) ON auction_participants TO {role}",
+    "GRANT INSERT ON payments, auction_events, auction_bids, auction_protocols TO {role}",
 )
 
 

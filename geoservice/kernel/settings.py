@@ -167,6 +167,28 @@ class Settings:
     eds_online_revocation: bool = False
     eds_revocation_timeout: float = 5.0
 
+    # Electronic auctions (issue 10): the defaults a new lot takes; each lot stores its own figures,
+    # so changing a setting never changes a published lot. Fee and deposit are fractions of the
+    # starting bonus; a bid in the last `auction_extension_minutes` moves the end by as much.
+    auction_fee_ratio: float = 0.01
+    auction_deposit_ratio: float = 1.0
+    auction_step_ratio: float = 0.05
+    auction_duration_minutes: float = 60.0
+    auction_extension_minutes: float = 5.0
+    # Withdrawn and changed bids (seed 001 journals them); off for ascending auctions.
+    auction_bid_changes: bool = False
+    # When the winner does not pay: "next-bidder" or "new-auction".
+    auction_unpaid_rule: str = "next-bidder"
+    auction_unpaid_days: int = 10
+    # The live hall: the largest message a client may send, and bids per participant per second.
+    auction_max_frame_bytes: int = 16 * 1024
+    auction_rate_per_second: float = 5.0
+    auction_rate_burst: int = 10
+    # The operator's signing key for auction protocols (PKCS#12 or PEM key + certificate); the
+    # demo makes one under var/ when unset.
+    operator_key_file: str | None = None
+    operator_key_password: str | None = None
+
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
