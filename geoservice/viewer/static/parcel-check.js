@@ -164,7 +164,7 @@ async function start() {
     pick.classList.toggle('active', on);
     hint.hidden = !on;
     // Shift+drag is MapLibre's box zoom; while picking it draws the pick box instead.
-    if (on) { map.boxZoom.disable(); tooFar(); } else map.boxZoom.enable();
+    if (on) { map.boxZoom.disable(); gs.closePopup?.(); tooFar(); } else map.boxZoom.enable();
     if (on) {
       // Start from the parcel in the box: a pasted list is picked on as well.
       const known = last?.body?.blocks;

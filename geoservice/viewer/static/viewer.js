@@ -478,6 +478,7 @@ renderPanel();
 window.geoservice = {
   config, ready, errors, search, setLang, gk, dms, hidden, checkTiles, lang: () => lang,
   get idle() { return state.idle; },
+  closePopup: () => { if (popup) { popup.remove(); popup = null; } },   // parcel-check.js, when picking starts
 };
 await ready;
 showCoordinates(map.getCenter());
