@@ -23,7 +23,7 @@ import rfc8785
 from cadastre import workbench
 from tests.applicants import FCFS_AREA, application, programme_database, session_token, square
 from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link, live  # noqa: F401 - fixture
-from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 NEEDS_CHROMIUM = pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
                                     reason="Debian's chromium is not installed (make system installs it)")
@@ -158,6 +158,8 @@ def test_pick_blocks_on_the_map_and_file_them(live: str, app_db: str):  # noqa: 
             drawn = page.evaluate("[...new Set(window.map.queryRenderedFeatures({ layers: ['gs-picked-fill'] })"
                                   ".map((f) => f.properties.code))].sort()")
             assert drawn == expected
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "map-picking.png"))
 
             # The language follows: the panel's new texts in Kazakh.
             page.click("#langs [data-lang=kk]")
@@ -243,6 +245,8 @@ def test_attach_a_document_file_and_resubmit_a_returned_application(live: str, a
             expect(row).to_have_attribute("data-run", "returned")
             expect(row.locator(".status")).to_have_text("returned for revision")
             expect(row.locator(".app-return-reason")).to_have_text(f"Reason for return: {RETURN_REASON}")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "cabinet-resubmit.png"), full_page=True)
             row.locator(".app-resubmit-note").fill("The report is attached")
             row.locator(".app-resubmit").click()
             expect(page.locator("#app-status")).to_have_text(f"Application {number} sent back", timeout=20_000)
