@@ -125,8 +125,12 @@ def test_pick_blocks_on_the_map_and_file_them(live: str, app_db: str):  # noqa: 
             expect(page.locator(".maplibregl-popup")).to_be_visible()
             expect(page.locator("#parcel-file")).to_be_hidden()
 
+            # Picking needs the grid drawn: a switched-off grid comes back on.
+            page.uncheck("[data-layer-toggle=blocks]")
             page.click("#parcel-pick")
             expect(page.locator("#parcel-pick")).to_have_attribute("aria-pressed", "true")
+            expect(page.locator("[data-layer-toggle=blocks]")).to_be_checked()
+            _wait_idle(page)
             expect(page.locator("#parcel-pick-hint")).to_have_text("Picking: click a block, Shift+drag for a box")
             expect(page.locator(".maplibregl-popup")).to_have_count(0)
             # A click picks a block, a second click on another adds it, a third on it drops it again.
@@ -167,6 +171,7 @@ def test_pick_blocks_on_the_map_and_file_them(live: str, app_db: str):  # noqa: 
             expect(page.locator("#parcel-file")).to_have_text("Өтінім беру")
             page.click("#langs [data-lang=en]")
             _wait_idle(page)
+            assert page.evaluate("Boolean(window.map.getLayer('gs-picked-fill'))")   # kept across the style swap
 
             # Picking off: popups again, the picked set unchanged.
             page.click("#parcel-pick")
@@ -185,6 +190,10 @@ def test_pick_blocks_on_the_map_and_file_them(live: str, app_db: str):  # noqa: 
             assert sorted(page.locator("#app-blocks").input_value().split("; ")) == expected
             expect(page.locator("#app-check-result")).to_contain_text("The parcel can be filed for")
             expect(page.locator("#app-check-result")).to_contain_text("blocks: 7")
+            # Taken once: a reload shows the form without them.
+            page.reload()
+            page.wait_for_selector("#applications[data-ready=true]")
+            expect(page.locator("#app-from-map")).to_have_count(0)
         finally:
             browser.close()
     assert problems == []

@@ -235,6 +235,7 @@ class ApplicationsSection {
       this.filed = await response.json();
       this.message = null;
       this.chosen = new Set();
+      this.fromMap = false;
       await this.load();
     } catch (error) {
       this.message = ['error', `${this.t('failed')}: ${error.message}`];
@@ -361,6 +362,12 @@ class ApplicationsSection {
     const picked = sessionStorage.getItem(FROM_MAP);
     if (picked) {
       sessionStorage.removeItem(FROM_MAP);
+      // Taken once: a reload after filing must not bring the same blocks back.
+      const url = new URL(location.href);
+      if (url.searchParams.has('blocks')) {
+        url.searchParams.delete('blocks');
+        history.replaceState(null, '', url);
+      }
       this.blocks = picked;
       this.fromMap = true;
     }

@@ -2,6 +2,9 @@
 // draw the parcel and what it overlaps (refusals red, warnings amber) and list the reasons. The
 // panel's own words are here in kk/ru/en; the reasons come from the service in the page's language,
 // and are asked again when the language changes (viewer.js sends 'geoservice:lang').
+// "Pick on the map" makes the panel a block picker: a click on a block of the grid toggles it, a
+// Shift+drag box adds every block it touches; the list text follows and the check reruns by
+// itself (debounced); "File an application" opens the cabinet's form with the blocks.
 
 const UI = {
   kk: {
@@ -165,6 +168,9 @@ async function start() {
     hint.hidden = !on;
     // Shift+drag is MapLibre's box zoom; while picking it draws the pick box instead.
     if (on) { map.boxZoom.disable(); gs.closePopup?.(); tooFar(); } else map.boxZoom.enable();
+    // Blocks are picked from the drawn grid: a switched-off grid is switched on (the panel's own toggle).
+    const toggle = document.querySelector('[data-layer-toggle="blocks"]');
+    if (on && toggle && !toggle.checked) toggle.click();
     if (on) {
       // Start from the parcel in the box: a pasted list is picked on as well.
       const known = last?.body?.blocks;
