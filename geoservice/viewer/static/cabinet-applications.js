@@ -19,6 +19,11 @@ const UI = {
     status_accepted: 'қабылданды', status_returned: 'пысықтауға қайтарылды', status_refused: 'бас тартылды',
     outcome_granted: 'мақұлданды', outcome_refused: 'бас тартылды',
     kinds: { 'exploration-licence': 'Барлауға лицензия' },
+    documents: 'Құжаттар', noDocuments: 'Сізде әзірге құжат жоқ.', attach: 'Жаңа құжатты тіркеу',
+    upload: 'Жүктеу', uploading: 'Жүктелуде…', uploaded: '«{name}» жүктелді және тіркелді',
+    resubmit: 'Пысықтаудан кейін қайта жіберу', resubmitNote: 'Түсініктеме (міндетті емес)',
+    resubmitted: '{number} өтінімі қайта жіберілді', returnedWhy: 'Қайтару себебі',
+    fromMap: 'Блоктар картадан алынды',
   },
   ru: {
     title: 'Мои заявления', newTitle: 'Новое заявление', blocks: 'Блоки (список)', kind: 'Вид', mineral: 'Полезное ископаемое',
@@ -31,6 +36,11 @@ const UI = {
     status_accepted: 'принято', status_returned: 'возвращено на доработку', status_refused: 'отказано',
     outcome_granted: 'одобрено', outcome_refused: 'отказано',
     kinds: { 'exploration-licence': 'Лицензия на разведку' },
+    documents: 'Документы', noDocuments: 'У вас пока нет документов.', attach: 'Приложить новый документ',
+    upload: 'Загрузить', uploading: 'Загрузка…', uploaded: '«{name}» загружен и приложен',
+    resubmit: 'Отправить после доработки', resubmitNote: 'Комментарий (необязательно)',
+    resubmitted: 'Заявление {number} отправлено повторно', returnedWhy: 'Причина возврата',
+    fromMap: 'Блоки взяты с карты',
   },
   en: {
     title: 'My applications', newTitle: 'New application', blocks: 'Blocks (list)', kind: 'Kind', mineral: 'Mineral',
@@ -43,6 +53,11 @@ const UI = {
     status_accepted: 'accepted', status_returned: 'returned for revision', status_refused: 'refused',
     outcome_granted: 'approved', outcome_refused: 'refused',
     kinds: { 'exploration-licence': 'Exploration licence' },
+    documents: 'Documents', noDocuments: 'You have no documents yet.', attach: 'Attach a new document',
+    upload: 'Upload', uploading: 'Uploading…', uploaded: '“{name}” uploaded and attached',
+    resubmit: 'Send back after revision', resubmitNote: 'Comment (optional)',
+    resubmitted: 'Application {number} sent back', returnedWhy: 'Reason for return',
+    fromMap: 'Blocks taken from the map',
   },
 };
 // The solid minerals of cadastre/applications.py MINERALS (an exploration licence's group).
@@ -58,6 +73,13 @@ const MINERALS = {
 // The demo's open programme area SF-2026-001 (importers/demo.py), two blocks; replaced by free
 // blocks of the programme's first open area when the server lists one.
 const DEFAULT_BLOCKS = 'L-42-70-(10а-5в-11,12)';
+// Blocks picked on the public map arrive as /cabinet?blocks=… (parcel-check.js). They are kept
+// for this tab until the form takes them, so that a sign-in's redirect back to /cabinet keeps them.
+const FROM_MAP = 'geoservice.filing.blocks';
+const fromUrl = new URLSearchParams(location.search).get('blocks');
+if (fromUrl && fromUrl.trim()) sessionStorage.setItem(FROM_MAP, fromUrl.trim().slice(0, 20000));
+// A document uploaded from the filing form: only its owner reads it until they choose otherwise.
+const NEW_DOCUMENT_LEVEL = 'confidential';
 
 class ApplicationsSection {
   constructor(section) {
@@ -72,6 +94,9 @@ class ApplicationsSection {
     this.rows = [];
     this.runs = {};
     this.busy = false;
+    this.docs = [];          // the person's own documents (GET /api/documents?mine=true)
+    this.chosen = new Set(); // ids of those attached to the application
+    this.fromMap = false;    // the blocks came from the map: check them at once
   }
 
   t(key, vars = {}) {
@@ -108,6 +133,69 @@ class ApplicationsSection {
     return { blocks: this.blocks.trim() };
   }
 
+  async loadDocuments() {
+    const response = await this.api('/api/documents?mine=true&limit=50');
+    if (!response.ok) return;
+    this.docs = (await response.json()).documents;
+  }
+
+  async doUpload(input) {
+    const file = input.files[0];
+    if (!file || this.busy) return;
+    const data = new FormData();
+    data.append('file', file);
+    data.append('access_level', NEW_DOCUMENT_LEVEL);
+    this.busy = true;
+    this.message = ['info', this.t('uploading')];
+    this.render();
+    try {
+      const response = await this.api('/api/documents', { method: 'POST', body: data });
+      if (!response.ok) throw new Error(await problemText(response));
+      const doc = await response.json();
+      this.chosen.add(doc.id);
+      await this.loadDocuments();
+      this.message = ['ok', this.t('uploaded', { name: doc.file_name })];
+      // The documents section below lists it too.
+      Promise.resolve(window.geoserviceDocuments).then((view) => view?.load()).catch(() => {});
+    } catch (error) {
+      this.message = ['error', `${this.t('failed')}: ${error.message}`];
+    } finally {
+      this.busy = false;
+      this.render();
+    }
+  }
+
+  // The owner's signed decision at the revision stage (cadastre/workbench.py decision_payload):
+  // {application, stage: "revision", action: "forward", reason}, signed as every payload is.
+  async doResubmit(number, note) {
+    if (this.busy) return;
+    const reason = note.trim() || null;
+    this.busy = true;
+    this.message = ['info', this.t('signing')];
+    this.render();
+    try {
+      let signed;
+      try {
+        signed = await signCanonical({ application: number, stage: 'revision', action: 'forward', reason }, this.lang);
+      } catch (error) {
+        const text = { unavailable: this.t('noNcalayer'), cancelled: this.t('cancelled') }[error.message];
+        throw new Error(text || error.message);
+      }
+      const response = await this.api(`/api/applications/${encodeURIComponent(number)}/resubmit`, {
+        method: 'POST', json: { reason, signature: signed.cms },
+      });
+      if (!response.ok) throw new Error(await problemText(response));
+      this.runs[number] = await response.json();
+      this.message = ['ok', this.t('resubmitted', { number })];
+      await this.load();
+    } catch (error) {
+      this.message = ['error', `${this.t('failed')}: ${error.message}`];
+    } finally {
+      this.busy = false;
+      this.render();
+    }
+  }
+
   async doCheck() {
     this.message = null;
     this.check = null;
@@ -123,7 +211,7 @@ class ApplicationsSection {
     const application = {
       kind: this.kind, parcel: this.parcel(),
       applicant: profile.bin ? { bin: profile.bin } : { iin: profile.iin },
-      mineral: this.mineral, documents: [],
+      mineral: this.mineral, documents: this.docs.map((d) => d.id).filter((id) => this.chosen.has(id)),
     };
     this.busy = true;
     this.filed = null;
@@ -146,6 +234,8 @@ class ApplicationsSection {
       if (!response.ok) throw new Error(await problemText(response));
       this.filed = await response.json();
       this.message = null;
+      this.chosen = new Set();
+      this.fromMap = false;
       await this.load();
     } catch (error) {
       this.message = ['error', `${this.t('failed')}: ${error.message}`];
@@ -185,6 +275,38 @@ class ApplicationsSection {
       f.reasons.length ? this.reasons(f.reasons) : null);
   }
 
+  returned(a) {
+    const run = this.runs[a.number];
+    return Boolean(run && run.status === 'returned' && run.role === 'applicant');
+  }
+
+  renderReturned(a) {
+    const run = this.runs[a.number];
+    const back = [...run.steps].reverse().find((s) => s.action === 'return');
+    const note = el('input', { type: 'text', class: 'app-resubmit-note', maxlength: '500',
+      placeholder: this.t('resubmitNote'), 'aria-label': this.t('resubmitNote') });
+    return el('div', { class: 'app-returned' },
+      back?.reason ? el('p', { class: 'app-return-reason' }, `${this.t('returnedWhy')}: ${back.reason}`) : null,
+      note,
+      el('button', { type: 'button', class: 'app-resubmit', disabled: this.busy ? '' : null,
+        onclick: () => this.doResubmit(a.number, note.value) }, this.t('resubmit')));
+  }
+
+  renderDocuments() {
+    const upload = el('input', { type: 'file', id: 'app-doc-file' });
+    const boxes = this.docs.map((d) => {
+      const box = el('input', { type: 'checkbox', name: 'app-doc', value: String(d.id) });
+      box.checked = this.chosen.has(d.id);
+      box.addEventListener('change', () => { if (box.checked) this.chosen.add(d.id); else this.chosen.delete(d.id); });
+      return el('label', { class: 'app-doc', 'data-id': String(d.id) }, box, ` ${d.file_name}`);
+    });
+    return el('fieldset', { id: 'app-docs' }, el('legend', {}, this.t('documents')),
+      ...(boxes.length ? boxes : [el('p', { class: 'app-no-docs' }, this.t('noDocuments'))]),
+      el('div', { class: 'app-doc-upload' }, el('span', {}, this.t('attach')), upload,
+        el('button', { type: 'button', id: 'app-doc-upload', disabled: this.busy ? '' : null,
+          onclick: () => this.doUpload(upload) }, this.t('upload'))));
+  }
+
   where(a) {
     const run = this.runs[a.number];
     if (!run) return '';
@@ -204,9 +326,11 @@ class ApplicationsSection {
     const minerals = Object.fromEntries(Object.entries(MINERALS).map(([k, names]) => [k, names[this.lang]]));
     const form = el('form', { id: 'app-form', onsubmit: (e) => { e.preventDefault(); this.doFile(); } },
       el('h3', {}, this.t('newTitle')),
+      this.fromMap ? el('p', { id: 'app-from-map', class: 'info' }, this.t('fromMap')) : null,
       field('blocks', blocks),
       field('kind', select('app-kind', this.kind, UI[this.lang].kinds, (e) => { this.kind = e.target.value; })),
       field('mineral', select('app-mineral', this.mineral, minerals, (e) => { this.mineral = e.target.value; })),
+      this.renderDocuments(),
       el('div', { class: 'app-actions' },
         el('button', { type: 'button', id: 'app-check', onclick: () => this.doCheck() }, this.t('check')),
         el('button', { type: 'submit', id: 'app-file', disabled: this.busy ? '' : null }, this.t('file'))),
@@ -219,11 +343,14 @@ class ApplicationsSection {
     } else {
       const head = el('tr', {}, ...['number', 'received', 'kind', 'blocksCount', 'status', 'stage']
         .map((k) => el('th', { scope: 'col' }, this.t(k))));
-      const body = this.rows.map((a) => el('tr', { 'data-number': a.number, 'data-status': a.status },
+      const body = this.rows.map((a) => el('tr', { 'data-number': a.number, 'data-status': a.status,
+        'data-run': this.runs[a.number]?.status },
         el('td', {}, a.number), el('td', {}, this.when(a.received_at)),
         el('td', {}, UI[this.lang].kinds[a.kind] || a.kind), el('td', {}, String(a.block_count ?? '')),
-        el('td', { class: 'status' }, this.t(`status_${a.status}`)),
-        el('td', { class: 'stage' }, a.status === 'accepted' ? this.where(a) : a.reasons.map((r) => r.message).join('; '))));
+        // A run returned to the applicant reads as the application returned for revision.
+        el('td', { class: 'status' }, this.t(`status_${this.returned(a) ? 'returned' : a.status}`)),
+        el('td', { class: 'stage' }, a.status === 'accepted' ? this.where(a) : a.reasons.map((r) => r.message).join('; '),
+          this.returned(a) ? this.renderReturned(a) : null)));
       parts.push(el('table', { id: 'app-list', class: 'documents' }, el('thead', {}, head), el('tbody', {}, ...body)));
     }
     this.section.replaceChildren(...parts);
@@ -232,8 +359,24 @@ class ApplicationsSection {
   async show(profile) {
     this.section.hidden = !profile;
     if (!profile) return;
-    await Promise.all([this.load(), this.defaultBlocks()]);
+    const picked = sessionStorage.getItem(FROM_MAP);
+    if (picked) {
+      sessionStorage.removeItem(FROM_MAP);
+      // Taken once: a reload after filing must not bring the same blocks back.
+      const url = new URL(location.href);
+      if (url.searchParams.has('blocks')) {
+        url.searchParams.delete('blocks');
+        history.replaceState(null, '', url);
+      }
+      this.blocks = picked;
+      this.fromMap = true;
+    }
+    await Promise.all([this.load(), this.defaultBlocks(), this.loadDocuments()]);
     this.render();
+    if (picked) {
+      this.section.scrollIntoView({ block: 'start' });
+      await this.doCheck();
+    }
   }
 
   setLang(lang) {

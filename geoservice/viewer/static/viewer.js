@@ -341,6 +341,7 @@ function interactiveLayers() {
 }
 
 map.on('click', (e) => {
+  if (window.geoservice?.picking) return;   // parcel-check.js picks blocks with this click instead
   const features = map.queryRenderedFeatures(e.point, { layers: interactiveLayers() });
   const seen = new Set();
   const picked = [];
@@ -364,8 +365,9 @@ map.on('click', (e) => {
   popup.on('close', () => map.getSource('gs-selected')?.setData({ type: 'FeatureCollection', features: [] }));
 });
 map.on('mousemove', (e) => {
-  const hit = map.queryRenderedFeatures(e.point, { layers: interactiveLayers() }).length > 0;
-  map.getCanvas().style.cursor = hit ? 'pointer' : '';
+  const picking = Boolean(window.geoservice?.picking);
+  const hit = !picking && map.queryRenderedFeatures(e.point, { layers: interactiveLayers() }).length > 0;
+  map.getCanvas().style.cursor = picking ? 'crosshair' : hit ? 'pointer' : '';
   showCoordinates(e.lngLat);
 });
 
@@ -476,6 +478,7 @@ renderPanel();
 window.geoservice = {
   config, ready, errors, search, setLang, gk, dms, hidden, checkTiles, lang: () => lang,
   get idle() { return state.idle; },
+  closePopup: () => { if (popup) { popup.remove(); popup = null; } },   // parcel-check.js, when picking starts
 };
 await ready;
 showCoordinates(map.getCenter());
