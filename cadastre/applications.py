@@ -36,7 +36,7 @@ import rfc8785
 import shapely
 from psycopg.types.json import Jsonb
 
-from cadastre.applied import publish_applied
+from cadastre.applied import claims_changed
 from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import CHECKS, Verification, verify_cms
@@ -548,8 +548,8 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
                                                 "reasons": Jsonb([r.stored() for r in reasons])}).fetchone()
         application_id = int(row[0])  # type: ignore[index]
     if status == "accepted" and kind.claims:
-        # Issue 9, the map: the new claim's blocks show as applied for once this commits.
-        publish_applied(conn, actor=caller.actor, client=client, datum=datum)
+        # Issue 9, the map: the new claim's blocks are published as applied for after commit.
+        claims_changed(conn)
     lots = []
     if in_window:
         for group in sorted({g for g in groups.values() if g.startswith("window:")}):
