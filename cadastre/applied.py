@@ -80,10 +80,13 @@ def publish_applied(conn: psycopg.Connection, *, actor: str, client: str | None 
                     datum: str = DEFAULT_DATUM) -> store.VersionInfo:
     """Make the blocks of every pending claim the next version of ``applied-blocks`` (in the
     caller's transaction; switched and NOTIFYed at commit, like an upload)."""
+    # The digest before the rows: a claim committed in between is then in the rows but not in the
+    # stored digest, so the next look publishes again (the other order could miss it for good).
+    checksum = digest(conn)
     rows = conn.execute(PENDING).fetchall()
     info = store.write_version(conn, APPLIED_BLOCKS, features(rows, datum), mode="replace", actor=actor,
                                source_format="applications", source_file="pending applications",
-                               checksum=digest(conn), client=client)
+                               checksum=checksum, client=client)
     store.prune(conn, APPLIED_BLOCKS, RETENTION, actor=actor, client=client, lock_timeout_ms=PRUNE_LOCK_MS)
     return info
 

@@ -130,3 +130,21 @@ def test_the_styles_draw_applied_blocks_apart_from_licences(api, lang, title):
     assert all(set(i["label"]) == {"kk", "ru", "en"} for i in legend["sections"][0]["items"])
     qml = api.get(f"/ogc/collections/applied-blocks/styles/default?f=qml&lang={lang}")
     assert qml.status_code == 200 and "priority" in qml.text and "<qgis" in qml.text
+
+
+def test_a_look_without_a_change_makes_no_version(api, db, app_db):
+    import psycopg
+
+    from cadastre.applied import publish_if_changed
+
+    def versions() -> int:
+        return int(db.execute("SELECT count(*) FROM layer_versions WHERE layer_id = 'applied-blocks'").fetchone()[0])
+
+    with psycopg.connect(app_db) as conn:
+        publish_if_changed(conn)  # whatever the server's publisher has not done yet
+        conn.commit()
+    before = versions()
+    time.sleep(2.5)  # past the server's poll
+    with psycopg.connect(app_db) as conn:
+        assert publish_if_changed(conn) is None
+    assert versions() == before
