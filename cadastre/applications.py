@@ -36,6 +36,7 @@ import rfc8785
 import shapely
 from psycopg.types.json import Jsonb
 
+from cadastre.applied import claims_changed
 from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import CHECKS, Verification, verify_cms
@@ -546,6 +547,9 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
         row = conn.execute(INSERT_APPLICATION, {**params, "status": status, "window": in_window,
                                                 "reasons": Jsonb([r.stored() for r in reasons])}).fetchone()
         application_id = int(row[0])  # type: ignore[index]
+    if status == "accepted" and kind.claims:
+        # Issue 9, the map: the new claim's blocks are published as applied for after commit.
+        claims_changed(conn)
     lots = []
     if in_window:
         for group in sorted({g for g in groups.values() if g.startswith("window:")}):

@@ -40,6 +40,7 @@ from psycopg.types.json import Jsonb
 
 from cadastre import procedures
 from cadastre.applications import KINDS, Reason, _visible_sql, rfc3339
+from cadastre.applied import claims_changed
 from cadastre.calendar import load_calendar
 from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
@@ -282,6 +283,7 @@ def _finish(conn: psycopg.Connection, run: _Run, state: procedures.State, caller
             state.procedure)
         for hook in list(ON_GRANTED):
             hook(conn, granted)
+        claims_changed(conn)  # the blocks leave the map's applied-for layer after commit
         return
     conn.execute("UPDATE application_claims SET state = 'released' WHERE application_id = %s "
                  "AND state IN ('pending', 'granted')", (run.app_id,))
@@ -291,6 +293,7 @@ def _finish(conn: psycopg.Connection, run: _Run, state: procedures.State, caller
     conn.execute("UPDATE applications SET status = 'refused', reasons = reasons || %s WHERE id = %s",
                  (Jsonb([reason.stored()]), run.app_id))
     notify(conn, run.account_id, "notice.run_refused", number=run.number, kind=run.kind, reason=state.reason or "")
+    claims_changed(conn)
 
 
 def _json(text: str) -> dict[str, Any]:

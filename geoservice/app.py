@@ -18,6 +18,7 @@ from geoservice.api import licences as licences_api
 from geoservice.api import parcels as parcels_api
 from geoservice.api import signatures as signatures_api
 from geoservice.api import workbench as workbench_api
+from geoservice.applied_watch import AppliedWatch
 from geoservice.body_limit import BodyLimitMiddleware
 from geoservice.kernel import problems
 from geoservice.kernel.db import Database, libpq_params, session_settings
@@ -57,9 +58,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Stages past their deadline are notified once to their authority (cadastre/workbench.py).
     overdue = workbench_api.OverdueWatch(app.state.db)
     await overdue.start()
+    # Blocks under pending applications, published to the map after the claims change (cadastre/applied.py).
+    applied = AppliedWatch(app.state.db, pool, datum=settings.grid_datum)
+    await applied.start()
     try:
         yield
     finally:
+        await applied.stop()
         await overdue.stop()
         app.state.db.close()
         await sealer.stop()

@@ -316,8 +316,45 @@ LICENCES = Layer(
     ),
 )
 
+# Not uploaded: every filing, approval or refusal (cadastre/applied.py) publishes the blocks under
+# pending applications as the layer's next version, so OGC API, tiles and styles serve them like
+# licences. Public content only: no applicant identity.
+APPLIED_BLOCKS = Layer(
+    id="applied-blocks",
+    names=Names("Өтінім берілген блоктар", "Блоки под заявками", "Applied-for blocks"),
+    geometry_type="MultiPolygon",
+    uploadable=False,
+    key="number",
+    block_list="blocks",
+    attributes=(
+        Attribute("number", "text", Names("Өтінім нөмірі", "Номер заявки", "Application number"), required=True),
+        Attribute("kind", "text", Names("Өтінім түрі", "Вид заявки", "Application kind"), required=True,
+                  choices=(
+                      Choice("exploration-licence", Names("Қатты пайдалы қазбаларды барлауға лицензия",
+                                                          "Лицензия на разведку твёрдых полезных ископаемых",
+                                                          "Exploration licence for solid minerals")),
+                      Choice("geological-study-licence", Names("Жер қойнауын геологиялық зерттеуге лицензия",
+                                                               "Лицензия на геологическое изучение недр",
+                                                               "Geological study licence")),
+                  )),
+        Attribute("received_at", "text", Names("Қабылданған уақыты", "Время поступления", "Received at")),
+        Attribute("in_window", "boolean", Names("Ашылған айда", "В месяц открытия", "In the opening month")),
+        Attribute("priority", "text", Names("Басымдық", "Приоритет", "Priority"), required=True,
+                  choices=(
+                      Choice("window", Names("Ашылған айда: тең басымдық, даулы блоктар аукционға",
+                                             "Месяц открытия: равный приоритет, спорные блоки на аукцион",
+                                             "Opening month: equal priority, contested blocks to auction")),
+                      Choice("queue", Names("Түсу уақыты бойынша кезекте", "В очереди по времени поступления",
+                                            "Queued by receipt time")),
+                  )),
+        Attribute("blocks", "text", Names("Блоктар", "Блоки", "Blocks")),
+        Attribute("block_count", "integer", Names("Блок саны", "Число блоков", "Block count")),
+    ),
+)
+
 LAYERS: dict[str, Layer] = {layer.id: layer for layer in (BLOCKS, SUBSOIL_PLOTS, RESTRICTION_ZONES,
-                                                           GEOLOGICAL_STUDIES, LICENCES)}
+                                                           GEOLOGICAL_STUDIES, LICENCES,
+                                                           APPLIED_BLOCKS)}
 
 
 def get_layer(layer_id: str) -> Layer | None:

@@ -91,6 +91,16 @@ CATEGORISED: dict[str, Categorised] = {c.layer: c for c in (
             "expired": Look("#d9d9d9", "#969696", fill_opacity=0.0, line_width=1.0, dash=(1, 1.5)),
         },
     ),
+    Categorised(
+        "applied-blocks", "priority",
+        {
+            # Applied for, not taken: warm colours with a dashed outline, apart from the licences'
+            # solid hatched purple; blocks of the opening month (equal priority, may go to auction)
+            # in a hotter tone.
+            "window": Look("#fdae61", "#d7301f", fill_opacity=0.45, line_width=1.8, dash=(2, 1)),
+            "queue": Look("#fee08b", "#e08a00", fill_opacity=0.45, line_width=1.8, dash=(3, 2)),
+        },
+    ),
 )}
 
 BLOCKS = Look("#ffffff", "#5b6f86", fill_opacity=0.0, line_width=0.5)

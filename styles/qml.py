@@ -24,7 +24,8 @@ FONT_FAMILY = "Noto Sans"
 BLOCK_LABEL_SCALE = 50_000
 BLOCK_LAYER_SCALE = 2_000_000
 FEATURE_LABEL_SCALE = 2_500_000
-LAYERS_WITH_QML = ("subsoil-plots", "restriction-zones", "geological-studies", "blocks", "licences")
+LAYERS_WITH_QML = ("subsoil-plots", "restriction-zones", "geological-studies", "blocks", "licences",
+                   "applied-blocks")
 
 
 def _colour(hex_colour: str, opacity: float = 1.0) -> str:
@@ -173,6 +174,10 @@ def _label_expression(layer: Layer, lang: str) -> tuple[str, bool]:
         value = _case("status", [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field("status"))
         return (f"coalesce({_field('number')}, '') || '\\n' || coalesce({_field('holder_name')}, '') || ', ' || "
                 f"coalesce({value}, '')"), True
+    if layer.id == "applied-blocks":  # the application's number and kind (as the MapLibre label)
+        attr = layer.attribute("kind")
+        value = _case("kind", [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field("kind"))
+        return f"coalesce({_field('number')}, '') || '\\n' || coalesce({value}, '')", True
     second = {"subsoil-plots": "kind", "restriction-zones": "regime", "geological-studies": "study_type"}[layer.id]
     attr = layer.attribute(second)
     value = _case(second, [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field(second))

@@ -41,7 +41,8 @@ GRID_BBOX = (66.0, 45.0, 74.0, 51.0)
 CENTRE = (70.0, 48.0)            # the densest place: the middle of the test grid
 EXTENT = 4096
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
-MAP_LAYERS = ["country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences"]
+MAP_LAYERS = ["country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences",
+              "applied-blocks"]
 SIZES: dict[tuple[int, bool], int] = {}   # (zoom, authorised) -> largest tile seen, reported at the end
 
 

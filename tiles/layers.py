@@ -110,8 +110,8 @@ class Tileset:
 MAP = Tileset(
     "map", "Subsoil-use map",
     "National boundary, subsoil blocks (generalised below zoom 10), subsoil plots, restriction zones, "
-    "geological studies and licences, one MVT layer each",
-    ("country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences"),
+    "geological studies, licences and applied-for blocks, one MVT layer each",
+    ("country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences", "applied-blocks"),
 )
 
 

@@ -44,6 +44,7 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <link rel="icon" href="data:,">
+<link rel="stylesheet" href="/viewer/static/vendor/maplibre-gl.css">
 <link rel="stylesheet" href="/viewer/static/viewer.css">
 <link rel="stylesheet" href="/viewer/static/cabinet.css">
 <script id="cabinet-config" type="application/json">{config}</script>

@@ -4,7 +4,12 @@
 // actions its current stage allows, with a reason. Acting signs the RFC 8785 JSON of
 // {application, stage, action, reason} (cadastre/workbench.py decision_payload; reason null when
 // empty) with NCALayer or the demo signer and POSTs it to /api/applications/{number}/decisions.
+// The chosen application's parcel is drawn on a small map (the vendored MapLibre, over the
+// public map's style: basemap, blocks, licences, applied-for blocks) with what it overlaps: the
+// parcel as the application was signed (GET /api/applications/{number}: its canonical JSON),
+// checked again by POST /api/parcels/check, whose overlaps carry their geometries.
 
+import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { el, problemText, signCanonical } from './cabinet-sign.js';
 
 const UI = {
@@ -18,6 +23,7 @@ const UI = {
     action_accept: 'Қабылдау', action_return: 'Пысықтауға қайтару', action_refuse: 'Бас тарту',
     action_forward: 'Әрі қарай жіберу', action_approve: 'Мақұлдау', action_sign: 'Қол қою',
     outcome_granted: 'мақұлданды', outcome_refused: 'бас тартылды',
+    map: 'Учаске картада', parcel: 'Учаске', conflicts: 'Қиылысулар: {n}', noConflicts: 'Қиылысу жоқ',
   },
   ru: {
     title: 'Рабочее место', queue: 'Очередь', empty: 'Заявлений, ждущих решения, нет.', number: 'Номер',
@@ -29,6 +35,7 @@ const UI = {
     action_accept: 'Принять', action_return: 'Вернуть на доработку', action_refuse: 'Отказать',
     action_forward: 'Передать дальше', action_approve: 'Одобрить', action_sign: 'Подписать',
     outcome_granted: 'одобрено', outcome_refused: 'отказано',
+    map: 'Участок на карте', parcel: 'Участок', conflicts: 'Пересечения: {n}', noConflicts: 'Пересечений нет',
   },
   en: {
     title: 'Workbench', queue: 'Queue', empty: 'No applications wait for your decision.', number: 'Number',
@@ -40,9 +47,79 @@ const UI = {
     action_accept: 'Accept', action_return: 'Return for revision', action_refuse: 'Refuse',
     action_forward: 'Forward', action_approve: 'Approve', action_sign: 'Sign',
     outcome_granted: 'approved', outcome_refused: 'refused',
+    map: 'The parcel on the map', parcel: 'Parcel', conflicts: 'Overlaps: {n}', noConflicts: 'No overlaps',
   },
 };
 const ACTORS = ['officer', 'commission'];
+const EMPTY = { type: 'FeatureCollection', features: [] };
+// Drawn over the public style: the parcel in the cabinet's accent, what it overlaps in red
+// (refusals) or orange (warnings).
+const PARCEL_COLOUR = '#0057b8';
+const SEVERITY_COLOUR = ['match', ['get', 'severity'], 'refusal', '#d7301f', '#f08c00'];
+
+function overlayStyle(style) {
+  const sources = {
+    ...style.sources, 'wb-parcel': { type: 'geojson', data: EMPTY }, 'wb-conflicts': { type: 'geojson', data: EMPTY },
+  };
+  const layers = [...style.layers,
+    { id: 'wb-conflicts-fill', type: 'fill', source: 'wb-conflicts', paint: { 'fill-color': SEVERITY_COLOUR, 'fill-opacity': 0.35 } },
+    { id: 'wb-conflicts-line', type: 'line', source: 'wb-conflicts', paint: { 'line-color': SEVERITY_COLOUR, 'line-width': 2 } },
+    { id: 'wb-parcel-fill', type: 'fill', source: 'wb-parcel', paint: { 'fill-color': PARCEL_COLOUR, 'fill-opacity': 0.15 } },
+    { id: 'wb-parcel-line', type: 'line', source: 'wb-parcel', paint: { 'line-color': PARCEL_COLOUR, 'line-width': 2.5 } },
+  ];
+  return { ...style, sources, layers };
+}
+
+class ParcelMap {
+  // One map for the section, kept across renders (the section's content is rebuilt, the map's
+  // container is moved back in), so that choosing another application only swaps its data.
+  constructor(lang) {
+    this.box = el('div', { id: 'wb-map', style: 'height: 320px; max-width: 720px; margin: 8px 0; position: relative' });
+    this.lang = lang;
+    this.map = null;
+    this.parcel = EMPTY;
+    this.conflicts = EMPTY;
+    this.bbox = null;
+  }
+
+  styleUrl() {
+    return `/ogc/styles/default?f=mapbox&lang=${this.lang}`;
+  }
+
+  ensure() {
+    if (this.map) {
+      this.map.resize();
+      return;
+    }
+    this.map = new maplibregl.Map({
+      container: this.box, style: this.styleUrl(), transformStyle: (_, next) => overlayStyle(next),
+      attributionControl: { compact: true }, maxPitch: 0, center: [67, 48], zoom: 3,
+    });
+    this.map.on('style.load', () => this.apply());
+  }
+
+  show(parcel, conflicts, bbox) {
+    this.parcel = parcel;
+    this.conflicts = conflicts;
+    this.bbox = bbox;
+    this.ensure();
+    this.apply();
+  }
+
+  apply() {
+    const map = this.map;
+    if (!map || !map.getSource('wb-parcel')) return;   // the style is still loading: style.load applies
+    map.getSource('wb-parcel').setData(this.parcel);
+    map.getSource('wb-conflicts').setData(this.conflicts);
+    if (this.bbox) map.fitBounds([[this.bbox[0], this.bbox[1]], [this.bbox[2], this.bbox[3]]], { padding: 40, duration: 0, maxZoom: 13 });
+    this.box.dataset.ready = 'true';
+  }
+
+  setLang(lang) {
+    this.lang = lang;
+    if (this.map) this.map.setStyle(this.styleUrl(), { transformStyle: (_, next) => overlayStyle(next) });
+  }
+}
 
 class WorkbenchSection {
   constructor(section) {
@@ -54,6 +131,8 @@ class WorkbenchSection {
     this.reason = '';
     this.message = null;
     this.busy = false;
+    this.parcel = null;     // {number, check}: the chosen application's parcel check
+    this.parcelMap = new ParcelMap(this.lang);
   }
 
   t(key, vars = {}) {
@@ -97,8 +176,45 @@ class WorkbenchSection {
     this.selected = number;
     this.message = null;
     this.reason = '';
-    await this.loadRun(number);
+    this.parcel = null;
+    await Promise.all([this.loadRun(number), this.loadParcel(number)]);
     this.render();
+  }
+
+  async loadParcel(number) {
+    // The parcel as signed, checked again now: its geometry and what it overlaps (licences,
+    // other pending applications, zones, lots); its own claim is not a conflict.
+    const response = await this.api(`/api/applications/${encodeURIComponent(number)}`);
+    if (!response.ok) return;
+    let parcel;
+    try {
+      parcel = JSON.parse((await response.json()).canonical).parcel;
+    } catch (error) {
+      return;
+    }
+    if (!parcel) return;   // a service on an existing right: no parcel
+    const checked = await this.api('/api/parcels/check', { method: 'POST', json: { parcel } });
+    if (!checked.ok || number !== this.selected) return;
+    const check = await checked.json();
+    const overlaps = (check.overlaps || []).filter((o) => o.geometry && !(o.kind === 'application' && o.id === number));
+    this.parcel = { number, check, overlaps };
+  }
+
+  renderMap() {
+    const parcel = this.parcel;
+    if (!parcel || parcel.number !== this.selected || !parcel.check.geometry) return null;
+    const feature = { type: 'Feature', geometry: parcel.check.geometry, properties: { number: parcel.number } };
+    const conflicts = parcel.overlaps.map((o) => ({
+      type: 'Feature', geometry: o.geometry, properties: { kind: o.kind, severity: o.severity, id: o.id ?? null, message: o.message },
+    }));
+    // After the section is in the document: MapLibre measures its container.
+    queueMicrotask(() => this.parcelMap.show({ type: 'FeatureCollection', features: [feature] },
+      { type: 'FeatureCollection', features: conflicts }, parcel.check.bbox));
+    const list = parcel.overlaps.length
+      ? el('ul', { id: 'wb-conflicts' }, ...parcel.overlaps.map((o) => el('li', { class: o.severity, 'data-kind': o.kind }, o.message)))
+      : el('p', { id: 'wb-conflicts' }, this.t('noConflicts'));
+    return el('div', { id: 'wb-parcel', 'data-number': parcel.number }, el('h4', {}, this.t('map')), this.parcelMap.box,
+      parcel.overlaps.length ? el('p', {}, this.t('conflicts', { n: parcel.overlaps.length })) : '', list);
   }
 
   async act(item, action) {
@@ -175,6 +291,8 @@ class WorkbenchSection {
       [s.name, s.action ? this.t(`action_${s.action}`) : '', s.reason || '',
         s.finished_at ? this.when(s.finished_at) : (s.due_at ? `${this.t('due')}: ${this.when(s.due_at)}` : '')]
         .filter(Boolean).join(' · ')));
+    const map = this.renderMap();
+    if (map) parts.push(map);
     parts.push(el('h4', {}, this.t('run')), el('ol', { id: 'wb-steps' }, ...steps));
     return el('div', { id: 'wb-run', 'data-number': run.number }, ...parts);
   }
@@ -199,8 +317,10 @@ class WorkbenchSection {
   setLang(lang) {
     if (!UI[lang] || lang === this.lang) return;
     this.lang = lang;
-    // Stage names come from the server in the request's language.
-    this.load().then(() => this.render());
+    this.parcelMap.setLang(lang);
+    // Stage names and overlap messages come from the server in the request's language.
+    const parcel = this.selected ? this.loadParcel(this.selected) : Promise.resolve();
+    Promise.all([this.load(), parcel]).then(() => this.render());
   }
 }
 
