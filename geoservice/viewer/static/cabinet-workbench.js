@@ -95,6 +95,7 @@ class ParcelMap {
       container: this.box, style: this.styleUrl(), transformStyle: (_, next) => overlayStyle(next),
       attributionControl: { compact: true }, maxPitch: 0, center: [67, 48], zoom: 3,
     });
+    this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
     this.map.on('style.load', () => this.apply());
   }
 
