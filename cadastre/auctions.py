@@ -188,7 +188,7 @@ def _from_lot(conn: psycopg.Connection, lot: Any, now: datetime) -> dict[str, An
         raise Problem("auctions.lot_not_found", 404, lot=lot)
     lot_id, area, opened, app_ids, codes, status = row
     if status != "forming":
-        raise Problem("auctions.lot_not_forming", 409, lot=lot_id, status=status)
+        raise Problem("auctions.lot_not_forming", 409, lot=lot_id, state=status)
     if opened is not None and now < window_ends(opened):
         raise Problem("auctions.window_open", 409, lot=lot_id, ends=window_ends(opened).isoformat())
     apps = conn.execute("SELECT kind, mineral, routed_to, applicant_iin, applicant_bin FROM applications "
@@ -335,7 +335,7 @@ def list_auctions(conn: psycopg.Connection, *, status: str | None = None, limit:
                   before: int | None = None) -> dict[str, Any]:
     """Lots, newest first (keyset cursor ``before``: an id), optionally of one status."""
     if status is not None and status not in STATUSES:
-        raise Problem("auctions.bad_status", 400, status=status[:40], known=", ".join(STATUSES))
+        raise Problem("auctions.bad_status", 400, value=status[:40], known=", ".join(STATUSES))
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM auctions a WHERE (%(status)s::text IS NULL OR a.status = %(status)s) "  # noqa: S608
         "AND (%(before)s::bigint IS NULL OR a.id < %(before)s) ORDER BY a.id DESC LIMIT %(limit)s",
@@ -422,7 +422,7 @@ def register(conn: psycopg.Connection, ref: str | int, registration: Any, signat
     if (iin is not None and (caller.iin != iin or caller.bin is not None)) or (bin_ is not None and caller.bin != bin_):
         raise Problem("auctions.not_your_applicant", 403, applicant=iin or bin_)
     if status != "published" or now >= starts_at:
-        raise Problem("auctions.registration_closed", 409, auction=number, status=status)
+        raise Problem("auctions.registration_closed", 409, auction=number, state=status)
     if not signature:
         raise Problem("auctions.bad_signature", 400)
     data = rfc8785.dumps(registration)
@@ -468,7 +468,7 @@ def _insert_participant(conn: psycopg.Connection, auction_id: int, iin: str | No
             return number
         except psycopg.errors.UniqueViolation:
             continue
-    raise Problem("auctions.registration_closed", 409, auction=str(auction_id), status="full")
+    raise Problem("auctions.registration_closed", 409, auction=str(auction_id), state="full")
 
 
 # --- payments -----------------------------------------------------------------------------------------
@@ -483,7 +483,7 @@ def confirm_payment(conn: psycopg.Connection, ref: str | int, payer: str, purpos
     auction = _lock(conn, resolve(conn, ref))
     auction_id, number, status = auction[:3]
     if status != "published":
-        raise Problem("auctions.registration_closed", 409, auction=number, status=status)
+        raise Problem("auctions.registration_closed", 409, auction=number, state=status)
     amounts = {"fee": Decimal(auction[4]), "deposit": Decimal(auction[5])}
     confirmed = [p for p in purposes
                  if payments.confirm(auction_id, payer, p, amounts[p], confirmed_by=actor, reference=reference)]

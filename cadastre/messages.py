@@ -1005,9 +1005,9 @@ MESSAGES.update({
         "kk": "{lot} лоты жоқ.",
     },
     "auctions.lot_not_forming": {
-        "en": "Lot {lot} cannot be put up for auction: it is {status}.",
-        "ru": "Лот {lot} нельзя выставить на аукцион: его статус {status}.",
-        "kk": "{lot} лотын аукционға шығаруға болмайды: оның мәртебесі {status}.",
+        "en": "Lot {lot} cannot be put up for auction: it is {state}.",
+        "ru": "Лот {lot} нельзя выставить на аукцион: его статус {state}.",
+        "kk": "{lot} лотын аукционға шығаруға болмайды: оның мәртебесі {state}.",
     },
     "auctions.window_open": {
         "en": "Lot {lot} can be put up for auction once its first-month window closes ({ends}): until then "
@@ -1033,9 +1033,9 @@ MESSAGES.update({
         "kk": "Бұл лотты аукционға тек құзыретті органның ({authority}) қызметкері шығара алады.",
     },
     "auctions.bad_status": {
-        "en": "Unknown auction status '{status}'; known: {known}.",
-        "ru": "Неизвестный статус аукциона '{status}'; известные: {known}.",
-        "kk": "Аукционның белгісіз мәртебесі '{status}'; белгілілері: {known}.",
+        "en": "Unknown auction status '{value}'; known: {known}.",
+        "ru": "Неизвестный статус аукциона '{value}'; известные: {known}.",
+        "kk": "Аукционның белгісіз мәртебесі '{value}'; белгілілері: {known}.",
     },
     "auctions.bad_cursor": {
         "en": "The parameter '{parameter}' must be a positive whole number.",
@@ -1066,9 +1066,9 @@ MESSAGES.update({
         "kk": "Сіз {applicant} емес, басқа тұлғаның немесе компанияның атынан кірдіңіз.",
     },
     "auctions.registration_closed": {
-        "en": "Registration for auction {auction} is closed (status: {status}).",
-        "ru": "Регистрация на аукцион {auction} закрыта (статус: {status}).",
-        "kk": "{auction} аукционына тіркеу жабық (мәртебесі: {status}).",
+        "en": "Registration for auction {auction} is closed (status: {state}).",
+        "ru": "Регистрация на аукцион {auction} закрыта (статус: {state}).",
+        "kk": "{auction} аукционына тіркеу жабық (мәртебесі: {state}).",
     },
     "auctions.bad_signature": {
         "en": "The field 'signature' must be a detached CMS signature in base64.",
