@@ -405,9 +405,10 @@ def evaluate(conn: psycopg.Connection, auction: tuple[Any, ...], participant: in
     return status, reasons, missing
 
 
-def register(conn: psycopg.Connection, ref: str | int, registration: Any, signature: bytes, *, caller: Person,
-             trust: TrustStore, revocation: RevocationSource, now: datetime, registers: StateRegisters,
-             payments: Payments, lang: str = "en", client: str | None = None) -> tuple[dict[str, Any], bool]:
+def register_participant(conn: psycopg.Connection, ref: str | int, registration: Any, signature: bytes, *,
+                         caller: Person, trust: TrustStore, revocation: RevocationSource, now: datetime,
+                         registers: StateRegisters, payments: Payments, lang: str = "en",
+                         client: str | None = None) -> tuple[dict[str, Any], bool]:
     """Register ``caller``'s applicant for the auction with the signed ``registration``, in the
     caller's transaction; admits at once when eligible and paid. Returns (answer, created); a
     second registration of the same applicant answers the first (re-deciding its admission)."""
@@ -558,4 +559,4 @@ def _open_one(conn: psycopg.Connection, auction: tuple[Any, ...], now: datetime)
 
 
 __all__ = ["Defaults", "as_geojson", "confirm_payment", "create_auction", "eligibility", "evaluate", "get_auction",
-           "list_auctions", "minimum_spend", "open_due", "register", "resolve", "spend_rules"]
+           "list_auctions", "minimum_spend", "open_due", "register_participant", "resolve", "spend_rules"]

@@ -14,7 +14,7 @@ import psycopg
 import rfc8785
 
 from cadastre import accounts
-from cadastre.auctions import Defaults, confirm_payment, create_auction, register
+from cadastre.auctions import Defaults, confirm_payment, create_auction, register_participant
 from cadastre.eds.pki import demo_pki, sign_cms
 from cadastre.eds_trust import load_trust
 from cadastre.payments import TablePayments
@@ -67,9 +67,9 @@ def make_demo_auction(conn: psycopg.Connection, pki_directory: Path, *, defaults
                         registers=TableRegisters(conn), actor=DEMO_ACTOR, reference="demo", client="cli")
         registration = {"auction": lot["number"], "applicant": {"iin": iin}}
         signature = sign_cms(rfc8785.dumps(registration), holder.sign("rsa"), detached=True)
-        answer, _ = register(conn, lot["id"], registration, signature, caller=_person(conn, iin), trust=trust,
-                             revocation=revocation, now=now, registers=TableRegisters(conn),
-                             payments=TablePayments(conn), client="cli")
+        answer, _ = register_participant(conn, lot["id"], registration, signature, caller=_person(conn, iin),
+                                         trust=trust, revocation=revocation, now=now, registers=TableRegisters(conn),
+                                         payments=TablePayments(conn), client="cli")
         lines.append(f"  bidder {holder.person.full_name} ({iin}): participant {answer['participant']}, "
                      f"{answer['status']}; sign in: geoservice demo sign-in {iin}")
     return "\n".join(lines)

@@ -107,9 +107,10 @@ def _register(request: Request, db: Database, auction: str, body: Any, who: Pers
                 raise Problem("auctions.bad_registration", 422)
             signature = _signature(body["signature"])
             trust, revocation = trust_cache(request).get(conn)
-            return auctions.register(conn, auction, body["registration"], signature, caller=who, trust=trust,
-                                     revocation=revocation, now=clock.now(), registers=TableRegisters(conn),
-                                     payments=TablePayments(conn), lang=lang, client=client)
+            return auctions.register_participant(
+                conn, auction, body["registration"], signature, caller=who, trust=trust, revocation=revocation,
+                now=clock.now(), registers=TableRegisters(conn), payments=TablePayments(conn), lang=lang,
+                client=client)
         except Problem as problem:
             # A refused registration leaves nothing behind but its journal row.
             conn.rollback()
@@ -122,8 +123,8 @@ def _register(request: Request, db: Database, auction: str, body: Any, who: Pers
 
 @router.post("/auctions/{auction}/registrations", status_code=201,
              summary="Register for an auction: a detached CMS over the RFC 8785 JSON of `registration`")
-async def register(auction: str, request: Request, response: Response, db: DatabaseDep, body: Any = Body(...),
-                   who: Person = admits("applicant")) -> dict[str, Any]:
+async def register_for_auction(auction: str, request: Request, response: Response, db: DatabaseDep,
+                               body: Any = Body(...), who: Person = admits("applicant")) -> dict[str, Any]:
     lang = negotiate(request.headers.get("accept-language"))
     answer, created = await run_in_threadpool(_register, request, db, auction, body, who, lang,
                                               client_address(request))
