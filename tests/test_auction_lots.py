@@ -436,3 +436,26 @@ def test_open_due_fails_cancels_for_a_single_requester_and_opens(api, db, pki):
     notes = {r[0] for r in db.execute("SELECT code FROM notifications n JOIN accounts a ON a.id = n.account_id "
                                       "WHERE a.iin = %s AND a.bin IS NULL", (me.person.iin,))}
     assert {"notice.auction_granted_single", "notice.auction_opened"} <= notes
+
+
+# --- the demo ------------------------------------------------------------------------------------------
+
+def test_demo_auction_has_two_demo_bidders_registered_and_paid(db, pki, app_db, tmp_path):
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "demo-pki").symlink_to(pki.directory)
+    env = {**os.environ, "DATABASE_URL": app_db, "PYTHONPATH": str(Path(__file__).parents[1]),
+           "GEOSERVICE_DEMO": "1", "GEOSERVICE_VAR_DIR": str(var)}
+    done = subprocess.run([sys.executable, "-m", "geoservice.cli", "demo", "auction", "--minutes", "3"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    number = re.search(r"AUC-\d{4}-\d{4}", done.stdout).group(0)  # type: ignore[union-attr]
+    auction_id, starts_at, status = db.execute("SELECT id, starts_at, status FROM auctions WHERE number = %s",
+                                               (number,)).fetchone()
+    assert status == "published" and timedelta(minutes=2) < starts_at - clock.now() <= timedelta(minutes=3)
+    people = db.execute("SELECT iin, status FROM auction_participants WHERE auction_id = %s ORDER BY iin",
+                        (auction_id,)).fetchall()
+    assert people == sorted([(pki.person("applicant").person.iin, "admitted"),
+                             (pki.person("head").person.iin, "admitted")])
+    # The sign-in commands for the two browsers are printed.
+    assert done.stdout.count("geoservice demo sign-in") == 2
