@@ -38,6 +38,7 @@ from typing import Any
 
 import psycopg
 import rfc8785
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from cadastre import auction_journal
@@ -46,7 +47,8 @@ from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import verify_cms
 from cadastre.notifications import notify
-from cadastre.parcels import Parcel, check_parcel, parse_parcel
+from cadastre.parcel_conflicts import active_licences, lots_at_auction, pending_applications
+from cadastre.parcels import Overlap, Parcel, ParcelSQL, check_parcel, overlap_source, parse_parcel
 from cadastre.payments import Payments, covers
 from cadastre.registers import StateRegisters
 from geoservice.kernel.errors import Issue, Location, Problem
@@ -222,6 +224,25 @@ def _from_parcel(form: dict[str, Any], grid_datum: str) -> dict[str, Any]:
             "parcel": parse_parcel(form.get("parcel"))}
 
 
+@overlap_source
+def live_auctions(conn: psycopg.Connection, parcel: ParcelSQL) -> list[Overlap]:
+    """Lots published or being auctioned that the parcel's interior meets: a refusal (the blocks
+    are being sold). Registered with ``cadastre.parcels`` when this module is imported."""
+    query = sql.SQL("""
+        WITH p AS (SELECT {geom} AS g)
+        SELECT a.number, a.name, ST_AsGeoJSON(ST_CollectionExtract(ST_Intersection(a.geom, p.g), 3), {digits})
+        FROM auctions a, p
+        WHERE a.status IN ('published', 'open') AND a.geom && p.g AND ST_Relate(a.geom, p.g, 'T********')
+        ORDER BY a.id""").format(geom=parcel.geom, digits=sql.Literal(GEOJSON_DIGITS))
+    return [Overlap("auction", "refusal", "parcel.overlaps_auction", {"number": number},
+                    json.loads(geometry) if geometry else None, id=number, name=name)
+            for number, name, geometry in conn.execute(query, parcel.params).fetchall()]
+
+
+# What an officer's parcel must not meet: rights in force or being decided, and lots being sold.
+CONFLICTS = (active_licences, pending_applications, lots_at_auction, live_auctions)
+
+
 def create_auction(conn: psycopg.Connection, form: Any, *, caller: Person, defaults: Defaults, now: datetime,
                    grid_datum: str = DEFAULT_DATUM, client: str | None = None) -> dict[str, Any]:
     """Put a lot up for auction and publish it (journal ``auction.published``), in the caller's
@@ -247,7 +268,12 @@ def create_auction(conn: psycopg.Connection, form: Any, *, caller: Person, defau
     lot = _from_lot(conn, form["lot"], now) if "lot" in form else _from_parcel(form, grid_datum)
     if lot["authority"] not in caller.authorities:
         raise Problem("auctions.not_competent", 403, authority=str(lot["authority"]))
-    check = check_parcel(conn, lot["parcel"], grid_datum=grid_datum, sources=[])
+    # A window lot's blocks are its applicants' own claims; any other parcel must be free.
+    check = check_parcel(conn, lot["parcel"], grid_datum=grid_datum, programme=None,
+                         sources=[] if lot["lot_id"] else list(CONFLICTS))
+    if check.refusals:
+        raise Problem("auctions.parcel_taken", 409, issues=[
+            Issue(o.code, o.params, Location(field="parcel")) for o in check.refusals])
     codes = list(check.codes)
     spend = minimum_spend(lot["kind"], check.block_count)
     number = _take_number(conn)

@@ -27,6 +27,7 @@ OFFICER = "officer"                   # demo people's keys (cadastre/eds/pki.py 
 BIDDERS = ("applicant", "head")
 # The demo programme area SF-2026-002 (importers/demo.py): 6 x 5 blocks from 68.90 E, 44.90 N.
 WEST, SOUTH, COLUMNS, ROWS = 68.90, 44.90, 6, 5
+SHIFTS = 20  # parcels tried eastwards, 6 minutes apart
 # Demo figures (the lot's own; the fee, deposit and step follow the settings).
 STARTING_BONUS = "25000000.00"
 
@@ -37,6 +38,19 @@ def _person(conn: psycopg.Connection, iin: str) -> Person:
     roles, authorities = accounts.granted_roles(conn, iin)
     return Person(signed.account_id, signed.session_id, iin, None, signed.user["name"], frozenset(roles),
                   frozenset(authorities))
+
+
+def _free_blocks(conn: psycopg.Connection) -> list[str]:
+    """The demo parcel, or the first one east of it that no lot being sold holds (a fresh demo
+    lot while the last one is still published or open)."""
+    for shift in range(SHIFTS):
+        west = WEST + shift * COLUMNS / 60
+        codes = [block_code(west + (c + 0.5) / 60, SOUTH + (r + 0.5) / 60) for r in range(ROWS) for c in range(COLUMNS)]
+        taken = conn.execute("SELECT EXISTS (SELECT 1 FROM auctions WHERE status IN ('published', 'open') "
+                             "AND codes && %s)", (codes,)).fetchone()
+        if taken is not None and not taken[0]:
+            return codes
+    raise RuntimeError("no free demo parcel: let the demo lots end first")
 
 
 def make_demo_auction(conn: psycopg.Connection, pki_directory: Path, *, defaults: Defaults, now: datetime,
@@ -50,7 +64,7 @@ def make_demo_auction(conn: psycopg.Connection, pki_directory: Path, *, defaults
         if row is not None:
             return f"demo auction: {row[0]} is {row[1]} (starts {row[2]:%Y-%m-%d %H:%M:%S %Z}); none made"
     pki = demo_pki(pki_directory)
-    codes = [block_code(WEST + (c + 0.5) / 60, SOUTH + (r + 0.5) / 60) for r in range(ROWS) for c in range(COLUMNS)]
+    codes = _free_blocks(conn)
     starts_at = now + starts_in
     officer = _person(conn, pki.person(OFFICER).person.iin)
     lot = create_auction(conn, {"parcel": {"blocks": codes}, "kind": "exploration-licence", "mineral": "uranium",

@@ -1138,4 +1138,17 @@ MESSAGES.update({
         "ru": "Аукцион {auction}, плательщик {payer}: подтверждено {confirmed}; статус участника: {status}.",
         "kk": "{auction} аукционы, төлеуші {payer}: расталды {confirmed}; қатысушы мәртебесі: {status}.",
     },
+    "auctions.parcel_taken": {
+        "en": "The parcel cannot be put up for auction: it meets rights in force, applications being decided or "
+              "lots being sold (see the errors).",
+        "ru": "Участок нельзя выставить на аукцион: он пересекается с действующими правами, рассматриваемыми "
+              "заявлениями или выставленными лотами (см. ошибки).",
+        "kk": "Учаскені аукционға шығаруға болмайды: ол күшіндегі құқықтармен, қаралып жатқан өтініштермен немесе "
+              "сатылып жатқан лоттармен қиылысады (қателерді қараңыз).",
+    },
+    "parcel.overlaps_auction": {
+        "en": "The parcel overlaps lot {number}, which is put up for auction.",
+        "ru": "Участок пересекает лот {number}, выставленный на аукцион.",
+        "kk": "Учаске аукционға шығарылған {number} лотымен қиылысады.",
+    },
 })

@@ -207,6 +207,14 @@ def test_who_may_put_up_a_lot_and_what_is_refused(api, db, pki):
         r = api.post("/api/auctions", json={**body, **change}, headers=bearer(db, OFFICER))
         assert r.status_code in (400, 422) and r.json()["type"].endswith(code), (change, r.text)
     assert db.execute("SELECT count(*) FROM auctions WHERE name = 'x'").fetchone()[0] == 0
+    # Blocks being sold are not put up twice, and a parcel check shows the lot.
+    taken = new_lot(api, db, square(FCFS_AREA, 28, 20, 1))
+    r = api.post("/api/auctions", json={**body, "parcel": {"blocks": square(FCFS_AREA, 28, 20, 2)}},
+                 headers=bearer(db, OFFICER))
+    assert r.status_code == 409 and r.json()["type"].endswith("auctions.parcel_taken"), r.text
+    assert [e["code"] for e in r.json()["errors"]] == ["parcel.overlaps_auction"]
+    check = api.post("/api/parcels/check", json={"parcel": {"blocks": square(FCFS_AREA, 28, 20, 2)}}).json()
+    assert taken["number"] in [o["id"] for o in check["overlaps"] if o["kind"] == "auction"]
 
 
 def test_a_window_conflict_lot_goes_to_auction_once_its_window_has_closed(api, db, pki):
