@@ -200,7 +200,6 @@ def _from_lot(conn: psycopg.Connection, lot: Any, now: datetime) -> dict[str, An
         if _who(iin, bin_) not in requested:
             requested.append(_who(iin, bin_))
     kind, mineral, authority = apps[0][0], apps[0][1], apps[0][2]
-    conn.execute("UPDATE lots SET status = 'auction', updated_at = clock_timestamp() WHERE id = %s", (lot_id,))
     return {"lot_id": lot_id, "kind": kind, "mineral": mineral, "authority": authority, "requested_by": requested,
             "parcel": Parcel(codes=tuple(codes)), "name": f"{area or 'lot'} / {lot_id}"}
 
@@ -263,8 +262,7 @@ def create_auction(conn: psycopg.Connection, form: Any, *, caller: Person, defau
     duration = _minutes(form.get("duration_minutes", defaults.duration_minutes), "duration_minutes", positive=True)
     extension = _minutes(form.get("extension_minutes", defaults.extension_minutes), "extension_minutes",
                          positive=False)
-    # The competence check comes first for a parcel; a lot is locked and read, then checked (its
-    # change is rolled back with the refusal).
+    # A window lot is locked (FOR UPDATE) and read; it changes only once everything is checked.
     lot = _from_lot(conn, form["lot"], now) if "lot" in form else _from_parcel(form, grid_datum)
     if lot["authority"] not in caller.authorities:
         raise Problem("auctions.not_competent", 403, authority=str(lot["authority"]))
@@ -275,6 +273,10 @@ def create_auction(conn: psycopg.Connection, form: Any, *, caller: Person, defau
         raise Problem("auctions.parcel_taken", 409, issues=[
             Issue(o.code, o.params, Location(field="parcel")) for o in check.refusals])
     codes = list(check.codes)
+    if lot["lot_id"] is not None:
+        # The lot leaves the window's recomputation (form_lots touches 'forming' lots only).
+        conn.execute("UPDATE lots SET status = 'auction', updated_at = clock_timestamp() WHERE id = %s",
+                     (lot["lot_id"],))
     spend = minimum_spend(lot["kind"], check.block_count)
     number = _take_number(conn)
     ends_at = starts_at + timedelta(minutes=duration)

@@ -44,9 +44,11 @@ from tests.applicants import (
     square,
 )
 from tests.helpers import sealed
+from tests.people import add_person
 
 NUMBER = re.compile(r"^AUC-\d{4}-\d{4}$")
 OFFICER = "880409400785"        # the demo officer, of solid-minerals
+AKIMAT_OFFICER = "010101500099"
 # Lots of the registration tests start far ahead, so that open_due's tests (ten days ahead)
 # never touch them.
 FAR = timedelta(days=300)
@@ -235,6 +237,14 @@ def test_a_window_conflict_lot_goes_to_auction_once_its_window_has_closed(api, d
                        defaults=defaults, now=clock.now())
     assert getattr(refused.value, "key", None) == "auctions.window_open"
     after = window_ends(opened) + timedelta(days=1)
+    # An officer of another authority: refused, and the lot is left as it was.
+    add_person(db, AKIMAT_OFFICER, "Тест әкімдік")
+    accounts.grant_role(db, AKIMAT_OFFICER, "officer", "akimat", actor="test")
+    with pytest.raises(Problem) as foreign:
+        create_auction(db, {"lot": lot_id, "starting_bonus": "5000000", "starts_at": (after + FAR).isoformat()},
+                       caller=person(db, AKIMAT_OFFICER), defaults=defaults, now=after)
+    assert foreign.value.key == "auctions.not_competent"
+    assert db.execute("SELECT status FROM lots WHERE id = %s", (lot_id,)).fetchone()[0] == "forming"
     with db.transaction():
         lot = create_auction(db, {"lot": lot_id, "starting_bonus": "5000000",
                                   "starts_at": (after + FAR).isoformat()},
