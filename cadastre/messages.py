@@ -958,3 +958,197 @@ MESSAGES.update({
         "kk": "Учаскенің блоктары аукционға шығарылатын {lot} лотына кіреді.",
     },
 })
+
+# --- auctions: lots and registration (cadastre/auctions.py, cadastre/payments.py) ---
+MESSAGES.update({
+    "auctions.not_found": {
+        "en": "There is no auction {auction}.",
+        "ru": "Аукциона {auction} нет.",
+        "kk": "{auction} аукционы жоқ.",
+    },
+    "auctions.bad_request": {
+        "en": "The request must be an object with either 'lot' (a lot of the first-month window) or 'parcel' "
+              "(with 'kind', 'mineral' and 'name'), and 'starting_bonus' and 'starts_at'.",
+        "ru": "Запрос должен быть объектом либо с 'lot' (лот первого месяца), либо с 'parcel' (с 'kind', "
+              "'mineral' и 'name'), а также с 'starting_bonus' и 'starts_at'.",
+        "kk": "Сұрау 'lot' (бірінші айдың лоты) немесе 'parcel' ('kind', 'mineral' және 'name' бар) өрісі, "
+              "сондай-ақ 'starting_bonus' пен 'starts_at' бар объект болуы керек.",
+    },
+    "auctions.bad_field": {
+        "en": "The field '{field}' has a wrong value.",
+        "ru": "Поле '{field}' имеет неверное значение.",
+        "kk": "'{field}' өрісінің мәні қате.",
+    },
+    "auctions.bad_amount": {
+        "en": "The field '{field}' must be an amount in tenge (a positive number with at most two decimals).",
+        "ru": "Поле '{field}' должно быть суммой в тенге (положительное число, не более двух знаков после запятой).",
+        "kk": "'{field}' өрісі теңгедегі сома болуы керек (оң сан, үтірден кейін екі таңбадан аспайды).",
+    },
+    "auctions.bad_minutes": {
+        "en": "The field '{field}' must be a number of minutes (at most 30 days).",
+        "ru": "Поле '{field}' должно быть числом минут (не более 30 суток).",
+        "kk": "'{field}' өрісі минут саны болуы керек (30 тәуліктен аспайды).",
+    },
+    "auctions.bad_time": {
+        "en": "The field '{field}' must be a time with its offset (RFC 3339), e.g. 2026-12-01T10:00:00+05:00.",
+        "ru": "Поле '{field}' должно быть временем со смещением (RFC 3339), например 2026-12-01T10:00:00+05:00.",
+        "kk": "'{field}' өрісі ығысуы бар уақыт болуы керек (RFC 3339), мысалы 2026-12-01T10:00:00+05:00.",
+    },
+    "auctions.starts_in_past": {
+        "en": "The auction's start ('{field}') must be in the future.",
+        "ru": "Начало аукциона ('{field}') должно быть в будущем.",
+        "kk": "Аукционның басталуы ('{field}') болашақта болуы керек.",
+    },
+    "auctions.lot_not_found": {
+        "en": "There is no lot {lot}.",
+        "ru": "Лота {lot} нет.",
+        "kk": "{lot} лоты жоқ.",
+    },
+    "auctions.lot_not_forming": {
+        "en": "Lot {lot} cannot be put up for auction: it is {state}.",
+        "ru": "Лот {lot} нельзя выставить на аукцион: его статус {state}.",
+        "kk": "{lot} лотын аукционға шығаруға болмайды: оның мәртебесі {state}.",
+    },
+    "auctions.window_open": {
+        "en": "Lot {lot} can be put up for auction once its first-month window closes ({ends}): until then "
+              "new applications still change it.",
+        "ru": "Лот {lot} можно выставить на аукцион после закрытия окна первого месяца ({ends}): до тех пор "
+              "новые заявления ещё меняют его.",
+        "kk": "{lot} лотын бірінші айдың терезесі жабылғаннан кейін ({ends}) аукционға шығаруға болады: оған "
+              "дейін жаңа өтініштер оны әлі өзгертеді.",
+    },
+    "auctions.unknown_kind": {
+        "en": "'{kind}' is not a licence kind with a parcel that can be put up for auction.",
+        "ru": "'{kind}' не является видом лицензии с участком, который можно выставить на аукцион.",
+        "kk": "'{kind}' аукционға шығаруға болатын учаскесі бар лицензия түрі емес.",
+    },
+    "auctions.unknown_mineral": {
+        "en": "'{mineral}' is not a mineral of the kind {kind}.",
+        "ru": "'{mineral}' не является полезным ископаемым для вида {kind}.",
+        "kk": "'{mineral}' {kind} түрінің пайдалы қазбасы емес.",
+    },
+    "auctions.not_competent": {
+        "en": "Only an officer of the competent authority ({authority}) may put this lot up for auction.",
+        "ru": "Выставить этот лот на аукцион может только сотрудник компетентного органа ({authority}).",
+        "kk": "Бұл лотты аукционға тек құзыретті органның ({authority}) қызметкері шығара алады.",
+    },
+    "auctions.bad_status": {
+        "en": "Unknown auction status '{value}'; known: {known}.",
+        "ru": "Неизвестный статус аукциона '{value}'; известные: {known}.",
+        "kk": "Аукционның белгісіз мәртебесі '{value}'; белгілілері: {known}.",
+    },
+    "auctions.bad_cursor": {
+        "en": "The parameter '{parameter}' must be a positive whole number.",
+        "ru": "Параметр '{parameter}' должен быть положительным целым числом.",
+        "kk": "'{parameter}' параметрі оң бүтін сан болуы керек.",
+    },
+    "auctions.bad_registration": {
+        "en": "The request must have 'registration' (with exactly 'auction', the auction's number, and "
+              "'applicant', an IIN or a BIN) and 'signature' (a detached CMS in base64).",
+        "ru": "Запрос должен содержать 'registration' (ровно 'auction', номер аукциона, и 'applicant', ИИН "
+              "или БИН) и 'signature' (откреплённая подпись CMS в base64).",
+        "kk": "Сұрауда 'registration' (дәл 'auction', аукцион нөмірі, және 'applicant', ЖСН немесе БСН) және "
+              "'signature' (base64 түріндегі бөлек CMS қолтаңбасы) болуы керек.",
+    },
+    "auctions.wrong_auction": {
+        "en": "The signed registration must name this auction, {auction}.",
+        "ru": "Подписанная регистрация должна указывать этот аукцион, {auction}.",
+        "kk": "Қол қойылған тіркеу осы аукционды, {auction}, көрсетуі керек.",
+    },
+    "auctions.bad_applicant": {
+        "en": "The applicant must be given as an IIN or a BIN of twelve digits.",
+        "ru": "Заявитель указывается как ИИН или БИН из двенадцати цифр.",
+        "kk": "Өтініш беруші он екі цифрлы ЖСН немесе БСН ретінде көрсетіледі.",
+    },
+    "auctions.not_your_applicant": {
+        "en": "You are signed in for another person or company than {applicant}.",
+        "ru": "Вы вошли от имени другого лица или компании, не {applicant}.",
+        "kk": "Сіз {applicant} емес, басқа тұлғаның немесе компанияның атынан кірдіңіз.",
+    },
+    "auctions.registration_closed": {
+        "en": "Registration for auction {auction} is closed (status: {state}).",
+        "ru": "Регистрация на аукцион {auction} закрыта (статус: {state}).",
+        "kk": "{auction} аукционына тіркеу жабық (мәртебесі: {state}).",
+    },
+    "auctions.bad_signature": {
+        "en": "The field 'signature' must be a detached CMS signature in base64.",
+        "ru": "Поле 'signature' должно содержать откреплённую подпись CMS в base64.",
+        "kk": "'signature' өрісінде base64 түріндегі бөлек CMS қолтаңбасы болуы керек.",
+    },
+    "auctions.attached_other_content": {
+        "en": "The signature carries other content than the registration.",
+        "ru": "Подпись содержит иное содержимое, чем регистрация.",
+        "kk": "Қолтаңбада тіркеуден басқа мазмұн бар.",
+    },
+    "auctions.signature_refused": {
+        "en": "The registration's signature is not valid, or not the applicant's own; nothing was registered.",
+        "ru": "Подпись регистрации недействительна или не принадлежит заявителю; регистрация не выполнена.",
+        "kk": "Тіркеудің қолтаңбасы жарамсыз немесе өтініш берушінікі емес; ештеңе тіркелмеді.",
+    },
+    "auctions.reason.not_in_register": {
+        "en": "{id} is not in the state register.",
+        "ru": "{id} нет в государственном реестре.",
+        "kk": "{id} мемлекеттік тізілімде жоқ.",
+    },
+    "auctions.reason.inactive": {
+        "en": "{name} ({id}) is not active in the state register.",
+        "ru": "{name} ({id}) не является действующим по государственному реестру.",
+        "kk": "{name} ({id}) мемлекеттік тізілім бойынша әрекет етпейді.",
+    },
+    "auctions.reason.tax_debt": {
+        "en": "{name} ({id}) has a tax debt.",
+        "ru": "У {name} ({id}) есть налоговая задолженность.",
+        "kk": "{name} ({id}) салық берешегі бар.",
+    },
+    "auctions.reason.not_paid": {
+        "en": "The participation fee and the guarantee deposit were not both paid before the auction started.",
+        "ru": "Взнос за участие и гарантийный взнос не были оплачены до начала аукциона.",
+        "kk": "Қатысу жарнасы мен кепілдік жарна аукцион басталғанға дейін төленбеді.",
+    },
+    "notice.auction_registered": {
+        "en": "You are registered for auction {auction} as participant {participant}.",
+        "ru": "Вы зарегистрированы на аукцион {auction} как участник {participant}.",
+        "kk": "Сіз {auction} аукционына {participant} қатысушы ретінде тіркелдіңіз.",
+    },
+    "notice.auction_admitted": {
+        "en": "You are admitted to auction {auction} as participant {participant}.",
+        "ru": "Вы допущены к аукциону {auction} как участник {participant}.",
+        "kk": "Сіз {auction} аукционына {participant} қатысушы ретінде жіберілдіңіз.",
+    },
+    "notice.auction_refused": {
+        "en": "Participant {participant} is not admitted to auction {auction}; the reasons are in the auction's page.",
+        "ru": "Участник {participant} не допущен к аукциону {auction}; причины указаны на странице аукциона.",
+        "kk": "{participant} қатысушысы {auction} аукционына жіберілмеді; себептері аукцион бетінде.",
+    },
+    "notice.auction_opened": {
+        "en": "Auction {auction} is open; you bid as participant {participant}.",
+        "ru": "Аукцион {auction} открыт; вы участвуете как участник {participant}.",
+        "kk": "{auction} аукционы ашылды; сіз {participant} қатысушы ретінде қатысасыз.",
+    },
+    "notice.auction_granted_single": {
+        "en": "Auction {auction} is cancelled: you are its only participant and asked for it; the right is "
+              "granted to you at the starting signature bonus of {bonus} KZT.",
+        "ru": "Аукцион {auction} отменён: вы его единственный участник и инициатор; право предоставляется вам "
+              "по стартовому подписному бонусу {bonus} тенге.",
+        "kk": "{auction} аукционы тоқтатылды: сіз оның жалғыз қатысушысы және бастамашысысыз; құқық сізге "
+              "{bonus} теңге бастапқы қол қою бонусы бойынша беріледі.",
+    },
+    "auctions.payments_confirmed": {
+        "en": "Auction {auction}, payer {payer}: confirmed {confirmed}; participant status: {status}.",
+        "ru": "Аукцион {auction}, плательщик {payer}: подтверждено {confirmed}; статус участника: {status}.",
+        "kk": "{auction} аукционы, төлеуші {payer}: расталды {confirmed}; қатысушы мәртебесі: {status}.",
+    },
+    "auctions.parcel_taken": {
+        "en": "The parcel cannot be put up for auction: it meets rights in force, applications being decided or "
+              "lots being sold (see the errors).",
+        "ru": "Участок нельзя выставить на аукцион: он пересекается с действующими правами, рассматриваемыми "
+              "заявлениями или выставленными лотами (см. ошибки).",
+        "kk": "Учаскені аукционға шығаруға болмайды: ол күшіндегі құқықтармен, қаралып жатқан өтініштермен немесе "
+              "сатылып жатқан лоттармен қиылысады (қателерді қараңыз).",
+    },
+    "parcel.overlaps_auction": {
+        "en": "The parcel overlaps lot {number}, which is put up for auction.",
+        "ru": "Участок пересекает лот {number}, выставленный на аукцион.",
+        "kk": "Учаске аукционға шығарылған {number} лотымен қиылысады.",
+    },
+})

@@ -268,6 +268,9 @@ def demo_load(
     with connect(settings.effective_database_url) as conn:
         typer.echo(load_people(conn, settings.var_dir / "demo-pki"))
         conn.commit()
+    # The demo auction (cadastre/demo_auction.py): a lot starting in a few minutes, unless one is
+    # already published or open.
+    typer.echo(_demo_auction(5.0, only_if_none=True))
 
 
 @demo_app.command("sign-in")
@@ -638,6 +641,71 @@ def licences_import(
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"licences imported: {count}")
+
+
+# --- auctions: payments and the demo lot (issue 10) -----------------------------------------------
+payments_app = typer.Typer(help="Auction payments: the table-backed payments adapter.", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
+
+
+@payments_app.command("confirm")
+def payments_confirm(
+    lot: Annotated[str, typer.Argument(metavar="LOT", help="The auction's number (AUC-2026-0001) or id")],
+    payer: Annotated[str, typer.Argument(metavar="IIN|BIN", help="Who paid: twelve digits")],
+    purpose: Annotated[str, typer.Option("--purpose", help="fee, deposit or both")] = "both",
+    reference: Annotated[str | None, typer.Option("--reference", help="The payment's reference")] = None,
+) -> None:
+    """Record the participation fee and/or the guarantee deposit of a lot as paid (the lot's
+    amounts); a registered participant who is eligible and has paid both is admitted. Journaled."""
+    from cadastre.auctions import confirm_payment
+    from cadastre.payments import TablePayments
+    from cadastre.registers import TableRegisters
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from geoservice.kernel.i18n import translate
+
+    purposes = {"fee": ["fee"], "deposit": ["deposit"], "both": ["fee", "deposit"]}.get(purpose)
+    if purposes is None:
+        _fail(translate("auctions.bad_field", "en", field="--purpose"), 2)
+    settings = get_settings()
+    try:
+        with connect(settings.effective_database_url) as conn:
+            done = confirm_payment(conn, lot, payer, purposes or [], payments=TablePayments(conn),
+                                   registers=TableRegisters(conn), actor="cli", reference=reference, client="cli")
+            conn.commit()
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    typer.echo(translate("auctions.payments_confirmed", "en", auction=done["auction"], payer=payer,
+                         confirmed=", ".join(done["confirmed"]) or "-", status=done["participant_status"] or "-"))
+
+
+def _demo_auction(minutes: float, *, only_if_none: bool) -> str:
+    from datetime import timedelta
+
+    from cadastre.auctions import Defaults
+    from cadastre.demo_auction import make_demo_auction
+    from geoservice.kernel import clock
+    from geoservice.kernel.db import connect
+
+    settings = get_settings()
+    with connect(settings.effective_database_url) as conn:
+        text = make_demo_auction(conn, settings.var_dir / "demo-pki", defaults=Defaults.from_settings(settings),
+                                 now=clock.now(), starts_in=timedelta(minutes=minutes),
+                                 grid_datum=settings.grid_datum, only_if_none=only_if_none)
+        conn.commit()
+    return text
+
+
+@demo_app.command("auction")
+def demo_auction(
+    minutes: Annotated[float, typer.Option("--minutes", help="Start in this many minutes")] = 5.0,
+) -> None:
+    """A fresh demo lot starting in N minutes, with two demo bidders registered and paid (only
+    with GEOSERVICE_DEMO=1; after `geoservice demo load`)."""
+    if not get_settings().demo:
+        typer.echo("demo data is off (set GEOSERVICE_DEMO=1 to load it): nothing made")
+        return
+    typer.echo(_demo_auction(minutes, only_if_none=False))
 
 
 if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command
