@@ -958,3 +958,72 @@ MESSAGES.update({
         "kk": "Учаскенің блоктары аукционға шығарылатын {lot} лотына кіреді.",
     },
 })
+
+# --- commissions: the roster and members' signed votes (cadastre/commission.py) ---
+MESSAGES.update({
+    "workbench.commission_votes": {
+        "en": "Stage '{stage}' of application {number} is decided by the commission's vote: members vote, "
+              "the chair closes the vote.",
+        "ru": "Этап '{stage}' заявления {number} решается голосованием комиссии: члены голосуют, "
+              "председатель закрывает голосование.",
+        "kk": "{number} өтінішінің '{stage}' кезеңі комиссияның дауыс беруімен шешіледі: мүшелер дауыс береді, "
+              "төраға дауыс беруді жабады.",
+    },
+    "commission.unknown": {
+        "en": "There is no commission '{commission}'; the procedures name: {known}.",
+        "ru": "Комиссии '{commission}' нет; в процедурах названы: {known}.",
+        "kk": "'{commission}' комиссиясы жоқ; рәсімдерде аталғандары: {known}.",
+    },
+    "commission.bad_seat": {
+        "en": "Unknown seat '{seat}'; known: {known}.",
+        "ru": "Неизвестное место в комиссии '{seat}'; допустимо: {known}.",
+        "kk": "Комиссиядағы белгісіз орын '{seat}'; рұқсат етілгені: {known}.",
+    },
+    "commission.seat_taken": {
+        "en": "The seat '{seat}' of commission '{commission}' is held by IIN {iin}; remove them first.",
+        "ru": "Место '{seat}' в комиссии '{commission}' занято ИИН {iin}; сначала исключите его.",
+        "kk": "'{commission}' комиссиясындағы '{seat}' орнын ЖСН {iin} иеленген; алдымен оны шығарыңыз.",
+    },
+    "commission.bad_vote": {
+        "en": "The vote is malformed at '{field}': send {{\"vote\": {{\"stage\", \"vote\": \"approve\" or "
+              "\"refuse\", \"reason\"}}, \"signature\"}}.",
+        "ru": "Голос составлен неверно в поле '{field}': отправьте {{\"vote\": {{\"stage\", \"vote\": \"approve\" "
+              "или \"refuse\", \"reason\"}}, \"signature\"}}.",
+        "kk": "Дауыс '{field}' өрісінде қате құрылған: {{\"vote\": {{\"stage\", \"vote\": \"approve\" немесе "
+              "\"refuse\", \"reason\"}}, \"signature\"}} жіберіңіз.",
+    },
+    "commission.not_a_vote": {
+        "en": "Stage '{stage}' is not decided by a commission's vote.",
+        "ru": "Этап '{stage}' не решается голосованием комиссии.",
+        "kk": "'{stage}' кезеңі комиссияның дауыс беруімен шешілмейді.",
+    },
+    "commission.not_a_member": {
+        "en": "Only members of commission '{commission}' vote.",
+        "ru": "Голосуют только члены комиссии '{commission}'.",
+        "kk": "'{commission}' комиссиясының мүшелері ғана дауыс береді.",
+    },
+    "commission.already_voted": {
+        "en": "You have already voted at stage '{stage}' of application {number}; each member votes once.",
+        "ru": "Вы уже голосовали на этапе '{stage}' заявления {number}; каждый член голосует один раз.",
+        "kk": "Сіз {number} өтінішінің '{stage}' кезеңінде дауыс бердіңіз; әр мүше бір рет дауыс береді.",
+    },
+    "commission.no_chair": {
+        "en": "Commission '{commission}' has no chair: seat one before the vote is closed.",
+        "ru": "У комиссии '{commission}' нет председателя: назначьте его до закрытия голосования.",
+        "kk": "'{commission}' комиссиясының төрағасы жоқ: дауыс беру жабылғанға дейін тағайындаңыз.",
+    },
+    "commission.not_the_chair": {
+        "en": "Only the chair or the deputy chair of commission '{commission}' closes the vote.",
+        "ru": "Закрыть голосование может только председатель или заместитель председателя комиссии "
+              "'{commission}'.",
+        "kk": "Дауыс беруді '{commission}' комиссиясының төрағасы немесе төрағаның орынбасары ғана жабады.",
+    },
+    "commission.no_quorum": {
+        "en": "No quorum: {present} of {members} members voted; at least half must take part. Nothing was "
+              "decided.",
+        "ru": "Нет кворума: проголосовали {present} из {members} членов; нужно участие не менее половины. "
+              "Решение не принято.",
+        "kk": "Кворум жоқ: {members} мүшенің {present}-і дауыс берді; кемінде жартысы қатысуы керек. Шешім "
+              "қабылданған жоқ.",
+    },
+})

@@ -89,6 +89,9 @@ SERVICE_WRITES = (
     # (its valid_to), the history never rewritten.
     "GRANT INSERT ON licence_records, licence_states, licence_changes TO {role}",
     "GRANT UPDATE (valid_to) ON licence_states TO {role}",
+    # Commissions (0016): members' signed votes are append-only; the roster is the owner's
+    # (`geoservice commission add/remove`).
+    "GRANT INSERT ON commission_votes TO {role}",
 )
 
 

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from cadastre import accounts, granting, workbench
+from cadastre import accounts, commission, granting, workbench
 from cadastre.applications import KINDS
 from cadastre.demo import load_people
 from cadastre.eds.pki import DemoPki, Issued, demo_pki, sign_cms
@@ -404,9 +404,20 @@ def test_the_commission_decides_at_its_stage_of_the_recognition(api, db, pki):
     member_headers = bearer(db, member.person.iin)
     assert number in [i["number"] for i in api.get("/api/workbench", headers=member_headers).json()["queue"]]
     assert number not in [i["number"] for i in api.get("/api/workbench", headers=headers).json()["queue"]]
+    # One member does not decide it as an officer decides theirs: the members vote and the chair
+    # closes the vote (tests/test_commission.py). The demo commission member chairs it alone.
     r = decide(api, member_headers, member.sign("rsa"), number, "commission", "approve")
+    assert r.status_code == 409 and r.json()["type"].endswith("workbench.commission_votes")
+    for path, key, body, data in (
+            ("votes", "vote", {"stage": "commission", "vote": "approve", "reason": None},
+             commission.canonical_vote(number, "commission", "approve", None)),
+            ("votes/close", "close", {"stage": "commission", "reason": None},
+             commission.canonical_close(number, "commission", None))):
+        cms = base64.b64encode(sign_cms(data, member.sign("rsa"), detached=True)).decode()
+        r = api.post(f"/api/applications/{number}/{path}", headers=member_headers, json={key: body, "signature": cms})
     assert r.status_code == 200 and r.json()["stage"] == "send_decision", r.text
     assert r.json()["decisions"][-1]["role"] == "commission"
+    assert r.json()["decisions"][-1]["tally"]["votes"] == {member.person.iin: "approve"}
     r = decide(api, headers, cert, number, "send_decision", "sign")
     assert (r.json()["status"], r.json()["outcome"]) == ("finished", "granted"), r.text
     assert notices(db, "notice.run_granted", number) == [{"number": number,
