@@ -596,11 +596,13 @@ MESSAGES.update({
 MESSAGES.update({
     "parcel.one_of": {
         "en": "'{field}' must be an object with exactly one of 'blocks' (a block list or an array of codes "
-              "and lists) and 'geometry' (a GeoJSON Polygon or MultiPolygon).",
+              "and lists), 'geometry' (a GeoJSON Polygon or MultiPolygon) and 'corners' (a corner-point "
+              "table).",
         "ru": "'{field}' должен быть объектом ровно с одним из полей 'blocks' (список блоков или массив кодов "
-              "и списков) и 'geometry' (GeoJSON Polygon или MultiPolygon).",
-        "kk": "'{field}' өрісі 'blocks' (блоктар тізімі немесе кодтар мен тізімдер массиві) және 'geometry' "
-              "(GeoJSON Polygon немесе MultiPolygon) өрістерінің дәл біреуі бар нысан болуы керек.",
+              "и списков), 'geometry' (GeoJSON Polygon или MultiPolygon) и 'corners' (таблица угловых точек).",
+        "kk": "'{field}' өрісі 'blocks' (блоктар тізімі немесе кодтар мен тізімдер массиві), 'geometry' "
+              "(GeoJSON Polygon немесе MultiPolygon) және 'corners' (бұрыштық нүктелер кестесі) өрістерінің "
+              "дәл біреуі бар нысан болуы керек.",
     },
     "parcel.blocks_type": {
         "en": "'{field}' must be a block list text or an array of block codes and list texts.",
@@ -1025,5 +1027,86 @@ MESSAGES.update({
               "Решение не принято.",
         "kk": "Кворум жоқ: {members} мүшенің {present}-і дауыс берді; кемінде жартысы қатысуы керек. Шешім "
               "қабылданған жоқ.",
+    },
+})
+
+# --- the corner-point form of a parcel (cadastre/corners.py) ---
+MESSAGES.update({
+    "parcel.corners_form": {
+        "en": "'{field}' must be a corner-point table as text, or {{\"table\": text}} or {{\"points\": "
+              "[{{\"lat\", \"lon\"}}, ...]}}, with an optional \"crs\".",
+        "ru": "'{field}' должен быть таблицей угловых точек в виде текста, либо {{\"table\": текст}} или "
+              "{{\"points\": [{{\"lat\", \"lon\"}}, ...]}}, с необязательным \"crs\".",
+        "kk": "'{field}' бұрыштық нүктелер кестесі мәтін түрінде, не {{\"table\": мәтін}} немесе "
+              "{{\"points\": [{{\"lat\", \"lon\"}}, ...]}} болуы керек, \"crs\" міндетті емес.",
+    },
+    "parcel.corners_crs": {
+        "en": "'{field}': the coordinate system {crs} is not accepted; accepted: {known}.",
+        "ru": "'{field}': система координат {crs} не принимается; допустимы: {known}.",
+        "kk": "'{field}': {crs} координаттар жүйесі қабылданбайды; рұқсат етілгені: {known}.",
+    },
+    "parcel.corners_empty": {
+        "en": "'{field}' has no corner points.",
+        "ru": "В '{field}' нет угловых точек.",
+        "kk": "'{field}' ішінде бұрыштық нүктелер жоқ.",
+    },
+    "parcel.corners_too_many": {
+        "en": "'{field}' has more than {limit} corner points.",
+        "ru": "В '{field}' больше {limit} угловых точек.",
+        "kk": "'{field}' ішінде {limit}-ден артық бұрыштық нүкте бар.",
+    },
+    "parcel.corners_columns": {
+        "en": "'{field}': no latitude and longitude columns (such as Широта/Долгота, ендік/бойлық, lat/lon, "
+              "x/y) among: {columns}.",
+        "ru": "'{field}': нет столбцов широты и долготы (например Широта/Долгота, ендік/бойлық, lat/lon, x/y) "
+              "среди: {columns}.",
+        "kk": "'{field}': ендік пен бойлық бағандары (мысалы Широта/Долгота, ендік/бойлық, lat/lon, x/y) жоқ, "
+              "бар бағандар: {columns}.",
+    },
+    "parcel.corners_bad_coordinate": {
+        "en": "Line {line}, column '{column}': '{value}' is not a coordinate ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': '{value}' не является координатой ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' координата емес ('{field}').",
+    },
+    "parcel.corners_dms_range": {
+        "en": "Line {line}, column '{column}': '{value}' has minutes or seconds of 60 or more ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': в '{value}' минуты или секунды не меньше 60 ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' ішінде минут не секунд 60-тан кем емес ('{field}').",
+    },
+    "parcel.corners_out_of_range": {
+        "en": "Line {line}, column '{column}': '{value}' is beyond ±{limit}° ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': '{value}' выходит за ±{limit}° ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' ±{limit}° шегінен шығады ('{field}').",
+    },
+    "parcel.corners_point_number": {
+        "en": "Line {line}, column '{column}': '{value}' is not a point number ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': '{value}' не является номером точки ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' нүкте нөмірі емес ('{field}').",
+    },
+    "parcel.corners_missing_plot": {
+        "en": "Line {line}, column '{column}': the first row gives no plot number ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': в первой строке не указан номер участка ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: бірінші жолда учаске нөмірі жоқ ('{field}').",
+    },
+    "parcel.corners_point": {
+        "en": "'{field}' must be an object with exactly the keys {keys}.",
+        "ru": "'{field}' должен быть объектом ровно с ключами {keys}.",
+        "kk": "'{field}' дәл {keys} кілттері бар нысан болуы керек.",
+    },
+    "parcel.corners_duplicate_number": {
+        "en": "Plot {plot}: point {number} is given twice with different coordinates ('{field}').",
+        "ru": "Участок {plot}: точка {number} указана дважды с разными координатами ('{field}').",
+        "kk": "{plot} учаскесі: {number} нүктесі әртүрлі координаттармен екі рет берілген ('{field}').",
+    },
+    "parcel.corners_too_few": {
+        "en": "Plot {plot} has {count} distinct corner points; a polygon needs at least 3 ('{field}').",
+        "ru": "У участка {plot} {count} различных угловых точек; для полигона нужно не менее 3 ('{field}').",
+        "kk": "{plot} учаскесінде {count} әртүрлі бұрыштық нүкте бар; көпбұрышқа кемінде 3 керек ('{field}').",
+    },
+    "parcel.corners_out_of_crs": {
+        "en": "The corner points cannot be brought from {crs} to WGS 84 ('{field}'): are they in that system?",
+        "ru": "Угловые точки нельзя перевести из {crs} в WGS 84 ('{field}'): они точно в этой системе?",
+        "kk": "Бұрыштық нүктелерді {crs} жүйесінен WGS 84-ке келтіру мүмкін емес ('{field}'): олар сол "
+              "жүйеде ме?",
     },
 })
