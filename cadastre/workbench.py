@@ -19,9 +19,10 @@
   is final when its run finishes (the engine still runs the preparing/approving/signing stages
   of a refusal), so the blocks stay claimed until then.
 * **Queue.** ``queue``: the runs waiting for the caller (officer: their authorities' officer
-  stages; commission: commission stages), the least time left first, overdue ones flagged.
+  stages; the commission stages of the commissions they sit on, ``commission_members``), the
+  least time left first, overdue ones flagged.
   ``notify_overdue``: each stage past its deadline is notified once (a row in
-  ``procedure_overdue``) to the officers of its authority (or the commission members); the
+  ``procedure_overdue``) to the officers of its authority (or the commission's members); the
   queue read runs it, and so may a background task.
 """
 
@@ -338,7 +339,7 @@ def get_run(conn: psycopg.Connection, who: Person, number: str, *, lang: str, cl
     admins, auditors; commission members for procedures with a commission), with its signed
     decisions. Anything else is answered as not found."""
     where, args = _visible_sql(who)
-    if "commission" in who.roles:
+    if "commission" in who.roles or _commission_stages(conn, who.iin):
         where = f"({where} OR r.procedure = ANY(%s))"
         args = [*args, _commission_procedures()]
     row = conn.execute(
@@ -402,14 +403,25 @@ def run_answer(conn: psycopg.Connection, number: str, lang: str) -> dict[str, An
 
 # --- the queue and overdue stages -------------------------------------------------------------------
 
-def _waiting_sql(who: Person) -> tuple[str, list[Any]]:
-    """The runs waiting for the caller, as SQL over ``procedure_runs r``."""
+def _commission_stages(conn: psycopg.Connection, iin: str | None = None) -> list[str]:
+    """``procedure/stage`` of every commission stage (of the commissions ``iin`` sits on)."""
+    seated = None if iin is None else {r[0] for r in conn.execute(
+        "SELECT commission FROM commission_members WHERE iin = %s", (iin,))}
+    return sorted(f"{p.id}/{s.id}" for p in procedures.procedures().values() for s in p.stages
+                  if s.commission is not None and (seated is None or s.commission in seated))
+
+
+def _waiting_sql(conn: psycopg.Connection, who: Person) -> tuple[str, list[Any]]:
+    """The runs waiting for the caller, as SQL over ``procedure_runs r``: their authorities'
+    officer stages; the commission stages of the commissions they sit on (commission_members)."""
     clauses, args = [], []
     if "officer" in who.roles and who.authorities:
         clauses.append("(r.role = 'officer' AND r.authority = ANY(%s))")
         args.append(sorted(who.authorities))
-    if "commission" in who.roles:
-        clauses.append("r.role = 'commission'")
+    stages = _commission_stages(conn, who.iin)
+    if stages:
+        clauses.append("(r.role = 'commission' AND r.procedure || '/' || r.stage = ANY(%s))")
+        args.append(stages)
     return ("(" + " OR ".join(clauses) + ")" if clauses else "false"), args
 
 
@@ -419,7 +431,7 @@ def queue(conn: psycopg.Connection, caller: Person, now: dt.datetime, *, lang: s
     left, the least time left first (overdue ones first of all, flagged); stages without a
     deadline last. Overdue stages are notified first (once each)."""
     notify_overdue(conn, now)
-    where, args = _waiting_sql(caller)
+    where, args = _waiting_sql(conn, caller)
     rows = conn.execute(
         "SELECT r.number, r.state, a.kind, a.received_at, a.applicant_iin, a.applicant_bin, a.block_count, "  # noqa: S608
         f"r.authority FROM procedure_runs r JOIN applications a ON a.id = r.application_id "
@@ -458,15 +470,17 @@ def notify_overdue(conn: psycopg.Connection, now: dt.datetime) -> int:
     (commission stages: the commission's members); journaled. The number of stages notified.
     Safe when several servers run it at once: the (run, step) row is taken by one of them."""
     due = conn.execute(
-        "SELECT r.id, r.step, r.stage, r.role, r.due_at, r.number, r.authority FROM procedure_runs r "
+        "SELECT r.id, r.step, r.stage, r.role, r.due_at, r.number, r.authority, r.procedure FROM procedure_runs r "
         "WHERE r.status = 'running' AND r.due_at < %s AND NOT EXISTS (SELECT 1 FROM procedure_overdue o "
         "WHERE o.run_id = r.id AND o.step = r.step) ORDER BY r.due_at LIMIT 1000", (now,)).fetchall()
     count = 0
-    for run_id, step, stage, role, due_at, number, authority in due:
+    for run_id, step, stage, role, due_at, number, authority, procedure in due:
         if role == "commission":
+            # The members of the stage's commission (commission_members), who vote there.
+            commission = procedures.procedure(procedure).stage(stage).commission
             recipients = [a for (a,) in conn.execute(
-                "SELECT DISTINCT a.id FROM accounts a JOIN role_grants g ON g.iin = a.iin AND g.role = 'commission' "
-                "WHERE a.bin IS NULL ORDER BY a.id").fetchall()]
+                "SELECT DISTINCT a.id FROM accounts a JOIN commission_members m ON m.iin = a.iin "
+                "AND m.commission = %s WHERE a.bin IS NULL ORDER BY a.id", (commission,)).fetchall()]
         else:
             recipients = _officers(conn, authority)
         taken = conn.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -275,3 +276,20 @@ def test_votes_only_at_a_commission_stage(api, db, pki, members):
                  json={"vote": {"stage": "accept", "vote": "approve", "reason": None},
                        "signature": base64.b64encode(cms).decode()})
     problem(r, 409, "procedures.not_current")
+
+
+def test_the_queue_and_overdue_notices_go_to_the_members(api, db, pki, members):
+    number = at_commission(api, db, pki)
+
+    def queued(iin: str) -> list[str]:
+        return [i["number"] for i in api.get("/api/workbench", headers=bearer(db, iin)).json()["queue"]]
+
+    assert number in queued(members[3][0])
+    # Holding the commission role without a seat: the vote is not theirs to wait for.
+    assert number not in queued(pki.person("commission").person.iin)
+    due = db.execute("SELECT due_at FROM procedure_runs WHERE number = %s", (number,)).fetchone()[0]
+    assert workbench.notify_overdue(db, due + dt.timedelta(minutes=1)) >= 1
+    told = {r[0] for r in db.execute(
+        "SELECT a.iin FROM notifications n JOIN accounts a ON a.id = n.account_id WHERE n.code = "
+        "'notice.stage_overdue' AND n.params->>'number' = %s", (number,))}
+    assert told == {iin for iin, _ in members}
