@@ -16,6 +16,9 @@ votes, counted by ``procedures.commission_decision`` (issue 9).
   a tie by the chair's vote (in the chair's absence the deputy chair chairs, seed 004:222-223).
   The outcome is the stage's action (approve, or refuse: then the closing must give the reason
   the applicant reads), recorded with the tally through ``workbench.record_decision``.
+* **Everyone voted.** When the last member votes the count decides at once, without the chair's
+  closing (the decision row carries that last signed vote); a refusal then takes the refusing
+  members' reasons, and waits for the chair's closing when none gave one.
 """
 
 from __future__ import annotations
@@ -202,9 +205,35 @@ def cast_vote(conn: psycopg.Connection, number: str, stage: str, vote: str, reas
     journal(conn, caller.actor, "procedure.vote", "ok", object=f"application:{run.number}", client=client,
             detail={"commission": definition.commission, "stage": stage, "step": step, "vote": vote,
                     "reason": reason, "signer": signer.iin})
-    votes = _votes(conn, run.id, step)
+    votes = {iin: v for iin, v in _votes(conn, run.id, step).items() if iin in seats.seats}
+    if set(votes) == set(seats.seats):
+        _all_voted(conn, run, definition, seats, votes, step, caller=caller, canonical=data, signature=signature,
+                   result=result, signer_iin=signer.iin, now=now, client=client)
     return {"number": run.number, "stage": stage, "commission": definition.commission,
             "members": len(seats.seats), "voted": len(votes)}
+
+
+def _all_voted(conn: psycopg.Connection, run: workbench._Run, definition: procedures.Stage, seats: Roster,
+               votes: dict[str, bool], step: int, *, caller: Person, canonical: bytes, signature: bytes,
+               result: Any, signer_iin: str, now: dt.datetime, client: str | None) -> None:
+    """Every member has voted: the count decides without waiting for the chair. The decision's
+    signature is the vote that completed it. A refusal needs a reason the applicant reads: the
+    refusing members' reasons; when none gave one, the chair closes the vote with it."""
+    decision, _, record = tally(seats, votes)
+    reason = None
+    if decision.outcome == "refuse":
+        rows = conn.execute("SELECT DISTINCT reason FROM commission_votes WHERE run_id = %s AND step = %s "
+                            "AND vote = 'refuse' AND reason IS NOT NULL ORDER BY reason", (run.id, step)).fetchall()
+        reason = "; ".join(r[0] for r in rows)[:workbench.MAX_REASON] or None
+        if reason is None:
+            return
+    before = run.state
+    assert decision.outcome is not None  # everyone present: a quorum
+    state = procedures.act(before, definition.id, definition.role, decision.outcome, reason, at=now,
+                           calendar=load_calendar(conn), tally=record)
+    workbench.record_decision(conn, run, before, state, definition.id, definition.role, decision.outcome,
+                              caller=caller, canonical=canonical, signature=signature, result=result,
+                              signer_iin=signer_iin, now=now, client=client, tally=record)
 
 
 def tally(seats: Roster, votes: dict[str, bool]) -> tuple[procedures.Decision, str | None, dict[str, Any]]:

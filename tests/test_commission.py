@@ -280,6 +280,8 @@ def test_votes_only_at_a_commission_stage(api, db, pki, members):
 
 def test_the_queue_and_overdue_notices_go_to_the_members(api, db, pki, members):
     number = at_commission(api, db, pki)
+    for iin, _ in members:
+        bearer(db, iin)  # signed in once: each has an account to be notified in
 
     def queued(iin: str) -> list[str]:
         return [i["number"] for i in api.get("/api/workbench", headers=bearer(db, iin)).json()["queue"]]
@@ -293,3 +295,33 @@ def test_the_queue_and_overdue_notices_go_to_the_members(api, db, pki, members):
         "SELECT a.iin FROM notifications n JOIN accounts a ON a.id = n.account_id WHERE n.code = "
         "'notice.stage_overdue' AND n.params->>'number' = %s", (number,))}
     assert told == {iin for iin, _ in members}
+
+
+def test_when_every_member_has_voted_the_count_decides(api, db, pki, members):
+    number = at_commission(api, db, pki)
+    for who in members[:4]:
+        assert vote(api, db, who, number, "approve").json()["stage"] == STAGE
+    r = vote(api, db, members[4], number, "refuse", "too early")
+    assert r.status_code == 200 and r.json()["stage"] == "send_decision", r.text
+    decision = r.json()["decisions"][-1]
+    assert (decision["action"], decision["signer_iin"]) == ("approve", members[4][0])
+    assert decision["canonical"].encode() == commission.canonical_vote(number, STAGE, "refuse", "too early")
+    assert (decision["tally"]["for"], decision["tally"]["against"], decision["tally"]["present"]) == (4, 1, 5)
+    # Closing a decided vote: the stage is no longer current.
+    problem(close(api, db, members[0], number), 409, "procedures.not_current")
+
+
+def test_a_refusal_by_everyone_takes_their_reasons_or_waits_for_the_chair(api, db, pki, members):
+    with_reasons = at_commission(api, db, pki)
+    without = at_commission(api, db, pki)
+    for n, who in enumerate(members):
+        choice = "approve" if n < 2 else "refuse"
+        vote(api, db, who, with_reasons, choice, f"reason {n}" if choice == "refuse" else None)
+        r = vote(api, db, who, without, choice)
+        assert r.status_code == 200, r.text
+    run = api.get(f"/api/applications/{with_reasons}/run", headers=bearer(db, members[0][0])).json()
+    assert run["stage"] == "send_decision" and run["decisions"][-1]["reason"] == "reason 2; reason 3; reason 4"
+    # Nobody said why: the applicant must read a reason, so the chair closes with one.
+    assert r.json()["stage"] == STAGE
+    r = close(api, db, members[0], without, "Not on the annex's list.")
+    assert r.status_code == 200 and r.json()["decisions"][-1]["action"] == "refuse", r.text
