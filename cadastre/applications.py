@@ -457,7 +457,7 @@ def _corner_reasons(parcel: dict[str, Any]) -> list[Reason]:
     try:
         parse_parcel(parcel)
     except Problem as problem:
-        return [Reason(problem.key, dict(problem.params), field=problem.location.field or "parcel.corners")]
+        return [Reason(problem.key, dict(problem.params), field=problem.location.field or "parcel")]
     return []
 
 
