@@ -41,6 +41,7 @@ from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import CHECKS, Verification, verify_cms
 from cadastre.notifications import notify
+from cadastre.parcels import parse_parcel
 from cadastre.registers import StateRegisters
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import translate
@@ -417,8 +418,10 @@ def check_content(conn: psycopg.Connection, kind: Kind, application: dict[str, A
     if kind.parcel is not None:
         if parcel is None or parcel == {} or parcel == {"blocks": ""} or parcel == {"blocks": []}:
             reasons.append(Reason("reason.missing", {"field": "parcel"}, field="parcel", incomplete=True))
-        elif not isinstance(parcel, dict) or len(parcel) != 1 or not set(parcel) <= {"blocks", "geometry"}:
+        elif not isinstance(parcel, dict) or len(parcel) != 1 or not set(parcel) <= {"blocks", "geometry", "corners"}:
             reasons.append(Reason("reason.bad_parcel", field="parcel"))
+        elif kind.parcel == "polygon" and "corners" in parcel:
+            reasons += _corner_reasons(parcel)
         elif kind.parcel not in parcel:
             reasons.append(Reason("reason.parcel_form", {"kind": kind.id, "form": kind.parcel}, field="parcel"))
         elif kind.parcel == "polygon":
@@ -447,6 +450,16 @@ def _block_reasons(kind: Kind, codes: list[str]) -> list[Reason]:
             reasons.append(Reason("reason.not_contiguous", {"parts": len(groups), "block": groups[1][0]},
                                   block=groups[1][0], field="parcel"))
     return reasons
+
+
+def _corner_reasons(parcel: dict[str, Any]) -> list[Reason]:
+    """A corner-point table (cadastre/corners.py) read and checked as a parcel; its fault, named
+    by row and column, is the reason."""
+    try:
+        parse_parcel(parcel)
+    except Problem as problem:
+        return [Reason(problem.key, dict(problem.params), field=problem.location.field or "parcel")]
+    return []
 
 
 def _polygon_reasons(geometry: Any) -> list[Reason]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 
 from cadastre.accounts import grant_role
+from cadastre.commission import add_member
 from cadastre.eds.pki import DEMO_COMPANY_BIN, DEMO_PEOPLE, demo_pki, demo_register_rows
 from cadastre.eds_trust import add_certificate, add_crl
 from cadastre.registers import RegisterEntry
@@ -44,6 +45,10 @@ def load_people(conn: psycopg.Connection, pki_directory: Path | None = None) -> 
     granted = sum(grant_role(conn, p.iin, p.platform_role, OFFICER_AUTHORITY if p.platform_role == "officer" else None,
                              actor=DEMO_ACTOR)
                   for p in DEMO_PEOPLE if p.platform_role not in ("", "applicant"))
+    # The demo commission member chairs the seed 004 commission, so a recognition can be voted on.
+    for p in DEMO_PEOPLE:
+        if p.platform_role == "commission":
+            add_member(conn, "recognition", p.iin, "chair", actor=DEMO_ACTOR, client="cli")
     trusted = 0
     if pki_directory is not None:
         pki = demo_pki(pki_directory)

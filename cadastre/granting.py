@@ -15,8 +15,10 @@ import datetime as dt
 from typing import Any
 
 import psycopg
+import shapely.geometry
 
 from cadastre.licences import issue_licence
+from cadastre.parcels import parse_parcel
 from cadastre.workbench import GrantedApplication, on_granted
 from geoservice.kernel import clock
 
@@ -58,6 +60,9 @@ def licence_from_application(conn: psycopg.Connection, granted: GrantedApplicati
     issued_on = granted.granted_at.astimezone(clock.KAZAKHSTAN).date()
     parcel = granted.application.get("parcel") or {}
     geometry = parcel.get("geometry") if not granted.blocks else None
+    if geometry is None and not granted.blocks and "corners" in parcel:
+        # A corner-point table: the polygon it describes, in WGS 84, as the parcel check read it.
+        geometry = shapely.geometry.mapping(parse_parcel({"corners": parcel["corners"]}).geometry)
     issue_licence(conn, number=licence_number(granted.number), holder=_holder(conn, granted), kind=granted.kind,
                   mineral=granted.mineral, blocks=granted.blocks or None, geometry=geometry,
                   issued_on=issued_on, term_until=_term_until(issued_on, granted.kind, granted.application),

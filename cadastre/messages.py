@@ -596,11 +596,13 @@ MESSAGES.update({
 MESSAGES.update({
     "parcel.one_of": {
         "en": "'{field}' must be an object with exactly one of 'blocks' (a block list or an array of codes "
-              "and lists) and 'geometry' (a GeoJSON Polygon or MultiPolygon).",
+              "and lists), 'geometry' (a GeoJSON Polygon or MultiPolygon) and 'corners' (a corner-point "
+              "table).",
         "ru": "'{field}' должен быть объектом ровно с одним из полей 'blocks' (список блоков или массив кодов "
-              "и списков) и 'geometry' (GeoJSON Polygon или MultiPolygon).",
-        "kk": "'{field}' өрісі 'blocks' (блоктар тізімі немесе кодтар мен тізімдер массиві) және 'geometry' "
-              "(GeoJSON Polygon немесе MultiPolygon) өрістерінің дәл біреуі бар нысан болуы керек.",
+              "и списков), 'geometry' (GeoJSON Polygon или MultiPolygon) и 'corners' (таблица угловых точек).",
+        "kk": "'{field}' өрісі 'blocks' (блоктар тізімі немесе кодтар мен тізімдер массиві), 'geometry' "
+              "(GeoJSON Polygon немесе MultiPolygon) және 'corners' (бұрыштық нүктелер кестесі) өрістерінің "
+              "дәл біреуі бар нысан болуы керек.",
     },
     "parcel.blocks_type": {
         "en": "'{field}' must be a block list text or an array of block codes and list texts.",
@@ -1150,5 +1152,154 @@ MESSAGES.update({
         "en": "The parcel overlaps lot {number}, which is put up for auction.",
         "ru": "Участок пересекает лот {number}, выставленный на аукцион.",
         "kk": "Учаске аукционға шығарылған {number} лотымен қиылысады.",
+    },
+})
+# --- commissions: the roster and members' signed votes (cadastre/commission.py) ---
+MESSAGES.update({
+    "workbench.commission_votes": {
+        "en": "Stage '{stage}' of application {number} is decided by the commission's vote: members vote, "
+              "the chair closes the vote.",
+        "ru": "Этап '{stage}' заявления {number} решается голосованием комиссии: члены голосуют, "
+              "председатель закрывает голосование.",
+        "kk": "{number} өтінішінің '{stage}' кезеңі комиссияның дауыс беруімен шешіледі: мүшелер дауыс береді, "
+              "төраға дауыс беруді жабады.",
+    },
+    "commission.unknown": {
+        "en": "There is no commission '{commission}'; the procedures name: {known}.",
+        "ru": "Комиссии '{commission}' нет; в процедурах названы: {known}.",
+        "kk": "'{commission}' комиссиясы жоқ; рәсімдерде аталғандары: {known}.",
+    },
+    "commission.bad_seat": {
+        "en": "Unknown seat '{seat}'; known: {known}.",
+        "ru": "Неизвестное место в комиссии '{seat}'; допустимо: {known}.",
+        "kk": "Комиссиядағы белгісіз орын '{seat}'; рұқсат етілгені: {known}.",
+    },
+    "commission.seat_taken": {
+        "en": "The seat '{seat}' of commission '{commission}' is held by IIN {iin}; remove them first.",
+        "ru": "Место '{seat}' в комиссии '{commission}' занято ИИН {iin}; сначала исключите его.",
+        "kk": "'{commission}' комиссиясындағы '{seat}' орнын ЖСН {iin} иеленген; алдымен оны шығарыңыз.",
+    },
+    "commission.bad_vote": {
+        "en": "The vote is malformed at '{field}': send {{\"vote\": {{\"stage\", \"vote\": \"approve\" or "
+              "\"refuse\", \"reason\"}}, \"signature\"}}.",
+        "ru": "Голос составлен неверно в поле '{field}': отправьте {{\"vote\": {{\"stage\", \"vote\": \"approve\" "
+              "или \"refuse\", \"reason\"}}, \"signature\"}}.",
+        "kk": "Дауыс '{field}' өрісінде қате құрылған: {{\"vote\": {{\"stage\", \"vote\": \"approve\" немесе "
+              "\"refuse\", \"reason\"}}, \"signature\"}} жіберіңіз.",
+    },
+    "commission.not_a_vote": {
+        "en": "Stage '{stage}' is not decided by a commission's vote.",
+        "ru": "Этап '{stage}' не решается голосованием комиссии.",
+        "kk": "'{stage}' кезеңі комиссияның дауыс беруімен шешілмейді.",
+    },
+    "commission.not_a_member": {
+        "en": "Only members of commission '{commission}' vote.",
+        "ru": "Голосуют только члены комиссии '{commission}'.",
+        "kk": "'{commission}' комиссиясының мүшелері ғана дауыс береді.",
+    },
+    "commission.already_voted": {
+        "en": "You have already voted at stage '{stage}' of application {number}; each member votes once.",
+        "ru": "Вы уже голосовали на этапе '{stage}' заявления {number}; каждый член голосует один раз.",
+        "kk": "Сіз {number} өтінішінің '{stage}' кезеңінде дауыс бердіңіз; әр мүше бір рет дауыс береді.",
+    },
+    "commission.no_chair": {
+        "en": "Commission '{commission}' has no chair: seat one before the vote is closed.",
+        "ru": "У комиссии '{commission}' нет председателя: назначьте его до закрытия голосования.",
+        "kk": "'{commission}' комиссиясының төрағасы жоқ: дауыс беру жабылғанға дейін тағайындаңыз.",
+    },
+    "commission.not_the_chair": {
+        "en": "Only the chair or the deputy chair of commission '{commission}' closes the vote.",
+        "ru": "Закрыть голосование может только председатель или заместитель председателя комиссии "
+              "'{commission}'.",
+        "kk": "Дауыс беруді '{commission}' комиссиясының төрағасы немесе төрағаның орынбасары ғана жабады.",
+    },
+    "commission.no_quorum": {
+        "en": "No quorum: {present} of {members} members voted; at least half must take part. Nothing was "
+              "decided.",
+        "ru": "Нет кворума: проголосовали {present} из {members} членов; нужно участие не менее половины. "
+              "Решение не принято.",
+        "kk": "Кворум жоқ: {members} мүшенің {present}-і дауыс берді; кемінде жартысы қатысуы керек. Шешім "
+              "қабылданған жоқ.",
+    },
+})
+
+# --- the corner-point form of a parcel (cadastre/corners.py) ---
+MESSAGES.update({
+    "parcel.corners_form": {
+        "en": "'{field}' must be a corner-point table as text, or {{\"table\": text}} or {{\"points\": "
+              "[{{\"lat\", \"lon\"}}, ...]}}, with an optional \"crs\".",
+        "ru": "'{field}' должен быть таблицей угловых точек в виде текста, либо {{\"table\": текст}} или "
+              "{{\"points\": [{{\"lat\", \"lon\"}}, ...]}}, с необязательным \"crs\".",
+        "kk": "'{field}' бұрыштық нүктелер кестесі мәтін түрінде, не {{\"table\": мәтін}} немесе "
+              "{{\"points\": [{{\"lat\", \"lon\"}}, ...]}} болуы керек, \"crs\" міндетті емес.",
+    },
+    "parcel.corners_crs": {
+        "en": "'{field}': the coordinate system {crs} is not accepted; accepted: {known}.",
+        "ru": "'{field}': система координат {crs} не принимается; допустимы: {known}.",
+        "kk": "'{field}': {crs} координаттар жүйесі қабылданбайды; рұқсат етілгені: {known}.",
+    },
+    "parcel.corners_empty": {
+        "en": "'{field}' has no corner points.",
+        "ru": "В '{field}' нет угловых точек.",
+        "kk": "'{field}' ішінде бұрыштық нүктелер жоқ.",
+    },
+    "parcel.corners_too_many": {
+        "en": "'{field}' has more than {limit} corner points.",
+        "ru": "В '{field}' больше {limit} угловых точек.",
+        "kk": "'{field}' ішінде {limit}-ден артық бұрыштық нүкте бар.",
+    },
+    "parcel.corners_columns": {
+        "en": "'{field}': no latitude and longitude columns (such as Широта/Долгота, ендік/бойлық, lat/lon, "
+              "x/y) among: {columns}.",
+        "ru": "'{field}': нет столбцов широты и долготы (например Широта/Долгота, ендік/бойлық, lat/lon, x/y) "
+              "среди: {columns}.",
+        "kk": "'{field}': ендік пен бойлық бағандары (мысалы Широта/Долгота, ендік/бойлық, lat/lon, x/y) жоқ, "
+              "бар бағандар: {columns}.",
+    },
+    "parcel.corners_bad_coordinate": {
+        "en": "Line {line}, column '{column}': '{value}' is not a coordinate ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': '{value}' не является координатой ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' координата емес ('{field}').",
+    },
+    "parcel.corners_dms_range": {
+        "en": "Line {line}, column '{column}': '{value}' has minutes or seconds of 60 or more ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': в '{value}' минуты или секунды не меньше 60 ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' ішінде минут не секунд 60-тан кем емес ('{field}').",
+    },
+    "parcel.corners_out_of_range": {
+        "en": "Line {line}, column '{column}': '{value}' is beyond ±{limit}° ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': '{value}' выходит за ±{limit}° ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' ±{limit}° шегінен шығады ('{field}').",
+    },
+    "parcel.corners_point_number": {
+        "en": "Line {line}, column '{column}': '{value}' is not a point number ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': '{value}' не является номером точки ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: '{value}' нүкте нөмірі емес ('{field}').",
+    },
+    "parcel.corners_missing_plot": {
+        "en": "Line {line}, column '{column}': the first row gives no plot number ('{field}').",
+        "ru": "Строка {line}, столбец '{column}': в первой строке не указан номер участка ('{field}').",
+        "kk": "{line}-жол, '{column}' бағаны: бірінші жолда учаске нөмірі жоқ ('{field}').",
+    },
+    "parcel.corners_point": {
+        "en": "'{field}' must be an object with exactly the keys {keys}.",
+        "ru": "'{field}' должен быть объектом ровно с ключами {keys}.",
+        "kk": "'{field}' дәл {keys} кілттері бар нысан болуы керек.",
+    },
+    "parcel.corners_duplicate_number": {
+        "en": "Plot {plot}: point {number} is given twice with different coordinates ('{field}').",
+        "ru": "Участок {plot}: точка {number} указана дважды с разными координатами ('{field}').",
+        "kk": "{plot} учаскесі: {number} нүктесі әртүрлі координаттармен екі рет берілген ('{field}').",
+    },
+    "parcel.corners_too_few": {
+        "en": "Plot {plot} has {count} distinct corner points; a polygon needs at least 3 ('{field}').",
+        "ru": "У участка {plot} {count} различных угловых точек; для полигона нужно не менее 3 ('{field}').",
+        "kk": "{plot} учаскесінде {count} әртүрлі бұрыштық нүкте бар; көпбұрышқа кемінде 3 керек ('{field}').",
+    },
+    "parcel.corners_out_of_crs": {
+        "en": "The corner points cannot be brought from {crs} to WGS 84 ('{field}'): are they in that system?",
+        "ru": "Угловые точки нельзя перевести из {crs} в WGS 84 ('{field}'): они точно в этой системе?",
+        "kk": "Бұрыштық нүктелерді {crs} жүйесінен WGS 84-ке келтіру мүмкін емес ('{field}'): олар сол "
+              "жүйеде ме?",
     },
 })

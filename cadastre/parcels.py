@@ -1,7 +1,8 @@
 """Parcels: what an application is for, a set of blocks or a polygon, and what it overlaps.
 
 A parcel arrives in every request as ``{"blocks": "L-43-63-(10а-5б-14,15)"}`` (a list text, or an
-array of block codes and list texts) or ``{"geometry": GeoJSON}`` (Polygon/MultiPolygon, CRS84).
+array of block codes and list texts), ``{"geometry": GeoJSON}`` (Polygon/MultiPolygon, CRS84) or
+``{"corners": ...}`` (a corner-point table as in uploads, with an optional CRS: cadastre/corners.py).
 ``parse_parcel`` reads it (a 400 problem naming the field and, for block lists, the bad token);
 ``check_parcel`` answers its area, blocks, contiguity and overlaps, all computed in PostGIS.
 
@@ -31,6 +32,7 @@ import psycopg
 import shapely
 from psycopg import sql
 
+from cadastre.corners import parse_corners
 from geoservice.kernel.errors import Issue, Location, Problem
 from geoservice.kernel.i18n import translate
 from geoservice.kernel.settings import Settings
@@ -75,10 +77,14 @@ def parse_parcel(form: Any, *, where: str = "parcel",
     """The parcel of a request. Malformed input is a 400 problem whose ``field`` names the place
     (``parcel.blocks[2]``, ``parcel.geometry``); a bad block list also names the token, its
     position and the reason (``token``, ``position``, ``reason``, as layers.grid says)."""
-    if not isinstance(form, dict) or len({"blocks", "geometry"} & form.keys()) != 1 or len(form) != 1:
+    if not isinstance(form, dict) or len({"blocks", "geometry", "corners"} & form.keys()) != 1 or len(form) != 1:
         raise _bad("parcel.one_of", where)
     if "blocks" in form:
         return Parcel(codes=_parse_blocks(form["blocks"], f"{where}.blocks", boundary_tolerance_deg))
+    if "corners" in form:
+        # A corner-point table (cadastre/corners.py), then checked as a GeoJSON polygon is.
+        place = f"{where}.corners"
+        return Parcel(geometry=_polygons(parse_corners(form["corners"], place), place, boundary_tolerance_deg))
     return Parcel(geometry=_parse_geometry(form["geometry"], f"{where}.geometry", boundary_tolerance_deg))
 
 
@@ -131,6 +137,12 @@ def _parse_geometry(value: Any, where: str, tolerance: float) -> shapely.MultiPo
         raise _bad("parcel.geometry_empty", where)
     if not all(math.isfinite(c) for c in coords.ravel()):
         raise _bad("parcel.geometry_unreadable", where)
+    return _polygons(geom, where, tolerance)
+
+
+def _polygons(geom: shapely.Geometry, where: str, tolerance: float) -> shapely.MultiPolygon:
+    """A polygon given in WGS 84 as a parcel: valid (faithfully repaired), not too large, inside
+    the country."""
     geom = shapely.force_2d(geom)
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)

@@ -45,6 +45,7 @@ class Stage:
     actions: tuple[str, ...]
     no_deadline: str | None = None  # why the seed gives none
     return_deadline: Deadline | None = None  # seed 004: accept within 10, return within 5 days
+    commission: str | None = None  # a commission stage: whose members vote (commission_members)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,15 @@ def parse(text: str) -> dict[str, Procedure]:
                 raise ValueError(f"{raw['id']}.{s['id']}: a deadline or no_deadline")
             if not s["actions"] or set(s["actions"]) - set(ACTIONS):
                 raise ValueError(f"{raw['id']}.{s['id']}: actions {s['actions']!r}")
+            # A commission stage names its commission; its outcome is the members' vote
+            # (commission_decision), which can only approve or refuse.
+            commission = s.get("commission")
+            if (s["role"] == "commission") != isinstance(commission, str) or (
+                    commission is not None and set(s["actions"]) != {"approve", "refuse"}):
+                raise ValueError(f"{raw['id']}.{s['id']}: a commission stage names its commission and "
+                                 "allows approve and refuse")
             stages.append(Stage(s["id"], names[s["name"]], s["role"], s["position"], deadline,
-                                tuple(s["actions"]), s.get("no_deadline"), _deadline(s, "return_")))
+                                tuple(s["actions"]), s.get("no_deadline"), _deadline(s, "return_"), commission))
         if len({s.id for s in stages}) != len(stages) or REVISION in {s.id for s in stages}:
             raise ValueError(f"{raw['id']}: stage ids must be unique and not {REVISION!r}")
         r = raw["revision"]
@@ -137,6 +145,7 @@ class Step:
     finished_at: dt.datetime | None = None
     action: str | None = None
     reason: str | None = None
+    tally: dict[str, Any] | None = None  # a commission stage: how its members voted
 
 
 @dataclass(frozen=True)
@@ -160,7 +169,9 @@ class State:
             return v.isoformat() if isinstance(v, dt.datetime) else v
         body = {k: enc(getattr(self, k)) for k in ("procedure", "version", "started_at", "status", "outcome",
                                                      "reason", "returned_from", "finished_at")}
-        body["steps"] = [{k: enc(v) for k, v in step.__dict__.items()} for step in self.steps]
+        # A step keeps the stored shape it always had unless it carries a commission's tally.
+        body["steps"] = [{k: enc(v) for k, v in step.__dict__.items() if k != "tally" or v is not None}
+                         for step in self.steps]
         return body
 
     @classmethod
@@ -188,7 +199,7 @@ def start(proc: Procedure | str, at: dt.datetime, calendar: Calendar) -> State:
 
 
 def act(state: State, stage: str, role: str, action: str, reason: str | None = None, *,
-        at: dt.datetime, calendar: Calendar) -> State:
+        at: dt.datetime, calendar: Calendar, tally: Mapping[str, Any] | None = None) -> State:
     """``role`` does ``action`` at ``stage`` (which must be the current one) at ``at``: the next
     state. Refused with a problem when the instance is finished, the stage is not current, the
     role may not act there, the action is not allowed there, or a return/refusal has no reason."""
@@ -207,7 +218,8 @@ def act(state: State, stage: str, role: str, action: str, reason: str | None = N
     reason = (reason or "").strip() or None
     if action in NEEDS_REASON and reason is None:
         raise Problem("procedures.reason_required", 422, action=action)
-    done = replace(current, finished_at=at, action=action, reason=reason)
+    done = replace(current, finished_at=at, action=action, reason=reason,
+                   tally=dict(tally) if tally is not None else None)
     steps = (*state.steps[:-1], done)
     if action == "return":
         return replace(state, status="returned", returned_from=stage,

@@ -19,9 +19,10 @@
   is final when its run finishes (the engine still runs the preparing/approving/signing stages
   of a refusal), so the blocks stay claimed until then.
 * **Queue.** ``queue``: the runs waiting for the caller (officer: their authorities' officer
-  stages; commission: commission stages), the least time left first, overdue ones flagged.
+  stages; the commission stages of the commissions they sit on, ``commission_members``), the
+  least time left first, overdue ones flagged.
   ``notify_overdue``: each stage past its deadline is notified once (a row in
-  ``procedure_overdue``) to the officers of its authority (or the commission members); the
+  ``procedure_overdue``) to the officers of its authority (or the commission's members); the
   queue read runs it, and so may a background task.
 """
 
@@ -201,17 +202,10 @@ def parse_decision(body: Any) -> tuple[str, str, str | None]:
     return stage, action, _text(body.get("reason"), "reason", optional=True)
 
 
-def decide(conn: psycopg.Connection, number: str, stage: str, action: str, reason: str | None,
-           signature: bytes, *, caller: Person, trust: TrustStore, revocation: RevocationSource,
-           now: dt.datetime, client: str | None = None) -> procedures.State:
-    """The caller's signed decision at the current stage of the application's run, in the
-    caller's transaction: the new state. A refusal is a Problem (the caller journals it after
-    rolling back: see ``refuse_journal``)."""
-    run = _run(conn, number, lock=True)
-    role = _acting_role(caller, run) if run is not None else None
-    if run is None or role is None:
-        raise Problem("workbench.not_found", 404, number=number[:40])
-    data = canonical_decision(run.number, stage, action, reason)
+def verify_signed(signature: bytes, data: bytes, *, caller: Person, trust: TrustStore,
+                  revocation: RevocationSource, now: dt.datetime) -> tuple[Any, Any]:
+    """A detached CMS over ``data`` that verifies (SIGNATURE purpose) and is the caller's own:
+    the verification result and the caller's signer; else a Problem."""
     result = verify_cms(signature, data, trust=trust, revocation=revocation, now=now, purpose="signature")
     if result.content is not None and result.content != data:
         raise Problem("workbench.signature_invalid", 422, problems="eds.content_mismatch")
@@ -224,8 +218,39 @@ def decide(conn: psycopg.Connection, number: str, stage: str, action: str, reaso
     if signer is None:
         raise Problem("workbench.signer_not_caller", 422, signer=(result.signers[0].iin if result.signers else None)
                       or "-", caller=caller.iin)
+    return result, signer
+
+
+def decide(conn: psycopg.Connection, number: str, stage: str, action: str, reason: str | None,
+           signature: bytes, *, caller: Person, trust: TrustStore, revocation: RevocationSource,
+           now: dt.datetime, client: str | None = None) -> procedures.State:
+    """The caller's signed decision at the current stage of the application's run, in the
+    caller's transaction: the new state. A refusal is a Problem (the caller journals it after
+    rolling back: see ``refuse_journal``). A commission stage is not decided by one person:
+    its members vote and the vote's closing decides (cadastre/commission.py)."""
+    run = _run(conn, number, lock=True)
+    role = _acting_role(caller, run) if run is not None else None
+    if run is None or role is None:
+        raise Problem("workbench.not_found", 404, number=number[:40])
+    current = run.state.current
+    if current is not None and stage == current.stage and role == current.role:
+        definition = procedures.procedure(run.state.procedure).stage(stage)
+        if definition.commission is not None:
+            raise Problem("workbench.commission_votes", 409, number=run.number, stage=stage)
+    data = canonical_decision(run.number, stage, action, reason)
+    result, signer = verify_signed(signature, data, caller=caller, trust=trust, revocation=revocation, now=now)
     before = run.state
     state = procedures.act(before, stage, role, action, reason, at=now, calendar=load_calendar(conn))
+    return record_decision(conn, run, before, state, stage, role, action, caller=caller, canonical=data,
+                           signature=signature, result=result, signer_iin=signer.iin, now=now, client=client)
+
+
+def record_decision(conn: psycopg.Connection, run: _Run, before: procedures.State, state: procedures.State,
+                    stage: str, role: str, action: str, *, caller: Person, canonical: bytes, signature: bytes,
+                    result: Any, signer_iin: str, now: dt.datetime, client: str | None,
+                    tally: dict[str, Any] | None = None) -> procedures.State:
+    """Store a decision ``procedures.act`` made (``before`` → ``state``): the signed decision
+    row, the run's new state, notifications, the outcome when the run finishes, the journal."""
     step = len(before.steps) - 1
     finished = state.status == "finished"
     if finished and state.outcome == "granted":
@@ -236,10 +261,11 @@ def decide(conn: psycopg.Connection, number: str, stage: str, action: str, reaso
             raise Problem("workbench.blocks_contested", 409, number=run.number, blocks=", ".join(contested[:20]))
     conn.execute(
         "INSERT INTO procedure_decisions (run_id, step, stage, role, action, reason, actor, actor_iin, account_id, "
-        "at, canonical, signature, signature_valid, verification) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-        "%s, %s, %s, %s)",
+        "at, canonical, signature, signature_valid, verification, tally) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
+        "%s, %s, %s, %s, %s, %s, %s)",
         (run.id, step, stage, role, action, state.steps[step].reason, caller.actor, caller.iin, caller.account_id,
-         now, data.decode(), signature, result.valid, Jsonb(result.as_dict())))
+         now, canonical.decode(), signature, result.valid, Jsonb(result.as_dict()),
+         Jsonb(tally) if tally is not None else None))
     conn.execute(
         "UPDATE procedure_runs SET state = %(state)s, step = %(step)s, stage = %(stage)s, role = %(role)s, "
         "due_at = %(due_at)s, status = %(status)s, outcome = %(outcome)s, updated_at = clock_timestamp() "
@@ -252,10 +278,13 @@ def decide(conn: psycopg.Connection, number: str, stage: str, action: str, reaso
             notify(conn, account_id, "notice.run_resubmitted", number=run.number, stage=state.current.stage)
     if finished:
         _finish(conn, run, state, caller, now)
+    detail = {"procedure": state.procedure, "step": step, "stage": stage, "role": role, "action": action,
+              "reason": reason_text, "status": state.status, "outcome": state.outcome if finished else None,
+              "next": state.current.stage if state.current else None, "signer": signer_iin}
+    if tally is not None:
+        detail["tally"] = tally
     journal(conn, caller.actor, "procedure.decide", "ok", object=f"application:{run.number}", client=client,
-            detail={"procedure": state.procedure, "step": step, "stage": stage, "role": role, "action": action,
-                    "reason": reason_text, "status": state.status, "outcome": state.outcome if finished else None,
-                    "next": state.current.stage if state.current else None, "signer": signer.iin})
+            detail=detail)
     return state
 
 
@@ -313,7 +342,7 @@ def get_run(conn: psycopg.Connection, who: Person, number: str, *, lang: str, cl
     admins, auditors; commission members for procedures with a commission), with its signed
     decisions. Anything else is answered as not found."""
     where, args = _visible_sql(who)
-    if "commission" in who.roles:
+    if "commission" in who.roles or _commission_stages(conn, who.iin):
         where = f"({where} OR r.procedure = ANY(%s))"
         args = [*args, _commission_procedures()]
     row = conn.execute(
@@ -334,10 +363,10 @@ def render_run(conn: psycopg.Connection, run_id: int, state: procedures.State, n
         return rfc3339(moment) if moment else None
 
     decisions = conn.execute(
-        "SELECT step, stage, role, action, reason, actor_iin, at, canonical, signature, signature_valid "
+        "SELECT step, stage, role, action, reason, actor_iin, at, canonical, signature, signature_valid, tally "
         "FROM procedure_decisions WHERE run_id = %s ORDER BY step", (run_id,)).fetchall()
     current = state.current
-    return {
+    body: dict[str, Any] = {
         "number": number, "procedure": state.procedure, "procedure_name": proc.names.get(lang, proc.names["en"]),
         "version": state.version, "authority": authority, "status": state.status,
         "outcome": state.outcome if state.status == "finished" else None,
@@ -353,6 +382,18 @@ def render_run(conn: psycopg.Connection, run_id: int, state: procedures.State, n
                        "signature": base64.b64encode(bytes(d[8])).decode(), "signature_valid": d[9]}
                       for d in decisions],
     }
+    for answer, d in zip(body["decisions"], decisions, strict=True):
+        if d[10] is not None:
+            answer["tally"] = d[10]
+    if any(s.commission for s in proc.stages):
+        votes = conn.execute(
+            "SELECT step, stage, commission, member_iin, vote, reason, at, canonical, signature, signature_valid "
+            "FROM commission_votes WHERE run_id = %s ORDER BY step, id", (run_id,)).fetchall()
+        body["votes"] = [{"step": v[0], "stage": v[1], "commission": v[2], "member_iin": v[3], "vote": v[4],
+                          "reason": v[5], "at": rfc3339(v[6]), "canonical": v[7],
+                          "signature": base64.b64encode(bytes(v[8])).decode(), "signature_valid": v[9]}
+                         for v in votes]
+    return body
 
 
 def run_answer(conn: psycopg.Connection, number: str, lang: str) -> dict[str, Any]:
@@ -365,14 +406,25 @@ def run_answer(conn: psycopg.Connection, number: str, lang: str) -> dict[str, An
 
 # --- the queue and overdue stages -------------------------------------------------------------------
 
-def _waiting_sql(who: Person) -> tuple[str, list[Any]]:
-    """The runs waiting for the caller, as SQL over ``procedure_runs r``."""
+def _commission_stages(conn: psycopg.Connection, iin: str | None = None) -> list[str]:
+    """``procedure/stage`` of every commission stage (of the commissions ``iin`` sits on)."""
+    seated = None if iin is None else {r[0] for r in conn.execute(
+        "SELECT commission FROM commission_members WHERE iin = %s", (iin,))}
+    return sorted(f"{p.id}/{s.id}" for p in procedures.procedures().values() for s in p.stages
+                  if s.commission is not None and (seated is None or s.commission in seated))
+
+
+def _waiting_sql(conn: psycopg.Connection, who: Person) -> tuple[str, list[Any]]:
+    """The runs waiting for the caller, as SQL over ``procedure_runs r``: their authorities'
+    officer stages; the commission stages of the commissions they sit on (commission_members)."""
     clauses, args = [], []
     if "officer" in who.roles and who.authorities:
         clauses.append("(r.role = 'officer' AND r.authority = ANY(%s))")
         args.append(sorted(who.authorities))
-    if "commission" in who.roles:
-        clauses.append("r.role = 'commission'")
+    stages = _commission_stages(conn, who.iin)
+    if stages:
+        clauses.append("(r.role = 'commission' AND r.procedure || '/' || r.stage = ANY(%s))")
+        args.append(stages)
     return ("(" + " OR ".join(clauses) + ")" if clauses else "false"), args
 
 
@@ -382,7 +434,7 @@ def queue(conn: psycopg.Connection, caller: Person, now: dt.datetime, *, lang: s
     left, the least time left first (overdue ones first of all, flagged); stages without a
     deadline last. Overdue stages are notified first (once each)."""
     notify_overdue(conn, now)
-    where, args = _waiting_sql(caller)
+    where, args = _waiting_sql(conn, caller)
     rows = conn.execute(
         "SELECT r.number, r.state, a.kind, a.received_at, a.applicant_iin, a.applicant_bin, a.block_count, "  # noqa: S608
         f"r.authority FROM procedure_runs r JOIN applications a ON a.id = r.application_id "
@@ -421,15 +473,17 @@ def notify_overdue(conn: psycopg.Connection, now: dt.datetime) -> int:
     (commission stages: the commission's members); journaled. The number of stages notified.
     Safe when several servers run it at once: the (run, step) row is taken by one of them."""
     due = conn.execute(
-        "SELECT r.id, r.step, r.stage, r.role, r.due_at, r.number, r.authority FROM procedure_runs r "
+        "SELECT r.id, r.step, r.stage, r.role, r.due_at, r.number, r.authority, r.procedure FROM procedure_runs r "
         "WHERE r.status = 'running' AND r.due_at < %s AND NOT EXISTS (SELECT 1 FROM procedure_overdue o "
         "WHERE o.run_id = r.id AND o.step = r.step) ORDER BY r.due_at LIMIT 1000", (now,)).fetchall()
     count = 0
-    for run_id, step, stage, role, due_at, number, authority in due:
+    for run_id, step, stage, role, due_at, number, authority, procedure in due:
         if role == "commission":
+            # The members of the stage's commission (commission_members), who vote there.
+            commission = procedures.procedure(procedure).stage(stage).commission
             recipients = [a for (a,) in conn.execute(
-                "SELECT DISTINCT a.id FROM accounts a JOIN role_grants g ON g.iin = a.iin AND g.role = 'commission' "
-                "WHERE a.bin IS NULL ORDER BY a.id").fetchall()]
+                "SELECT DISTINCT a.id FROM accounts a JOIN commission_members m ON m.iin = a.iin "
+                "AND m.commission = %s WHERE a.bin IS NULL ORDER BY a.id", (commission,)).fetchall()]
         else:
             recipients = _officers(conn, authority)
         taken = conn.execute(

@@ -706,6 +706,68 @@ def demo_auction(
         typer.echo("demo data is off (set GEOSERVICE_DEMO=1 to load it): nothing made")
         return
     typer.echo(_demo_auction(minutes, only_if_none=False))
+# --- commissions (issue 9, seed 004) ---------------------------------------------------------------
+commission_app = typer.Typer(help="Commissions that vote at procedure stages: who sits in which seat.",
+                             no_args_is_help=True)
+app.add_typer(commission_app, name="commission")
+
+
+@commission_app.command("add")
+def commission_add(
+    commission: Annotated[str, typer.Argument(metavar="COMMISSION", help="As a procedure names it, e.g. "
+                                                                         "recognition")],
+    iin: Annotated[str, typer.Argument(metavar="IIN")],
+    seat: Annotated[str, typer.Option(help="chair, deputy_chair or member")] = "member",
+) -> None:
+    """Seat a person on a commission (or move them to another seat). Journaled."""
+    _commission_change(commission, iin, seat)
+
+
+@commission_app.command("remove")
+def commission_remove(
+    commission: Annotated[str, typer.Argument(metavar="COMMISSION")],
+    iin: Annotated[str, typer.Argument(metavar="IIN")],
+) -> None:
+    """Take a person off a commission. Journaled."""
+    _commission_change(commission, iin, None)
+
+
+def _commission_change(commission: str, iin: str, seat: str | None) -> None:
+    from cadastre.commission import add_member, remove_member
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+
+    try:
+        with connect(get_settings().effective_database_url) as conn:
+            try:
+                if seat is None:
+                    changed = remove_member(conn, commission, iin)
+                else:
+                    changed = add_member(conn, commission, iin, seat)
+            finally:
+                conn.commit()  # the change, or the journal row
+    except Problem as problem:
+        _fail(problem.render("en")["detail"])
+    if seat is None:
+        typer.echo(f"IIN {iin.strip()} removed from {commission}" if changed
+                   else f"IIN {iin.strip()} is not on {commission}")
+    else:
+        typer.echo(f"IIN {iin.strip()}: {seat} of {commission}" if changed
+                   else f"IIN {iin.strip()} already sits on {commission} as {seat}")
+
+
+@commission_app.command("list")
+def commission_list() -> None:
+    """Every commission the procedures name, with its members and their seats."""
+    from cadastre.commission import declared, roster
+    from geoservice.kernel.db import connect
+
+    with connect(get_settings().effective_database_url) as conn:
+        for name in declared():
+            seats = roster(conn, name)
+            typer.echo(f"{name}: {len(seats.seats)} members")
+            for iin in seats.members:
+                typer.echo(f"  {iin}  {seats.seats[iin]}")
 
 
 if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command

@@ -96,6 +96,9 @@ SERVICE_WRITES = (
     "GRANT INSERT, UPDATE (last) ON auction_numbers TO {role}",
     "GRANT INSERT, UPDATE (status, reasons) ON auction_participants TO {role}",
     "GRANT INSERT ON payments, auction_events, auction_bids, auction_protocols TO {role}",
+    # Commissions (0017): members' signed votes are append-only; the roster is the owner's
+    # (`geoservice commission add/remove`).
+    "GRANT INSERT ON commission_votes TO {role}",
 )
 
 

@@ -22,10 +22,10 @@ import shapely
 
 from geoservice.kernel.errors import UploadError
 from geoservice.kernel.i18n import LANGUAGES, MESSAGES, translate
-from importers import dms
 from importers.archive import Budget, Limits, open_zip
 from importers.messages import MESSAGES as UPLOAD_MESSAGES
 from importers.sources import SourceData, codec_from_cpg, read_upload
+from layers import dms
 
 RU = "Участок Южный-2"
 KK = "Қарағанды әғқңөұүһі"

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from cadastre import accounts, granting, workbench
+from cadastre import accounts, commission, granting, workbench
 from cadastre.applications import KINDS
 from cadastre.demo import load_people
 from cadastre.eds.pki import DemoPki, Issued, demo_pki, sign_cms
@@ -404,9 +404,18 @@ def test_the_commission_decides_at_its_stage_of_the_recognition(api, db, pki):
     member_headers = bearer(db, member.person.iin)
     assert number in [i["number"] for i in api.get("/api/workbench", headers=member_headers).json()["queue"]]
     assert number not in [i["number"] for i in api.get("/api/workbench", headers=headers).json()["queue"]]
+    # One member does not decide it as an officer decides theirs: the members vote
+    # (tests/test_commission.py). The demo commission member chairs it alone: their vote is all.
     r = decide(api, member_headers, member.sign("rsa"), number, "commission", "approve")
+    assert r.status_code == 409 and r.json()["type"].endswith("workbench.commission_votes")
+    cms = sign_cms(commission.canonical_vote(number, "commission", "approve", None), member.sign("rsa"),
+                   detached=True)
+    r = api.post(f"/api/applications/{number}/votes", headers=member_headers,
+                 json={"vote": {"stage": "commission", "vote": "approve", "reason": None},
+                       "signature": base64.b64encode(cms).decode()})
     assert r.status_code == 200 and r.json()["stage"] == "send_decision", r.text
     assert r.json()["decisions"][-1]["role"] == "commission"
+    assert r.json()["decisions"][-1]["tally"]["votes"] == {member.person.iin: "approve"}
     r = decide(api, headers, cert, number, "send_decision", "sign")
     assert (r.json()["status"], r.json()["outcome"]) == ("finished", "granted"), r.text
     assert notices(db, "notice.run_granted", number) == [{"number": number,

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
-from cadastre import granting, workbench
+from cadastre import commission, granting, workbench
 from geoservice.deps import DatabaseDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -110,6 +110,60 @@ async def post_decision(number: str, request: Request, db: DatabaseDep, body: An
 async def post_resubmit(number: str, request: Request, db: DatabaseDep, body: Any = Body(...),
                         who: Person = SIGNED_IN) -> dict[str, Any]:
     return await run_in_threadpool(_decide, request, db, number, body, who, _lang(request), _resubmission)
+
+
+def _signed_body(body: Any, key: str) -> Any:
+    if not isinstance(body, dict) or set(body) - {key, "signature"} or key not in body:
+        raise Problem("commission.bad_vote", 422, field="body")
+    return body[key]
+
+
+def _commission_act(request: Request, db: Database, number: str, body: Any, who: Person, lang: str,
+                    closing: bool) -> dict[str, Any]:
+    client = client_address(request)
+    action = "procedure.close_vote" if closing else "procedure.vote"
+    with db.connection() as conn:
+        try:
+            if closing:
+                stage, reason = commission.parse_close(_signed_body(body, "close"))
+            else:
+                stage, vote, reason = commission.parse_vote(_signed_body(body, "vote"))
+            signature = _signature(body.get("signature"))
+            trust, revocation = trust_cache(request).get(conn)
+            if closing:
+                commission.close_vote(conn, number, stage, reason, signature, caller=who, trust=trust,
+                                      revocation=revocation, now=clock.now(), client=client)
+            else:
+                commission.cast_vote(conn, number, stage, vote, reason, signature, caller=who, trust=trust,
+                                     revocation=revocation, now=clock.now(), client=client)
+            return workbench.run_answer(conn, number, lang)
+        except Problem as problem:
+            # A refused vote or closing changes nothing (a closing without a quorum leaves the
+            # votes cast); its journal row stays.
+            conn.rollback()
+            journal(conn, who.actor, action, "rejected", object=f"application:{number[:40]}", client=client,
+                    detail={"problem": problem.key, "status": problem.status})
+            conn.commit()
+            raise
+
+
+@router.post("/applications/{number}/votes",
+             summary="A commission member's signed vote at the application's current commission stage: "
+                     "{vote: {stage, vote: approve | refuse, reason}, signature}, a detached CMS over the RFC 8785 "
+                     "JSON of {application, stage, vote, reason}; once per member; answers the run")
+async def post_vote(number: str, request: Request, db: DatabaseDep, body: Any = Body(...),
+                    who: Person = ACTORS) -> dict[str, Any]:
+    return await run_in_threadpool(_commission_act, request, db, number, body, who, _lang(request), False)
+
+
+@router.post("/applications/{number}/votes/close",
+             summary="The commission's chair (or deputy chair) closes the vote: {close: {stage, reason}, signature}, "
+                     "a detached CMS over the RFC 8785 JSON of {application, stage, action: \"close\", reason}. "
+                     "The votes are counted (quorum at least half the members, majority of those present, the "
+                     "chair breaks a tie) and decide the stage; without a quorum nothing is decided (409)")
+async def post_close_vote(number: str, request: Request, db: DatabaseDep, body: Any = Body(...),
+                          who: Person = ACTORS) -> dict[str, Any]:
+    return await run_in_threadpool(_commission_act, request, db, number, body, who, _lang(request), True)
 
 
 @router.get("/applications/{number}/run", summary="The application's procedure run: stages, due times, "

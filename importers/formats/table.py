@@ -7,7 +7,7 @@ Three shapes of table:
 * a corner-point table (plot number, optional point number, latitude, longitude; several rows per
   plot, as boundaries are written in acts) -> one polygon per plot, ring closed if needed.
 
-The plot-number column of a corner table is any of ``ID_NAMES`` or, for an upload to a layer,
+The plot-number column of a corner table is any of ``layers.corner_table.ID_NAMES`` or, for an upload,
 a name the caller passes in ``id_names`` (the layer's key attribute and its aliases: a zone table
 groups by ``zone_id``); ``Table.id_column`` says which column grouped the rows.
 
@@ -27,35 +27,17 @@ from typing import Any, Literal
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from importers.dms import Axis, DMSError, parse_angle, parse_number
 from importers.messages import listing, note, upload_error
+from layers.corner_table import (
+    PROJECTED_NAMES,
+    column_roles,
+    names,
+    normalise_label,
+    sniff_delimiter,
+)
+from layers.dms import Axis, DMSError, parse_angle, parse_number
 
 csv.field_size_limit(64 * 1024 * 1024)  # a WKT cell of a detailed boundary can be megabytes
-
-
-def _norm(label: str) -> str:
-    """Header labels compare case-, space- and punctuation-insensitively (ё = е)."""
-    label = label.strip().lower().replace("ё", "е")
-    label = re.sub(r"\(.*?\)|\[.*?\]", " ", label)  # units and notes: "Lat (WGS 84)", "X [m]"
-    return re.sub(r"[\s_.:,()\-]+", " ", label).strip()
-
-
-def _names(*labels: str) -> frozenset[str]:
-    return frozenset(_norm(label) for label in labels)
-
-
-WKT_NAMES = _names("wkt", "geometry", "geom", "the_geom", "геометрия", "геометрия wkt", "wkt геометрия")
-LON_NAMES = _names("lon", "long", "lng", "longitude", "x", "долгота", "бойлық", "восточная долгота",
-                   "в.д.", "вд", "шығыс бойлық", "долгота в.д.")
-LAT_NAMES = _names("lat", "latitude", "y", "широта", "ендік", "северная широта", "с.ш.", "сш",
-                   "солтүстік ендік", "широта с.ш.")
-# Plain x/y may hold metres of a projected CRS (the table carries no CRS): no degree range check.
-PROJECTED_NAMES = _names("x", "y")
-ID_NAMES = _names("id", "polygon", "polygon_id", "polygon id", "plot", "plot_id", "plot id", "№", "no",
-                  "номер", "номер участка", "№ участка", "участок", "контур", "№ контура",
-                  "учаске", "учаске №", "№ учаске", "учаске нөмірі", "нөмір")
-ORDER_NAMES = _names("n", "point", "point_no", "point no", "point number", "vertex", "точка", "№ точки",
-                     "номер точки", "№ т", "т", "нүкте", "№ нүкте", "нүкте №", "нүкте нөмірі")
 
 
 @dataclass
@@ -99,30 +81,6 @@ def decode(raw: bytes, file: str, encoding: str | None, notes: list[dict[str, An
     return text, "cp1251"
 
 
-def sniff_delimiter(text: str) -> str:
-    """Comma, semicolon or tab. A tab or semicolon on every line, splitting every line alike, wins
-    (Excel in Russian locales writes ";" because the comma is the decimal sign, and headers such
-    as "Долгота, в.д." then hold commas); otherwise the one splitting the header into most
-    columns with the data rows agreeing."""
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    if not lines:
-        return ","
-    split = {d: list(csv.reader(io.StringIO("\n".join(lines)), delimiter=d)) for d in ("\t", ";", ",")}
-    for delimiter in ("\t", ";"):
-        rows = split[delimiter]
-        if all(delimiter in ln for ln in lines) and all(len(r) == len(rows[0]) for r in rows):
-            return delimiter
-    best, best_score = ",", (-1, -1)
-    for delimiter in (",", ";", "\t"):
-        rows = split[delimiter]
-        width = len(rows[0])
-        agree = sum(1 for r in rows[1:] if len(r) == width)
-        score = (width if width > 1 else 0, agree)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
 # --------------------------------------------------------------------------------------- table
 
 
@@ -158,7 +116,7 @@ def read_table(raw: bytes, file: str, encoding: str | None, notes: list[dict[str
     if longer:
         notes.append(note("csv.extra_cells", count=len(longer), line=longer[0]))
 
-    roles = _roles(header, _names(*id_names))
+    roles = column_roles(header, names(*id_names))
     if "wkt" in roles:
         if "lon" in roles or "lat" in roles:
             notes.append(note("csv.wkt_over_coordinates", column=header[roles["wkt"]]))
@@ -193,25 +151,6 @@ def _header(cells: list[str], notes: list[dict[str, Any]]) -> list[str]:
     return header
 
 
-def _roles(header: list[str], preferred_ids: frozenset[str] = frozenset()) -> dict[str, int]:
-    roles: dict[str, int] = {}
-    keys = [_norm(label) for label in header]
-    for i, key in enumerate(keys):
-        for role, names in (("wkt", WKT_NAMES), ("lon", LON_NAMES), ("lat", LAT_NAMES),
-                            ("order", ORDER_NAMES), ("id", ID_NAMES | preferred_ids)):
-            if key in names and role not in roles:
-                roles[role] = i
-                break
-    # The target layer's own key numbers the polygons more surely than a generic "№" column
-    # (often a running row number next to "zone_id").
-    taken = {i for role, i in roles.items() if role != "id"}
-    for i, key in enumerate(keys):
-        if i not in taken and key in preferred_ids:
-            roles["id"] = i
-            break
-    return roles
-
-
 def _cell(row: _Row, index: int) -> str:
     return row.cells[index].strip() if index < len(row.cells) else ""
 
@@ -236,7 +175,7 @@ def _coordinate(row: _Row, index: int, header: list[str], axis: Axis, file: str,
     if not text:
         return None
     column = header[index]
-    if _norm(column) in PROJECTED_NAMES:
+    if normalise_label(column) in PROJECTED_NAMES:
         number = parse_number(text)
         if number is not None:
             return number
