@@ -52,7 +52,7 @@ from cadastre.eds import pki
 from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import verify_cms
-from cadastre.eds_trust import load_trust
+from cadastre.eds_trust import add_certificate, add_crl, load_trust
 from cadastre.messages import MESSAGES
 from cadastre.notifications import notify
 from geoservice.kernel.errors import Problem
@@ -144,6 +144,13 @@ def demo_operator(directory: Path) -> OperatorKey:
             part.chmod(0o600)
             part.rename(keyfile)
         return load_operator_key(keyfile)
+
+
+def trust_demo_operator(conn: psycopg.Connection, directory: Path, *, actor: str) -> None:
+    """What ``geoservice eds trust add`` + ``eds crl add`` do with the demo operator's CA and CRL
+    (journaled; nothing added twice): for the demo loader, so that protocols verify."""
+    add_certificate(conn, (directory / "operator-ca.cer").read_bytes(), actor=actor, client=None)
+    add_crl(conn, (directory / "operator-ca.crl").read_bytes(), actor=actor, client=None)
 
 
 def operator_key(key_file: str | None, password: str | None, var_dir: Path) -> OperatorKey:
@@ -641,4 +648,4 @@ def winner_unpaid(conn: psycopg.Connection, auction_id: int, now: datetime, *, r
 
 __all__ = ["OperatorKey", "Report", "Stored", "Winner", "build", "canonical", "continue_with", "current_winner",
            "demo_operator", "load_operator_key", "make_protocol", "operator_key", "render_html", "resolve",
-           "stored", "verify", "winner_unpaid"]
+           "stored", "trust_demo_operator", "verify", "winner_unpaid"]

@@ -38,11 +38,9 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ap.Oper
 @pytest.fixture
 def trusted(db: psycopg.Connection, operator: tuple[ap.OperatorKey, Path]) -> Path:
     """The operator CA and its CRL in the database's trust, as `geoservice eds trust/crl add` put them."""
-    directory = operator[1]
     with db.transaction():
-        eds_trust.add_certificate(db, (directory / "operator-ca.cer").read_bytes(), actor="test")
-        eds_trust.add_crl(db, (directory / "operator-ca.crl").read_bytes(), actor="test")
-    return directory
+        ap.trust_demo_operator(db, operator[1], actor="test")
+    return operator[1]
 
 
 def _accounts(conn: psycopg.Connection) -> dict[int, int]:
@@ -165,6 +163,16 @@ def test_the_cli_verifies_and_names_what_was_tampered(database_url: str, db: psy
     assert "қайта есептелген хаттама" in broken.stderr
     en = run(["auction", "verify", number, "--lang", "en"], database_url)
     assert en.returncode == 1 and "differs from the stored one (first in: bids)" in en.stderr
+
+
+def test_eds_trust_add_takes_the_operator_ca(database_url: str, operator) -> None:
+    directory = operator[1]
+    added = run(["eds", "trust", "add", str(directory / "operator-ca.cer")], database_url)
+    assert added.returncode == 0 and "GEOSERVICE OPERATOR CA (DEMO)" in added.stdout, added.stderr
+    crl = run(["eds", "crl", "add", str(directory / "operator-ca.pem")], database_url)
+    assert crl.returncode != 0  # a certificate is not a CRL
+    crl = run(["eds", "crl", "add", str(directory / "operator-ca.crl")], database_url)
+    assert crl.returncode == 0 and "0 revoked" in crl.stdout, crl.stderr
 
 
 def test_a_changed_protocol_row_is_caught(db: psycopg.Connection, operator, trusted) -> None:
@@ -303,3 +311,50 @@ def test_the_operator_key_loads_from_pkcs12_and_pem(tmp_path: Path, operator) ->
     assert ap.operator_key(None, None, operator[1].parent).certificate == key.certificate
     with pytest.raises(ValueError):
         ap.load_operator_key(operator[1] / "operator-ca.pem")  # a certificate, no key
+
+
+def _lot(conn: psycopg.Connection, accounts: dict[int, int]) -> tuple[int, dict[int, int]]:
+    """A first-month lot of three applications (one per bidder) on two blocks, as form_lots makes it."""
+    apps = {}
+    group = f"window:test-{accounts[1]}-{datetime.now(UTC).timestamp()}"
+    for number, iin in BIDDERS.items():
+        seq = int(conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM applications WHERE year = 2026").fetchone()[0])  # type: ignore[index]
+        row = conn.execute(
+            """INSERT INTO applications (number, year, seq, received_at, kind, applicant_iin, account_id, filed_by,
+                    canonical, signature, signature_valid, verification, verified_at, status, in_window, block_count)
+                VALUES (%s, 2026, %s, now(), 'exploration-licence', %s, %s, 'test', '{}', '\\x00', true, '{}', now(),
+                        'accepted', true, 2) RETURNING id""",
+            (f"APP-2026-{seq:06d}", seq, iin, accounts[number])).fetchone()
+        assert row is not None
+        apps[number] = int(row[0])
+        for block in (900001, 900002):
+            conn.execute("INSERT INTO application_claims (application_id, block_id, code, state, in_window, "
+                         "priority_group) VALUES (%s, %s, %s, 'pending', true, %s)",
+                         (apps[number], block, f"B{block}", group))
+    row = conn.execute("INSERT INTO lots (priority_group, applications, block_ids, codes, status) VALUES "
+                       "(%s, %s, '{900001,900002}', '{B900001,B900002}', 'auction') RETURNING id",
+                       (group, list(apps.values()))).fetchone()
+    assert row is not None
+    return int(row[0]), apps
+
+
+def _states(conn: psycopg.Connection, apps: dict[int, int]) -> dict[int, set[str]]:
+    return {n: {r[0] for r in conn.execute("SELECT state FROM application_claims WHERE application_id = %s", (a,))}
+            for n, a in apps.items()}
+
+
+def test_the_licence_procedure_goes_on_with_the_winner(db: psycopg.Connection, operator) -> None:
+    lot, apps = _lot(db, _accounts(db))
+    auction, _, _ = held_auction(db, lot=lot)
+    with db.transaction():
+        ap.make_protocol(db, auction, operator[0])
+    assert _states(db, apps) == {1: {"released"}, 2: {"pending"}, 3: {"released"}}
+    # The winner does not pay: the next bidder's application takes the blocks back, the winner's lets go.
+    with db.transaction():
+        ap.winner_unpaid(db, auction, datetime.now(UTC) + timedelta(days=11), rule="next-bidder", days=10)
+    assert _states(db, apps) == {1: {"pending"}, 2: {"released"}, 3: {"released"}}
+    # Nobody pays and nobody is left but bidder 3 (who never bid): the parcel goes to a new auction.
+    with db.transaction():
+        last = ap.winner_unpaid(db, auction, datetime.now(UTC) + timedelta(days=30), rule="next-bidder", days=10)
+    assert last is not None and last.new_auction is not None and last.replaced == (2, 1)
+    assert _states(db, apps) == {1: {"released"}, 2: {"released"}, 3: {"released"}}
