@@ -646,6 +646,22 @@ def winner_unpaid(conn: psycopg.Connection, auction_id: int, now: datetime, *, r
     return current_winner(conn, auction_id)
 
 
+def unpaid_due(conn: psycopg.Connection, now: datetime, *, rule: str, days: int) -> list[int]:
+    """``winner_unpaid`` for every closed auction with a protocol whose winner's time to pay has
+    passed (for the ticker that closes auctions); the auctions where the rule acted."""
+    acted = []
+    rows = conn.execute("SELECT p.auction_id FROM auction_protocols p JOIN auctions a ON a.id = p.auction_id "
+                        "WHERE a.status = 'closed' AND a.winner IS NOT NULL AND p.created_at <= %s ORDER BY 1",
+                        (now - timedelta(days=days),)).fetchall()
+    for (auction_id,) in rows:
+        before = current_winner(conn, int(auction_id))
+        after = winner_unpaid(conn, int(auction_id), now, rule=rule, days=days)
+        if after != before:
+            acted.append(int(auction_id))
+    return acted
+
+
 __all__ = ["OperatorKey", "Report", "Stored", "Winner", "build", "canonical", "continue_with", "current_winner",
            "demo_operator", "load_operator_key", "make_protocol", "operator_key", "render_html", "resolve",
-           "stored", "trust_demo_operator", "verify", "winner_unpaid"]
+           "stored", "trust_demo_operator", "unpaid_due", "verify",
+           "winner_unpaid"]

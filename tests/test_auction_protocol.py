@@ -257,7 +257,8 @@ def test_an_unpaid_winner_gives_way_to_the_next_bidder(db: psycopg.Connection, o
         same = ap.winner_unpaid(db, auction, now + timedelta(days=9), rule="next-bidder", days=10)
     assert same is not None and same.participant == 2 and same.replaced == ()
     with db.transaction():
-        after = ap.winner_unpaid(db, auction, now + timedelta(days=11), rule="next-bidder", days=10)
+        assert auction in ap.unpaid_due(db, now + timedelta(days=11), rule="next-bidder", days=10)
+    after = ap.current_winner(db, auction)
     assert after is not None and (after.participant, after.bonus, after.replaced) == (1, "1100000.00", (2,))
     assert inbox(db, accounts[2])[0]["code"] == "notice.auction_unpaid"
     assert inbox(db, accounts[1])[0]["code"] == "notice.auction_won"
