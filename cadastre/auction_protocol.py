@@ -224,7 +224,9 @@ def build(auction_id: int, chain: Sequence[Event]) -> dict[str, Any]:
         number = deal.participant if deal.participant is not None else deal.detail.get("winner")
         bonus = money(deal.amount) if deal.amount is not None else _amount(deal.detail.get("bonus"))
         winner = {"participant": number, "bonus": bonus, "seq": deal.seq, "at": stamp(deal.at)}
-        if top is None or top.participant != number or money(top.amount) != bonus:
+        # The single-participant rule concludes without bids, at the starting bonus.
+        unopposed = top is None and bonus is not None and bonus == lot["starting_bonus"]
+        if not unopposed and (top is None or top.participant != number or money(top.amount) != bonus):
             discrepancies.append({"code": "protocol.deal_differs",
                                   "deal": f"{number} / {bonus}",
                                   "bids": f"{top.participant} / {money(top.amount)}" if top else "-"})

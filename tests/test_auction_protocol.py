@@ -359,3 +359,35 @@ def test_the_licence_procedure_goes_on_with_the_winner(db: psycopg.Connection, o
         last = ap.winner_unpaid(db, auction, datetime.now(UTC) + timedelta(days=30), rule="next-bidder", days=10)
     assert last is not None and last.new_auction is not None and last.replaced == (2, 1)
     assert _states(db, apps) == {1: {"released"}, 2: {"released"}, 3: {"released"}}
+
+
+def test_journal_gaps_and_disagreements_are_written_down(db: psycopg.Connection, operator, trusted) -> None:
+    # A cancelled single-participant lot: the deal at the starting bonus, without bids, is consistent.
+    alone = make_auction(db)
+    with db.transaction():
+        append(db, alone, "auction.published", detail={"number": "AUC-2026-0001", "name": "Plot",
+                                                       "codes": [], "starting_bonus": "1000000.00", "step": "1"})
+        append(db, alone, "auction.cancelled")
+        append(db, alone, "deal.concluded", participant=1, amount="1000000")
+        db.execute("UPDATE auctions SET status = 'cancelled' WHERE id = %s", (alone,))
+        made = json.loads(ap.make_protocol(db, alone, operator[0]).canonical)
+    assert made["outcome"] == "cancelled" and made["discrepancies"] == [] and made["winner"]["participant"] == 1
+    assert ap.verify(db, alone).ok
+    # A deal that is not the highest bid, and a published event without the lot's figures: the
+    # protocol says so, the documents list it, and verification fails on it.
+    odd = make_auction(db)
+    with db.transaction():
+        append(db, odd, "auction.published", detail={"name": "Plot"})
+        append(db, odd, "bid.submitted", participant=1, amount="2000000")
+        append(db, odd, "auction.extended")
+        append(db, odd, "auction.closed")
+        append(db, odd, "deal.concluded", participant=2, amount="1000000")
+        db.execute("UPDATE auctions SET status = 'closed' WHERE id = %s", (odd,))
+        saved = ap.make_protocol(db, odd, operator[0])
+    protocol = json.loads(saved.canonical)
+    assert protocol["missing"] == ["auction.published.number", "auction.published.codes",
+                                   "auction.published.starting_bonus", "auction.published.step",
+                                   "auction.extended.3"]
+    assert protocol["discrepancies"][0]["code"] == "protocol.deal_differs"
+    assert "2000000.00" in saved.html["ru"] and "Нет в журнале: auction.published.number." in saved.html["ru"]
+    assert [p["code"] for p in ap.verify(db, odd).problems] == ["protocol.deal_differs"]
