@@ -648,6 +648,20 @@ def winner_unpaid(conn: psycopg.Connection, auction_id: int, now: datetime, *, r
     return current_winner(conn, auction_id)
 
 
+def protocols_due(conn: psycopg.Connection, signer: OperatorKey, *, limit: int = 100) -> list[int]:
+    """Make the missing protocols of final auctions (a closing transaction that committed but
+    whose protocol did not, e.g. a process killed in between; a lot cancelled or failed when it
+    was due to open): for the ticker, every tick. The auctions made now."""
+    rows = conn.execute(
+        "SELECT a.id FROM auctions a WHERE a.status IN ('closed', 'cancelled', 'failed') AND NOT EXISTS "
+        "(SELECT 1 FROM auction_protocols p WHERE p.auction_id = a.id) ORDER BY a.id LIMIT %s", (limit,)).fetchall()
+    made = []
+    for (auction_id,) in rows:
+        make_protocol(conn, int(auction_id), signer)
+        made.append(int(auction_id))
+    return made
+
+
 def unpaid_due(conn: psycopg.Connection, now: datetime, *, rule: str, days: int) -> list[int]:
     """``winner_unpaid`` for every closed auction with a protocol whose winner's time to pay has
     passed (for the ticker that closes auctions); the auctions where the rule acted."""
@@ -664,6 +678,5 @@ def unpaid_due(conn: psycopg.Connection, now: datetime, *, rule: str, days: int)
 
 
 __all__ = ["OperatorKey", "Report", "Stored", "Winner", "build", "canonical", "continue_with", "current_winner",
-           "demo_operator", "load_operator_key", "make_protocol", "operator_key", "render_html", "resolve",
-           "stored", "trust_demo_operator", "unpaid_due", "verify",
-           "winner_unpaid"]
+           "demo_operator", "load_operator_key", "make_protocol", "operator_key", "protocols_due", "render_html",
+           "resolve", "stored", "trust_demo_operator", "unpaid_due", "verify", "winner_unpaid"]

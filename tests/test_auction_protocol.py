@@ -391,3 +391,18 @@ def test_journal_gaps_and_disagreements_are_written_down(db: psycopg.Connection,
     assert protocol["discrepancies"][0]["code"] == "protocol.deal_differs"
     assert "2000000.00" in saved.html["ru"] and "Нет в журнале: auction.published.number." in saved.html["ru"]
     assert [p["code"] for p in ap.verify(db, odd).problems] == ["protocol.deal_differs"]
+
+
+def test_missing_protocols_are_made_by_the_ticker(db: psycopg.Connection, tmp_path: Path) -> None:
+    from geoservice.api.auction_protocol import operator_signer
+    from geoservice.kernel.settings import Settings
+
+    signer = operator_signer(Settings(var_dir=tmp_path))
+    assert operator_signer(Settings(var_dir=tmp_path)) is signer
+    assert (tmp_path / "operator" / "operator-ca.cer").exists()
+    auction, _, _ = held_auction(db)
+    with db.transaction():
+        made = ap.protocols_due(db, signer)
+    assert auction in made and ap.stored(db, auction) is not None
+    with db.transaction():
+        assert auction not in ap.protocols_due(db, signer)

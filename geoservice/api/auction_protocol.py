@@ -1,10 +1,14 @@
 """An auction's protocol, open to everyone once the auction is over (issue 10):
 ``GET /api/auctions/{auction}/protocol`` gives the stored canonical JSON exactly as hashed and
 signed, its SHA-256 and the operator's detached CMS (base64), so that anyone can check them;
-``?format=html&lang=kk|ru`` gives the printable document. ``auction`` is the id or the number."""
+``?format=html&lang=kk|ru`` gives the printable document. ``auction`` is the id or the number.
+
+``operator_signer(settings)`` is the operator's key as the settings name it (or the demo's under
+var/), loaded once per process: what the closing ticker passes to ``make_protocol``."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,10 +18,23 @@ from cadastre import auction_protocol
 from geoservice.deps import PUBLIC, DatabaseDep
 from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate
+from geoservice.kernel.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["auctions"])
 # The stored page is ours but shown as a document: nothing in it may run or load.
 DOCUMENT_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+_SIGNERS: dict[tuple[str | None, str | None, str], auction_protocol.OperatorKey] = {}
+_SIGNERS_LOCK = threading.Lock()
+
+
+def operator_signer(settings: Settings) -> auction_protocol.OperatorKey:
+    """The operator's signing key of ``settings`` (``operator_key_file``, ``operator_key_password``;
+    unset: the demo operator under ``var_dir/operator``), read once per process."""
+    key = (settings.operator_key_file, settings.operator_key_password, str(settings.var_dir))
+    with _SIGNERS_LOCK:
+        if key not in _SIGNERS:
+            _SIGNERS[key] = auction_protocol.operator_key(*key[:2], settings.var_dir)
+        return _SIGNERS[key]
 
 
 @router.get("/auctions/{auction}/protocol", dependencies=[PUBLIC])
