@@ -1303,3 +1303,171 @@ MESSAGES.update({
               "жүйеде ме?",
     },
 })
+# --- auction protocols (cadastre/auction_protocol.py): the document, verification, notices ---
+MESSAGES.update({
+    "protocol.title": {
+        "en": "Protocol of electronic auction {number}",
+        "ru": "Протокол электронного аукциона {number}",
+        "kk": "{number} электрондық аукционының хаттамасы",
+    },
+    "protocol.lot": {"en": "Plot", "ru": "Участок", "kk": "Учаске"},
+    "protocol.number": {"en": "Auction number", "ru": "Номер аукциона", "kk": "Аукцион нөмірі"},
+    "protocol.blocks": {"en": "Blocks", "ru": "Блоки", "kk": "Блоктар"},
+    "protocol.starting_bonus": {
+        "en": "Starting signature bonus, KZT", "ru": "Стартовый подписной бонус, тенге",
+        "kk": "Бастапқы қол қою бонусы, теңге",
+    },
+    "protocol.step": {"en": "Bid step, KZT", "ru": "Шаг аукциона, тенге", "kk": "Аукцион қадамы, теңге"},
+    "protocol.outcome": {"en": "Outcome", "ru": "Итог", "kk": "Нәтиже"},
+    "protocol.outcome_closed": {"en": "held", "ru": "состоялся", "kk": "өтті"},
+    "protocol.outcome_cancelled": {"en": "cancelled", "ru": "отменён", "kk": "күші жойылды"},
+    "protocol.outcome_failed": {"en": "failed", "ru": "не состоялся", "kk": "өтпеді"},
+    "protocol.opened_at": {"en": "Opened (UTC)", "ru": "Открыт (UTC)", "kk": "Ашылды (UTC)"},
+    "protocol.closed_at": {"en": "Closed (UTC)", "ru": "Закрыт (UTC)", "kk": "Жабылды (UTC)"},
+    "protocol.participants": {"en": "Participants admitted", "ru": "Допущено участников",
+                              "kk": "Жіберілген қатысушылар"},
+    "protocol.winner": {"en": "Winner (participant number)", "ru": "Победитель (номер участника)",
+                        "kk": "Жеңімпаз (қатысушы нөмірі)"},
+    "protocol.final_bonus": {"en": "Final signature bonus, KZT", "ru": "Итоговый подписной бонус, тенге",
+                             "kk": "Қорытынды қол қою бонусы, теңге"},
+    "protocol.rejected": {"en": "Rejected bid attempts", "ru": "Отклонённых попыток ставок",
+                          "kk": "Қабылданбаған ұсыныс әрекеттері"},
+    "protocol.last_seq": {"en": "Last journal entry", "ru": "Последняя запись журнала",
+                          "kk": "Журналдың соңғы жазбасы"},
+    "protocol.last_hash": {"en": "Journal hash (SHA-256)", "ru": "Хеш журнала (SHA-256)",
+                           "kk": "Журнал хэші (SHA-256)"},
+    "protocol.sha256": {"en": "Protocol hash (SHA-256)", "ru": "Хеш протокола (SHA-256)",
+                        "kk": "Хаттама хэші (SHA-256)"},
+    "protocol.bids": {"en": "Accepted bids", "ru": "Принятые ставки", "kk": "Қабылданған ұсыныстар"},
+    "protocol.withdrawn": {"en": "Withdrawn bids", "ru": "Отозванные ставки", "kk": "Кері қайтарылған ұсыныстар"},
+    "protocol.changed": {"en": "Changed bids", "ru": "Изменённые ставки", "kk": "Өзгертілген ұсыныстар"},
+    "protocol.extensions": {"en": "Extensions", "ru": "Продления", "kk": "Ұзартулар"},
+    "protocol.seq": {"en": "No. in journal", "ru": "№ в журнале", "kk": "Журналдағы №"},
+    "protocol.time": {"en": "Time (UTC)", "ru": "Время (UTC)", "kk": "Уақыт (UTC)"},
+    "protocol.participant": {"en": "Participant", "ru": "Участник", "kk": "Қатысушы"},
+    "protocol.amount": {"en": "Amount, KZT", "ru": "Сумма, тенге", "kk": "Сомасы, теңге"},
+    "protocol.old_end": {"en": "End before", "ru": "Окончание до", "kk": "Бұрынғы аяқталуы"},
+    "protocol.new_end": {"en": "New end", "ru": "Новое окончание", "kk": "Жаңа аяқталуы"},
+    "protocol.signed_note": {
+        "en": "Generated from the auction's event journal alone and signed by the operator's EDS (detached CMS "
+              "over the protocol's canonical JSON, RFC 8785).",
+        "ru": "Сформирован только по журналу событий аукциона и подписан ЭЦП оператора (открепленная CMS над "
+              "каноническим JSON протокола, RFC 8785).",
+        "kk": "Тек аукцион оқиғаларының журналы бойынша жасалды және оператордың ЭЦҚ-сымен қол қойылды "
+              "(хаттаманың канондық JSON-ына ажыратылған CMS, RFC 8785).",
+    },
+    "protocol.deal_differs": {
+        "en": "The concluded deal ({deal}) differs from the highest accepted bid ({bids}).",
+        "ru": "Заключённая сделка ({deal}) расходится с наибольшей принятой ставкой ({bids}).",
+        "kk": "Жасалған мәміле ({deal}) қабылданған ең жоғары ұсыныспен ({bids}) сәйкес келмейді.",
+    },
+    "protocol.no_deal": {
+        "en": "The auction closed with bids ({bids}) but the journal has no concluded deal ({deal}).",
+        "ru": "Аукцион закрыт со ставками ({bids}), но в журнале нет заключённой сделки ({deal}).",
+        "kk": "Аукцион ұсыныстармен ({bids}) жабылды, бірақ журналда жасалған мәміле жоқ ({deal}).",
+    },
+    "protocol.missing": {
+        "en": "Not in the journal: {what}.",
+        "ru": "Нет в журнале: {what}.",
+        "kk": "Журналда жоқ: {what}.",
+    },
+    "protocol.no_auction": {
+        "en": "No auction {auction}.",
+        "ru": "Аукцион {auction} не найден.",
+        "kk": "{auction} аукционы табылмады.",
+    },
+    "protocol.not_final": {
+        "en": "Auction {auction} is {state}: a protocol is made once it is closed.",
+        "ru": "Аукцион {auction} в статусе {state}: протокол формируется после его закрытия.",
+        "kk": "{auction} аукционы {state} күйінде: хаттама ол жабылғаннан кейін жасалады.",
+    },
+    "protocol.not_yet": {
+        "en": "Auction {auction} has no protocol yet.",
+        "ru": "У аукциона {auction} ещё нет протокола.",
+        "kk": "{auction} аукционының әлі хаттамасы жоқ.",
+    },
+    "protocol.bad_format": {
+        "en": "Unknown format {value}: json or html.",
+        "ru": "Неизвестный формат {value}: json или html.",
+        "kk": "Белгісіз пішім {value}: json немесе html.",
+    },
+    "protocol.missing_protocol": {
+        "en": "The auction ({state}) has no stored protocol.",
+        "ru": "У аукциона ({state}) нет сохранённого протокола.",
+        "kk": "Аукционның ({state}) сақталған хаттамасы жоқ.",
+    },
+    "protocol.chain_broken": {
+        "en": "The auction's journal is broken: {detail}.",
+        "ru": "Журнал аукциона нарушен: {detail}.",
+        "kk": "Аукцион журналы бұзылған: {detail}.",
+    },
+    "protocol.hash_differs": {
+        "en": "The stored SHA-256 is not the hash of the stored protocol.",
+        "ru": "Сохранённый SHA-256 не совпадает с хешем сохранённого протокола.",
+        "kk": "Сақталған SHA-256 сақталған хаттаманың хэшімен сәйкес емес.",
+    },
+    "protocol.json_differs": {
+        "en": "The protocol recomputed from the journal differs from the stored one (first in: {part}).",
+        "ru": "Протокол, пересчитанный по журналу, отличается от сохранённого (впервые в: {part}).",
+        "kk": "Журнал бойынша қайта есептелген хаттама сақталғанынан өзгеше (алғаш: {part}).",
+    },
+    "protocol.html_differs": {
+        "en": "The stored document ({language}) is not the one the journal gives.",
+        "ru": "Сохранённый документ ({language}) не соответствует журналу.",
+        "kk": "Сақталған құжат ({language}) журналға сәйкес емес.",
+    },
+    "protocol.signature_invalid": {
+        "en": "The operator's signature on the protocol does not verify (signer: {signer}).",
+        "ru": "Подпись оператора под протоколом не проходит проверку (подписант: {signer}).",
+        "kk": "Хаттамадағы оператор қолы тексеруден өтпейді (қол қоюшы: {signer}).",
+    },
+    "protocol.verified": {
+        "en": "Auction {auction}: the protocol, its SHA-256 {sha256}, the operator's signature and the journal "
+              "(last entry {last_seq}) agree.",
+        "ru": "Аукцион {auction}: протокол, его SHA-256 {sha256}, подпись оператора и журнал (последняя запись "
+              "{last_seq}) согласуются.",
+        "kk": "{auction} аукционы: хаттама, оның SHA-256 {sha256}, оператор қолы және журнал (соңғы жазба "
+              "{last_seq}) сәйкес келеді.",
+    },
+    "protocol.broken": {
+        "en": "Auction {auction}: verification FAILED ({count} problems):",
+        "ru": "Аукцион {auction}: проверка НЕ ПРОЙДЕНА (проблем: {count}):",
+        "kk": "{auction} аукционы: тексеру ӨТПЕДІ (мәселелер: {count}):",
+    },
+    "notice.auction_won": {
+        "en": "You (participant {participant}) won auction {auction} with a signature bonus of {bonus} KZT. "
+              "Pay the bonus to continue the licence procedure.",
+        "ru": "Вы (участник {participant}) победили в аукционе {auction} с подписным бонусом {bonus} тенге. "
+              "Оплатите бонус, чтобы продолжить процедуру выдачи лицензии.",
+        "kk": "Сіз ({participant} қатысушы) {auction} аукционында {bonus} теңге қол қою бонусымен жеңдіңіз. "
+              "Лицензия беру рәсімін жалғастыру үшін бонусты төлеңіз.",
+    },
+    "notice.auction_lost": {
+        "en": "Auction {auction} is over: participant {winner} won with {bonus} KZT (you were participant "
+              "{participant}).",
+        "ru": "Аукцион {auction} завершён: победил участник {winner} с бонусом {bonus} тенге (ваш номер "
+              "{participant}).",
+        "kk": "{auction} аукционы аяқталды: {winner} қатысушы {bonus} теңгемен жеңді (сіздің нөміріңіз "
+              "{participant}).",
+    },
+    "notice.auction_no_winner": {
+        "en": "Auction {auction} ended without a winner (you were participant {participant}).",
+        "ru": "Аукцион {auction} завершён без победителя (ваш номер {participant}).",
+        "kk": "{auction} аукционы жеңімпазсыз аяқталды (сіздің нөміріңіз {participant}).",
+    },
+    "notice.auction_unpaid": {
+        "en": "The signature bonus of auction {auction} was not paid in time: participant {participant} is no "
+              "longer the winner.",
+        "ru": "Подписной бонус по аукциону {auction} не оплачен в срок: участник {participant} больше не "
+              "является победителем.",
+        "kk": "{auction} аукционы бойынша қол қою бонусы мерзімінде төленбеді: {participant} қатысушы енді "
+              "жеңімпаз емес.",
+    },
+})
+MESSAGES.update({
+    "protocol.bad_lang": {
+        "en": "The document exists in kk and ru, not {value}.",
+        "ru": "Документ есть на kk и ru, но не на {value}.",
+        "kk": "Құжат kk және ru тілдерінде бар, {value} тілінде жоқ.",
+    },
+})

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from geoservice import admission, spool
 from geoservice.api import accounts, documents, health, layers
 from geoservice.api import applications as applications_api
+from geoservice.api import auction_protocol as auction_protocol_api
 from geoservice.api import auctions as auctions_api
 from geoservice.api import demo as demo_api
 from geoservice.api import journal as journal_api
@@ -109,4 +110,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(licences_api.router)
     app.include_router(demo_api.router)
     app.include_router(auctions_api.router)
+    app.include_router(auction_protocol_api.router)
     return app

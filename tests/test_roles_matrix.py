@@ -69,7 +69,8 @@ def matrix(database_url: str, client: TestClient) -> dict[str, Any]:
 def test_the_app_has_api_routes_to_walk(client):
     paths = {r.path for r in api_routes(client.app.routes)}
     assert {"/api/layers", "/api/layers/{layer_id}/uploads", "/api/auth/login", "/api/me",
-            "/api/me/notifications/{notification_id}/read", "/api/blocks/search"} <= paths
+            "/api/me/notifications/{notification_id}/read", "/api/blocks/search",
+            "/api/auctions/{auction}/protocol"} <= paths
 
 
 def test_every_api_route_declares_its_roles_once(client):
