@@ -657,30 +657,9 @@ def payments_confirm(
 ) -> None:
     """Record the participation fee and/or the guarantee deposit of a lot as paid (the lot's
     amounts); a registered participant who is eligible and has paid both is admitted. Journaled."""
-# --- auction protocols (issue 10) -----------------------------------------------------------------
-auction_app = typer.Typer(help="Electronic auctions: the protocol and its verification.", no_args_is_help=True)
-app.add_typer(auction_app, name="auction")
-
-
-def _user_language() -> str:
-    """kk or ru from the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else en."""
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")[:2].lower()
-        if value in ("kk", "ru", "en"):
-            return value
-    return "en"
-
-
-@auction_app.command("verify")
-def auction_verify(
-    ref: Annotated[str, typer.Argument(metavar="ID|NUMBER", help="The auction's id or number (AUC-YYYY-NNNN)")],
-    lang: Annotated[str | None, typer.Option(help="Language of the report: kk, ru, en (default: the locale's)")]
-    = None,
-) -> None:
-    """Recompute the auction's protocol from its journal and compare it with the stored protocol,
-    its SHA-256 and documents; check the operator's signature (the operator CA must be trusted:
-    `geoservice eds trust add`, its CRL `geoservice eds crl add`) and the journal's chain. Exit
-    status 0 when all agree, 1 with every reason otherwise."""
+    from cadastre.auctions import confirm_payment
+    from cadastre.payments import TablePayments
+    from cadastre.registers import TableRegisters
     from geoservice.kernel.db import connect
     from geoservice.kernel.errors import Problem
     from geoservice.kernel.i18n import translate
@@ -727,6 +706,8 @@ def demo_auction(
         typer.echo("demo data is off (set GEOSERVICE_DEMO=1 to load it): nothing made")
         return
     typer.echo(_demo_auction(minutes, only_if_none=False))
+
+
 # --- commissions (issue 9, seed 004) ---------------------------------------------------------------
 commission_app = typer.Typer(help="Commissions that vote at procedure stages: who sits in which seat.",
                              no_args_is_help=True)
@@ -789,6 +770,37 @@ def commission_list() -> None:
             typer.echo(f"{name}: {len(seats.seats)} members")
             for iin in seats.members:
                 typer.echo(f"  {iin}  {seats.seats[iin]}")
+
+
+# --- auction protocols (issue 10) -----------------------------------------------------------------
+auction_app = typer.Typer(help="Electronic auctions: the protocol and its verification.", no_args_is_help=True)
+app.add_typer(auction_app, name="auction")
+
+
+def _user_language() -> str:
+    """kk or ru from the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else en."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")[:2].lower()
+        if value in ("kk", "ru", "en"):
+            return value
+    return "en"
+
+
+@auction_app.command("verify")
+def auction_verify(
+    ref: Annotated[str, typer.Argument(metavar="ID|NUMBER", help="The auction's id or number (AUC-YYYY-NNNN)")],
+    lang: Annotated[str | None, typer.Option(help="Language of the report: kk, ru, en (default: the locale's)")]
+    = None,
+) -> None:
+    """Recompute the auction's protocol from its journal and compare it with the stored protocol,
+    its SHA-256 and documents; check the operator's signature (the operator CA must be trusted:
+    `geoservice eds trust add`, its CRL `geoservice eds crl add`) and the journal's chain. Exit
+    status 0 when all agree, 1 with every reason otherwise."""
+    from cadastre.auction_protocol import resolve, verify
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from geoservice.kernel.i18n import translate
+
     language = lang if lang in ("kk", "ru", "en") else _user_language()
     try:
         with connect(get_settings().effective_database_url) as conn:
