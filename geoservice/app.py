@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from geoservice import admission, spool
 from geoservice.api import accounts, documents, health, layers
 from geoservice.api import applications as applications_api
+from geoservice.api import auction_live as auction_live_api
 from geoservice.api import demo as demo_api
 from geoservice.api import journal as journal_api
 from geoservice.api import licences as licences_api
@@ -57,9 +58,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Stages past their deadline are notified once to their authority (cadastre/workbench.py).
     overdue = workbench_api.OverdueWatch(app.state.db)
     await overdue.start()
+    # The auction hall: one LISTEN wake-up, the rooms' fan-out and the open/close ticker.
+    auction_hub = auction_live_api.LiveHub(pool, app.state.db, settings)
+    await auction_hub.start()
+    app.state.auction_hub = auction_hub
     try:
         yield
     finally:
+        await auction_hub.stop()
         await overdue.stop()
         app.state.db.close()
         await sealer.stop()
@@ -102,4 +108,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workbench_api.router)
     app.include_router(licences_api.router)
     app.include_router(demo_api.router)
+    app.include_router(auction_live_api.router)
     return app
