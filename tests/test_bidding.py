@@ -237,9 +237,13 @@ def test_the_database_refuses_accepted_bids_after_the_end(conn, bidders):
     (a, a_cert) = bidders[0]
     auction = make_auction(conn, ends_in=timedelta(seconds=-1))
     register(conn, auction, 1, a)
+    # A good bid after the end reaches the trigger (GSA01): its bid.submitted is rolled back and
+    # the rejection is written in a fresh transaction, with the same seq.
     late = place(conn, auction, bid_of(auction, START), a, a_cert)
     assert codes(late) == ["bidding.ended"] and late.seq == 1
-    assert head(conn, auction)[0] is None
+    assert head(conn, auction)[0] is None and kinds(conn, auction) == ["bid.rejected"]
+    low_and_late = place(conn, auction, bid_of(auction, START - 1), a, a_cert)
+    assert codes(low_and_late) == ["bidding.too_low", "bidding.ended"]
     # Whatever a process believes, an accepted bid after ends_at fails at its INSERT.
     with pytest.raises(psycopg.DatabaseError) as refused:
         auction_journal.append(conn, auction, "bid.submitted", participant=1, amount=START)
