@@ -68,6 +68,7 @@ class BidAnswer:
     seq: int | None
     reasons: list[dict[str, Any]] = field(default_factory=list)
     replay: bool = False
+    op: str = "bid"
 
     def rendered_reasons(self, lang: str) -> list[dict[str, Any]]:
         return [{"code": r["code"], "message": translate(r["code"], lang, **(r.get("params") or {}))}
@@ -76,7 +77,8 @@ class BidAnswer:
     def message(self, lang: str) -> dict[str, Any]:
         """The hall's answer frame (auctions.md): ``ack`` or ``rejected``."""
         if self.accepted:
-            return {"type": "ack", "idempotency_key": self.idempotency_key, "seq": self.seq, "amount": self.amount}
+            ack = {"type": "ack", "idempotency_key": self.idempotency_key, "seq": self.seq, "amount": self.amount}
+            return ack if self.op == "bid" else {**ack, "op": self.op}
         return {"type": "rejected", "idempotency_key": self.idempotency_key, "seq": self.seq,
                 "reasons": self.rendered_reasons(lang)}
 
@@ -90,23 +92,46 @@ def canonical(bid: dict[str, Any]) -> bytes:
     return rfc8785.dumps(bid)
 
 
-def check_shape(auction_id: int, bid: Any) -> tuple[Decimal, str]:
+@dataclass(frozen=True)
+class Wanted:
+    """What a well-formed bid object asks: a new bid, or (where the lot allows bid changes) to
+    withdraw or change one's own earlier accepted bid, named by its journal seq."""
+    op: str  # "bid" | "withdraw" | "change"
+    key: str
+    amount: Decimal | None
+    target: int | None = None
+
+
+SHAPES = {frozenset(BID_KEYS): "bid", frozenset({"auction", "withdraw", "idempotency_key"}): "withdraw",
+          frozenset({"auction", "change", "amount", "idempotency_key"}): "change"}
+
+
+def _amount(value: Any) -> Decimal:
+    if not isinstance(value, str) or not AMOUNT.match(value):
+        raise Problem("bidding.bad_amount", 422, amount=str(value)[:40])
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise Problem("bidding.bad_amount", 422, amount=value[:40]) from None
+
+
+def check_shape(auction_id: int, bid: Any) -> Wanted:
     """What must hold before anything is stored (a Problem otherwise): the bid object with exactly
-    its three fields, for this auction, an amount as a decimal string, a key of 1..100 chars."""
-    if not isinstance(bid, dict) or set(bid) != BID_KEYS:
+    its fields (``auction``, ``amount``, ``idempotency_key``; or ``withdraw``: SEQ instead of the
+    amount; or ``change``: SEQ with the new amount), for this auction, amounts as decimal strings,
+    a key of 1..100 chars."""
+    op = SHAPES.get(frozenset(bid)) if isinstance(bid, dict) else None
+    if op is None:
         raise Problem("bidding.malformed", 422, expected="auction, amount, idempotency_key")
     if type(bid["auction"]) is not int or bid["auction"] != auction_id:
         raise Problem("bidding.other_auction", 422, auction=auction_id)
     key = bid["idempotency_key"]
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
         raise Problem("bidding.bad_key", 422)
-    amount = bid["amount"]
-    if not isinstance(amount, str) or not AMOUNT.match(amount):
-        raise Problem("bidding.bad_amount", 422, amount=str(amount)[:40])
-    try:
-        return Decimal(amount), key
-    except InvalidOperation:
-        raise Problem("bidding.bad_amount", 422, amount=amount[:40]) from None
+    target = bid.get(op) if op != "bid" else None
+    if op != "bid" and (type(target) is not int or not 0 < target < 2**62):
+        raise Problem("bidding.bad_target", 422)
+    return Wanted(op, key, _amount(bid["amount"]) if "amount" in bid else None, target)
 
 
 def participant_of(conn: psycopg.Connection, auction_id: int, caller: Person) -> tuple[int, str | None, str | None,
@@ -125,12 +150,15 @@ def participant_of(conn: psycopg.Connection, auction_id: int, caller: Person) ->
 
 
 def _stored(conn: psycopg.Connection, auction_id: int, participant: int, key: str) -> BidAnswer | None:
-    row = conn.execute("SELECT accepted, amount, seq, reasons FROM auction_bids WHERE auction_id = %s "
-                       "AND participant = %s AND idempotency_key = %s", (auction_id, participant, key)).fetchone()
+    row = conn.execute("SELECT b.accepted, b.amount, b.seq, b.reasons, e.kind FROM auction_bids b "
+                       "JOIN auction_events e ON e.auction_id = b.auction_id AND e.seq = b.seq "
+                       "WHERE b.auction_id = %s AND b.participant = %s AND b.idempotency_key = %s",
+                       (auction_id, participant, key)).fetchone()
     if row is None:
         return None
-    return BidAnswer(bool(row[0]), key, auction_journal.money(row[1]) or "", participant, int(row[2]),
-                     list(row[3] or []), replay=True)
+    op = {"bid.withdrawn": "withdraw", "bid.changed": "change"}.get(row[4], "bid")
+    return BidAnswer(bool(row[0]) or row[4] == "bid.withdrawn", key, auction_journal.money(row[1]) or "",
+                     participant, int(row[2]), list(row[3] or []), replay=True, op=op)
 
 
 def place_bid(conn: psycopg.Connection, auction_id: int, bid_payload: Any, signature: bytes, caller: Person, *,
@@ -139,7 +167,8 @@ def place_bid(conn: psycopg.Connection, auction_id: int, bid_payload: Any, signa
     """Decide, store and journal one bid, and COMMIT (``conn`` must not be in autocommit mode, and
     hold no work of the caller's: it is committed or rolled back here). A malformed request or a
     caller who is not a participant raises a Problem and leaves nothing."""
-    amount, key = check_shape(auction_id, bid_payload)
+    wanted = check_shape(auction_id, bid_payload)
+    key = wanted.key
     if conn.execute("SELECT 1 FROM auctions WHERE id = %s", (auction_id,)).fetchone() is None:
         raise Problem("bidding.unknown_auction", 404, auction=auction_id)
     number, iin, bin_, status = participant_of(conn, auction_id, caller)
@@ -156,7 +185,7 @@ def place_bid(conn: psycopg.Connection, auction_id: int, bid_payload: Any, signa
     if result.content is not None and result.content != data:
         reasons.append(reason("bidding.attached_other_content"))
     conn.commit()  # end the read transaction: the decision's reads happen under the lock
-    params = {"number": number, "amount": amount, "key": key, "data": data.decode(), "signature": signature,
+    params = {"number": number, "wanted": wanted, "key": key, "data": data.decode(), "signature": signature,
               "verification": Jsonb(result.as_dict())}
     try:
         with conn.transaction():
@@ -178,58 +207,86 @@ def place_bid(conn: psycopg.Connection, auction_id: int, bid_payload: Any, signa
     return answer
 
 
+LIVE_SQL = ("SELECT b.seq, b.amount, b.participant FROM auction_bids b WHERE b.auction_id = %s AND b.accepted "
+            "AND NOT EXISTS (SELECT 1 FROM auction_events e WHERE e.auction_id = b.auction_id "
+            "AND e.kind IN ('bid.withdrawn', 'bid.changed') AND e.detail->>'bid_seq' = b.seq::text)")
+
+
 def _decide(conn: psycopg.Connection, auction_id: int, p: dict[str, Any], reasons: list[dict[str, Any]],
             participant_status: str) -> BidAnswer:
-    row = conn.execute("SELECT status, ends_at, current_bonus, starting_bonus, step, extension, number "
+    row = conn.execute("SELECT status, ends_at, current_bonus, starting_bonus, step, extension, number, bid_changes "
                        "FROM auctions WHERE id = %s FOR UPDATE", (auction_id,)).fetchone()
     assert row is not None
-    status, ends_at, current, starting, step, extension, auction_number = row
+    status, ends_at, current, starting, step, extension, auction_number, bid_changes = row
     # The bid's time is when it got the lock (its place in the order), read after the wait.
     db_now = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
     # Under the lock, a replay that raced us and committed first is visible now (read committed).
     stored = _stored(conn, auction_id, p["number"], p["key"])
     if stored is not None:
         return stored
+    wanted: Wanted = p["wanted"]
     reasons = list(reasons)
-    amount: Decimal = p["amount"]
     if participant_status != "admitted":
         reasons.append(reason("bidding.not_admitted"))
     if status != "open":
         reasons.append(reason("bidding.not_open", number=auction_number, status=status))
-    if amount != amount.quantize(CENT):
-        reasons.append(reason("bidding.amount_precision", amount=str(amount)))
-    minimum = starting if current is None else current + step
-    if amount < minimum:
-        reasons.append(reason("bidding.too_low", amount=auction_journal.money(amount),
-                              minimum=auction_journal.money(minimum)))
+    target = None
+    if wanted.op != "bid":
+        if not bid_changes:
+            reasons.append(reason("bidding.changes_off", number=auction_number))
+        else:
+            target = conn.execute(LIVE_SQL + " AND b.seq = %s", (auction_id, wanted.target)).fetchone()
+            if target is None or target[2] != p["number"]:
+                reasons.append(reason("bidding.no_such_bid", seq=wanted.target))
+    amount = wanted.amount if wanted.amount is not None else (target[1] if target else Decimal(0))
+    if wanted.op != "withdraw":
+        if amount != amount.quantize(CENT):
+            reasons.append(reason("bidding.amount_precision", amount=str(amount)))
+        minimum = starting if current is None else current + step
+        if amount < minimum:
+            reasons.append(reason("bidding.too_low", amount=auction_journal.money(amount),
+                                  minimum=auction_journal.money(minimum)))
     # An otherwise good bid after the end is left to the database's trigger (GSA01, the one
     # authority on the end); a bid rejected anyway says the end has passed too.
-    if reasons and status == "open" and db_now >= ends_at and not any(r["code"] == "bidding.ended" for r in reasons):
+    if status == "open" and db_now >= ends_at and not any(r["code"] == "bidding.ended" for r in reasons) and (
+            reasons or wanted.op == "withdraw"):
         reasons.append(reason("bidding.ended"))
     text = auction_journal.money(amount) or ""
     if status in FINAL:
         # A final auction's row and journal are frozen: the answer cannot be stored.
-        return BidAnswer(False, p["key"], text, p["number"], None, reasons)
-    accepted = not reasons
+        return BidAnswer(False, p["key"], text, p["number"], None, reasons, op=wanted.op)
+    ok = not reasons
     detail: dict[str, Any] = {"idempotency_key": p["key"]}
-    if not accepted:
+    if wanted.op != "bid":
+        detail.update(op=wanted.op, bid_seq=wanted.target or 0)
+    if not ok:
         detail["reasons"] = ",".join(r["code"] for r in reasons)
-    event = auction_journal.append(conn, auction_id, "bid.submitted" if accepted else "bid.rejected",
-                                   participant=p["number"], amount=amount.quantize(CENT), detail=detail)
+    kind = ("bid.rejected" if not ok else "bid.submitted" if wanted.op == "bid"
+            else "bid.withdrawn" if wanted.op == "withdraw" else "bid.changed")
+    if ok and wanted.op == "change":
+        detail["from"] = auction_journal.money(target[1]) or ""  # type: ignore[index]
+    event = auction_journal.append(conn, auction_id, kind, participant=p["number"], amount=amount.quantize(CENT),
+                                   detail=detail)
+    # A withdrawal is stored as not accepted: only bids and changed bids carry an amount that counts.
+    accepted = ok and wanted.op != "withdraw"
     conn.execute("INSERT INTO auction_bids (auction_id, participant, amount, idempotency_key, canonical, signature, "
                  "verification, accepted, seq, reasons) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                  (auction_id, p["number"], amount.quantize(CENT), p["key"], p["data"], p["signature"],
                   p["verification"], accepted, event.seq, Jsonb(reasons)))
-    if accepted:
+    if ok and wanted.op == "bid":
         conn.execute("UPDATE auctions SET current_bonus = %s, leader = %s WHERE id = %s",
                      (amount, p["number"], auction_id))
-        if extension > timedelta(0) and ends_at - db_now < extension:
-            new_end = ends_at + extension
-            auction_journal.append(conn, auction_id, "auction.extended", detail={
-                "from": auction_journal.stamp(ends_at), "to": auction_journal.stamp(new_end),
-                "by_seq": event.seq})
-            conn.execute("UPDATE auctions SET ends_at = %s WHERE id = %s", (new_end, auction_id))
-    return BidAnswer(accepted, p["key"], text, p["number"], event.seq, reasons)
+    elif ok:
+        # The head is the highest bid still standing (a withdrawal may lower it).
+        best = conn.execute(LIVE_SQL + " ORDER BY b.amount DESC, b.seq LIMIT 1", (auction_id,)).fetchone()
+        conn.execute("UPDATE auctions SET current_bonus = %s, leader = %s WHERE id = %s",
+                     (best[1] if best else None, best[2] if best else None, auction_id))
+    if accepted and extension > timedelta(0) and ends_at - db_now < extension:
+        new_end = ends_at + extension
+        auction_journal.append(conn, auction_id, "auction.extended", detail={
+            "from": auction_journal.stamp(ends_at), "to": auction_journal.stamp(new_end), "by_seq": event.seq})
+        conn.execute("UPDATE auctions SET ends_at = %s WHERE id = %s", (new_end, auction_id))
+    return BidAnswer(ok, p["key"], text, p["number"], event.seq, reasons, op=wanted.op)
 
 
 # --- closing -----------------------------------------------------------------------------------------

@@ -1043,6 +1043,21 @@ MESSAGES.update({
         "ru": "Неизвестный тип сообщения; зал принимает {known}.",
         "kk": "Хабарламаның белгісіз түрі; зал {known} қабылдайды.",
     },
+    "bidding.bad_target": {
+        "en": "A withdrawal or change names the journal number (seq) of your earlier bid.",
+        "ru": "Отзыв или изменение указывает номер в журнале (seq) вашей прежней ставки.",
+        "kk": "Қайтарып алу немесе өзгерту бұрынғы ұсынысыңыздың журналдағы нөмірін (seq) көрсетеді.",
+    },
+    "bidding.changes_off": {
+        "en": "Bids cannot be withdrawn or changed in auction {number}.",
+        "ru": "В аукционе {number} ставки нельзя отзывать или изменять.",
+        "kk": "{number} аукционында ұсыныстарды қайтарып алуға немесе өзгертуге болмайды.",
+    },
+    "bidding.no_such_bid": {
+        "en": "Journal entry {seq} is not a standing bid of yours.",
+        "ru": "Запись журнала {seq} не является вашей действующей ставкой.",
+        "kk": "Журналдың {seq} жазбасы сіздің күшіндегі ұсынысыңыз емес.",
+    },
     "bidding.watch_only": {
         "en": "You are watching this auction; only admitted participants may bid.",
         "ru": "Вы наблюдаете за аукционом; ставки делают только допущенные участники.",

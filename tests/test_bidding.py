@@ -491,3 +491,43 @@ def test_the_ticker_closes_the_auction_and_the_hall_sees_it(server, conn, bidder
     assert (final["current_bonus"], final["leader"]) == ("1000000.00", 1)
     row = conn.execute("SELECT status, winner, final_bonus FROM auctions WHERE id = %s", (auction,)).fetchone()
     assert tuple(row) == ("closed", 1, START)
+
+
+def test_withdrawn_and_changed_bids_only_where_the_lot_allows_them(conn, bidders):
+    (a, a_cert), (b, b_cert) = bidders[0], bidders[1]
+    strict = make_auction(conn)
+    register(conn, strict, 1, a)
+    first = place(conn, strict, bid_of(strict, START), a, a_cert)
+    refused = place(conn, strict, {"auction": strict, "withdraw": first.seq, "idempotency_key": "w1"}, a, a_cert)
+    assert codes(refused) == ["bidding.changes_off"] and refused.op == "withdraw"
+    assert kinds(conn, strict) == ["bid.submitted", "bid.rejected"] and head(conn, strict)[0] == START
+
+    loose = make_auction(conn)
+    conn.execute("UPDATE auctions SET bid_changes = true WHERE id = %s", (loose,))
+    conn.commit()
+    register(conn, loose, 1, a)
+    register(conn, loose, 2, b)
+    a1 = place(conn, loose, bid_of(loose, START), a, a_cert)
+    b1 = place(conn, loose, bid_of(loose, START + STEP), b, b_cert)
+    # Only one's own standing bid.
+    theirs = place(conn, loose, {"auction": loose, "withdraw": b1.seq, "idempotency_key": "w2"}, a, a_cert)
+    assert codes(theirs) == ["bidding.no_such_bid"]
+    # B withdraws the leading bid: the head falls back to A's.
+    withdrawn = place(conn, loose, {"auction": loose, "withdraw": b1.seq, "idempotency_key": "w3"}, b, b_cert)
+    assert withdrawn.accepted and withdrawn.message("en")["op"] == "withdraw"
+    assert head(conn, loose)[:2] == (START, 1)
+    again = place(conn, loose, {"auction": loose, "withdraw": b1.seq, "idempotency_key": "w3"}, b, b_cert)
+    assert again.replay and again.accepted and again.seq == withdrawn.seq
+    twice = place(conn, loose, {"auction": loose, "withdraw": b1.seq, "idempotency_key": "w4"}, b, b_cert)
+    assert codes(twice) == ["bidding.no_such_bid"]
+    # A changes its bid upwards (at least the current bonus plus a step).
+    low = place(conn, loose, {"auction": loose, "change": a1.seq, "amount": str(START + 1),
+                              "idempotency_key": "c1"}, a, a_cert)
+    assert codes(low) == ["bidding.too_low"]
+    changed = place(conn, loose, {"auction": loose, "change": a1.seq, "amount": str(START + 2 * STEP),
+                                  "idempotency_key": "c2"}, a, a_cert)
+    assert changed.accepted and head(conn, loose)[:2] == (START + 2 * STEP, 1)
+    events = auction_journal.events(conn, loose)
+    assert [e.kind for e in events] == ["bid.submitted", "bid.submitted", "bid.rejected", "bid.withdrawn",
+                                        "bid.rejected", "bid.rejected", "bid.changed"]
+    assert events[3].detail["bid_seq"] == b1.seq and events[-1].detail["from"] == "1000000.00"

@@ -564,8 +564,8 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: Client, who: Person,
         if not isinstance(frame, dict):
             client.put("direct", 0, _error("bidding.not_json", lang))
             continue
-        if frame.get("type") != "bid":
-            client.put("direct", 0, _error("bidding.unknown_type", lang, known="bid"))
+        if frame.get("type") not in ("bid", "withdraw", "change"):
+            client.put("direct", 0, _error("bidding.unknown_type", lang, known="bid, withdraw, change"))
             continue
         if client.you is None:
             client.put("direct", 0, _error("bidding.watch_only", lang))
