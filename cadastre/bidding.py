@@ -291,22 +291,13 @@ def _decide(conn: psycopg.Connection, auction_id: int, p: dict[str, Any], reason
 
 # --- closing -----------------------------------------------------------------------------------------
 
-def _default_protocol(conn: psycopg.Connection, auction_id: int) -> None:
-    """Engineer C's protocol (cadastre/auction_protocol.py) when it is there. Guarded until the
-    lead merges it; then the ticker should pass the protocol maker (and its signer) itself."""
-    try:
-        from cadastre import auction_protocol  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    auction_protocol.make_protocol(conn, auction_id)
-
-
 def close_due(conn: psycopg.Connection, now: datetime,
-              protocol: Callable[[psycopg.Connection, int], None] | None = _default_protocol) -> list[int]:
+              protocol: Callable[[psycopg.Connection, int], Any] | None = None) -> list[int]:
     """Close every open auction whose end has passed by the database's clock (and ``now``, never
     earlier than the database would): journal ``auction.closed`` and, when someone bid,
     ``deal.concluded`` (the winner's participant number, the final bonus), then set the status,
-    winner, final bonus and closing time, in one transaction per auction; then the protocol.
+    winner, final bonus and closing time, in one transaction per auction; then ``protocol(conn,
+    id)`` (the app passes cadastre.auction_protocol's maker with the operator's key) in its own.
     Safe with several processes: each auction is re-read under its lock. Returns the closed ids.
     Commits (``conn`` must not be in autocommit mode)."""
     due = [int(r[0]) for r in conn.execute(

@@ -400,10 +400,11 @@ class LiveHub:
         return await asyncio.to_thread(run)
 
     async def _tick(self) -> None:
+        protocols = Protocols(self.settings)
         while True:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                await self.in_thread(tick)
+                await self.in_thread(lambda conn: tick(conn, protocols))
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the database may be restarting: the next tick retries
@@ -436,11 +437,74 @@ def open_due_function() -> Callable[[psycopg.Connection, datetime], Any]:
     return open_due  # type: ignore[no-any-return]
 
 
-def tick(conn: psycopg.Connection) -> None:
+class Protocols:
+    """Engineer C's protocol maker (``cadastre.auction_protocol``, guarded until the lead merges
+    it) with the operator's key, loaded once. A final auction without a protocol (closed here,
+    cancelled or failed by ``open_due``, or one whose making failed) is tried again, at most once
+    a minute each."""
+
+    RETRY_SECONDS = 60.0
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._signer: Any = None
+        self._failed: dict[int, float] = {}
+        self._unpaid_at = 0.0
+        try:
+            from cadastre import auction_protocol  # type: ignore[attr-defined]
+        except ImportError:
+            self.module: Any = None
+        else:
+            self.module = auction_protocol
+
+    def make(self, conn: psycopg.Connection, auction_id: int) -> None:
+        if self.module is None:
+            return
+        if self._signer is None:
+            self._signer = self.module.operator_key(self.settings.operator_key_file,
+                                                    self.settings.operator_key_password, self.settings.var_dir)
+        self.module.make_protocol(conn, auction_id, self._signer)
+
+    def missing(self, conn: psycopg.Connection) -> None:
+        if self.module is None:
+            return
+        rows = conn.execute("SELECT a.id FROM auctions a WHERE a.status IN ('closed', 'cancelled', 'failed') "
+                            "AND NOT EXISTS (SELECT 1 FROM auction_protocols p WHERE p.auction_id = a.id) "
+                            "ORDER BY a.id LIMIT 20").fetchall()
+        conn.commit()
+        for (auction_id,) in rows:
+            if time.monotonic() < self._failed.get(int(auction_id), 0):
+                continue
+            try:
+                with conn.transaction():
+                    self.make(conn, int(auction_id))
+                conn.commit()
+                self._failed.pop(int(auction_id), None)
+            except Exception:  # noqa: BLE001 - logged; tried again later
+                conn.rollback()
+                self._failed[int(auction_id)] = time.monotonic() + self.RETRY_SECONDS
+                log.warning("the protocol of auction %s could not be made", auction_id, exc_info=True)
+
+    UNPAID_SECONDS = 30.0
+
+    def unpaid(self, conn: psycopg.Connection) -> None:
+        """The unpaid-winner rule (C's ``unpaid_due``), every UNPAID_SECONDS: days, not seconds, matter."""
+        if self.module is None or time.monotonic() < self._unpaid_at:
+            return
+        self._unpaid_at = time.monotonic() + self.UNPAID_SECONDS
+        self.module.unpaid_due(conn, clock.now(), rule=self.settings.auction_unpaid_rule,
+                               days=self.settings.auction_unpaid_days)
+        conn.commit()
+
+
+def tick(conn: psycopg.Connection, protocols: Protocols | None = None) -> None:
     now = clock.now()
     open_due_function()(conn, now)
     conn.commit()
-    bidding.close_due(conn, now)
+    bidding.close_due(conn, now, protocol=None)
+    if protocols is not None:
+        protocols.missing(conn)
+        protocols.unpaid(conn)
 
 
 # --- the WebSocket ----------------------------------------------------------------------------------
@@ -524,6 +588,8 @@ async def live(websocket: WebSocket, auction_id: int) -> None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer, 5)
             writer.cancel()
+        elif not writer.cancelled() and writer.exception() is not None:
+            log.debug("auction %s: a client went away while being written to", auction_id)
 
 
 async def _presence(hub: LiveHub, auction_id: int, who: Person, kind: str) -> None:
