@@ -32,6 +32,7 @@ from cadastre.eds_trust import load_trust
 from cadastre.registers import TableRegisters
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
+from geoservice.kernel.settings import get_settings
 from layers.access import Person
 from tests.applicants import make_applicants, person, session_token
 from tests.live import live_server
@@ -531,3 +532,51 @@ def test_withdrawn_and_changed_bids_only_where_the_lot_allows_them(conn, bidders
     assert [e.kind for e in events] == ["bid.submitted", "bid.submitted", "bid.rejected", "bid.withdrawn",
                                         "bid.rejected", "bid.rejected", "bid.changed"]
     assert events[3].detail["bid_seq"] == b1.seq and events[-1].detail["from"] == "1000000.00"
+
+
+def test_the_ticker_opens_a_published_auction_on_time(server, conn, bidders):
+    """open_due (engineer A's cadastre.auctions when merged; the minimal transition until then)
+    runs in the server's ticker: the hall sees the auction open."""
+    (a, _), (b, _) = bidders[0], bidders[1]
+    auction = make_auction(conn, status="published")
+    conn.execute("UPDATE auctions SET starts_at = clock_timestamp() + interval '1 second' WHERE id = %s", (auction,))
+    conn.commit()
+    register(conn, auction, 1, a)
+    register(conn, auction, 2, b)
+    token = session_token(conn, a.iin)
+    conn.commit()
+
+    async def run() -> dict[str, Any]:
+        async with connect(ws_url(server, auction), additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+            first = await until(ws, lambda f: f["type"] == "state")
+            assert first["status"] == "published"
+            return await until(ws, lambda f: f["type"] == "state" and f["status"] == "open", timeout=15)
+
+    assert asyncio.run(run())["you"] == 1
+    assert "auction.opened" in kinds(conn, auction)
+
+
+def test_the_ticker_makes_the_protocol_once_closed(server, conn, bidders):
+    """After the lead merges engineer C's cadastre/auction_protocol.py: the closing tick stores
+    the protocol, and it agrees with the journal."""
+    protocol = pytest.importorskip("cadastre.auction_protocol")
+    (a, a_cert) = bidders[0]
+    auction = make_auction(conn, ends_in=timedelta(seconds=2), extension=timedelta(0))
+    register(conn, auction, 1, a)
+    place(conn, auction, bid_of(auction, START), a, a_cert)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        row = conn.execute("SELECT canonical FROM auction_protocols WHERE auction_id = %s", (auction,)).fetchone()
+        conn.commit()
+        if row is not None:
+            break
+        time.sleep(0.2)
+    assert row is not None, "no protocol"
+    body = json.loads(row[0])
+    assert body["winner"]["participant"] == 1 and body["winner"]["bonus"] == "1000000.00"
+    # The server signed with the demo operator (no operator key configured): trust its CA, verify.
+    protocol.trust_demo_operator(conn, get_settings().var_dir / "operator", actor="test")
+    conn.commit()
+    report = protocol.verify(conn, auction)
+    conn.commit()
+    assert report.ok, report.problems
