@@ -580,3 +580,77 @@ def test_the_ticker_makes_the_protocol_once_closed(server, conn, bidders):
     report = protocol.verify(conn, auction)
     conn.commit()
     assert report.ok, report.problems
+
+
+def test_two_processes_share_the_hall_and_a_killed_one_loses_nothing(database_url, conn, bidders, tmp_path):
+    """Two server processes: a bid on one reaches a client of the other (NOTIFY wake-up, journal
+    catch-up). Then ``kill -9`` of the first right after an acknowledged bid: the bid is in the
+    journal, its client reconnects to the other process with ?since and gets what it missed, and
+    a restarted process serves the same state and end time."""
+    import os
+    import signal
+
+    from tests.processes import ServerProcess
+
+    (a, a_cert), (b, b_cert) = bidders[0], bidders[1]
+    auction = make_auction(conn)
+    register(conn, auction, 1, a)
+    register(conn, auction, 2, b)
+    a_auth = {"Authorization": f"Bearer {session_token(conn, a.iin)}"}
+    b_auth = {"Authorization": f"Bearer {session_token(conn, b.iin)}"}
+    conn.commit()
+    first, second = (ServerProcess({"DATABASE_URL": database_url}, tmp_path / f"s{n}.log") for n in (1, 2))
+    restarted = None
+    try:
+        first.wait_started()
+        second.wait_started()
+
+        async def before_the_kill() -> int:
+            async with connect(ws_url(first.base, auction), additional_headers=a_auth) as wa, \
+                    connect(ws_url(second.base, auction), additional_headers=b_auth) as wb:
+                await until(wa, lambda f: f["type"] == "state")
+                await until(wb, lambda f: f["type"] == "state")
+                await wa.send(json.dumps({"type": "bid", **body(bid_of(auction, START), a_cert)}))
+                ack = await until(wa, lambda f: f["type"] in ("ack", "rejected", "error"))
+                assert ack["type"] == "ack", ack
+                seen = await until(wb, lambda f: f["type"] == "state" and f["current_bonus"] == "1000000.00")
+                assert seen["leader"] == 1 and seen["seq"] >= ack["seq"]
+                await wa.send(json.dumps({"type": "bid", **body(bid_of(auction, START + 2 * STEP), a_cert)}))
+                ack = await until(wa, lambda f: f["type"] in ("ack", "rejected", "error"))
+                assert ack["type"] == "ack", ack
+                os.kill(first.proc.pid, signal.SIGKILL)  # right after the acknowledgement
+                first.proc.wait(timeout=10)
+                return int(ack["seq"])
+
+        acked = asyncio.run(before_the_kill())
+        events = auction_journal.events(conn, auction)
+        conn.commit()
+        assert any(e.seq == acked and e.kind == "bid.submitted" and e.amount == START + 2 * STEP for e in events)
+        # Meanwhile B bids; A comes back on the other process with what it had seen.
+        missed = place(conn, auction, bid_of(auction, START + 3 * STEP), b, b_cert)
+
+        async def after_the_kill() -> list[dict[str, Any]]:
+            async with connect(ws_url(second.base, auction, since=acked), additional_headers=a_auth) as wa:
+                frames = [json.loads(await asyncio.wait_for(wa.recv(), 10))]
+                while frames[-1]["type"] != "state":
+                    frames.append(json.loads(await asyncio.wait_for(wa.recv(), 10)))
+                return frames
+
+        frames = asyncio.run(after_the_kill())
+        assert missed.seq in [f["seq"] for f in frames if f["type"] == "event"]
+        assert all(f["seq"] > acked for f in frames if f["type"] == "event")
+        assert (frames[-1]["current_bonus"], frames[-1]["leader"]) == ("1150000.00", 2)
+        restarted = ServerProcess({"DATABASE_URL": database_url}, tmp_path / "s3.log")
+        restarted.wait_started()
+
+        async def restarted_state() -> dict[str, Any]:
+            async with connect(ws_url(restarted.base, auction), additional_headers=a_auth) as wa:
+                return await until(wa, lambda f: f["type"] == "state")
+
+        state = asyncio.run(restarted_state())
+        ends_at = head(conn, auction)[2]
+        assert state["ends_at"] == auction_journal.stamp(ends_at) and state["current_bonus"] == "1150000.00"
+    finally:
+        for server_process in (first, second, restarted):
+            if server_process is not None:
+                server_process.stop()
