@@ -1471,3 +1471,108 @@ MESSAGES.update({
         "kk": "Құжат kk және ru тілдерінде бар, {value} тілінде жоқ.",
     },
 })
+# --- bids in the auction hall (cadastre/bidding.py, geoservice/api/auction_live.py) ---
+MESSAGES.update({
+    "bidding.malformed": {
+        "en": "A bid is an object with exactly these fields: {expected}.",
+        "ru": "Ставка — объект ровно с такими полями: {expected}.",
+        "kk": "Ұсыныс дәл осы өрістері бар объект болуы керек: {expected}.",
+    },
+    "bidding.other_auction": {
+        "en": "The bid names another auction; this hall is auction {auction}.",
+        "ru": "Ставка указывает другой аукцион; это зал аукциона {auction}.",
+        "kk": "Ұсыныста басқа аукцион көрсетілген; бұл {auction} аукционының залы.",
+    },
+    "bidding.bad_key": {
+        "en": "The idempotency key must be a text of 1 to 100 characters.",
+        "ru": "Ключ идемпотентности должен быть строкой от 1 до 100 символов.",
+        "kk": "Идемпотенттік кілті 1-ден 100 таңбаға дейінгі мәтін болуы керек.",
+    },
+    "bidding.bad_amount": {
+        "en": "The amount \"{amount}\" is not a decimal number of tenge written as text.",
+        "ru": "Сумма «{amount}» не является десятичным числом тенге, записанным строкой.",
+        "kk": "«{amount}» сомасы мәтінмен жазылған теңгенің ондық саны емес.",
+    },
+    "bidding.unknown_auction": {
+        "en": "There is no auction {auction}.",
+        "ru": "Аукциона {auction} нет.",
+        "kk": "{auction} аукционы жоқ.",
+    },
+    "bidding.not_a_participant": {
+        "en": "You are not registered for this auction; you may watch it but not bid.",
+        "ru": "Вы не зарегистрированы на этот аукцион: наблюдать можно, делать ставки нельзя.",
+        "kk": "Сіз бұл аукционға тіркелмегенсіз: бақылауға болады, ұсыныс беруге болмайды.",
+    },
+    "bidding.bad_signature": {
+        "en": "The signature must be a detached CMS in base64.",
+        "ru": "Подпись должна быть отсоединённой CMS в base64.",
+        "kk": "Қолтаңба base64 түріндегі бөлек CMS болуы керек.",
+    },
+    "bidding.attached_other_content": {
+        "en": "The signature carries other content than the bid.",
+        "ru": "Подпись содержит иные данные, чем ставка.",
+        "kk": "Қолтаңбада ұсыныстан басқа деректер бар.",
+    },
+    "bidding.not_admitted": {
+        "en": "Your registration is not admitted to bidding (the fee, the deposit or the registers' check).",
+        "ru": "Ваша регистрация не допущена к торгам (взнос, гарантийный взнос или проверка по реестрам).",
+        "kk": "Тіркеуіңіз сауда-саттыққа жіберілмеген (жарна, кепілдік жарнасы немесе тізілімдер бойынша тексеру).",
+    },
+    "bidding.not_open": {
+        "en": "Auction {number} is not open for bids (status: {status}).",
+        "ru": "Аукцион {number} не принимает ставки (статус: {status}).",
+        "kk": "{number} аукционы ұсыныстар қабылдамайды (мәртебесі: {status}).",
+    },
+    "bidding.ended": {
+        "en": "The auction has ended: the bid came after its end by the server's clock.",
+        "ru": "Аукцион завершён: ставка поступила после его окончания по часам сервера.",
+        "kk": "Аукцион аяқталды: ұсыныс сервер сағаты бойынша аяқталғаннан кейін түсті.",
+    },
+    "bidding.amount_precision": {
+        "en": "The amount {amount} has more than two decimal places.",
+        "ru": "В сумме {amount} больше двух знаков после запятой.",
+        "kk": "{amount} сомасында үтірден кейін екі таңбадан артық.",
+    },
+    "bidding.too_low": {
+        "en": "The bid {amount} is below the minimum {minimum} (the current bonus plus one step, or the starting "
+              "bonus).",
+        "ru": "Ставка {amount} ниже минимальной {minimum} (текущий бонус плюс шаг или стартовый бонус).",
+        "kk": "{amount} ұсынысы ең төменгі {minimum} сомасынан аз (ағымдағы бонус пен бір қадам немесе бастапқы "
+              "бонус).",
+    },
+    "bidding.rejected": {
+        "en": "The bid was rejected.",
+        "ru": "Ставка отклонена.",
+        "kk": "Ұсыныс қабылданбады.",
+    },
+    "bidding.not_json": {
+        "en": "The message is not a JSON object.",
+        "ru": "Сообщение не является объектом JSON.",
+        "kk": "Хабарлама JSON объектісі емес.",
+    },
+    "bidding.unknown_type": {
+        "en": "Unknown message type; the hall takes {known}.",
+        "ru": "Неизвестный тип сообщения; зал принимает {known}.",
+        "kk": "Хабарламаның белгісіз түрі; зал {known} қабылдайды.",
+    },
+    "bidding.bad_target": {
+        "en": "A withdrawal or change names the journal number (seq) of your earlier bid.",
+        "ru": "Отзыв или изменение указывает номер в журнале (seq) вашей прежней ставки.",
+        "kk": "Қайтарып алу немесе өзгерту бұрынғы ұсынысыңыздың журналдағы нөмірін (seq) көрсетеді.",
+    },
+    "bidding.changes_off": {
+        "en": "Bids cannot be withdrawn or changed in auction {number}.",
+        "ru": "В аукционе {number} ставки нельзя отзывать или изменять.",
+        "kk": "{number} аукционында ұсыныстарды қайтарып алуға немесе өзгертуге болмайды.",
+    },
+    "bidding.no_such_bid": {
+        "en": "Journal entry {seq} is not a standing bid of yours.",
+        "ru": "Запись журнала {seq} не является вашей действующей ставкой.",
+        "kk": "Журналдың {seq} жазбасы сіздің күшіндегі ұсынысыңыз емес.",
+    },
+    "bidding.watch_only": {
+        "en": "You are watching this auction; only admitted participants may bid.",
+        "ru": "Вы наблюдаете за аукционом; ставки делают только допущенные участники.",
+        "kk": "Сіз аукционды бақылап отырсыз; ұсынысты тек жіберілген қатысушылар береді.",
+    },
+})

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from geoservice import admission, spool
 from geoservice.api import accounts, documents, health, layers
 from geoservice.api import applications as applications_api
+from geoservice.api import auction_live as auction_live_api
 from geoservice.api import auction_protocol as auction_protocol_api
 from geoservice.api import auctions as auctions_api
 from geoservice.api import demo as demo_api
@@ -63,9 +64,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Blocks under pending applications, published to the map after the claims change (cadastre/applied.py).
     applied = AppliedWatch(app.state.db, pool, datum=settings.grid_datum)
     await applied.start()
+    # The auction hall: one LISTEN wake-up, the rooms' fan-out and the open/close ticker.
+    auction_hub = auction_live_api.LiveHub(pool, app.state.db, settings)
+    await auction_hub.start()
+    app.state.auction_hub = auction_hub
     try:
         yield
     finally:
+        await auction_hub.stop()
         await applied.stop()
         await overdue.stop()
         app.state.db.close()
@@ -111,4 +117,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(demo_api.router)
     app.include_router(auctions_api.router)
     app.include_router(auction_protocol_api.router)
+    app.include_router(auction_live_api.router)
     return app
