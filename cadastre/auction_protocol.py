@@ -148,7 +148,9 @@ def demo_operator(directory: Path) -> OperatorKey:
 
 def trust_demo_operator(conn: psycopg.Connection, directory: Path, *, actor: str) -> None:
     """What ``geoservice eds trust add`` + ``eds crl add`` do with the demo operator's CA and CRL
-    (journaled; nothing added twice): for the demo loader, so that protocols verify."""
+    (journaled; nothing added twice): for the demo loader, so that protocols verify. Makes the
+    demo operator first when it is not there yet."""
+    demo_operator(directory)
     add_certificate(conn, (directory / "operator-ca.cer").read_bytes(), actor=actor, client=None)
     add_crl(conn, (directory / "operator-ca.crl").read_bytes(), actor=actor, client=None)
 

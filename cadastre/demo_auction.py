@@ -54,17 +54,19 @@ def _free_blocks(conn: psycopg.Connection) -> list[str]:
 
 
 def make_demo_auction(conn: psycopg.Connection, pki_directory: Path, *, defaults: Defaults, now: datetime,
-                      starts_in: timedelta, grid_datum: str, only_if_none: bool = False) -> str:
+                      starts_in: timedelta, grid_datum: str, only_if_none: bool = False,
+                      codes: list[str] | None = None) -> str:
     """Make the demo lot and register its two bidders, in the caller's transaction (the demo
     people must be loaded: ``cadastre.demo.load_people``). ``only_if_none``: nothing when a lot is
-    already published or open. Returns what was done, for the console."""
+    already published or open; ``codes``: the lot's blocks (default: the demo area's). Returns
+    what was done, for the console."""
     if only_if_none:
         row = conn.execute("SELECT number, status, starts_at FROM auctions WHERE status IN ('published', 'open') "
                            "ORDER BY id DESC LIMIT 1").fetchone()
         if row is not None:
             return f"demo auction: {row[0]} is {row[1]} (starts {row[2]:%Y-%m-%d %H:%M:%S %Z}); none made"
     pki = demo_pki(pki_directory)
-    codes = _free_blocks(conn)
+    codes = codes or _free_blocks(conn)
     starts_at = now + starts_in
     officer = _person(conn, pki.person(OFFICER).person.iin)
     lot = create_auction(conn, {"parcel": {"blocks": codes}, "kind": "exploration-licence", "mineral": "uranium",

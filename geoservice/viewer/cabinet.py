@@ -35,7 +35,9 @@ DOCUMENTS_SCRIPT = "cabinet-documents.js"
 # installed (the workbench section only to officers and commission members: its script decides).
 APPLICATIONS_SCRIPT = "cabinet-applications.js"
 WORKBENCH_SCRIPT = "cabinet-workbench.js"
-SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT))
+# The lots and the live auction hall (?auction=ID), for everyone signed in.
+AUCTIONS_SCRIPT = "cabinet-auctions.js"
+SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">

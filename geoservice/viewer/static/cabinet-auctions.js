@@ -104,8 +104,12 @@ class AuctionsSection {
       this.message = ['error', await problemText(response)];
       return;
     }
-    const body = await response.json();
-    this.lots = body.auctions || body.lots || [];
+    this.lots = (await response.json()).auctions;
+    // The list is public; each lot's own answer adds the person's registration (`you`).
+    await Promise.all(this.lots.filter((lot) => ['published', 'open'].includes(lot.status)).map(async (lot) => {
+      const one = await this.api(`/api/auctions/${lot.id}`);
+      if (one.ok) lot.you = (await one.json()).you;
+    }));
   }
 
   // --- the list ----------------------------------------------------------------------------------
@@ -115,7 +119,8 @@ class AuctionsSection {
     const head = el('tr', {}, ...['number', 'name', 'status', 'starts', 'ends', 'bonus', 'fee', 'deposit', 'step', 'blocks', '']
       .map((k) => el('th', { scope: 'col' }, k ? this.t(k) : '')));
     const rows = this.lots.map((lot) => {
-      const you = lot.you ? el('div', { class: 'lot-you' }, this.t('you', { n: lot.you.number ?? lot.you })) : '';
+      const you = lot.you ? el('div', { class: 'lot-you' }, this.t('you', { n: lot.you.participant }),
+        ` (${UI[this.lang].participant[lot.you.status] || lot.you.status})`) : '';
       const actions = el('td', { class: 'lot-actions' });
       if (lot.status === 'published' && !lot.you) {
         actions.append(el('button', { type: 'button', class: 'lot-register', onclick: () => this.register(lot) },
@@ -127,7 +132,7 @@ class AuctionsSection {
       }
       return el('tr', { 'data-number': lot.number, 'data-status': lot.status },
         el('td', {}, lot.number, you), el('td', {}, lot.name || ''),
-        el('td', {}, this.t('statuses')[lot.status] || lot.status),
+        el('td', {}, UI[this.lang].statuses[lot.status] || lot.status),
         el('td', {}, this.when(lot.starts_at)), el('td', {}, this.when(lot.ends_at)),
         el('td', { class: 'num' }, grouped(lot.starting_bonus, this.lang)),
         el('td', { class: 'num' }, grouped(lot.participation_fee, this.lang)),
@@ -154,8 +159,8 @@ class AuctionsSection {
         this.message = ['error', await problemText(response)];
       } else {
         const body = await response.json();
-        const status = this.t('participant')[body.status] || body.status;
-        this.message = ['ok', this.t('registered', { n: body.number, status })];
+        const status = UI[this.lang].participant[body.status] || body.status;
+        this.message = ['ok', this.t('registered', { n: body.participant, status })];
         await this.load();
       }
     } catch (error) {
@@ -184,6 +189,7 @@ class AuctionsSection {
     this.connect();
     this.timer = setInterval(() => this.tick(), 250);
     this.render();
+    this.section.scrollIntoView({ block: 'start' });
   }
 
   leave() {
@@ -337,7 +343,7 @@ class AuctionsSection {
     el('p', { id: 'hall-connection', class: hall.online ? 'ok' : 'info' },
       hall.online ? this.t('live') : (hall.retry ? this.t('offline') : this.t('connecting'))),
     el('dl', { id: 'hall-state' },
-      el('dt', {}, this.t('status')), el('dd', { id: 'hall-status' }, s ? (this.t('statuses')[s.status] || s.status) : ''),
+      el('dt', {}, this.t('status')), el('dd', { id: 'hall-status' }, s ? (UI[this.lang].statuses[s.status] || s.status) : ''),
       el('dt', {}, this.t('current')), el('dd', { id: 'hall-bonus', class: 'num' },
         s ? grouped(s.current_bonus ?? s.starting_bonus, this.lang) : ''),
       el('dt', {}, this.t('leader')), el('dd', { id: 'hall-leader' }, leader),
