@@ -141,8 +141,8 @@ def test_two_bidders_bid_live_and_the_protocol_agrees(hall: tuple[str, int, Path
             # Time passes (the lot's schedule moved back so that it ends now, as the owner may in a
             # test): the ticker closes the lot and both halls show it closed.
             with psycopg.connect(app_db) as conn:
-                conn.execute("UPDATE auctions SET starts_at = clock_timestamp() - duration, ends_at = clock_timestamp() "
-                             "WHERE id = %s", (auction,))
+                conn.execute("UPDATE auctions SET starts_at = clock_timestamp() - duration, "
+                             "ends_at = clock_timestamp() WHERE id = %s", (auction,))
                 conn.commit()
             for page in (first, second):
                 expect(page.locator("#hall")).to_have_attribute("data-status", "closed", timeout=15_000)
