@@ -36,6 +36,7 @@ ACTORS = admits("officer", "commission")
 # Whoever may read the application reads its run (checked inside: applicant, officers of its
 # authority, admins, auditors; commission members for procedures with a commission).
 SIGNED_IN = admits("applicant")
+STAFF = {"officer", "commission", "admin", "auditor"}
 
 
 def _lang(request: Request) -> str:
@@ -172,8 +173,9 @@ async def post_close_vote(number: str, request: Request, db: DatabaseDep, body: 
 def get_run(number: str, request: Request, db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
     with db.connection() as conn:
         try:
-            return commission.roster_answer(conn, workbench.get_run(conn, who, number, lang=_lang(request),
-                                                                    client=client_address(request)))
+            run = workbench.get_run(conn, who, number, lang=_lang(request), client=client_address(request))
+            # The roster (names too) for the platform's staff; an applicant reads the votes only.
+            return commission.roster_answer(conn, run) if set(who.roles) & STAFF else run
         except Problem:
             conn.commit()  # the refusal's journal row
             raise
