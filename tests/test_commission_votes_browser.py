@@ -5,7 +5,9 @@ as a second member. A recognition application is filed by the demo applicant and
 officer to the commission stage in the page; there the workbench shows the members and their
 votes instead of the one-person actions. The chair's closing before anyone voted is refused for
 want of a quorum (the page says so); the officer votes for; the chair sees that vote and closes:
-the count (1 of 2 present, for) approves, stored with its tally; the officer signs the result."""
+the count (1 of 2 present, for) approves, stored with its tally; the officer signs the result.
+A second application: the officer votes for, the chair against with a reason; everyone has voted,
+so the count decides at once: a tie, broken by the chair, a refusal with the chair's reason."""
 
 from __future__ import annotations
 
@@ -41,6 +43,48 @@ def _open(page: Any, number: str) -> None:
     page.locator(f"#wb-queue tr[data-number='{number}'] .wb-open").click()
 
 
+@pytest.fixture(scope="module")
+def seated(app_db: str) -> str:
+    """The demo officer seated on the recognition commission beside the demo chair."""
+    with psycopg.connect(app_db) as conn:
+        commission.add_member(conn, "recognition", ui.OFFICER, "member", actor="test")
+        conn.commit()
+    return ui.OFFICER
+
+
+def _to_commission(page: Any, base: str, db: str) -> str:
+    """The applicant files a recognition (signed in the page by the demo signer); the officer
+    (working body) accepts it and forwards the draft conclusion in the workbench. Leaves the
+    officer signed in at the commission stage."""
+    _sign_in(page, base, db, ui.APPLICANT)
+    app = {"kind": "industrial-innovation-recognition", "applicant": {"iin": ui.APPLICANT},
+           "documents": [_document(db, ui.APPLICANT)]}
+    status, body = page.evaluate(FILE, app)
+    assert status == 201 and body["status"] == "accepted", body
+    number = str(body["number"])
+    _sign_out(page)
+    _sign_in(page, base, db, ui.OFFICER)
+    _open(page, number)
+    for stage, action in (("accept", "accept"), ("draft_conclusion", "forward")):
+        expect_stage(page, stage)
+        page.locator(f"#wb-run .wb-actions button[data-action={action}]").click()
+        expect_ok(page)
+    expect_stage(page, "commission")
+    return number
+
+
+def expect_stage(page: Any, stage: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#wb-stage")).to_have_attribute("data-stage", stage, timeout=20_000)
+
+
+def expect_ok(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#wb-status")).to_have_class("ok", timeout=20_000)
+
+
 def _document(db: str, iin: str) -> int:
     """A document of the applicant's (the recognition requires one; its content is not checked here)."""
     with psycopg.connect(db) as conn:
@@ -55,12 +99,9 @@ def _document(db: str, iin: str) -> int:
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (make system installs it)")
-def test_the_commission_votes_and_the_chair_closes_in_the_page(live: str, app_db: str):
+def test_the_commission_votes_and_the_chair_closes_in_the_page(live: str, app_db: str, seated: str):
     from playwright.sync_api import expect, sync_playwright
 
-    with psycopg.connect(app_db) as conn:
-        commission.add_member(conn, "recognition", ui.OFFICER, "member", actor="test")
-        conn.commit()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     with sync_playwright() as p:
@@ -71,24 +112,9 @@ def test_the_commission_votes_and_the_chair_closes_in_the_page(live: str, app_db
             page.goto(f"{live}/cabinet?lang=en")
             page.wait_for_selector("body[data-ready=true]")
 
-            # The applicant files a recognition (signed in the page by the demo signer).
-            _sign_in(page, live, app_db, ui.APPLICANT)
-            app = {"kind": "industrial-innovation-recognition", "applicant": {"iin": ui.APPLICANT},
-                   "documents": [_document(app_db, ui.APPLICANT)]}
-            status, body = page.evaluate(FILE, app)
-            assert status == 201 and body["status"] == "accepted", body
-            number = str(body["number"])
-            _sign_out(page)
-
-            # The officer (working body) accepts it and forwards the draft conclusion.
-            _sign_in(page, live, app_db, ui.OFFICER)
-            _open(page, number)
-            for stage, action in (("accept", "accept"), ("draft_conclusion", "forward")):
-                expect(page.locator("#wb-stage")).to_have_attribute("data-stage", stage, timeout=20_000)
-                page.locator(f"#wb-run .wb-actions button[data-action={action}]").click()
-                expect(page.locator("#wb-status")).to_have_class("ok", timeout=20_000)
-            # The commission stage: no one-person actions; the members, nobody has voted yet.
-            expect(page.locator("#wb-stage")).to_have_attribute("data-stage", "commission", timeout=20_000)
+            # Filed, accepted and forwarded in the page. The commission stage: no one-person
+            # actions; the members, nobody has voted yet.
+            number = _to_commission(page, live, app_db)
             expect(page.locator("#wb-run button[data-action]")).to_have_count(0)
             members = page.locator("#wb-members tbody tr")
             expect(members).to_have_count(2)
@@ -167,3 +193,50 @@ def test_the_commission_votes_and_the_chair_closes_in_the_page(live: str, app_db
     assert (action, actor, valid) == ("approve", CHAIR, True)
     assert canonical == commission.canonical_close(number, "commission", None).decode()
     assert (tally["present"], tally["for"], tally["against"], tally["chairing"]) == (1, 1, 0, CHAIR)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (make system installs it)")
+def test_a_tie_is_broken_by_the_chairs_vote_in_the_page(live: str, app_db: str, seated: str):
+    from playwright.sync_api import expect, sync_playwright
+
+    reason = "Деятельность не связана с недропользованием"
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(f"{live}/cabinet?lang=en")
+            page.wait_for_selector("body[data-ready=true]")
+            number = _to_commission(page, live, app_db)
+            page.click("#wb-vote button[data-vote=approve]")
+            expect_ok(page)
+            _sign_out(page)
+
+            # The chair votes against, with a reason, in Kazakh: the last vote decides at once.
+            _sign_in(page, live, app_db, CHAIR)
+            page.click("#langs [data-lang=kk]")
+            _open(page, number)
+            expect(page.locator("#wb-tally")).to_have_text("Дауыс бергендер: 1 / 2", timeout=20_000)
+            page.fill("#wb-reason", reason)
+            page.click("#wb-vote button[data-vote=refuse]")
+            expect_ok(page)
+            expect(page.locator("#wb-status")).to_have_text("Дауыс беру жабылды, комиссия шешімі: Бас тарту")
+            expect(page.locator(f"#wb-queue tr[data-number='{number}']")).to_have_count(0)
+            expect(page.locator("#wb-steps li[data-stage=commission]")).to_contain_text(reason)
+            page.click("#langs [data-lang=en]")
+        finally:
+            browser.close()
+    assert problems == []
+
+    with psycopg.connect(app_db) as conn:
+        action, stored, tally = conn.execute(
+            "SELECT d.action, d.reason, d.tally FROM procedure_decisions d JOIN procedure_runs r ON r.id = d.run_id "
+            "WHERE r.number = %s AND d.stage = 'commission'", (number,)).fetchone()
+        votes = conn.execute(
+            "SELECT v.member_iin, v.vote, v.reason FROM commission_votes v JOIN procedure_runs r ON r.id = v.run_id "
+            "WHERE r.number = %s ORDER BY v.id", (number,)).fetchall()
+    assert [tuple(v) for v in votes] == [(ui.OFFICER, "approve", None), (CHAIR, "refuse", reason)]
+    assert (action, stored) == ("refuse", reason)
+    assert (tally["for"], tally["against"], tally["tie_broken_by_chair"]) == (1, 1, True)
