@@ -8,6 +8,10 @@ IIN, OTHER = "050505500001", "050505500002"
 
 
 def test_commission_commands(database_url, db):
+    # Tests that load the demo people on this database seat the demo commission person as chair:
+    # set them aside for this test and seat them again after it.
+    chair = db.execute("DELETE FROM commission_members WHERE commission = 'recognition' AND seat = 'chair' "
+                       "RETURNING commission, iin, seat, added_at, added_by").fetchall()
     try:
         res = run(["commission", "add", "recognition", IIN, "--seat", "chair"], database_url)
         assert res.returncode == 0 and "chair of recognition" in res.stdout, res.stderr
@@ -26,3 +30,6 @@ def test_commission_commands(database_url, db):
         assert db.execute("SELECT count(*) FROM commission_members WHERE iin = %s", (OTHER,)).fetchone()[0] == 0
     finally:
         db.execute("DELETE FROM commission_members WHERE iin IN (%s, %s)", (IIN, OTHER))
+        for row in chair:
+            db.execute("INSERT INTO commission_members (commission, iin, seat, added_at, added_by) "
+                       "VALUES (%s, %s, %s, %s, %s)", row)
