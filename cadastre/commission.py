@@ -107,6 +107,25 @@ def remove_member(conn: psycopg.Connection, commission: str, iin: str, *, actor:
     return row is not None
 
 
+def roster_answer(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, Any]:
+    """Add to a run's answer (``workbench.render_run``), when its current stage is a commission
+    stage, who sits on that commission now: ``commission: {name, stage, members: [{iin, seat,
+    name}]}``, the chair first, so the workbench can show who has voted and who not yet."""
+    stage = body.get("stage")
+    if body.get("status") != "running" or not stage:
+        return body
+    name = procedures.procedure(body["procedure"]).stage(stage).commission
+    if name is None:
+        return body
+    rows = conn.execute(
+        "SELECT m.iin, m.seat, (SELECT a.name FROM accounts a WHERE a.iin = m.iin AND a.bin IS NULL LIMIT 1) "
+        "FROM commission_members m WHERE m.commission = %s "
+        "ORDER BY array_position(%s::text[], m.seat), m.iin", (name, list(SEATS))).fetchall()
+    body["commission"] = {"name": name, "stage": stage,
+                          "members": [{"iin": r[0], "seat": r[1], "name": r[2]} for r in rows]}
+    return body
+
+
 # --- what is signed ---------------------------------------------------------------------------------
 
 def vote_payload(number: str, stage: str, vote: str, reason: str | None) -> dict[str, Any]:
@@ -283,4 +302,5 @@ def close_vote(conn: psycopg.Connection, number: str, stage: str, reason: str | 
 
 
 __all__ = ["SEATS", "Roster", "add_member", "canonical_close", "canonical_vote", "cast_vote", "close_vote",
-           "declared", "parse_close", "parse_vote", "remove_member", "roster", "tally", "vote_payload"]
+           "declared", "parse_close", "parse_vote", "remove_member", "roster", "roster_answer", "tally",
+           "vote_payload"]

@@ -418,17 +418,23 @@ _BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
 def read_signature(sig: SignatureFile, content: bytes) -> ParsedSignature:
     """A signature file: CMS as DER, PEM or base64 (what NCALayer's createCAdESFromBase64 gives).
     An attached CMS must carry exactly the stored file."""
-    raw = sig.data.strip()
-    if raw.startswith(b"<"):
-        # An enveloped XMLDSig signs the XML it is in: that XML is the document to upload.
-        raise _refuse("documents.signature_xml_separate", sig.name, field="signature")
-    der = raw
-    pem = _PEM.search(raw)
-    if pem is not None:
-        der = _b64(pem.group(1), sig.name)
-    elif raw[:1] != b"\x30" and _BASE64.match(raw):
-        der = _b64(raw, sig.name)
+    # DER is binary: its last byte (the signature value's) is 0x09-0x0d or 0x20 about once in 40,
+    # which a strip would cut off. So DER is read by its own length (whatever whitespace a tool
+    # added after it is left off), and whitespace is trimmed from the text forms only.
+    der = _der_extent(sig.data)
     signed = _signed_data(der)
+    if signed is None:
+        raw = sig.data.strip()
+        if raw.startswith(b"<"):
+            # An enveloped XMLDSig signs the XML it is in: that XML is the document to upload.
+            raise _refuse("documents.signature_xml_separate", sig.name, field="signature")
+        der = raw
+        pem = _PEM.search(raw)
+        if pem is not None:
+            der = _b64(pem.group(1), sig.name)
+        elif raw[:1] != b"\x30" and _BASE64.match(raw):
+            der = _b64(raw, sig.name)
+        signed = _signed_data(der)
     if signed is None:
         raise _refuse("documents.signature_unreadable", sig.name, field="signature")
     carried = _encapsulated(signed)
@@ -437,6 +443,23 @@ def read_signature(sig: SignatureFile, content: bytes) -> ParsedSignature:
     if carried != content:
         raise _refuse("documents.signature_other_content", sig.name, field="signature")
     return ParsedSignature("cms-attached", False, der, sig.name)
+
+
+def _der_extent(data: bytes) -> bytes:
+    """``data`` up to the end of its first DER SEQUENCE when only whitespace follows it; else
+    ``data`` as it is."""
+    if data[:1] != b"\x30" or len(data) < 2:
+        return data
+    first = data[1]
+    if first < 0x80:
+        start, length = 2, first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or len(data) < 2 + count:
+            return data
+        start, length = 2 + count, int.from_bytes(data[2:2 + count], "big")
+    end = start + length
+    return data[:end] if end <= len(data) and not data[end:].strip() else data
 
 
 def _b64(text: bytes, name: str) -> bytes:

@@ -36,6 +36,7 @@ ACTORS = admits("officer", "commission")
 # Whoever may read the application reads its run (checked inside: applicant, officers of its
 # authority, admins, auditors; commission members for procedures with a commission).
 SIGNED_IN = admits("applicant")
+STAFF = {"officer", "commission", "admin", "auditor"}
 
 
 def _lang(request: Request) -> str:
@@ -85,7 +86,7 @@ def _decide(request: Request, db: Database, number: str, body: Any, who: Person,
             trust, revocation = trust_cache(request).get(conn)
             workbench.decide(conn, number, stage, action, reason, signature, caller=who, trust=trust,
                              revocation=revocation, now=clock.now(), client=client)
-            return workbench.run_answer(conn, number, lang)
+            return commission.roster_answer(conn, workbench.run_answer(conn, number, lang))
         except Problem as problem:
             # A refused decision changes nothing; its journal row stays.
             conn.rollback()
@@ -136,7 +137,7 @@ def _commission_act(request: Request, db: Database, number: str, body: Any, who:
             else:
                 commission.cast_vote(conn, number, stage, vote, reason, signature, caller=who, trust=trust,
                                      revocation=revocation, now=clock.now(), client=client)
-            return workbench.run_answer(conn, number, lang)
+            return commission.roster_answer(conn, workbench.run_answer(conn, number, lang))
         except Problem as problem:
             # A refused vote or closing changes nothing (a closing without a quorum leaves the
             # votes cast); its journal row stays.
@@ -167,11 +168,14 @@ async def post_close_vote(number: str, request: Request, db: DatabaseDep, body: 
 
 
 @router.get("/applications/{number}/run", summary="The application's procedure run: stages, due times, "
-                                                 "signed decisions")
+                                                 "signed decisions (at a commission stage: its members and "
+                                                 "their signed votes)")
 def get_run(number: str, request: Request, db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
     with db.connection() as conn:
         try:
-            return workbench.get_run(conn, who, number, lang=_lang(request), client=client_address(request))
+            run = workbench.get_run(conn, who, number, lang=_lang(request), client=client_address(request))
+            # The roster (names too) for the platform's staff; an applicant reads the votes only.
+            return commission.roster_answer(conn, run) if set(who.roles) & STAFF else run
         except Problem:
             conn.commit()  # the refusal's journal row
             raise

@@ -8,6 +8,11 @@
 // public map's style: basemap, blocks, licences, applied-for blocks) with what it overlaps: the
 // parcel as the application was signed (GET /api/applications/{number}: its canonical JSON),
 // checked again by POST /api/parcels/check, whose overlaps carry their geometries.
+// At a commission stage (seed 004; cadastre/commission.py) nobody decides alone: the section shows
+// the commission's members (the run's `commission`), who has voted how (the run's signed `votes`
+// of the current step), the person's own vote (approve / refuse with a reason: a signed
+// {application, stage, vote, reason} POSTed to /votes) and, for the chair or deputy chair,
+// closing the vote (a signed {application, stage, action: "close", reason} to /votes/close).
 
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { el, problemText, signCanonical } from './cabinet-sign.js';
@@ -24,6 +29,14 @@ const UI = {
     action_forward: 'Әрі қарай жіберу', action_approve: 'Мақұлдау', action_sign: 'Қол қою',
     outcome_granted: 'мақұлданды', outcome_refused: 'бас тартылды',
     map: 'Учаске картада', parcel: 'Учаске', conflicts: 'Қиылысулар: {n}', noConflicts: 'Қиылысу жоқ',
+    commission: 'Комиссия', member: 'Мүше', seat: 'Орны', vote: 'Дауыс', iin: 'ЖСН',
+    seat_chair: 'Төраға', seat_deputy_chair: 'Төрағаның орынбасары', seat_member: 'Комиссия мүшесі',
+    vote_approve: 'Жақтаймын', vote_refuse: 'Қарсымын', notVoted: 'әлі дауыс берген жоқ',
+    voted: 'Дауыс бергендер: {n} / {m}', yourVote: 'Сіздің дауысыңыз: {vote}',
+    voteReason: 'Себебі (қарсы дауыс және бас тартумен жабу үшін)', closeVote: 'Дауыс беруді жабу',
+    voteDone: '«{vote}» дауысы қабылданды', closed: 'Дауыс беру жабылды, комиссия шешімі: {action}',
+    notMember: 'Сіз бұл комиссияның мүшесі емессіз: дауыс бере алмайсыз.',
+    rule: 'Кворум — мүшелердің кемінде жартысы; қатысушылардың көпшілігі шешеді, дауыстар тең болса — төрағаның дауысы.',
   },
   ru: {
     title: 'Рабочее место', queue: 'Очередь', empty: 'Заявлений, ждущих решения, нет.', number: 'Номер',
@@ -36,6 +49,14 @@ const UI = {
     action_forward: 'Передать дальше', action_approve: 'Одобрить', action_sign: 'Подписать',
     outcome_granted: 'одобрено', outcome_refused: 'отказано',
     map: 'Участок на карте', parcel: 'Участок', conflicts: 'Пересечения: {n}', noConflicts: 'Пересечений нет',
+    commission: 'Комиссия', member: 'Член', seat: 'Место', vote: 'Голос', iin: 'ИИН',
+    seat_chair: 'Председатель', seat_deputy_chair: 'Заместитель председателя', seat_member: 'Член комиссии',
+    vote_approve: 'За', vote_refuse: 'Против', notVoted: 'ещё не голосовал(а)',
+    voted: 'Проголосовали: {n} из {m}', yourVote: 'Ваш голос: {vote}',
+    voteReason: 'Причина (для голоса против и для закрытия с отказом)', closeVote: 'Закрыть голосование',
+    voteDone: 'Голос «{vote}» принят', closed: 'Голосование закрыто, решение комиссии: {action}',
+    notMember: 'Вы не состоите в этой комиссии: голосовать нельзя.',
+    rule: 'Кворум — не менее половины членов; решает большинство присутствующих, при равенстве голосов — голос председателя.',
   },
   en: {
     title: 'Workbench', queue: 'Queue', empty: 'No applications wait for your decision.', number: 'Number',
@@ -48,6 +69,14 @@ const UI = {
     action_forward: 'Forward', action_approve: 'Approve', action_sign: 'Sign',
     outcome_granted: 'approved', outcome_refused: 'refused',
     map: 'The parcel on the map', parcel: 'Parcel', conflicts: 'Overlaps: {n}', noConflicts: 'No overlaps',
+    commission: 'Commission', member: 'Member', seat: 'Seat', vote: 'Vote', iin: 'IIN',
+    seat_chair: 'Chair', seat_deputy_chair: 'Deputy chair', seat_member: 'Member',
+    vote_approve: 'For', vote_refuse: 'Against', notVoted: 'not voted yet',
+    voted: 'Voted: {n} of {m}', yourVote: 'Your vote: {vote}',
+    voteReason: 'Reason (for a vote against, and for closing with a refusal)', closeVote: 'Close the vote',
+    voteDone: 'Vote “{vote}” cast', closed: 'The vote is closed; the commission decided: {action}',
+    notMember: 'You do not sit on this commission: you cannot vote.',
+    rule: 'Quorum: at least half of the members; the majority of those present decides, a tie by the chair’s vote.',
   },
 };
 const ACTORS = ['officer', 'commission'];
@@ -218,12 +247,39 @@ class WorkbenchSection {
       parcel.overlaps.length ? el('p', {}, this.t('conflicts', { n: parcel.overlaps.length })) : '', list);
   }
 
-  async act(item, action) {
-    if (this.busy) return;
+  act(item, action) {
     const reason = this.reason.trim() || null;
-    const decision = { stage: item.stage, action, reason };
     // What is signed: cadastre/workbench.py decision_payload, as RFC 8785 JSON.
-    const payload = { application: item.number, stage: item.stage, action, reason };
+    return this.signAndSend(item.number, 'decisions', { application: item.number, stage: item.stage, action, reason },
+      { decision: { stage: item.stage, action, reason } }, () => this.t('done', { action: this.t(`action_${action}`) }));
+  }
+
+  castVote(item, vote) {
+    const reason = this.reason.trim() || null;
+    // What is signed: cadastre/commission.py vote_payload, as RFC 8785 JSON.
+    return this.signAndSend(item.number, 'votes', { application: item.number, stage: item.stage, vote, reason },
+      { vote: { stage: item.stage, vote, reason } }, (run) => this.decided(run, item)
+        || this.t('voteDone', { vote: this.t(`vote_${vote}`) }));
+  }
+
+  closeVote(item) {
+    const reason = this.reason.trim() || null;
+    // What is signed: cadastre/commission.py canonical_close (the outcome is counted, not chosen).
+    return this.signAndSend(item.number, 'votes/close', { application: item.number, stage: item.stage, action: 'close', reason },
+      { close: { stage: item.stage, reason } }, (run) => this.decided(run, item) || this.t('failed'));
+  }
+
+  // The commission's outcome once its stage is decided (by the closing, or by the last vote).
+  decided(run, item) {
+    const step = [...run.steps].reverse().find((s) => s.stage === item.stage && s.finished_at);
+    if (!step || run.stage === item.stage) return null;
+    return this.t('closed', { action: this.t(`action_${step.action}`) });
+  }
+
+  // Sign `payload` (NCALayer, or the demo signer) and POST `{...body, signature}` to the
+  // application's `path`; the answer is the run's new state. `done(run)` says what happened.
+  async signAndSend(number, path, payload, body, done) {
+    if (this.busy) return;
     this.busy = true;
     this.message = ['info', this.t('signing')];
     this.render();
@@ -237,13 +293,13 @@ class WorkbenchSection {
       }
       this.message = ['info', this.t('sending')];
       this.render();
-      const response = await this.api(`/api/applications/${encodeURIComponent(item.number)}/decisions`, {
-        method: 'POST', json: { decision, signature: signed.cms },
+      const response = await this.api(`/api/applications/${encodeURIComponent(number)}/${path}`, {
+        method: 'POST', json: { ...body, signature: signed.cms },
       });
       if (!response.ok) throw new Error(await problemText(response));
       this.run = await response.json();
       this.reason = '';
-      this.message = ['ok', this.t('done', { action: this.t(`action_${action}`) })];
+      this.message = ['ok', done(this.run)];
       await this.load();
     } catch (error) {
       this.message = ['error', `${this.t('failed')}: ${error.message}`];
@@ -269,6 +325,65 @@ class WorkbenchSection {
     return el('table', { id: 'wb-queue', class: 'documents' }, el('thead', {}, head), el('tbody', {}, ...rows));
   }
 
+  stageLine(item) {
+    return el('p', { id: 'wb-stage', 'data-stage': item.stage },
+      `${this.t('stage')}: ${item.stage_name}${item.due_at ? ` · ${this.t('due')}: ${this.when(item.due_at)}` : ''}`);
+  }
+
+  reasonBox() {
+    const reason = el('textarea', { id: 'wb-reason', rows: '2' });
+    reason.value = this.reason;
+    reason.addEventListener('input', () => { this.reason = reason.value; });
+    return reason;
+  }
+
+  // The commission stage: its members and their votes at this step, the person's own vote, and
+  // the chair's (or deputy chair's) closing.
+  renderCommission(run, item) {
+    const members = run.commission.members;
+    const step = run.steps.length - 1;
+    const votes = new Map((run.votes || []).filter((v) => v.step === step && v.stage === item.stage)
+      .map((v) => [v.member_iin, v]));
+    const me = window.cabinet.profile && window.cabinet.profile.iin;
+    const mine = members.find((m) => m.iin === me);
+    const counted = members.filter((m) => votes.has(m.iin)).length;
+    const head = el('tr', {}, ...['member', 'iin', 'seat', 'vote'].map((k) => el('th', { scope: 'col' }, this.t(k))));
+    const rows = members.map((m) => {
+      const v = votes.get(m.iin);
+      return el('tr', { 'data-iin': m.iin, 'data-seat': m.seat, 'data-vote': v ? v.vote : '' },
+        el('td', {}, m.name || ''), el('td', {}, m.iin), el('td', {}, this.t(`seat_${m.seat}`)),
+        el('td', { class: v ? `vote-${v.vote}` : 'vote-none' },
+          v ? [this.t(`vote_${v.vote}`), v.reason || '', this.when(v.at)].filter(Boolean).join(' · ') : this.t('notVoted')));
+    });
+    const parts = [
+      el('div', { id: 'wb-commission', 'data-commission': run.commission.name },
+        el('h4', {}, this.t('commission')),
+        el('table', { id: 'wb-members', class: 'documents' }, el('thead', {}, head), el('tbody', {}, ...rows)),
+        el('p', { id: 'wb-tally', 'data-voted': String(counted), 'data-members': String(members.length) },
+          this.t('voted', { n: counted, m: members.length })),
+        el('p', { class: 'hint' }, this.t('rule'))),
+    ];
+    if (!mine) {
+      parts.push(el('p', { id: 'wb-not-member' }, this.t('notMember')));
+      return parts;
+    }
+    const chairs = mine.seat === 'chair' || mine.seat === 'deputy_chair';
+    const own = votes.get(me);
+    if (!own || chairs) parts.push(el('label', { class: 'app-field' }, el('span', {}, this.t('voteReason')), this.reasonBox()));
+    const disabled = this.busy ? '' : null;
+    parts.push(own
+      ? el('p', { id: 'wb-my-vote', 'data-vote': own.vote }, this.t('yourVote', { vote: this.t(`vote_${own.vote}`) }))
+      : el('div', { id: 'wb-vote', class: 'wb-actions' }, ...['approve', 'refuse'].map((v) => el('button', {
+        type: 'button', 'data-vote': v, disabled, onclick: () => this.castVote(item, v),
+      }, this.t(`vote_${v}`)))));
+    if (chairs) {
+      parts.push(el('div', { class: 'wb-actions' }, el('button', {
+        type: 'button', id: 'wb-close', disabled, onclick: () => this.closeVote(item),
+      }, this.t('closeVote'))));
+    }
+    return parts;
+  }
+
   renderRun() {
     const run = this.run;
     if (!run || run.number !== this.selected) return null;
@@ -277,13 +392,11 @@ class WorkbenchSection {
     if (run.status === 'finished') {
       parts.push(el('p', { id: 'wb-finished', class: `outcome-${run.outcome}` },
         this.t('finished', { outcome: this.t(`outcome_${run.outcome}`) })));
+    } else if (item && run.commission && run.commission.stage === item.stage) {
+      parts.push(this.stageLine(item), ...this.renderCommission(run, item));
     } else if (item) {
-      const reason = el('textarea', { id: 'wb-reason', rows: '2' });
-      reason.value = this.reason;
-      reason.addEventListener('input', () => { this.reason = reason.value; });
-      parts.push(el('p', { id: 'wb-stage', 'data-stage': item.stage },
-        `${this.t('stage')}: ${item.stage_name}${item.due_at ? ` · ${this.t('due')}: ${this.when(item.due_at)}` : ''}`),
-      el('label', { class: 'app-field' }, el('span', {}, this.t('reason')), reason),
+      parts.push(this.stageLine(item),
+      el('label', { class: 'app-field' }, el('span', {}, this.t('reason')), this.reasonBox()),
       el('div', { class: 'wb-actions' }, ...item.actions.map((a) => el('button', {
         type: 'button', 'data-action': a, disabled: this.busy ? '' : null, onclick: () => this.act(item, a),
       }, this.t(`action_${a}`)))));
