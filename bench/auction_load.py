@@ -2,8 +2,8 @@
 by `geoservice serve --workers 2` (one port, the two worker processes share the listening
 socket), and 100 lots in parallel with 10 bidders each at rising offered rates.
 
-    .venv/bin/python bench/auction_load.py [--bidders 1000] [--runs 3] [--paced 100] [--rate 10]
-                                           [--burst 300] [--lots 100] [--per-lot 10]
+    .venv/bin/python bench/auction_load.py [--bidders 1000] [--runs 3] [--paced 40] [--rate 2]
+                                           [--burst 100] [--lots 100] [--per-lot 10]
                                            [--rates 20,50,100,200,400] [--step-seconds 4]
                                            [--workers 2] [--only one,many]
 
@@ -87,6 +87,13 @@ def rss_kb(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -232,7 +239,9 @@ class Conn:
                     fut = self.waiting.pop(key, None)
                     if fut is not None and not fut.done():
                         fut.set_result(frame)
-                elif text.startswith("b ") or text.startswith('{"type":"peer"'):
+                elif text.startswith('{"type":"peer-state"'):
+                    pass
+                elif text.startswith('{"type":"peer"'):
                     self._peer(text, now)
                 else:
                     self.errors += 1
@@ -284,6 +293,9 @@ class Conn:
         return sent, frame
 
 
+DEFLATE = False  # --deflate: offer permessage-deflate as browsers do
+
+
 async def connect_all(uri_of: list[str], tokens: list[str], *, at_once: int = 100) -> list[Conn]:
     from websockets.asyncio.client import connect
 
@@ -294,7 +306,8 @@ async def connect_all(uri_of: list[str], tokens: list[str], *, at_once: int = 10
             c = Conn()
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             c.ws = await connect(uri, additional_headers=headers, max_size=2**20, ping_interval=None,
-                                 open_timeout=120, close_timeout=5)
+                                 open_timeout=120, close_timeout=5,
+                                 compression="deflate" if DEFLATE else None)
             c.task = asyncio.create_task(c.read())
             return c
 
@@ -319,11 +332,12 @@ class Sent:
     sent: float
     frame: dict[str, Any]
     done: float = float("nan")      # the last client got the event
+    acked: float = float("nan")     # the bidder got its answer
 
 
 async def one_bid(conns: list[Conn], bid: Bid) -> Sent:
     sent, frame = await conns[bid.bidder].send_bid(bid)
-    out = Sent(bid, sent, frame)
+    out = Sent(bid, sent, frame, acked=time.perf_counter())
     seq = frame.get("seq")
     if frame.get("type") == "ack" and isinstance(seq, int):
         try:
@@ -365,7 +379,7 @@ async def burst(conns: list[Conn], bids: list[Bid]) -> tuple[list[Sent], float]:
     for bid in bids:
         sent, frame = await conns[bid.bidder].send_bid(bid)
         last_answer = time.perf_counter()
-        s = Sent(bid, sent, frame)
+        s = Sent(bid, sent, frame, acked=last_answer)
         out.append(s)
         seq = frame.get("seq")
         if frame.get("type") == "ack" and isinstance(seq, int):
@@ -387,6 +401,10 @@ class _suppress_timeout:
 
 def latencies(sent: list[Sent]) -> list[float]:
     return [(s.done - s.sent) * 1000 for s in sent if s.frame.get("type") == "ack" and s.done == s.done]
+
+
+def ack_latencies(sent: list[Sent]) -> list[float]:
+    return [(s.acked - s.sent) * 1000 for s in sent if s.frame.get("type") == "ack" and s.acked == s.acked]
 
 
 def journal_check(url: str, auction: int, sent: list[Sent], conns: list[Conn]) -> dict[str, int]:
@@ -461,6 +479,9 @@ class Server:
     def rss_kb(self) -> int:
         return sum(rss_kb(p) for p in self.workers)
 
+    def cpu(self) -> float:
+        return sum(cpu_seconds(p) for p in self.workers)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -475,7 +496,8 @@ PEER = r'''
 import asyncio, sys, json
 from websockets.asyncio.server import serve, broadcast
 
-PAD = "x" * int(sys.argv[2])
+EVENT = "x" * int(sys.argv[2])
+STATE = "y" * int(sys.argv[3])
 clients = set()
 
 async def hall(ws):
@@ -483,9 +505,11 @@ async def hall(ws):
     try:
         async for message in ws:
             seq = int(message.split()[1])
-            # What our hall sends: the ack to the sender, then the event to everyone.
+            # What our hall sends: the ack to the sender, then to everyone the event and the state
+            # (frames of the same sizes as ours).
             await ws.send('{"type":"peer","seq":%d}' % seq)
-            broadcast(clients, '{"type":"peer","seq":%d,"pad":"%s"}' % (seq, PAD))
+            broadcast(clients, '{"type":"peer","seq":%d,"pad":"%s"}' % (seq, EVENT))
+            broadcast(clients, '{"type":"peer-state","seq":%d,"pad":"%s"}' % (seq, STATE))
     finally:
         clients.discard(ws)
 
@@ -499,17 +523,21 @@ asyncio.run(main())
 
 
 class Peer:
-    def __init__(self, event_bytes: int) -> None:
+    def __init__(self, event_bytes: int, state_bytes: int) -> None:
         from tests.live import free_port
 
         self.port = free_port()
-        self.process = subprocess.Popen([sys.executable, "-c", PEER, str(self.port), str(event_bytes)],
+        self.process = subprocess.Popen([sys.executable, "-c", PEER, str(self.port), str(event_bytes),
+                                         str(state_bytes)],
                                         stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.process.stdout.readline()
 
     def rss_kb(self) -> int:
         return rss_kb(self.process.pid)
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -527,7 +555,7 @@ async def peer_bid(conns: list[Conn], bidder: int, seq: int) -> Sent:
 
 
 async def peer_run(port: int, n: int, paced_count: int, rate: float, burst_count: int,
-                   rss: Any) -> dict[str, Any]:
+                   rss: Any, cpu: Any) -> dict[str, Any]:
     uri = f"ws://127.0.0.1:{port}/"
     before = rss()
     conns = await connect_all([uri] * n, [""] * n)
@@ -535,6 +563,7 @@ async def peer_run(port: int, n: int, paced_count: int, rate: float, burst_count
     after = rss()
     seq = 0
     tasks = []
+    cpu0, client0 = cpu(), time.process_time()
     t0 = time.perf_counter()
     for i in range(paced_count):
         delay = t0 + i / rate - time.perf_counter()
@@ -560,9 +589,11 @@ async def peer_run(port: int, n: int, paced_count: int, rate: float, burst_count
         waits.append(asyncio.create_task(wait()))
     elapsed = time.perf_counter() - t0
     await asyncio.gather(*waits)
+    bids = paced_count + burst_count
+    server_ms, client_ms = (cpu() - cpu0) * 1000 / bids, (time.process_time() - client0) * 1000 / bids
     await close_all(conns)
     return {"paced": latencies(paced_sent), "burst": latencies(burst_sent), "burst_rate": burst_count / elapsed,
-            "rss_per_conn": (after - before) / n}
+            "rss_per_conn": (after - before) / n, "server_ms": server_ms, "client_ms": client_ms}
 
 
 # --- run 1 ---------------------------------------------------------------------------------------------
@@ -595,9 +626,12 @@ async def one_lot_run(url: str, server: Server, auction: int, bidders: list[Bidd
     head = await settle(conns, url, auction)
     settled = time.perf_counter() - t
     after = server.rss_kb()
+    cpu0, client0 = server.cpu(), time.process_time()
     paced_sent = await paced(conns, paced_bids, rate)
     burst_sent, burst_time = await burst(conns, burst_bids)
     await asyncio.sleep(0.5)
+    bids = len(paced_bids) + len(burst_bids)
+    server_ms, client_ms = (server.cpu() - cpu0) * 1000 / bids, (time.process_time() - client0) * 1000 / bids
     check = journal_check(url, auction, paced_sent + burst_sent, conns)
     closed = sum(1 for c in conns if c.closed is not None)
     errors = sum(c.errors for c in conns)
@@ -605,8 +639,9 @@ async def one_lot_run(url: str, server: Server, auction: int, bidders: list[Bidd
     accepted_burst = sum(1 for s in burst_sent if s.frame.get("type") == "ack")
     return {"connect": connected, "settle": settled, "login_events": head, "rss_before": before, "rss_after": after,
             "rss_per_conn": (after - before) / len(bidders), "paced": latencies(paced_sent),
+            "paced_ack": ack_latencies(paced_sent), "burst_ack": ack_latencies(burst_sent),
             "burst": latencies(burst_sent), "burst_rate": accepted_burst / burst_time, "check": check,
-            "closed": closed, "errors": errors,
+            "closed": closed, "errors": errors, "server_ms": server_ms, "client_ms": client_ms,
             "paced_accepted": sum(1 for s in paced_sent if s.frame.get("type") == "ack"),
             "paced_rejected": sum(1 for s in paced_sent if s.frame.get("type") == "rejected"),
             "burst_accepted": accepted_burst,
@@ -638,7 +673,7 @@ def run_one(args: argparse.Namespace, url: str, bidders: list[Bidder], server: S
             plans.append((auction, bids[:cut], bids[cut:]))
     print(f"run 1: {args.runs} lots, {sum(len(p[1]) + len(p[2]) for p in plans)} bids signed in "
           f"{time.perf_counter() - t:.1f} s")
-    event_bytes = 0
+    event_bytes = state_bytes = 0
     ours, peers = [], []
     for run, (auction, paced_bids, burst_bids) in enumerate(plans):
         result = asyncio.run(one_lot_run(url, server, auction, bidders, paced_bids, burst_bids, args.rate))
@@ -646,12 +681,19 @@ def run_one(args: argparse.Namespace, url: str, bidders: list[Bidder], server: S
         if not event_bytes:
             with psycopg.connect(url) as conn:
                 from cadastre import auction_journal
+                from geoservice.api.auction_live import STATE_SQL, state_frame
                 ev = [e for e in auction_journal.events(conn, auction) if e.kind == "bid.submitted"][0]
-                event_bytes = len(json.dumps({"type": "event", **ev.public()}, separators=(",", ":")))
-        peer = Peer(max(0, event_bytes - 30))
+                event_bytes = len(json.dumps({"type": "event", **ev.public()}, separators=(",", ":"),
+                                             ensure_ascii=False).encode())
+                row = conn.execute(STATE_SQL.replace("$1", "%s"), (auction,), ).fetchone()
+                names = ["id", "number", "status", "current_bonus", "starting_bonus", "step", "leader", "ends_at",
+                         "last_seq", "now"]
+                state_bytes = len(json.dumps(state_frame(dict(zip(names, row, strict=True))),
+                                             separators=(",", ":")).encode()) + 10
+        peer = Peer(max(0, event_bytes - 30), max(0, state_bytes - 36))
         try:
             peers.append(asyncio.run(peer_run(peer.port, len(bidders), sum(1 for b in paced_bids if b.valid),
-                                              args.rate, sum(1 for b in burst_bids if b.valid), peer.rss_kb)))
+                                              args.rate, sum(1 for b in burst_bids if b.valid), peer.rss_kb, peer.cpu)))
         finally:
             peer.stop()
         r, p = result, peers[-1]
@@ -660,6 +702,7 @@ def run_one(args: argparse.Namespace, url: str, bidders: list[Bidder], server: S
               f"(peer {ms(p['paced'])}); burst {r['burst_rate']:.0f} bids/s p50/p99 {ms(r['burst'])} ms "
               f"(peer {p['burst_rate']:.0f}/s {ms(p['burst'])}); RSS {r['rss_before'] // 1024} -> "
               f"{r['rss_after'] // 1024} MB; closed {r['closed']}, errors {r['errors']}")
+        print(f"    send -> ack p50/p99: paced {ms(r['paced_ack'])} ms, back to back {ms(r['burst_ack'])} ms")
         print(f"    paced accepted/rejected {r['paced_accepted']}/{r['paced_rejected']}, burst "
               f"{r['burst_accepted']}/{r['burst_rejected']}; checks {r['check']}")
 
@@ -678,6 +721,8 @@ def run_one(args: argparse.Namespace, url: str, bidders: list[Bidder], server: S
         ("back to back p50 ms", med(ours, "burst", 0.5), med(peers, "burst", 0.5)),
         ("back to back p99 ms", med(ours, "burst", 0.99), med(peers, "burst", 0.99)),
         ("RSS per connection KB", med(ours, "rss_per_conn"), med(peers, "rss_per_conn")),
+        ("server CPU ms per bid (all processes)", med(ours, "server_ms"), med(peers, "server_ms")),
+        ("client CPU ms per bid (this process)", med(ours, "client_ms"), med(peers, "client_ms")),
     ]
     for name, a, b in rows:
         print(f"{name:<36} {a:>10.1f} {b:>10.1f} {a / b if b else float('nan'):>7.2f}")
@@ -761,16 +806,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bidders", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--paced", type=int, default=100, help="paced valid bids per run")
-    parser.add_argument("--rate", type=float, default=10.0, help="paced bids per second")
-    parser.add_argument("--burst", type=int, default=300, help="back-to-back valid bids per run")
+    parser.add_argument("--paced", type=int, default=40, help="paced valid bids per run")
+    parser.add_argument("--rate", type=float, default=2.0, help="paced bids per second")
+    parser.add_argument("--burst", type=int, default=100, help="back-to-back valid bids per run")
     parser.add_argument("--lots", type=int, default=100)
     parser.add_argument("--per-lot", type=int, default=10)
     parser.add_argument("--rates", default="20,50,100,200,400")
     parser.add_argument("--step-seconds", type=float, default=4.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="one,many")
+    parser.add_argument("--deflate", action="store_true",
+                        help="clients offer permessage-deflate (as browsers do): every frame is compressed per "
+                             "connection by the server and inflated by the client")
     args = parser.parse_args()
+    global DEFLATE
+    DEFLATE = args.deflate
     try:
         import uvloop
         uvloop.install()
