@@ -11,8 +11,9 @@ Every bidder is a person of the register with an RSA-2048 signing certificate of
 (the certificates share a handful of keys: generating 1,000 keys would take minutes and changes
 nothing the server does), an account and a session made through cadastre.accounts, and an
 admitted participant row written in SQL (as tests/test_bidding.py does). Each bidder is an asyncio
-`websockets` client with its own connection and `Authorization: Bearer` session, offering
-permessage-deflate as browsers do. Bids are real: a detached CMS over the RFC 8785 JSON of each
+`websockets` client with its own connection and `Authorization: Bearer` session, without
+permessage-deflate unless `--deflate` (browsers offer it, and uvicorn then compresses every frame
+once per connection: see bench/README.md). Bids are real: a detached CMS over the RFC 8785 JSON of each
 bid, all made before the clock starts.
 
 Run 1 (one lot, `--bidders` clients), `--runs` times on a fresh lot each:
@@ -27,9 +28,10 @@ Run 1 (one lot, `--bidders` clients), `--runs` times on a fresh lot each:
 * checks against the journal: every ack is one `auction_bids` row and one `bid.submitted`/
   `bid.rejected` event with that seq, every accepted row was acknowledged (lost / duplicated: must
   be 0), and every client got every bid's event exactly once.
-The peer: a plain `websockets` broadcast server (one process, permessage-deflate as ours) with the
-same clients: a client's message is broadcast (`websockets.broadcast`, a frame of the size of
-our bid event) to every client; the same paced and back-to-back schedules, same latency.
+The peer: a plain `websockets` broadcast server (one process) with the same clients: for a
+client's message it answers the sender, then broadcasts (`websockets.broadcast`) two frames of the
+sizes of our bid's `event` and `state` to every client, as the hall does; the same paced and
+back-to-back schedules, same latency. Server and client CPU per bid are printed beside.
 
 Run 2: `--lots` lots with `--per-lot` bidders each (all connected at once), bids offered open-loop
 at each rate of `--rates` (bids/s over all lots, round robin over the lots) for `--step-seconds`:
