@@ -31,17 +31,13 @@ from cadastre.eds.pki import DemoPki, Issued, demo_pki
 from layers.access import Person
 from tests.applicants import make_applicants, person, session_token
 from tests.processes import PrivateCluster, ServerProcess, private_cluster
-from tests.test_bidding import (  # noqa: F401 - fixtures
+from tests.test_bidding import (
     START,
     STEP,
     bid_of,
-    bidders,
     body,
-    conn,
     make_auction,
-    pki,
     register,
-    server,
     until,
     ws_url,
 )
@@ -209,9 +205,10 @@ def test_a_postgresql_restart_mid_auction_loses_no_acknowledged_bid(stage: Stage
 
 # --- a burst of duplicates ------------------------------------------------------------------------------
 
-def test_a_burst_of_replayed_bids_is_accepted_once_and_every_duplicate_gets_the_first_answer(
-        server, conn, bidders):  # noqa: F811
-    (a, a_cert), (b, _) = bidders[0], bidders[1]
+def test_a_burst_of_replayed_bids_is_accepted_once_and_every_duplicate_gets_the_first_answer(stage: Stage) -> None:
+    server = stage.server.base
+    (a, a_cert), (b, _) = stage.people
+    conn = psycopg.connect(stage.cluster.url)
     auction = make_auction(conn)
     register(conn, auction, 1, a)
     register(conn, auction, 2, b)
@@ -253,5 +250,5 @@ def test_a_burst_of_replayed_bids_is_accepted_once_and_every_duplicate_gets_the_
                         (auction,)).fetchall()
     assert sorted((k, ok) for k, ok, _ in rows) == [("burst-good", True), ("burst-low", False)]
     submitted = [e for e in auction_journal.events(conn, auction) if e.kind in ("bid.submitted", "bid.rejected")]
-    conn.commit()
+    conn.close()
     assert len(submitted) == 2
