@@ -392,7 +392,8 @@ def make_protocol(conn: psycopg.Connection, auction_id: int, signer: OperatorKey
                   protocol["journal"]["last_seq"]))
     winner = protocol["winner"]
     _tell(conn, auction_id, protocol, winner["participant"] if winner else None, winner["bonus"] if winner else None)
-    if winner and winner["participant"] is not None:
+    # A cancelled or failed lot's applications were settled by open_due, in the same transaction.
+    if status[0] == "closed" and winner and winner["participant"] is not None:
         continue_with(conn, auction_id, int(winner["participant"]), actor="auction.protocol")
     made = stored(conn, auction_id)
     assert made is not None

@@ -43,6 +43,7 @@ from psycopg.types.json import Jsonb
 
 from cadastre import auction_journal
 from cadastre.applications import IIN, KINDS, MINERALS, render_reason, signature_reasons, window_ends
+from cadastre.auction_protocol import continue_with
 from cadastre.eds.revocation import RevocationSource
 from cadastre.eds.trust import TrustStore
 from cadastre.eds.verify import verify_cms
@@ -564,6 +565,9 @@ def _open_one(conn: psycopg.Connection, auction: tuple[Any, ...], now: datetime)
         auction_journal.append(conn, auction_id, "auction.failed", detail={"reason": "no_participant"})
         conn.execute("UPDATE auctions SET status = 'failed', closed_at = clock_timestamp() WHERE id = %s",
                      (auction_id,))
+        # Nobody took part: the lot's window applications give up their claims on its blocks
+        # (the blocks are free again, first come first served); the officer may sell them anew.
+        continue_with(conn, auction_id, None, actor=SYSTEM)
     elif len(admitted) == 1 and admitted[0][1] in requested:
         outcome = "cancelled"
         participant, _, account_id = admitted[0]
@@ -574,6 +578,8 @@ def _open_one(conn: psycopg.Connection, auction: tuple[Any, ...], now: datetime)
         conn.execute("UPDATE auctions SET status = 'cancelled', winner = %s, final_bonus = starting_bonus, "
                      "closed_at = clock_timestamp() WHERE id = %s", (participant, auction_id))
         notify(conn, account_id, "notice.auction_granted_single", auction=number, bonus=_amount(bonus))
+        # The right goes to the requester: their application goes on, the others' claims end.
+        continue_with(conn, auction_id, participant, actor=SYSTEM)
     else:
         outcome = "open"
         auction_journal.append(conn, auction_id, "auction.opened", detail={"participants": len(admitted)})

@@ -14,6 +14,7 @@ import psycopg
 import rfc8785
 
 from cadastre import accounts
+from cadastre.auction_protocol import demo_operator, trust_demo_operator
 from cadastre.auctions import Defaults, confirm_payment, create_auction, register_participant
 from cadastre.eds.pki import demo_pki, sign_cms
 from cadastre.eds_trust import load_trust
@@ -89,3 +90,12 @@ def make_demo_auction(conn: psycopg.Connection, pki_directory: Path, *, defaults
         lines.append(f"  bidder {holder.person.full_name} ({iin}): participant {answer['participant']}, "
                      f"{answer['status']}; sign in: geoservice demo sign-in {iin}")
     return "\n".join(lines)
+
+
+def trust_operator(conn: psycopg.Connection, operator_directory: Path) -> str:
+    """The demo operator, made once under ``operator_directory`` (``var/operator``, where the
+    server makes it when no operator key is configured), and its CA and CRL trusted, in the
+    caller's transaction: so that ``geoservice auction verify`` accepts the demo's protocols."""
+    key = demo_operator(operator_directory)
+    trust_demo_operator(conn, operator_directory, actor=DEMO_ACTOR)
+    return f"demo operator {key.subject}: its CA and CRL trusted ({operator_directory})"

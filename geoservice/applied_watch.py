@@ -52,8 +52,14 @@ class AppliedWatch:
     def _notified(self, *_: object) -> None:
         self._wake.set()
 
+    def _listening(self) -> bool:
+        try:
+            return self._listener is not None and not self._listener.is_closed()
+        except asyncpg.InterfaceError:  # the pool took the connection back (its session ended)
+            return False
+
     async def _listen(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
+        if self._listening():
             return
         await self._unlisten()
         try:

@@ -692,6 +692,10 @@ def _demo_auction(minutes: float, *, only_if_none: bool) -> str:
         text = make_demo_auction(conn, settings.var_dir / "demo-pki", defaults=Defaults.from_settings(settings),
                                  now=clock.now(), starts_in=timedelta(minutes=minutes),
                                  grid_datum=settings.grid_datum, only_if_none=only_if_none)
+        if not settings.operator_key_file:  # the server signs protocols as the demo operator
+            from cadastre.demo_auction import trust_operator
+
+            text += "\n" + trust_operator(conn, settings.var_dir / "operator")
         conn.commit()
     return text
 

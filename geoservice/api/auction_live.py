@@ -46,6 +46,7 @@ from geoservice.kernel.bearer import bearer_token
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Issue, Problem
 from geoservice.kernel.i18n import negotiate, translate
+from geoservice.kernel.outage import is_outage
 from geoservice.kernel.settings import Settings
 from geoservice.trust import trust_cache
 from layers.access import SESSION_COOKIE, SESSION_PREFIX, Person
@@ -508,6 +509,11 @@ async def _person(websocket: WebSocket) -> tuple[Person | None, str | None]:
     return found, token
 
 
+def _key_of(bid: Any) -> str | None:
+    key = bid.get("idempotency_key") if isinstance(bid, dict) else None
+    return key if isinstance(key, str) and len(key) <= 100 else None
+
+
 def _error(code: str, lang: str, **params: Any) -> str:
     return _json({"type": "error", "code": code, "message": translate(code, lang, **params)})
 
@@ -604,21 +610,33 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: Client, who: Person,
         if client.you is None:
             client.put("direct", 0, _error("bidding.watch_only", lang))
             continue
-        # The session may have ended since the socket opened: asked again for every bid.
-        current = await websocket.app.state.tokens.session(token, fresh=True)
-        if current is None:
-            client.close(CLOSE_UNAUTHENTICATED)
-            return
         body = {k: frame.get(k) for k in ("bid", "signature")}
         try:
+            # The session may have ended since the socket opened: asked again for every bid.
+            current = await websocket.app.state.tokens.session(token, fresh=True)
+            if current is None:
+                client.close(CLOSE_UNAUTHENTICATED)
+                return
             answer = await run_in_threadpool(_place, _TrustOf(websocket), hub.db, client.room.auction_id, body,
                                              current)
         except Problem as problem:
             client.put("direct", 0, _json({"type": "error", "code": problem.key,
                                            "message": translate(problem.key, lang, **problem.params)}))
             continue
-        except Exception:  # noqa: BLE001 - e.g. the database is away: this bid is not acknowledged
-            log.warning("auction %s: a bid failed", client.room.auction_id, exc_info=True)
-            client.put("direct", 0, _error("bidding.rejected", lang))
+        except Exception as exc:  # noqa: BLE001 - this bid is not acknowledged; the connection stays
+            # The database away (restarting): not acknowledged, so the client may send the same
+            # bid again with the same key once it is back (accepted at most once). The frame
+            # names the key, for the client to know which bid to retry.
+            key = _key_of(body.get("bid"))
+            if is_outage(exc):
+                wait = settings.retry_after_seconds
+                log.warning("auction %s: a bid while the database is away", client.room.auction_id)
+                client.put("direct", 0, _json({"type": "error", "code": "db.unavailable", "idempotency_key": key,
+                                               "retry_after": wait,
+                                               "message": translate("db.unavailable", lang, seconds=wait)}))
+            else:
+                log.warning("auction %s: a bid failed", client.room.auction_id, exc_info=True)
+                client.put("direct", 0, _json({"type": "error", "code": "bidding.rejected", "idempotency_key": key,
+                                               "message": translate("bidding.rejected", lang)}))
             continue
         client.put("direct", 0, _json(answer.message(lang)))
