@@ -134,7 +134,10 @@ def server_config(settings: Settings, *, host: str, port: int, workers: int = 1,
         http=GuardedHttpToolsProtocol, timeout_keep_alive=max(1, round(settings.http_keepalive_timeout)),
         limit_concurrency=settings.http_limit_concurrency or None,
         h11_max_incomplete_event_size=settings.http_max_header_bytes,
-        header_timeout=settings.http_header_timeout, max_header_bytes=settings.http_max_header_bytes)
+        header_timeout=settings.http_header_timeout, max_header_bytes=settings.http_max_header_bytes,
+        # The hall's frames are a few hundred bytes of JSON: compressing each once per connection
+        # cost ~40 % of the server's CPU per bid and doubled its memory per connection (bench/README.md).
+        ws_per_message_deflate=False)
 
 
 def run(settings: Settings, *, host: str, port: int, workers: int = 1, access_log: bool = False) -> None:

@@ -62,7 +62,8 @@ def hall(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
         conn.commit()
     assert row is not None
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(),
-                                           log_level="warning"))
+                                           log_level="warning",
+                                           ws_per_message_deflate=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -388,11 +388,12 @@ def test_two_clients_get_the_broadcast_and_the_ack_comes_after_commit(server, co
             assert ack["type"] == "ack" and ack["amount"] == "1000000.00", ack
             # Committed before the ack: the database has it.
             assert head(conn, auction)[0] == START
-            for ws in (wa, wb):
-                event = await until(ws, lambda f: f["type"] == "event" and f["kind"] == "bid.submitted")
-                assert event["seq"] == ack["seq"] and event["participant"] == 1
+            for ws, you in ((wa, 1), (wb, None)):
+                # One frame: the state with the bid's event in it (the login is journaled, not shown).
                 state = await until(ws, lambda f: f["type"] == "state" and f["current_bonus"] is not None)
-                assert (state["current_bonus"], state["leader"]) == ("1000000.00", 1)
+                assert (state["current_bonus"], state["leader"], state["you"]) == ("1000000.00", 1, you)
+                assert [(e["seq"], e["kind"], e["participant"]) for e in state["events"]] == [
+                    (ack["seq"], "bid.submitted", 1)], state
             # The watcher may not bid.
             await wb.send(json.dumps({"type": "bid", **body(bid, a_cert)}))
             assert (await until(wb, lambda f: f["type"] == "error"))["code"] == "bidding.watch_only"

@@ -5,10 +5,17 @@ client, and the per-process ticker that opens and closes auctions on time.
 * **One hub per process** (``LiveHub``, started in the app's lifespan): one LISTEN connection on
   ``auction_events``, a wake-up only. Each auction with clients here has a ``Room`` that reads the
   journal after the last seq it has seen, on each wake-up or every ``POLL_SECONDS`` anyway (a
-  missed NOTIFY costs at most that), and queues each event and then one state to its clients.
-* **Clients never skip an event.** A client's writer knows the last seq it sent; a frame ahead of
-  it first makes it read the gap from the journal (a reconnect with ``?since=SEQ`` is the same
-  thing), so a slow hub, a missed NOTIFY or a late join cost latency, never an event.
+  missed NOTIFY costs at most that), and queues ONE frame per wake-up to its clients: the state
+  with the new events in it (``"events"``), encoded once for the room (only ``you`` is appended
+  per client). A burst of events (the opening's logins, fast bids) is one send per client, not
+  two per event. ``participant.login``/``logout`` are journaled and replayed on catch-up, but
+  left out of the live ``events`` (nobody in the hall shows them; the state's ``seq`` still
+  counts them).
+* **Clients never skip an event.** A client's writer knows the last seq it sent; the room's frame
+  goes as is only to a client that is exactly where the frame starts. Any other client (behind:
+  a reconnect with ``?since=SEQ``, a late join, a slow writer; or partly ahead) reads its gap from
+  the journal, sent as ``event`` frames in order, then gets the state (without ``events``), so a
+  slow hub, a missed NOTIFY or a late join cost latency, never an event, and none comes twice.
 * **What a bad client can break is its own connection**: an oversize frame closes it with 1009, a
   flood (token bucket per participant, or per account for watchers) with 1008, a client too slow
   to take its frames with 1013; malformed JSON gets an error frame.
@@ -169,6 +176,28 @@ def with_you(state_text: str, you: int | None) -> str:
     return state_text[:-1] + f',"you":{"null" if you is None else you}}}'
 
 
+PRESENCE = frozenset({"participant.login", "participant.logout"})
+
+
+def with_events(state_text: str, events: list[auction_journal.Event]) -> str:
+    """The state frame with the given events (``Event.public()``, presence left out) appended."""
+    shown = ",".join(_json(e.public()) for e in events if e.kind not in PRESENCE)
+    return f'{state_text[:-1]},"events":[{shown}]}}'
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A queued frame. ``state``: the room's state at journal ``seq`` whose ``shared`` text carries
+    the events after ``first - 1`` (sent as is to a client exactly there), and ``bare`` the same
+    state without events (after a catch-up from the journal). ``direct``: ``shared`` as is.
+    ``close``: the close code in ``seq``."""
+    kind: str
+    seq: int = 0
+    first: int = 0
+    shared: str = ""
+    bare: str = ""
+
+
 class Bucket:
     """A token bucket: ``rate`` frames a second, ``burst`` at once."""
 
@@ -193,49 +222,51 @@ class Client:
     you: int | None
     lang: str
     seq: int = 0
-    queue: asyncio.Queue[tuple[str, int, str]] = field(default_factory=lambda: asyncio.Queue(QUEUE_FRAMES))
+    queue: asyncio.Queue[Frame] = field(default_factory=lambda: asyncio.Queue(QUEUE_FRAMES))
     closing: int | None = None
 
-    def put(self, kind: str, seq: int, text: str) -> None:
+    def put(self, frame: Frame) -> None:
         try:
-            self.queue.put_nowait((kind, seq, text))
+            self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.close(CLOSE_TRY_AGAIN)
+
+    def direct(self, text: str) -> None:
+        self.put(Frame("direct", shared=text))
 
     def close(self, code: int) -> None:
         """Close this connection (only this one) from any task: the writer does it."""
         if self.closing is None:
             self.closing = code
             with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(("close", code, ""))
+                self.queue.put_nowait(Frame("close", code))
 
     async def send(self, text: str) -> None:
         await self.websocket.send_text(text)
 
     async def write(self) -> None:
-        """Send queued frames in journal order: an event or state ahead of what this client has
-        seen first makes it read the gap from the journal."""
+        """Send queued frames in journal order: the room's shared frame when this client is
+        exactly where it starts; otherwise the gap from the journal, then the bare state."""
         while True:
-            kind, seq, text = await self.queue.get()
-            if kind == "close":
+            frame = await self.queue.get()
+            if frame.kind == "close":
                 with contextlib.suppress(Exception):
-                    await self.websocket.close(seq)
+                    await self.websocket.close(frame.seq)
                 return
-            if kind == "direct":
-                await self.send(text)
+            if frame.kind == "direct":
+                await self.send(frame.shared)
                 continue
-            behind = seq - 1 if kind == "event" else seq
-            if behind > self.seq:
-                for event in await self.room.hub.read_events(self.room.auction_id, self.seq, behind):
-                    await self.send(_json({"type": "event", **event.public()}))
-                    self.seq = event.seq
-            if kind == "event":
-                if seq <= self.seq:
-                    continue
-                await self.send(text)
-                self.seq = seq
-            elif seq >= self.seq:
-                await self.send(with_you(text, self.you))
+            if frame.seq < self.seq or (frame.seq == self.seq and frame.first <= frame.seq):
+                continue  # nothing this client lacks (it joined or caught up later)
+            if self.seq == frame.first - 1:
+                await self.send(with_you(frame.shared, self.you))
+            else:
+                if self.seq < frame.seq:
+                    for event in await self.room.hub.read_events(self.room.auction_id, self.seq, frame.seq):
+                        await self.send(_json({"type": "event", **event.public()}))
+                        self.seq = event.seq
+                await self.send(with_you(frame.bare, self.you))
+            self.seq = frame.seq
 
 
 class Room:
@@ -264,14 +295,13 @@ class Room:
         if state is None or int(state["last_seq"]) <= self.seq:
             return
         head = int(state["last_seq"])
-        for event in await self.hub.read_events(self.auction_id, self.seq, head):
-            text = _json({"type": "event", **event.public()})
-            for client in list(self.clients):
-                client.put("event", event.seq, text)
+        events = await self.hub.read_events(self.auction_id, self.seq, head)
+        base = _json(state_frame(state))
+        # Encoded once for every client of the room: one frame per wake-up, however many events.
+        frame = Frame("state", head, self.seq + 1, with_events(base, events), with_events(base, []))
         self.seq = head
-        text = _json(state_frame(state))
         for client in list(self.clients):
-            client.put("state", head, text)
+            client.put(frame)
 
 
 class LiveHub:
@@ -546,7 +576,9 @@ async def live(websocket: WebSocket, auction_id: int) -> None:
     room = hub.join(auction_id, head)
     client = Client(websocket, room, you, lang, seq=min(int(since_text), head) if since_text is not None else head)
     room.clients.add(client)
-    client.put("state", head, _json(state_frame(state)))
+    bare = with_events(_json(state_frame(state)), [])
+    # Nothing new in it: a client at ``head`` gets it as is, one with ``?since`` the gap first.
+    client.put(Frame("state", head, head + 1, bare, bare))
     writer = asyncio.create_task(client.write())
     bucket = hub.bucket(auction_id, f"p{you}" if you is not None else f"a{who.account_id}")
     if admitted:
@@ -602,13 +634,13 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: Client, who: Person,
         except ValueError:
             frame = None
         if not isinstance(frame, dict):
-            client.put("direct", 0, _error("bidding.not_json", lang))
+            client.direct(_error("bidding.not_json", lang))
             continue
         if frame.get("type") not in ("bid", "withdraw", "change"):
-            client.put("direct", 0, _error("bidding.unknown_type", lang, known="bid, withdraw, change"))
+            client.direct(_error("bidding.unknown_type", lang, known="bid, withdraw, change"))
             continue
         if client.you is None:
-            client.put("direct", 0, _error("bidding.watch_only", lang))
+            client.direct(_error("bidding.watch_only", lang))
             continue
         body = {k: frame.get(k) for k in ("bid", "signature")}
         try:
@@ -620,7 +652,7 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: Client, who: Person,
             answer = await run_in_threadpool(_place, _TrustOf(websocket), hub.db, client.room.auction_id, body,
                                              current)
         except Problem as problem:
-            client.put("direct", 0, _json({"type": "error", "code": problem.key,
+            client.direct(_json({"type": "error", "code": problem.key,
                                            "message": translate(problem.key, lang, **problem.params)}))
             continue
         except Exception as exc:  # noqa: BLE001 - this bid is not acknowledged; the connection stays
@@ -631,12 +663,12 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: Client, who: Person,
             if is_outage(exc):
                 wait = settings.retry_after_seconds
                 log.warning("auction %s: a bid while the database is away", client.room.auction_id)
-                client.put("direct", 0, _json({"type": "error", "code": "db.unavailable", "idempotency_key": key,
+                client.direct(_json({"type": "error", "code": "db.unavailable", "idempotency_key": key,
                                                "retry_after": wait,
                                                "message": translate("db.unavailable", lang, seconds=wait)}))
             else:
                 log.warning("auction %s: a bid failed", client.room.auction_id, exc_info=True)
-                client.put("direct", 0, _json({"type": "error", "code": "bidding.rejected", "idempotency_key": key,
+                client.direct(_json({"type": "error", "code": "bidding.rejected", "idempotency_key": key,
                                                "message": translate("bidding.rejected", lang)}))
             continue
-        client.put("direct", 0, _json(answer.message(lang)))
+        client.direct(_json(answer.message(lang)))
