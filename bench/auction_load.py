@@ -21,17 +21,18 @@ Run 1 (one lot, `--bidders` clients), `--runs` times on a fresh lot each:
   has the journal's head; RSS of the worker processes before and after (per connection);
 * **paced**: `--paced` bids at `--rate` a second, bidders in turn, amounts starting bonus + k*step
   (each valid when sent), and after every 10th a deliberately too-low one (the amount just
-  accepted, from the next bidder): latency from a bid's send to its event (by seq) having reached
-  EVERY client;
+  accepted, from the next bidder): latency from a bid's send to its event (by seq; an `event`
+  frame, or one of a `state` frame's `events`) having reached EVERY client;
 * **burst**: `--burst` bids back to back (the next sent when the previous is acknowledged):
   accepted bids/s on one lot and the same latency;
 * checks against the journal: every ack is one `auction_bids` row and one `bid.submitted`/
   `bid.rejected` event with that seq, every accepted row was acknowledged (lost / duplicated: must
   be 0), and every client got every bid's event exactly once.
 The peer: a plain `websockets` broadcast server (one process) with the same clients: for a
-client's message it answers the sender, then broadcasts (`websockets.broadcast`) two frames of the
-sizes of our bid's `event` and `state` to every client, as the hall does; the same paced and
-back-to-back schedules, same latency. Server and client CPU per bid are printed beside.
+client's message it answers the sender, then broadcasts (`websockets.broadcast`) one frame of the
+size of our `state` frame with the bid's event in it to every client, as the hall does (before the
+hall sent one frame per event: the peer then sent two, the `event` and the `state`); the same paced
+and back-to-back schedules, same latency. Server and client CPU per bid are printed beside.
 
 Run 2: `--lots` lots with `--per-lot` bidders each (all connected at once), bids offered open-loop
 at each rate of `--rates` (bids/s over all lots, round robin over the lots) for `--step-seconds`:
@@ -231,7 +232,14 @@ class Conn:
                             self.events[seq] = now
                         self._seen(seq)
                 elif text.startswith('{"type":"state"'):
-                    m = SEQ.search(text)
+                    if '"events":[{' in text:  # the events since the previous frame
+                        for event in json.loads(text)["events"]:
+                            seq = int(event["seq"])
+                            if seq in self.events:
+                                self.duplicates += 1
+                            else:
+                                self.events[seq] = now
+                    m = SEQ.search(text)  # the state's own seq comes before its events
                     if m:
                         self._seen(int(m.group(1)))
                 elif text.startswith('{"type":"ack"') or text.startswith('{"type":"rejected"'):
@@ -518,11 +526,12 @@ async def hall(ws):
     try:
         async for message in ws:
             seq = int(message.split()[1])
-            # What our hall sends: the ack to the sender, then to everyone the event and the state
-            # (frames of the same sizes as ours).
+            # What our hall sends: the ack to the sender, then to everyone the state with the
+            # bid's event in it (one frame of the same size as ours; STATE empty: no second frame).
             await ws.send('{"type":"peer","seq":%d}' % seq)
             broadcast(clients, '{"type":"peer","seq":%d,"pad":"%s"}' % (seq, EVENT))
-            broadcast(clients, '{"type":"peer-state","seq":%d,"pad":"%s"}' % (seq, STATE))
+            if STATE:
+                broadcast(clients, '{"type":"peer-state","seq":%d,"pad":"%s"}' % (seq, STATE))
     finally:
         clients.discard(ws)
 
@@ -704,7 +713,8 @@ def run_one(args: argparse.Namespace, url: str, bidders: list[Bidder], server: S
                          "last_seq", "now"]
                 state_bytes = len(json.dumps(state_frame(dict(zip(names, row, strict=True))),
                                              separators=(",", ":")).encode()) + 10
-        peer = Peer(max(0, event_bytes - 30), max(0, state_bytes - 36))
+        # One frame: the state (with `"events":[...]`) carrying the bid's event.
+        peer = Peer(max(0, event_bytes + state_bytes + 12 - 30), 0)
         try:
             peers.append(asyncio.run(peer_run(peer.port, len(bidders), sum(1 for b in paced_bids if b.valid),
                                               args.rate, sum(1 for b in burst_bids if b.valid), peer.rss_kb, peer.cpu)))

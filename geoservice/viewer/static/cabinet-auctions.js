@@ -2,7 +2,8 @@
 // The list: GET /api/auctions (lots with their figures); "Register" signs the registration's
 // RFC 8785 JSON (NCALayer, or the demo signer) and POSTs it. The hall (?auction=ID in the
 // cabinet's address, or "Enter the hall"): a WebSocket to /api/auctions/{id}/live that sends the
-// state on connect and after every event; the page shows the live bonus, the leader's anonymous
+// state on connect and after new events, with those events in it (`events`; a catch-up from the
+// journal comes first as `event` frames); the page shows the live bonus, the leader's anonymous
 // number, a countdown by the server's clock, the step, a "Sign and bid" button and the person's own
 // bids. A dropped connection reconnects with ?since=<last seq> and catches up from the journal.
 // Texts in kk/ru/en.
@@ -234,15 +235,10 @@ class AuctionsSection {
       if (!hall.amount || toTiyn(hall.amount) === null || toTiyn(hall.amount) < this.minimum(hall)) {
         hall.amount = fromTiyn(this.minimum(hall));
       }
+      // The events since the previous frame travel in the state (one frame per wake-up).
+      for (const event of data.events || []) this.event(hall, event);
     } else if (data.type === 'event') {
-      hall.seq = Math.max(hall.seq, data.seq || 0);
-      const you = hall.state && hall.state.you;
-      if (you && data.participant === you && (data.kind === 'bid.submitted' || data.kind === 'bid.rejected')) {
-        if (!hall.mine.some((b) => b.seq === data.seq)) {
-          hall.mine.push({ seq: data.seq, at: data.at, amount: data.amount, accepted: data.kind === 'bid.submitted' });
-        }
-      }
-      if (data.kind === 'auction.extended') hall.note = ['info', this.t('extended')];
+      this.event(hall, data);  // a catch-up from the journal (?since=, or this client was behind)
     } else if (data.type === 'ack') {
       if (!hall.mine.some((b) => b.seq === data.seq)) {
         hall.mine.push({ seq: data.seq, at: data.at || new Date(Date.now() + hall.offset).toISOString(),
@@ -256,6 +252,17 @@ class AuctionsSection {
       hall.note = ['error', data.message || data.code];
     }
     this.render();
+  }
+
+  event(hall, data) {
+    hall.seq = Math.max(hall.seq, data.seq || 0);
+    const you = hall.state && hall.state.you;
+    if (you && data.participant === you && (data.kind === 'bid.submitted' || data.kind === 'bid.rejected')) {
+      if (!hall.mine.some((b) => b.seq === data.seq)) {
+        hall.mine.push({ seq: data.seq, at: data.at, amount: data.amount, accepted: data.kind === 'bid.submitted' });
+      }
+    }
+    if (data.kind === 'auction.extended') hall.note = ['info', this.t('extended')];
   }
 
   minimum(hall) {
