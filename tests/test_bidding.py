@@ -431,6 +431,58 @@ def test_reconnect_with_since_gets_the_missed_events(server, conn, bidders):
     assert frames[-1]["current_bonus"] == "1100000.00" and frames[-1]["you"] == 2
 
 
+
+def test_events_of_one_wake_up_reach_each_client_in_one_state_frame(server, conn, bidders, database_url):
+    """Events committed together wake the room once: every client gets ONE state frame with them
+    (presence left out), and a client that reconnects with ?since gets all of them, presence too,
+    from the journal as event frames."""
+    (a, _), (b, _) = bidders[0], bidders[1]
+    auction = make_auction(conn)
+    register(conn, auction, 1, a)
+    a_token, b_token = session_token(conn, a.iin), session_token(conn, b.iin)
+    conn.commit()
+
+    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], int]:
+        async with connect(ws_url(server, auction), additional_headers={"Authorization": f"Bearer {a_token}"}) as wa, \
+                connect(ws_url(server, auction), additional_headers={"Authorization": f"Bearer {b_token}"}) as wb:
+            await until(wa, lambda f: f["type"] == "state")
+            await until(wb, lambda f: f["type"] == "state")
+            # A's login is journaled by the server; wait for it so that it is not in the batch.
+            deadline = time.monotonic() + 10
+            while "participant.login" not in kinds(conn, auction) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            before = head(conn, auction)[3]
+            conn.commit()
+            await asyncio.to_thread(_journal_together, auction)
+            got = []
+            for ws in (wa, wb):
+                got.append(await until(ws, lambda f: f["type"] == "state" and f["seq"] >= before + 4))
+        async with connect(ws_url(server, auction, since=before),
+                           additional_headers={"Authorization": f"Bearer {b_token}"}) as wc:
+            caught = [json.loads(await asyncio.wait_for(wc.recv(), 10))]
+            while caught[-1]["type"] != "state":
+                caught.append(json.loads(await asyncio.wait_for(wc.recv(), 10)))
+        return got[0:1], got[1:2], caught, before
+
+    def _journal_together(auction_id: int) -> None:
+        with psycopg.connect(database_url) as other:
+            for kind in ("bid.rejected", "participant.logout", "bid.rejected", "auction.extended"):
+                auction_journal.append(other, auction_id, kind, participant=1 if kind != "auction.extended" else None,
+                                       detail={"reason": "test"} if kind != "participant.logout" else {})
+            other.commit()
+
+    (sa,), (sb,), caught, before = asyncio.run(run())
+    for state, you in ((sa, 1), (sb, None)):
+        assert state["seq"] == before + 4 and state["you"] == you
+        assert [(e["seq"], e["kind"]) for e in state["events"]] == [
+            (before + 1, "bid.rejected"), (before + 3, "bid.rejected"), (before + 4, "auction.extended")], state
+    assert [(f["seq"], f["kind"]) for f in caught[:-1]] == [
+        (before + 1, "bid.rejected"), (before + 2, "participant.logout"), (before + 3, "bid.rejected"),
+        (before + 4, "auction.extended")]
+    assert all(f["type"] == "event" for f in caught[:-1])
+    assert caught[-1]["seq"] == before + 4 and caught[-1]["events"] == []
+
+
 def test_a_bad_client_closes_only_its_own_connection(server, conn, bidders):
     (a, a_cert), (b, _) = bidders[0], bidders[1]
     auction = make_auction(conn)
@@ -655,3 +707,37 @@ def test_two_processes_share_the_hall_and_a_killed_one_loses_nothing(database_ur
         for server_process in (first, second, restarted):
             if server_process is not None:
                 server_process.stop()
+
+
+def test_a_writer_that_fell_behind_sends_the_waiting_state_frames_as_one() -> None:
+    """Frames queued while a client's writer was busy go as one state frame with all their events
+    in order; frames it already has (an older room frame after its first state) are skipped."""
+    from geoservice.api.auction_live import Client, Frame
+
+    sent: list[str] = []
+
+    class Socket:
+        async def send_text(self, text: str) -> None:
+            sent.append(text)
+
+    def state(seq: int) -> str:
+        return json.dumps({"type": "state", "seq": seq}, separators=(",", ":"))
+
+    def event(seq: int, kind: str) -> Any:
+        return auction_journal.Event(1, seq, clock.now(), kind, 1, None, {}, b"", b"")
+
+    async def merged() -> None:
+        client = Client(Socket(), None, None, "en", seq=5)  # type: ignore[arg-type]
+        client.put(Frame.state(state(5), 6, 5, []))
+        client.put(Frame.state(state(6), 6, 6, [event(6, "bid.submitted")]))
+        client.put(Frame.state(state(4), 3, 4, [event(4, "bid.submitted")]))  # older: skipped
+        client.put(Frame.state(state(8), 7, 8, [event(7, "participant.login"), event(8, "bid.rejected")]))
+        client.close(1000)
+        await client.write()
+        assert client.seq == 8
+
+    asyncio.run(merged())
+    assert len(sent) == 1, sent
+    frame = json.loads(sent[0])
+    assert (frame["seq"], frame["you"]) == (8, None)
+    assert [(e["seq"], e["kind"]) for e in frame["events"]] == [(6, "bid.submitted"), (8, "bid.rejected")]

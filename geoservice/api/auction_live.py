@@ -179,23 +179,33 @@ def with_you(state_text: str, you: int | None) -> str:
 PRESENCE = frozenset({"participant.login", "participant.logout"})
 
 
-def with_events(state_text: str, events: list[auction_journal.Event]) -> str:
-    """The state frame with the given events (``Event.public()``, presence left out) appended."""
-    shown = ",".join(_json(e.public()) for e in events if e.kind not in PRESENCE)
-    return f'{state_text[:-1]},"events":[{shown}]}}'
+def shown(events: list[auction_journal.Event]) -> str:
+    """The events of a state frame (``Event.public()``, presence left out), comma-joined."""
+    return ",".join(_json(e.public()) for e in events if e.kind not in PRESENCE)
+
+
+def with_events(state_text: str, events_text: str) -> str:
+    """The state frame with the given events (``shown``) appended."""
+    return f'{state_text[:-1]},"events":[{events_text}]}}'
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
     """A queued frame. ``state``: the room's state at journal ``seq`` whose ``shared`` text carries
-    the events after ``first - 1`` (sent as is to a client exactly there), and ``bare`` the same
-    state without events (after a catch-up from the journal). ``direct``: ``shared`` as is.
-    ``close``: the close code in ``seq``."""
+    the events after ``first - 1`` (``events``, comma-joined; sent as is to a client exactly
+    there), and ``bare`` the same state with ``"events":[]`` (after a catch-up from the journal).
+    ``direct``: ``shared`` as is. ``close``: the close code in ``seq``."""
     kind: str
     seq: int = 0
     first: int = 0
     shared: str = ""
     bare: str = ""
+    events: str = ""
+
+    @classmethod
+    def state(cls, state_text: str, first: int, seq: int, events: list[auction_journal.Event]) -> Frame:
+        text = shown(events)
+        return cls("state", seq, first, with_events(state_text, text), with_events(state_text, ""), text)
 
 
 class Bucket:
@@ -245,10 +255,12 @@ class Client:
         await self.websocket.send_text(text)
 
     async def write(self) -> None:
-        """Send queued frames in journal order: the room's shared frame when this client is
-        exactly where it starts; otherwise the gap from the journal, then the bare state."""
+        """Send queued frames in order. State frames already waiting go as one (a writer that
+        fell behind catches up in one send, not one per wake-up it missed)."""
+        held: Frame | None = None
         while True:
-            frame = await self.queue.get()
+            frame = held if held is not None else await self.queue.get()
+            held = None
             if frame.kind == "close":
                 with contextlib.suppress(Exception):
                     await self.websocket.close(frame.seq)
@@ -256,17 +268,45 @@ class Client:
             if frame.kind == "direct":
                 await self.send(frame.shared)
                 continue
+            states = [frame]
+            while True:
+                try:
+                    following = self.queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if following.kind != "state":
+                    held = following
+                    break
+                states.append(following)
+            await self.send_states(states)
+
+    async def send_states(self, states: list[Frame]) -> None:
+        """One state frame for these: their events joined when they follow on from what this
+        client has; otherwise the gap from the journal (``event`` frames), then the bare state."""
+        chain: list[Frame] = []
+        for frame in states:
+            if chain and frame.seq < chain[-1].seq:
+                continue  # older than one before it (a room behind a client's first state)
             if frame.seq < self.seq or (frame.seq == self.seq and frame.first <= frame.seq):
                 continue  # nothing this client lacks (it joined or caught up later)
-            if self.seq == frame.first - 1:
-                await self.send(with_you(frame.shared, self.you))
-            else:
-                if self.seq < frame.seq:
-                    for event in await self.room.hub.read_events(self.room.auction_id, self.seq, frame.seq):
-                        await self.send(_json({"type": "event", **event.public()}))
-                        self.seq = event.seq
-                await self.send(with_you(frame.bare, self.you))
-            self.seq = frame.seq
+            chain.append(frame)
+        if not chain:
+            return
+        last = chain[-1]
+        follows = chain[0].first - 1 == self.seq and all(
+            b.first - 1 == a.seq for a, b in zip(chain[:-1], chain[1:], strict=True))
+        if follows and len(chain) == 1:
+            await self.send(with_you(last.shared, self.you))
+        elif follows:
+            await self.send(with_you(with_events(last.bare[:-len(',"events":[]}')] + "}",
+                                                 ",".join(f.events for f in chain if f.events)), self.you))
+        else:
+            if self.seq < last.seq:
+                for event in await self.room.hub.read_events(self.room.auction_id, self.seq, last.seq):
+                    await self.send(_json({"type": "event", **event.public()}))
+                    self.seq = event.seq
+            await self.send(with_you(last.bare, self.you))
+        self.seq = last.seq
 
 
 class Room:
@@ -296,9 +336,8 @@ class Room:
             return
         head = int(state["last_seq"])
         events = await self.hub.read_events(self.auction_id, self.seq, head)
-        base = _json(state_frame(state))
         # Encoded once for every client of the room: one frame per wake-up, however many events.
-        frame = Frame("state", head, self.seq + 1, with_events(base, events), with_events(base, []))
+        frame = Frame.state(_json(state_frame(state)), self.seq + 1, head, events)
         self.seq = head
         for client in list(self.clients):
             client.put(frame)
@@ -576,9 +615,8 @@ async def live(websocket: WebSocket, auction_id: int) -> None:
     room = hub.join(auction_id, head)
     client = Client(websocket, room, you, lang, seq=min(int(since_text), head) if since_text is not None else head)
     room.clients.add(client)
-    bare = with_events(_json(state_frame(state)), [])
     # Nothing new in it: a client at ``head`` gets it as is, one with ``?since`` the gap first.
-    client.put(Frame("state", head, head + 1, bare, bare))
+    client.put(Frame.state(_json(state_frame(state)), head + 1, head, []))
     writer = asyncio.create_task(client.write())
     bucket = hub.bucket(auction_id, f"p{you}" if you is not None else f"a{who.account_id}")
     if admitted:
