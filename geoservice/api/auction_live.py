@@ -12,10 +12,11 @@ client, and the per-process ticker that opens and closes auctions on time.
   left out of the live ``events`` (nobody in the hall shows them; the state's ``seq`` still
   counts them).
 * **Clients never skip an event.** A client's writer knows the last seq it sent; the room's frame
-  goes as is only to a client that is exactly where the frame starts. Any other client (behind:
-  a reconnect with ``?since=SEQ``, a late join, a slow writer; or partly ahead) reads its gap from
-  the journal, sent as ``event`` frames in order, then gets the state (without ``events``), so a
-  slow hub, a missed NOTIFY or a late join cost latency, never an event, and none comes twice.
+  goes as is only to a client that is exactly where the frame starts (a writer that fell behind
+  sends the room frames waiting for it as one). Any other client (behind: a reconnect with
+  ``?since=SEQ``, a late join; or partly ahead) reads its gap from the journal, sent as ``event``
+  frames in order, then gets the state (with ``"events":[]``), so a slow hub, a missed NOTIFY or a
+  late join cost latency, never an event, and none comes twice.
 * **What a bad client can break is its own connection**: an oversize frame closes it with 1009, a
   flood (token bucket per participant, or per account for watchers) with 1008, a client too slow
   to take its frames with 1013; malformed JSON gets an error frame.
@@ -691,7 +692,7 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: Client, who: Person,
                                              current)
         except Problem as problem:
             client.direct(_json({"type": "error", "code": problem.key,
-                                           "message": translate(problem.key, lang, **problem.params)}))
+                                 "message": translate(problem.key, lang, **problem.params)}))
             continue
         except Exception as exc:  # noqa: BLE001 - this bid is not acknowledged; the connection stays
             # The database away (restarting): not acknowledged, so the client may send the same
@@ -702,11 +703,11 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: Client, who: Person,
                 wait = settings.retry_after_seconds
                 log.warning("auction %s: a bid while the database is away", client.room.auction_id)
                 client.direct(_json({"type": "error", "code": "db.unavailable", "idempotency_key": key,
-                                               "retry_after": wait,
-                                               "message": translate("db.unavailable", lang, seconds=wait)}))
+                                     "retry_after": wait,
+                                     "message": translate("db.unavailable", lang, seconds=wait)}))
             else:
                 log.warning("auction %s: a bid failed", client.room.auction_id, exc_info=True)
                 client.direct(_json({"type": "error", "code": "bidding.rejected", "idempotency_key": key,
-                                               "message": translate("bidding.rejected", lang)}))
+                                     "message": translate("bidding.rejected", lang)}))
             continue
         client.direct(_json(answer.message(lang)))
