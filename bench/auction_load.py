@@ -642,11 +642,18 @@ async def one_lot_run(url: str, server: Server, auction: int, bidders: list[Bidd
                       burst_bids: list[Bid], rate: float) -> dict[str, Any]:
     uri = f"ws://127.0.0.1:{server.port}/api/auctions/{auction}/live"
     before = server.rss_kb()
-    t = time.perf_counter()
+    t, wall = time.perf_counter(), time.time()
     conns = await connect_all([uri] * len(bidders), [b.token for b in bidders])
     connected = time.perf_counter() - t
     head = await settle(conns, url, auction)
     settled = time.perf_counter() - t
+    import psycopg
+    with psycopg.connect(url) as conn:
+        # When the last login was journaled (the database's clock, same machine): the storm's
+        # time is that plus the fan-out of what was journaled.
+        last_login = conn.execute("SELECT extract(epoch FROM max(at)) FROM auction_events WHERE auction_id = %s "
+                                  "AND kind = 'participant.login'", (auction,)).fetchone()[0]
+    journaled = float(last_login) - wall if last_login is not None else float("nan")
     after = server.rss_kb()
     cpu0, client0 = server.cpu(), time.process_time()
     paced_sent = await paced(conns, paced_bids, rate)
@@ -659,7 +666,8 @@ async def one_lot_run(url: str, server: Server, auction: int, bidders: list[Bidd
     errors = sum(c.errors for c in conns)
     await close_all(conns)
     accepted_burst = sum(1 for s in burst_sent if s.frame.get("type") == "ack")
-    return {"connect": connected, "settle": settled, "login_events": head, "rss_before": before, "rss_after": after,
+    return {"connect": connected, "settle": settled, "journaled": journaled,
+            "login_events": head, "rss_before": before, "rss_after": after,
             "rss_per_conn": (after - before) / len(bidders), "paced": latencies(paced_sent),
             "paced_ack": ack_latencies(paced_sent), "burst_ack": ack_latencies(burst_sent),
             "burst": latencies(burst_sent), "burst_rate": accepted_burst / burst_time, "check": check,
@@ -722,7 +730,8 @@ def run_one(args: argparse.Namespace, url: str, bidders: list[Bidder], server: S
             peer.stop()
         r, p = result, peers[-1]
         print(f"  run {run + 1} (load {load()}): connect {r['connect']:.1f} s, all at the head "
-              f"{r['settle']:.1f} s ({r['login_events']} login events); paced p50/p99 {ms(r['paced'])} ms "
+              f"{r['settle']:.1f} s ({r['login_events']} login events, the last journaled at "
+              f"{r['journaled']:.1f} s); paced p50/p99 {ms(r['paced'])} ms "
               f"(peer {ms(p['paced'])}); burst {r['burst_rate']:.0f} bids/s p50/p99 {ms(r['burst'])} ms "
               f"(peer {p['burst_rate']:.0f}/s {ms(p['burst'])}); RSS {r['rss_before'] // 1024} -> "
               f"{r['rss_after'] // 1024} MB; closed {r['closed']}, errors {r['errors']}")
