@@ -127,6 +127,8 @@ def test_two_bidders_bid_live_and_the_protocol_agrees(hall: tuple[str, int, Path
             second.click("#hall-submit")
             expect(second.locator("#hall-note")).to_contain_text("Отклонена", timeout=15_000)
             expect(second.locator("#hall-leader")).to_have_text(you_first)
+            # Its own rejected bid reaches the history from the journal's event (in a state frame).
+            expect(second.locator("#hall-history li.rejected")).to_have_count(1)
             # Then the minimum the page offers (current bonus + step): it leads, both see it.
             second.evaluate("() => { const h = window.geoserviceAuctions; "
                             "h.hall.amount = ''; h.receive(h.hall, h.hall.state); }")
