@@ -741,3 +741,12 @@ def test_a_writer_that_fell_behind_sends_the_waiting_state_frames_as_one() -> No
     frame = json.loads(sent[0])
     assert (frame["seq"], frame["you"]) == (8, None)
     assert [(e["seq"], e["kind"]) for e in frame["events"]] == [(6, "bid.submitted"), (8, "bid.rejected")]
+
+
+def test_the_server_does_not_compress_websocket_frames() -> None:
+    """The hall's frames are small JSON: per-message deflate cost CPU and memory per connection
+    (bench/README.md, auction_load.py --deflate), so `geoservice serve` does not offer it."""
+    from geoservice.server import server_config
+
+    config = server_config(get_settings(), host="127.0.0.1", port=0, workers=2)
+    assert config.ws_per_message_deflate is False
