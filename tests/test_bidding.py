@@ -750,3 +750,26 @@ def test_the_server_does_not_compress_websocket_frames() -> None:
 
     config = server_config(get_settings(), host="127.0.0.1", port=0, workers=2)
     assert config.ws_per_message_deflate is False
+
+
+def test_logins_and_logouts_are_journaled_together_in_arrival_order(conn, bidders):
+    """The opening's logins go to the journal in batches (one transaction each); a watcher, not a
+    participant, is not journaled; nothing once the auction is final."""
+    (a, _), (b, _), (c, _) = bidders[0], bidders[1], bidders[2]
+    auction = make_auction(conn)
+    register(conn, auction, 1, a)
+    register(conn, auction, 2, b)
+    conn.commit()
+    numbers = bidding.journal_presences(conn, auction, [(a, "participant.login"), (c, "participant.login"),
+                                                        (b, "participant.login"), (a, "participant.logout")])
+    assert numbers == [1, None, 2, 1]
+    events = auction_journal.events(conn, auction)
+    conn.commit()
+    assert [(e.kind, e.participant) for e in events] == [
+        ("participant.login", 1), ("participant.login", 2), ("participant.logout", 1)]
+    assert auction_journal.chain_problems(events) == []
+    final = make_auction(conn, status="closed")
+    register(conn, final, 1, a)
+    conn.commit()
+    assert bidding.journal_presences(conn, final, [(a, "participant.login")]) == [None]
+    assert kinds(conn, final) == []

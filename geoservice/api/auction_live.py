@@ -351,6 +351,9 @@ class LiveHub:
         self.pool, self.db, self.settings = pool, db, settings
         self.rooms: dict[int, Room] = {}
         self.buckets: dict[tuple[int, str], Bucket] = {}
+        # Logins/logouts waiting to be journaled, per auction, and the task journaling them.
+        self.presences: dict[int, list[tuple[Person, str, asyncio.Future[None]]]] = {}
+        self._journaling: dict[int, asyncio.Task[None]] = {}
         self._listener: Any = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -361,11 +364,11 @@ class LiveHub:
             self._tasks.append(asyncio.create_task(self._tick()))
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *(room.task for room in self.rooms.values())]:
+        for task in [*self._tasks, *(room.task for room in self.rooms.values()), *self._journaling.values()]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._tasks, self.rooms = [], {}
+        self._tasks, self.rooms, self._journaling = [], {}, {}
         await self._unlisten()
 
     # LISTEN, kept alive as layers.access.Tokens keeps its own (a lost connection is replaced).
@@ -458,6 +461,30 @@ class LiveHub:
                 self.buckets = {k: b for k, b in self.buckets.items() if b.tokens < b.burst}
             found = self.buckets[key] = Bucket(self.settings.auction_rate_per_second, self.settings.auction_rate_burst)
         return found
+
+    async def presence(self, auction_id: int, who: Person, kind: str) -> None:
+        """Journal a login/logout; those that arrive while one batch is being journaled go in the
+        next, together (one transaction each batch, in arrival order). Returns once committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.presences.setdefault(auction_id, []).append((who, kind, done))
+        task = self._journaling.get(auction_id)
+        if task is None or task.done():
+            self._journaling[auction_id] = asyncio.create_task(self._journal_presences(auction_id))
+        await done
+
+    async def _journal_presences(self, auction_id: int) -> None:
+        while batch := self.presences.pop(auction_id, []):
+            entries = [(who, kind) for who, kind, _ in batch]
+            try:
+                await self.in_thread(lambda conn, e=entries: bidding.journal_presences(conn, auction_id, e))
+            except Exception as exc:  # noqa: BLE001 - each waiter logs it
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     # Work in a pooled psycopg connection, in a thread.
     async def in_thread(self, work: Callable[[psycopg.Connection], Any]) -> Any:
@@ -639,7 +666,7 @@ async def live(websocket: WebSocket, auction_id: int) -> None:
 
 async def _presence(hub: LiveHub, auction_id: int, who: Person, kind: str) -> None:
     try:
-        await hub.in_thread(lambda conn: bidding.journal_presence(conn, auction_id, who, kind))
+        await hub.presence(auction_id, who, kind)
     except Exception:  # noqa: BLE001 - presence is recorded when it can be; the hall goes on
         log.warning("auction %s: cannot journal %s", auction_id, kind, exc_info=True)
 
