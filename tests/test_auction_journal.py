@@ -19,8 +19,10 @@ from cadastre.auction_journal import append, chain_problems, events
 SQUARE = "SRID=4326;MULTIPOLYGON(((70 45,70.1 45,70.1 45.1,70 45.1,70 45)))"
 
 
-def make_auction(conn: psycopg.Connection, *, status: str = "published", offset: int = 0,
+def make_auction(conn: psycopg.Connection, *, status: str = "published", offset: int = 60,
                  minutes: int = 60) -> int:
+    """An auction row; by default it starts an hour from now, so that no live server's ticker (an
+    app of another test on the same database) opens or fails it while the test works on it."""
     number = f"AUC-2026-{uuid.uuid4().int % 10**8:08d}"
     row = conn.execute(
         """INSERT INTO auctions (number, name, kind, geom, area_km2, block_count, starting_bonus,
