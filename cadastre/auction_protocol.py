@@ -63,6 +63,7 @@ LANGUAGES = ("kk", "ru")
 FINAL = ("closed", "cancelled", "failed")
 PUBLISHED_KEYS = ("number", "name", "codes", "starting_bonus", "step")
 UNPAID = "auction.unpaid"  # the platform journal's action for the unpaid-winner rule
+MADE = "auction.protocol"  # the platform journal's action when a protocol is made (with its documents' digests)
 RULES = ("next-bidder", "new-auction")
 OUTCOMES = {"closed": "protocol.outcome_closed", "cancelled": "protocol.outcome_cancelled",
             "failed": "protocol.outcome_failed"}
@@ -390,6 +391,11 @@ def make_protocol(conn: psycopg.Connection, auction_id: int, signer: OperatorKey
                  "last_seq) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                  (auction_id, body.decode(), digest, pages["kk"], pages["ru"], signature, signer.subject,
                   protocol["journal"]["last_seq"]))
+    # The documents' digests in the platform's chained journal: verify checks the stored pages
+    # against them, so a later change of the protocol.* texts does not flag this protocol.
+    journal(conn, "operator", MADE, "ok", object=f"auction:{auction_id}",
+            detail={"sha256": digest.hex(),
+                    "html_sha256": {lang: hashlib.sha256(pages[lang].encode()).hexdigest() for lang in LANGUAGES}})
     winner = protocol["winner"]
     _tell(conn, auction_id, protocol, winner["participant"] if winner else None, winner["bonus"] if winner else None)
     # A cancelled or failed lot's applications were settled by open_due, in the same transaction.
@@ -506,8 +512,16 @@ def verify(conn: psycopg.Connection, auction_id: int, *, trust: TrustStore | Non
         kept = {}
     if canonical(recomputed) != body:
         report.add("protocol.json_differs", part=_first_difference(recomputed, kept))
+    made = _journaled(conn, MADE, auction_id)
+    pages = made[-1][1].get("html_sha256") if made else None
     for lang in LANGUAGES:
-        if render_html(recomputed, hashlib.sha256(canonical(recomputed)).hexdigest(), lang) != saved.html[lang]:
+        if isinstance(pages, dict) and lang in pages:
+            # As made: the page's digest journaled when the protocol was made.
+            same = hashlib.sha256(saved.html[lang].encode()).hexdigest() == pages[lang]
+        else:
+            # Made before the digests were journaled: as today's texts render it.
+            same = render_html(recomputed, hashlib.sha256(canonical(recomputed)).hexdigest(), lang) == saved.html[lang]
+        if not same:
             report.add("protocol.html_differs", language=lang)
     for item in recomputed["discrepancies"]:
         report.add(item["code"], deal=item["deal"], bids=item["bids"])
@@ -540,13 +554,18 @@ class Winner:
     new_auction: str | None = None  # set once the rule made a new auction: nothing more to do
 
 
-def _unpaid_rows(conn: psycopg.Connection, auction_id: int) -> list[tuple[datetime, dict[str, Any]]]:
-    # Sealed rows and those still in the intake (moved atomically by the sealer: never in both).
+def _journaled(conn: psycopg.Connection, action: str, auction_id: int) -> list[tuple[datetime, dict[str, Any]]]:
+    """The platform journal's rows of ``action`` on the auction, in order: sealed rows and those
+    still in the intake (moved atomically by the sealer: never in both)."""
     rows = conn.execute(
         "SELECT at, detail FROM (SELECT at, detail, 0 AS part, seq AS n FROM journal WHERE action = %s AND "
         "object = %s UNION ALL SELECT at, detail, 1, id FROM journal_intake WHERE action = %s AND object = %s) r "
-        "ORDER BY part, n", (UNPAID, f"auction:{auction_id}", UNPAID, f"auction:{auction_id}")).fetchall()
+        "ORDER BY part, n", (action, f"auction:{auction_id}", action, f"auction:{auction_id}")).fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+def _unpaid_rows(conn: psycopg.Connection, auction_id: int) -> list[tuple[datetime, dict[str, Any]]]:
+    return _journaled(conn, UNPAID, auction_id)
 
 
 def current_winner(conn: psycopg.Connection, auction_id: int) -> Winner | None:

@@ -196,6 +196,28 @@ def test_a_changed_protocol_row_is_caught(db: psycopg.Connection, operator, trus
     assert "protocol.hash_differs" in [p["code"] for p in ap.verify(db, auction).problems]
 
 
+def test_the_documents_are_checked_as_made_not_as_todays_texts_render(db: psycopg.Connection, operator, trusted,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    auction, _, _ = held_auction(db)
+    with db.transaction():
+        made = ap.make_protocol(db, auction, operator[0])
+    assert ap.verify(db, auction).ok
+    # The wording of the documents changes later: a protocol made before still verifies.
+    from cadastre.messages import MESSAGES
+
+    monkeypatch.setitem(MESSAGES, "protocol.title", {lang: f"({lang}) {{number}}" for lang in ("en", "ru", "kk")})
+    assert ap.render_html(made.protocol, made.sha256.hex(), "kk") != made.html["kk"]  # today's texts differ
+    assert ap.verify(db, auction).ok
+    # A page changed in the database does not match the digest journaled when it was made.
+    with db.transaction():
+        db.execute("ALTER TABLE auction_protocols DISABLE TRIGGER auction_protocols_append_only")
+        db.execute("UPDATE auction_protocols SET html_ru = %s WHERE auction_id = %s",
+                   (made.html["ru"].replace("</body>", "<p>1 000 ₸</p></body>"), auction))
+        db.execute("ALTER TABLE auction_protocols ENABLE TRIGGER auction_protocols_append_only")
+    problems = ap.verify(db, auction).problems
+    assert [p["params"] for p in problems if p["code"] == "protocol.html_differs"] == [{"language": "ru"}]
+
+
 def test_the_database_refuses_to_change_a_result(db: psycopg.Connection, operator) -> None:
     auction, _, _ = held_auction(db)
     with db.transaction():
