@@ -3,9 +3,11 @@ and the public map viewer (/)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -71,14 +73,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await auction_hub.stop()
-        await applied.stop()
-        await overdue.stop()
+        # Each part gets a bounded time to stop: a session PostgreSQL ended while its close was
+        # still in flight must not keep the process from exiting (pool.close waits forever for a
+        # connection nobody will release).
+        for name, stop in (("auction hall", auction_hub.stop), ("applied blocks", applied.stop),
+                           ("overdue stages", overdue.stop)):
+            await _bounded(name, stop())
         app.state.db.close()
-        await sealer.stop()
-        await tokens.stop()
-        await registry.stop()
-        await pool.close()
+        for name, stop in (("journal sealer", sealer.stop), ("tokens", tokens.stop), ("registry", registry.stop)):
+            await _bounded(name, stop())
+        if not await _bounded("database pool", pool.close()):
+            pool.terminate()
+
+
+SHUTDOWN_SECONDS = 10.0
+
+
+async def _bounded(name: str, step: Any) -> bool:
+    """Await one shutdown step for at most SHUTDOWN_SECONDS; False (logged) when it did not end."""
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown: %s did not stop within %.0f s; going on", name, SHUTDOWN_SECONDS)
+        return False
+    return True
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
