@@ -23,7 +23,8 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import formatdate
 from hashlib import sha256
 from typing import Protocol
@@ -142,17 +143,19 @@ class SmtpSender:
         return cls(settings.smtp_host, settings.smtp_port, sender=settings.smtp_from, user=settings.smtp_user,
                    password=settings.smtp_password, tls=settings.smtp_tls, timeout=settings.smtp_timeout)
 
-    def build(self, message: Message) -> EmailMessage:
-        mail = EmailMessage()
+    def build(self, message: Message) -> MIMEText:
+        # The legacy (compat32) message and Header on purpose: Python 3.11's default policy folds a
+        # long non-ASCII subject with the space between two words outside the encoded words,
+        # where readers drop it ("уведомлениев"); Header keeps spaces inside them.
+        mail = MIMEText(message.body, "plain", "utf-8")
         mail["From"] = self.sender
         mail["To"] = message.recipient
-        mail["Subject"] = message.subject
+        mail["Subject"] = Header(message.subject, "utf-8")
         mail["Date"] = formatdate(localtime=False)
         # The same key, the same Message-ID: a message sent again after a crash is recognisable.
         domain = self.sender.rpartition("@")[2] or "localhost"
         mail["Message-ID"] = f"<{sha256(message.key.encode()).hexdigest()[:32]}@{domain}>"
-        mail.set_content(message.body, charset="utf-8")
-        mail["Content-Language"] = message.language  # after set_content, which clears Content-*
+        mail["Content-Language"] = message.language
         return mail
 
     def send(self, message: Message) -> None:

@@ -17,7 +17,9 @@ from tests.smtp_sink import SmtpSink
 
 TEXTS = {
     "kk": ("Міндеттеме мерзімі жақындады", "Лицензия № 123-ҚТБ: есеп 7 күннен кейін тапсырылуы тиіс."),
-    "ru": ("Срок обязательства подходит", "Лицензия № 123-ТПИ: отчёт нужно сдать через 7 дней. Ёжик « » — €"),
+    # A long subject of many words: folded into several encoded words, no space may be lost.
+    "ru": ("Срок обязательства по лицензии на разведку твёрдых полезных ископаемых подходит через семь дней",
+           "Лицензия № 123-ТПИ: отчёт нужно сдать через 7 дней. Ёжик « » — €"),
     "en": ("An obligation is coming due", "Licence No. 123: the report is due in 7 days."),
 }
 
@@ -185,3 +187,27 @@ def test_smtp_is_a_setting():
         "mail.example.kz", 465, "ssl", "u", "cadastre@example.kz")
     with pytest.raises(ValueError):
         SmtpSender("h", sender="x@y", tls="maybe")
+
+
+def test_a_notification_to_an_account_with_an_email_is_mailed(service, database_url, smtp_sink):
+    from cadastre.messages import MESSAGES
+    from cadastre.notifications import notify
+
+    people = (("900101300001", "aigul@example.kz"), ("900101300002", None))
+    with psycopg.connect(database_url, autocommit=True) as owner:
+        with_mail, without = (owner.execute(
+            "INSERT INTO accounts (iin, name, email) VALUES (%s, 'Айгүл Сәрсенова', %s) "
+            "ON CONFLICT (iin, (coalesce(bin, ''))) DO UPDATE SET email = EXCLUDED.email RETURNING id",
+            (iin, email)).fetchone()[0] for iin, email in people)
+    with service.transaction():
+        mailed = notify(service, with_mail, "notice.welcome", name="Айгүл")
+        quiet = notify(service, without, "notice.welcome", name="Ерлан")
+    assert service.execute("SELECT dedup_key FROM outbox ORDER BY id").fetchall() == [(f"notification:{mailed}",)]
+    assert quiet != mailed
+    assert deliver_due(service, smtp(smtp_sink), datetime.now(UTC)) == {"sent": 1, "failed": 0}
+    (got,) = smtp_sink.received
+    assert got.rcpt_tos == ["aigul@example.kz"]
+    body = got.message.get_content()
+    for lang in ("kk", "ru", "en"):
+        assert MESSAGES["notice.welcome"][lang].format(name="Айгүл") in body
+        assert MESSAGES["mail.notice_subject"][lang] in got.message["Subject"]
