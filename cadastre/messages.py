@@ -1576,3 +1576,17 @@ MESSAGES.update({
         "kk": "Сіз аукционды бақылап отырсыз; ұсынысты тек жіберілген қатысушылар береді.",
     },
 })
+
+# --- mail of notifications (cadastre/notifications.py: one mail in all three languages) ---
+MESSAGES.update({
+    "mail.notice_subject": {
+        "en": "New notification in your subsoil cabinet",
+        "ru": "Новое уведомление в кабинете недропользователя",
+        "kk": "Жер қойнауын пайдаланушы кабинетіндегі жаңа хабарлама",
+    },
+    "mail.notice_footer": {
+        "en": "This notification is also in your cabinet. Do not reply to this message.",
+        "ru": "Это уведомление есть и в вашем кабинете. Не отвечайте на это письмо.",
+        "kk": "Бұл хабарлама кабинетіңізде де бар. Бұл хатқа жауап бермеңіз.",
+    },
+})

@@ -1,7 +1,11 @@
 """Notifications to a person's cabinet. A notification is a message code (cadastre/messages.py,
 ``notice.*``) and its parameters, so it reads in whichever language the reader chooses. It counts
 as delivered when it reaches the cabinet (the first time the person's inbox is fetched), with
-that time, and keeps its read/unread state."""
+that time, and keeps its read/unread state.
+
+When the account has an email in its contacts, the notification is also queued as mail
+(cadastre/outbox.py) in the same transaction, once per notification. The account has no
+language of its own yet, so the mail carries the text in kk, ru and en."""
 
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from cadastre.outbox import queue
 from geoservice.kernel.errors import Problem
+from geoservice.kernel.i18n import translate
 
 PAGE = 100
+MAIL_LANGUAGES = ("kk", "ru", "en")  # the state language first
 
 
 def notify(conn: psycopg.Connection, account_id: int, code: str, **params: Any) -> int:
@@ -20,7 +27,15 @@ def notify(conn: psycopg.Connection, account_id: int, code: str, **params: Any) 
     row = conn.execute("INSERT INTO notifications (account_id, code, params) VALUES (%s, %s, %s) RETURNING id",
                        (account_id, code, Jsonb(params))).fetchone()
     assert row is not None
-    return int(row[0])
+    notification_id = int(row[0])
+    contact = conn.execute("SELECT email FROM accounts WHERE id = %s", (account_id,)).fetchone()
+    if contact is not None and contact[0] and contact[0].strip():
+        subject = " / ".join(translate("mail.notice_subject", lang) for lang in MAIL_LANGUAGES)
+        body = "\n\n".join(f"{translate(code, lang, **params)}\n{translate('mail.notice_footer', lang)}"
+                            for lang in MAIL_LANGUAGES)
+        queue(conn, "email", contact[0].strip(), subject, body, key=f"notification:{notification_id}",
+              language=MAIL_LANGUAGES[0])
+    return notification_id
 
 
 def inbox(conn: psycopg.Connection, account_id: int, *, limit: int = PAGE) -> list[dict[str, Any]]:

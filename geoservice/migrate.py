@@ -99,6 +99,8 @@ SERVICE_WRITES = (
     # Commissions (0017): members' signed votes are append-only; the roster is the owner's
     # (`geoservice commission add/remove`).
     "GRANT INSERT ON commission_votes TO {role}",
+    # The mail outbox (0019): messages are queued, then marked sent or retried; never rewritten.
+    "GRANT INSERT, UPDATE (attempts, next_attempt_at, sent_at, last_error) ON outbox TO {role}",
 )
 
 

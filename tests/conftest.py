@@ -17,6 +17,7 @@ from geoservice import cluster
 from geoservice.kernel.db import with_database
 from geoservice.kernel.settings import get_settings
 from geoservice.messages import register_all
+from tests.smtp_sink import smtp_sink  # noqa: F401  (the fixture, for every test module)
 
 register_all()  # as the app and the CLI do: problems raised in tests render their texts
 # The tests set what they need; a checkout's var/local.env (written by `make serve`) must not

@@ -189,6 +189,22 @@ class Settings:
     operator_key_file: str | None = None
     operator_key_password: str | None = None
 
+    # Mail (issue 11, cadastre/outbox.py): messages wait in the outbox table and are sent through
+    # SMTP_HOST; none means mail is off (messages still queue, nothing is sent). SMTP_TLS is
+    # "starttls", "ssl" (implicit TLS, usually port 465) or "none" (a local sink only).
+    # A failed message is tried again after mail_retry_seconds, doubling up to
+    # mail_retry_max_seconds, at most mail_max_attempts times in all.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "geoservice@localhost"
+    smtp_tls: str = "starttls"
+    smtp_timeout: float = 10.0
+    mail_max_attempts: int = 8
+    mail_retry_seconds: float = 60.0
+    mail_retry_max_seconds: float = 3600.0
+
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
