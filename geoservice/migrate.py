@@ -99,6 +99,9 @@ SERVICE_WRITES = (
     # Commissions (0017): members' signed votes are append-only; the roster is the owner's
     # (`geoservice commission add/remove`).
     "GRANT INSERT ON commission_votes TO {role}",
+    # Obligations (0018): derived rows are added and closed (never rewritten); the MCI values are
+    # the operator's (owner) table, read only.
+    "GRANT INSERT, UPDATE (valid_to, closed_at, closed_by, closed_basis) ON obligations TO {role}",
 )
 
 
