@@ -64,10 +64,12 @@ def _money(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def derive(licence: Mapping[str, Any], mci: Mapping[int, Decimal] | None = None) -> list[Obligation]:
+def derive(licence: Mapping[str, Any], mci: Mapping[int, Decimal] | None = None,
+           projected: frozenset[int] = frozenset()) -> list[Obligation]:
     """The obligations of ``licence`` (``kind``, ``blocks``, ``issued_on``, ``term_until``, and
     optionally ``status``, ``conditions``, ``valid_from``), by due date. ``mci``: the MCI value
-    per calendar year; a spend whose year has none carries ``amount_kzt`` None until it is known.
+    per calendar year (``projected``: the years whose value no law sets yet, flagged on the
+    amounts); a spend whose year has none carries ``amount_kzt`` None until it is known.
     A terminated or expired licence keeps only what fell due before its state began."""
     data = rules()
     version = str(data["version"])
@@ -98,7 +100,7 @@ def derive(licence: Mapping[str, Any], mci: Mapping[int, Decimal] | None = None)
                 due = min(_add_years(issued, year) - dt.timedelta(days=1), term)
                 value = mci.get(start.year)
                 add(f"{name}:{year}", name, due, licence_year=year, period=period, blocks=count,
-                    mci=figures[period], mci_year=start.year,
+                    mci=figures[period], mci_year=start.year, mci_projected=start.year in projected,
                     mci_value=None if value is None else _money(Decimal(value)),
                     amount_kzt=None if value is None else _money(Decimal(figures[period]) * Decimal(value)))
                 year += 1
@@ -129,7 +131,8 @@ def derive(licence: Mapping[str, Any], mci: Mapping[int, Decimal] | None = None)
             for year in range(issued.year, (term or issued).year + 1):
                 value = mci.get(year)
                 add(f"{name}:{year}", name, dt.date(year, rule["due_month"], rule["due_day"]), year=year,
-                    mci=_money(figure), mci_value=None if value is None else _money(Decimal(value)),
+                    mci=_money(figure), mci_projected=year in projected,
+                    mci_value=None if value is None else _money(Decimal(value)),
                     amount_kzt=None if value is None else _money(figure * Decimal(value)))
     status = licence.get("status", "active")
     if status in ("terminated", "expired"):
@@ -140,6 +143,10 @@ def derive(licence: Mapping[str, Any], mci: Mapping[int, Decimal] | None = None)
 
 def mci_values(conn: psycopg.Connection) -> dict[int, Decimal]:
     return {int(y): Decimal(v) for y, v in conn.execute("SELECT year, value FROM mci_values")}
+
+
+def projected_years(conn: psycopg.Connection) -> frozenset[int]:
+    return frozenset(int(y) for (y,) in conn.execute("SELECT year FROM mci_values WHERE projected"))
 
 
 def _close(conn: psycopg.Connection, row_id: int, on: dt.date, actor: str, basis: str) -> None:
@@ -167,7 +174,7 @@ def recompute(conn: psycopg.Connection, licence_number: str, *, actor: str, basi
     licence = dict(zip(("kind", "blocks", "issued_on", "term_until", "status", "conditions", "valid_from"),
                        row, strict=True))
     on = effective_on or licence["valid_from"]
-    derived = {o.key: o for o in derive(licence, mci_values(conn))}
+    derived = {o.key: o for o in derive(licence, mci_values(conn), projected_years(conn))}
     current = {r[1]: r for r in conn.execute(
         "SELECT id, key, kind, due_on, parameters, basis FROM obligations WHERE number = %s AND valid_to IS NULL "
         "FOR UPDATE", (licence_number,))}
@@ -184,6 +191,19 @@ def recompute(conn: psycopg.Connection, licence_number: str, *, actor: str, basi
         _open(conn, licence_number, o, "open", on, actor, basis)
         done["opened"] += 1
     return done
+
+
+def recompute_all(conn: psycopg.Connection, *, actor: str, basis: str, effective_on: dt.date) -> int:
+    """Recompute every licence's obligations (after the MCI table or the rules changed), under
+    the licence registry's lock. Returns how many obligations were opened or closed."""
+    # The registry's lock (cadastre/licences.py LOCK_KEY): no licence changes meanwhile.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('licences', 0))")
+    numbers = [n for (n,) in conn.execute("SELECT number FROM licence_states WHERE valid_to IS NULL ORDER BY number")]
+    changed = 0
+    for number in numbers:
+        done = recompute(conn, number, actor=actor, basis=basis, effective_on=effective_on)
+        changed += done["opened"] + done["closed"]
+    return changed
 
 
 def set_status(conn: psycopg.Connection, obligation_id: int, status: str, *, actor: str, basis: str,
@@ -217,4 +237,5 @@ def at(conn: psycopg.Connection, licence_number: str, day: dt.date | None = None
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
-__all__ = ["Obligation", "at", "basis_texts", "derive", "mci_values", "recompute", "rules", "set_status"]
+__all__ = ["Obligation", "at", "basis_texts", "derive", "mci_values", "projected_years", "recompute",
+           "recompute_all", "rules", "set_status"]

@@ -136,6 +136,9 @@ def test_recompute_on_grant_and_change_keeps_history(database_url: str, service:
     # As of the day before, the old figures stand.
     before = obligations.at(service, number, dt.date(2026, 5, 31))
     assert {o["id"] for o in before} == {o["id"] for o in opened}
+    # The spend of the licence year that begins in 2027 uses the projected MCI, and says so.
+    assert spends["minimum_spend:3"]["parameters"]["mci_projected"] is True
+    assert spends["minimum_spend:2"]["parameters"]["mci_projected"] is False
     closed = service.execute(
         "SELECT count(*), min(closed_basis), min(closed_by), bool_and(valid_to = '2026-06-01') FROM obligations "
         "WHERE number = %s AND valid_to IS NOT NULL", (number,)).fetchone()
@@ -167,3 +170,41 @@ def test_recompute_on_grant_and_change_keeps_history(database_url: str, service:
             with pytest.raises(psycopg.errors.RestrictViolation):
                 conn.execute(statement, (row["id"],))
             conn.rollback()
+
+
+@pytest.fixture
+def mci_restored(database_url: str) -> Iterator[None]:
+    """The shipped MCI table back after a test changed it (later tests of the database read it)."""
+    with psycopg.connect(database_url) as conn:
+        shipped = conn.execute("SELECT year, value, basis, projected FROM mci_values").fetchall()
+    yield
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DELETE FROM mci_values")
+        for row in shipped:
+            conn.execute("INSERT INTO mci_values (year, value, basis, projected) VALUES (%s, %s, %s, %s)", row)
+
+
+def test_a_new_mci_value_recomputes_the_amounts(database_url: str, service: psycopg.Connection,
+                                                mci_restored: None) -> None:
+    number = grant(database_url, service, "APP-2025-000902")
+    year3 = next(o for o in obligations.at(service, number) if o["key"] == "minimum_spend:3")
+    with psycopg.connect(database_url) as conn:
+        # The operator enters the law's value for 2027 and one for 2028.
+        conn.execute("UPDATE mci_values SET value = 4500, projected = false, basis = 'test law' WHERE year = 2027")
+        conn.execute("INSERT INTO mci_values (year, value, basis) VALUES (2028, 4700, 'test law')")
+        changed = obligations.recompute_all(conn, actor="operator", basis="MCI 2027-2028 set",
+                                            effective_on=dt.date(2026, 11, 1))
+        conn.commit()
+    # Years 3 and 4 of this licence, each closed and reopened (other tests' licences share the database).
+    assert changed >= 4
+    assert service.execute("SELECT array_agg(key ORDER BY key) FROM obligations WHERE number = %s "
+                           "AND closed_basis = 'MCI 2027-2028 set'", (number,)).fetchone() == (
+        ["minimum_spend:3", "minimum_spend:4"],)
+    now = {o["key"]: o for o in obligations.at(service, number) if o["kind"] == "minimum_spend"}
+    assert now["minimum_spend:3"]["parameters"]["amount_kzt"] == str(2540 * 4500)
+    assert now["minimum_spend:3"]["parameters"]["mci_projected"] is False
+    assert now["minimum_spend:4"]["parameters"]["amount_kzt"] == str(3860 * 4700)
+    assert now["minimum_spend:5"]["parameters"]["amount_kzt"] is None
+    old = service.execute("SELECT closed_basis, closed_by, valid_to, parameters->>'amount_kzt' FROM obligations "
+                          "WHERE id = %s", (year3["id"],)).fetchone()
+    assert old == ("MCI 2027-2028 set", "operator", dt.date(2026, 11, 1), str(2540 * 4325))
