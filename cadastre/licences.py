@@ -28,6 +28,7 @@ import shapely
 from psycopg.types.json import Jsonb
 from shapely.geometry import MultiPolygon, Polygon, shape
 
+from cadastre import obligations
 from geoservice.kernel.errors import Issue, Location, Problem
 from layers import store
 from layers.catalog import LICENCES
@@ -144,6 +145,10 @@ def _basis(conn: psycopg.Connection, basis: Basis) -> tuple[int | None, str | No
     return None, text
 
 
+def _basis_text(reference: tuple[int | None, str | None]) -> str:
+    return reference[1] if reference[1] is not None else f"document {reference[0]}"
+
+
 def _geojson(geom: MultiPolygon) -> dict[str, Any]:
     return json.loads(shapely.to_geojson(shapely.set_precision(geom, 1e-9)))
 
@@ -211,6 +216,7 @@ def _issue(conn: psycopg.Connection, *, number: str, holder: Mapping[str, Any], 
     changes["geometry"] = {"old": None, "new": _geojson(geom)}
     changes["source"] = {"old": None, "new": str(source)[:200]}
     _record_change(conn, number, "issue", issued_on, changes, reference, actor, client)
+    obligations.recompute(conn, number, actor=actor, basis=_basis_text(reference))
 
 
 def issue_licence(conn: psycopg.Connection, *, number: str, holder: Mapping[str, Any], kind: str,
@@ -295,6 +301,7 @@ def change_licence(conn: psycopg.Connection, number: str, changes: Mapping[str, 
     conn.execute("UPDATE licence_states SET valid_to = %s WHERE id = %s", (on, state_id))
     _insert_state(conn, number, on, new, geom)
     _record_change(conn, number, "change", on, diff, reference, actor, client)
+    obligations.recompute(conn, number, actor=actor, basis=_basis_text(reference), effective_on=on)
     publish(conn, actor=actor, client=client)
     found = get_licence(conn, number)
     assert found is not None

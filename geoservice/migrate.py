@@ -101,6 +101,9 @@ SERVICE_WRITES = (
     "GRANT INSERT ON commission_votes TO {role}",
     # The mail outbox (0019): messages are queued, then marked sent or retried; never rewritten.
     "GRANT INSERT, UPDATE (attempts, next_attempt_at, sent_at, last_error) ON outbox TO {role}",
+    # Obligations (0018): derived rows are added and closed (never rewritten); the MCI values are
+    # the operator's (owner) table, read only.
+    "GRANT INSERT, UPDATE (valid_to, closed_at, closed_by, closed_basis) ON obligations TO {role}",
 )
 
 
