@@ -19,7 +19,8 @@ import rfc8785
 from psycopg import sql
 
 from cadastre import accounts
-from cadastre.eds.pki import DemoPki, Identity, Issued, sign_cms
+from cadastre.demo import load_people
+from cadastre.eds.pki import DemoPki, Identity, Issued, demo_pki, sign_cms
 from cadastre.registers import TableRegisters
 from geoservice.kernel.db import with_database
 from layers.access import Person
@@ -99,6 +100,33 @@ def session_token(conn: psycopg.Connection, iin: str, bin_: str | None = None) -
     result = accounts.sign_in(conn, TableRegisters(conn), accounts.Identity(iin, bin_), method="demo",
                               lifetime=timedelta(hours=2), client="test")
     return result.token
+
+
+def bearer(conn: psycopg.Connection, iin: str, bin_: str | None = None, *, lang: str = "en") -> dict[str, str]:
+    """Headers of a fresh session of the person (of the company with ``bin_``), asking for ``lang``."""
+    return {"Authorization": f"Bearer {session_token(conn, iin, bin_)}", "Accept-Language": lang}
+
+
+def demo_people(app_db: str, directory: Path) -> DemoPki:
+    """The demo people loaded into ``app_db`` with their PKI made under ``directory``."""
+    with psycopg.connect(app_db) as conn:
+        load_people(conn, directory)
+        conn.commit()
+    return demo_pki(directory)
+
+
+@contextmanager
+def app_client(app_db: str) -> Iterator[Any]:
+    """The app on ``app_db`` through Starlette's TestClient (lifespan included)."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from geoservice.app import create_app
+    from geoservice.kernel.settings import get_settings
+
+    with TestClient(create_app(dataclasses.replace(get_settings(), database_url=app_db))) as client:
+        yield client
 
 
 def iin_of(number: int, prefix: str = "0202025") -> str:

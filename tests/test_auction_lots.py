@@ -8,7 +8,6 @@ by `geoservice payments confirm`), anonymity in the public answers, what `open_d
 from __future__ import annotations
 
 import base64
-import dataclasses
 import os
 import re
 import subprocess
@@ -27,8 +26,7 @@ from fastapi.testclient import TestClient
 from cadastre import accounts
 from cadastre.applications import window_ends
 from cadastre.auctions import Defaults, create_auction, minimum_spend, open_due, spend_rules
-from cadastre.demo import load_people
-from cadastre.eds.pki import DEMO_COMPANY_BIN, DemoPki, Identity, Issued, demo_pki, sign_cms
+from cadastre.eds.pki import DEMO_COMPANY_BIN, DemoPki, Identity, Issued, sign_cms
 from cadastre.registers import TableRegisters
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
@@ -36,10 +34,12 @@ from geoservice.kernel.settings import get_settings
 from tests.applicants import (
     FCFS_AREA,
     WINDOW_AREA,
+    app_client,
     application,
+    bearer,
+    demo_people,
     person,
     programme_database,
-    session_token,
     signed,
     square,
 )
@@ -62,19 +62,12 @@ def app_db(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def pki(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    directory = Path(tmp_path_factory.mktemp("auction_lots")) / "pki"
-    with psycopg.connect(app_db) as conn:
-        load_people(conn, directory)
-        conn.commit()
-    return demo_pki(directory)
+    return demo_people(app_db, Path(tmp_path_factory.mktemp("auction_lots")) / "pki")
 
 
 @pytest.fixture(scope="module")
 def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-
-    settings = dataclasses.replace(get_settings(), database_url=app_db)
-    with TestClient(create_app(settings)) as c:
+    with app_client(app_db) as c:
         yield c
 
 
@@ -82,10 +75,6 @@ def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
 def db(app_db: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(app_db, autocommit=True) as conn:
         yield conn
-
-
-def bearer(db: psycopg.Connection, iin: str, bin_: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {session_token(db, iin, bin_)}", "Accept-Language": "en"}
 
 
 def right_to_sign_bearer(db: psycopg.Connection, iin: str, bin_: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ transaction, and the protocol made afterwards changes nothing more."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,10 +18,19 @@ from fastapi.testclient import TestClient
 from cadastre import auction_protocol
 from cadastre.applications import window_ends
 from cadastre.auctions import Defaults, create_auction, open_due
-from cadastre.demo import load_people
-from cadastre.eds.pki import DEMO_COMPANY_BIN, DemoPki, demo_pki
+from cadastre.eds.pki import DEMO_COMPANY_BIN, DemoPki
 from geoservice.kernel.settings import get_settings
-from tests.applicants import WINDOW_AREA, application, person, programme_database, session_token, signed, square
+from tests.applicants import (
+    WINDOW_AREA,
+    app_client,
+    application,
+    bearer,
+    demo_people,
+    person,
+    programme_database,
+    signed,
+    square,
+)
 from tests.helpers import sealed
 from tests.test_auction_lots import OFFICER, pay, registration_body
 
@@ -35,19 +43,12 @@ def app_db(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def pki(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    directory = Path(tmp_path_factory.mktemp("auction_outcomes")) / "pki"
-    with psycopg.connect(app_db) as conn:
-        load_people(conn, directory)
-        conn.commit()
-    return demo_pki(directory)
+    return demo_people(app_db, Path(tmp_path_factory.mktemp("auction_outcomes")) / "pki")
 
 
 @pytest.fixture(scope="module")
 def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-
-    settings = dataclasses.replace(get_settings(), database_url=app_db)
-    with TestClient(create_app(settings)) as c:
+    with app_client(app_db) as c:
         yield c
 
 
@@ -55,10 +56,6 @@ def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
 def db(app_db: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(app_db, autocommit=True) as conn:
         yield conn
-
-
-def headers(db: psycopg.Connection, iin: str, bin_: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {session_token(db, iin, bin_)}", "Accept-Language": "en"}
 
 
 def window_apps(api: TestClient, db: psycopg.Connection, pki: DemoPki, dx: int, dy: int) -> dict[str, int]:
@@ -69,7 +66,7 @@ def window_apps(api: TestClient, db: psycopg.Connection, pki: DemoPki, dx: int, 
         holder = pki.person(key)
         body = application(square(WINDOW_AREA, dx + shift, dy, 2), None if bin_ else holder.person.iin, bin_)
         r = api.post("/api/applications", json=signed(body, holder.sign("rsa")),
-                     headers=headers(db, holder.person.iin, bin_))
+                     headers=bearer(db, holder.person.iin, bin_))
         assert r.status_code == 201 and r.json()["window"], r.text
         found = db.execute("SELECT id FROM applications WHERE number = %s", (r.json()["number"],)).fetchone()
         apps[key] = int(found[0])
@@ -107,7 +104,7 @@ def test_cancelled_for_the_single_requester_and_failed_settle_the_lot_applicatio
     pay(db, cancelled, me.person.iin)
     r = api.post(f"/api/auctions/{cancelled}/registrations",
                  json=registration_body(number, me.sign("rsa"), iin=me.person.iin),
-                 headers=headers(db, me.person.iin))
+                 headers=bearer(db, me.person.iin))
     assert r.status_code == 201, r.text
     starts_at = db.execute("SELECT max(starts_at) FROM auctions WHERE id = ANY(%s)",
                            ([cancelled, failed],)).fetchone()[0]

@@ -9,7 +9,6 @@ refused, in kk/ru/en."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cadastre import accounts, commission, workbench
-from cadastre.demo import load_people
-from cadastre.eds.pki import DemoPki, Issued, demo_pki, sign_cms
+from cadastre.eds.pki import DemoPki, Issued, sign_cms
 from geoservice.kernel.errors import Problem
-from tests.applicants import make_applicants, programme_database, session_token, signed
+from tests.applicants import app_client, bearer, demo_people, make_applicants, programme_database, signed
 from tests.helpers import sealed
 
 STAGE = "commission"
@@ -37,11 +35,7 @@ def app_db(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def pki(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    directory = Path(tmp_path_factory.mktemp("commission")) / "pki"
-    with psycopg.connect(app_db) as conn:
-        load_people(conn, directory)
-        conn.commit()
-    return demo_pki(directory)
+    return demo_people(app_db, Path(tmp_path_factory.mktemp("commission")) / "pki")
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +55,7 @@ def members(app_db: str, pki: DemoPki) -> list[tuple[str, Issued]]:
 
 @pytest.fixture(scope="module")
 def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-    from geoservice.kernel.settings import get_settings
-
-    settings = dataclasses.replace(get_settings(), database_url=app_db)
-    with TestClient(create_app(settings)) as c:
+    with app_client(app_db) as c:
         yield c
 
 
@@ -73,10 +63,6 @@ def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
 def db(app_db: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(app_db, autocommit=True) as conn:
         yield conn
-
-
-def bearer(db: psycopg.Connection, iin: str, lang: str = "en") -> dict[str, str]:
-    return {"Authorization": f"Bearer {session_token(db, iin)}", "Accept-Language": lang}
 
 
 def at_commission(api: TestClient, db: psycopg.Connection, pki: DemoPki) -> str:
@@ -107,7 +93,7 @@ def vote(api: TestClient, db: psycopg.Connection, who: tuple[str, Issued], numbe
     iin, cert = who
     data = commission.canonical_vote(number, STAGE, choice, reason) if over is None else over
     cms = sign_cms(data, cert, detached=True)
-    return api.post(f"/api/applications/{number}/votes", headers=bearer(db, iin, lang),
+    return api.post(f"/api/applications/{number}/votes", headers=bearer(db, iin, lang=lang),
                     json={"vote": {"stage": STAGE, "vote": choice, "reason": reason},
                           "signature": base64.b64encode(cms).decode()})
 
@@ -116,7 +102,7 @@ def close(api: TestClient, db: psycopg.Connection, who: tuple[str, Issued], numb
           reason: str | None = None, lang: str = "en") -> Any:
     iin, cert = who
     cms = sign_cms(commission.canonical_close(number, STAGE, reason), cert, detached=True)
-    return api.post(f"/api/applications/{number}/votes/close", headers=bearer(db, iin, lang),
+    return api.post(f"/api/applications/{number}/votes/close", headers=bearer(db, iin, lang=lang),
                     json={"close": {"stage": STAGE, "reason": reason}, "signature": base64.b64encode(cms).decode()})
 
 

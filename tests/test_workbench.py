@@ -33,11 +33,12 @@ from geoservice.kernel.settings import get_settings
 from tests.applicants import (
     APPROVAL,
     FCFS_AREA,
+    app_client,
     application,
+    bearer,
     make_applicants,
     person,
     programme_database,
-    session_token,
     signed,
     square,
 )
@@ -73,11 +74,7 @@ def stranger(app_db: str, pki: DemoPki) -> tuple[str, Issued]:
 
 @pytest.fixture(scope="module")
 def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-    from geoservice.kernel.settings import get_settings
-
-    settings = dataclasses.replace(get_settings(), database_url=app_db)
-    with TestClient(create_app(settings)) as c:
+    with app_client(app_db) as c:
         yield c
 
 
@@ -85,10 +82,6 @@ def api(app_db: str, pki: DemoPki) -> Iterator[TestClient]:
 def db(app_db: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(app_db, autocommit=True) as conn:
         yield conn
-
-
-def bearer(db: psycopg.Connection, iin: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {session_token(db, iin)}", "Accept-Language": "en"}
 
 
 def file(api: TestClient, db: psycopg.Connection, pki: DemoPki, codes: list[str]) -> str:
