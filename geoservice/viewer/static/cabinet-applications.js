@@ -5,7 +5,7 @@
 // the person's applications (GET /api/applications) with where their procedure stands.
 // Loaded by the cabinet page into <section id="applications">; texts in kk/ru/en.
 
-import { el, problemText, signCanonical } from './cabinet-sign.js';
+import { el, problemText, signOrSay } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -174,13 +174,7 @@ class ApplicationsSection {
     this.message = ['info', this.t('signing')];
     this.render();
     try {
-      let signed;
-      try {
-        signed = await signCanonical({ application: number, stage: 'revision', action: 'forward', reason }, this.lang);
-      } catch (error) {
-        const text = { unavailable: this.t('noNcalayer'), cancelled: this.t('cancelled') }[error.message];
-        throw new Error(text || error.message);
-      }
+      const signed = await signOrSay({ application: number, stage: 'revision', action: 'forward', reason }, this.lang, (k) => this.t(k));
       const response = await this.api(`/api/applications/${encodeURIComponent(number)}/resubmit`, {
         method: 'POST', json: { reason, signature: signed.cms },
       });
@@ -219,13 +213,7 @@ class ApplicationsSection {
     this.message = ['info', this.t('signing')];
     this.render();
     try {
-      let signed;
-      try {
-        signed = await signCanonical(application, this.lang);
-      } catch (error) {
-        const text = { unavailable: this.t('noNcalayer'), cancelled: this.t('cancelled') }[error.message];
-        throw new Error(text || error.message);
-      }
+      const signed = await signOrSay(application, this.lang, (k) => this.t(k));
       this.message = ['info', this.t('filing')];
       this.render();
       const response = await this.api('/api/applications', {

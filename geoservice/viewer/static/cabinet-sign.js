@@ -93,6 +93,17 @@ export async function signCanonical(value, lang) {
   return { text, cms: (await response.json()).cms, by: 'demo' };
 }
 
+// signCanonical with NCALayer's absence and the person's cancelling said in the section's words:
+// `t` is the section's text lookup (keys noNcalayer and cancelled); other failures keep theirs.
+export async function signOrSay(value, lang, t) {
+  try {
+    return await signCanonical(value, lang);
+  } catch (error) {
+    const text = { unavailable: t('noNcalayer'), cancelled: t('cancelled') }[error.message];
+    throw new Error(text || error.message);
+  }
+}
+
 export async function problemText(response) {
   try {
     const body = await response.json();

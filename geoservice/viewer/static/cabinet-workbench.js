@@ -15,7 +15,7 @@
 // closing the vote (a signed {application, stage, action: "close", reason} to /votes/close).
 
 import * as maplibregl from './vendor/maplibre-gl.mjs';
-import { el, problemText, signCanonical } from './cabinet-sign.js';
+import { el, problemText, signOrSay } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -284,13 +284,7 @@ class WorkbenchSection {
     this.message = ['info', this.t('signing')];
     this.render();
     try {
-      let signed;
-      try {
-        signed = await signCanonical(payload, this.lang);
-      } catch (error) {
-        const text = { unavailable: this.t('noNcalayer'), cancelled: this.t('cancelled') }[error.message];
-        throw new Error(text || error.message);
-      }
+      const signed = await signOrSay(payload, this.lang, (k) => this.t(k));
       this.message = ['info', this.t('sending')];
       this.render();
       const response = await this.api(`/api/applications/${encodeURIComponent(number)}/${path}`, {
