@@ -588,17 +588,13 @@ def _payer(conn: psycopg.Connection, auction_id: int, participant: int) -> tuple
     return (int(row[0]), row[1]) if row else None
 
 
-def _next_number(conn: psycopg.Connection, year: int) -> str:
-    row = conn.execute("INSERT INTO auction_numbers (year, last) VALUES (%s, 1) ON CONFLICT (year) DO UPDATE "
-                       "SET last = auction_numbers.last + 1 RETURNING last", (year,)).fetchone()
-    assert row is not None
-    return f"AUC-{year}-{int(row[0]):04d}"
-
-
 def _repeat(conn: psycopg.Connection, auction_id: int, now: datetime, actor: str) -> str:
     """A new auction for the same parcel with the old lot's own figures; it starts as long after
     now as the old one started after it was made (the same notice period)."""
-    number = _next_number(conn, now.year)
+    # The lots' one numbering (imported here: cadastre.auctions imports this module).
+    from cadastre.auctions import take_number
+
+    number = take_number(conn)
     row = conn.execute(
         """INSERT INTO auctions (number, name, kind, mineral, authority, codes, block_ids, geom, area_km2,
                 block_count, minimum_spend, starting_bonus, participation_fee, deposit, step, starts_at, duration,

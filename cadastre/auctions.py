@@ -173,7 +173,7 @@ CREATE_FIELDS = {"lot", "parcel", "kind", "mineral", "name", "starting_bonus", "
 
 # --- making a lot -------------------------------------------------------------------------------------
 
-def _take_number(conn: psycopg.Connection) -> str:
+def take_number(conn: psycopg.Connection) -> str:
     """AUC-YYYY-NNNN, gap-free per year: the year's row is locked to the end of the transaction."""
     row = conn.execute("SELECT extract(year FROM clock_timestamp() AT TIME ZONE 'Asia/Almaty')::int").fetchone()
     year = int(row[0])  # type: ignore[index]
@@ -279,7 +279,7 @@ def create_auction(conn: psycopg.Connection, form: Any, *, caller: Person, defau
         conn.execute("UPDATE lots SET status = 'auction', updated_at = clock_timestamp() WHERE id = %s",
                      (lot["lot_id"],))
     spend = minimum_spend(lot["kind"], check.block_count)
-    number = _take_number(conn)
+    number = take_number(conn)
     ends_at = starts_at + timedelta(minutes=duration)
     row = conn.execute(
         "INSERT INTO auctions (number, name, lot_id, kind, mineral, authority, codes, block_ids, geom, area_km2, "
