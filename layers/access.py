@@ -22,6 +22,7 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -378,10 +379,16 @@ def _cross_site_write(request: Request) -> bool:
         return False
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
         return True
-    origin = request.headers.get("origin")
+    return foreign_origin(request.headers)
+
+
+def foreign_origin(headers: Mapping[str, str]) -> bool:
+    """The Origin header names another host than the request's Host, or is opaque ("null");
+    without an Origin, nothing says the request is foreign."""
+    origin = headers.get("origin")
     if not origin:
         return False
-    host = request.headers.get("host", "")
+    host = headers.get("host", "")
     return origin.lower() == "null" or origin.split("://", 1)[-1].rstrip("/").lower() != host.lower()
 
 

@@ -57,7 +57,7 @@ from geoservice.kernel.i18n import negotiate, translate
 from geoservice.kernel.outage import is_outage
 from geoservice.kernel.settings import Settings
 from geoservice.trust import trust_cache
-from layers.access import SESSION_COOKIE, SESSION_PREFIX, Person
+from layers.access import SESSION_COOKIE, SESSION_PREFIX, Person, foreign_origin
 
 log = logging.getLogger("geoservice.auctions")
 router = APIRouter(prefix="/api", tags=["auctions"])
@@ -575,16 +575,6 @@ def tick(conn: psycopg.Connection, protocols: Protocols | None = None) -> None:
 
 # --- the WebSocket ----------------------------------------------------------------------------------
 
-def _foreign_origin(websocket: WebSocket) -> bool:
-    """A page of another site opening the hall with the person's cookie (cross-site WebSocket
-    hijacking): browsers send Origin; it must name this host."""
-    origin = websocket.headers.get("origin")
-    if not origin:
-        return False
-    host = websocket.headers.get("host", "")
-    return origin.lower() == "null" or origin.split("://", 1)[-1].rstrip("/").lower() != host.lower()
-
-
 async def _person(websocket: WebSocket) -> tuple[Person | None, str | None]:
     """The signed-in person of the socket and their session token (None: close 4401)."""
     tokens = websocket.app.state.tokens
@@ -594,7 +584,9 @@ async def _person(websocket: WebSocket) -> tuple[Person | None, str | None]:
         return None, None
     if token is None:
         cookie = websocket.cookies.get(SESSION_COOKIE)
-        if not cookie or not cookie.startswith(SESSION_PREFIX) or _foreign_origin(websocket):
+        # A page of another site opening the hall with the person's cookie (cross-site WebSocket
+        # hijacking): browsers send Origin; it must name this host.
+        if not cookie or not cookie.startswith(SESSION_PREFIX) or foreign_origin(websocket.headers):
             return None, None
         return await tokens.session(cookie, fresh=True), cookie
     if not token.startswith(SESSION_PREFIX):
