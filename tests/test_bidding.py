@@ -457,11 +457,12 @@ def test_events_of_one_wake_up_reach_each_client_in_one_state_frame(server, conn
             got = []
             for ws in (wa, wb):
                 got.append(await until(ws, lambda f: f["type"] == "state" and f["seq"] >= before + 4))
-        async with connect(ws_url(server, auction, since=before),
-                           additional_headers={"Authorization": f"Bearer {b_token}"}) as wc:
-            caught = [json.loads(await asyncio.wait_for(wc.recv(), 10))]
-            while caught[-1]["type"] != "state":
-                caught.append(json.loads(await asyncio.wait_for(wc.recv(), 10)))
+            # While A (a participant) is still connected: its logout would be journaled after.
+            async with connect(ws_url(server, auction, since=before),
+                               additional_headers={"Authorization": f"Bearer {b_token}"}) as wc:
+                caught = [json.loads(await asyncio.wait_for(wc.recv(), 10))]
+                while caught[-1]["type"] != "state":
+                    caught.append(json.loads(await asyncio.wait_for(wc.recv(), 10)))
         return got[0:1], got[1:2], caught, before
 
     def _journal_together(auction_id: int) -> None:
