@@ -141,6 +141,14 @@ def derive(licence: Mapping[str, Any], mci: Mapping[int, Decimal] | None = None,
     return sorted(found, key=lambda o: (o.due_on, o.key))
 
 
+def authority_of(kind: str, mineral: str | None) -> str:
+    """The competent authority of a licence: its mineral group's, else its kind's (obligations.toml)."""
+    from cadastre.applications import AUTHORITY_OF_GROUP, MINERALS  # the same routing as applications
+    if mineral is not None and mineral in MINERALS:
+        return AUTHORITY_OF_GROUP[MINERALS[mineral].group]
+    return str(rules()["authorities"][kind])
+
+
 def mci_values(conn: psycopg.Connection) -> dict[int, Decimal]:
     return {int(y): Decimal(v) for y, v in conn.execute("SELECT year, value FROM mci_values")}
 
@@ -237,5 +245,5 @@ def at(conn: psycopg.Connection, licence_number: str, day: dt.date | None = None
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
-__all__ = ["Obligation", "at", "basis_texts", "derive", "mci_values", "projected_years", "recompute",
+__all__ = ["Obligation", "at", "authority_of", "basis_texts", "derive", "mci_values", "projected_years", "recompute",
            "recompute_all", "rules", "set_status"]
