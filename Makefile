@@ -14,6 +14,12 @@ serve: system venv ## Start local PostGIS, migrate, load demo data if empty, ser
 	@# This checkout's settings (var/local.env): the commands typed next, e.g. the development
 	@# sign-in, run with the demo setting the server runs with. Never in production.
 	@mkdir -p var && grep -qs '^GEOSERVICE_DEMO=1' var/local.env || echo 'GEOSERVICE_DEMO=1' >> var/local.env
+	@# The demo's mail goes to a local SMTP sink (kept in var/mail; `geoservice mail list`), unless
+	@# var/local.env names another SMTP server.
+	@grep -qs '^GEOSERVICE_SMTP_HOST=' var/local.env || printf 'GEOSERVICE_SMTP_HOST=127.0.0.1\nGEOSERVICE_SMTP_PORT=8025\nGEOSERVICE_SMTP_TLS=none\n' >> var/local.env
+	@if grep -qs '^GEOSERVICE_SMTP_HOST=127.0.0.1$$' var/local.env && ! (exec 3<>/dev/tcp/127.0.0.1/8025) 2>/dev/null; then \
+	  nohup $(BIN)/geoservice mail sink --port 8025 >> var/mail-sink.log 2>&1 & \
+	  echo "local SMTP sink on 127.0.0.1:8025 (mail kept in var/mail: .venv/bin/geoservice mail list)"; fi
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice demo load --if-empty
 	@echo "The cabinet without NCALayer: .venv/bin/geoservice demo sign-in 900315300123 (prints a one-time link)"
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice serve

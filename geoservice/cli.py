@@ -268,6 +268,12 @@ def demo_load(
     with connect(settings.effective_database_url) as conn:
         typer.echo(load_people(conn, settings.var_dir / "demo-pki"))
         conn.commit()
+    # Licences with obligations (cadastre/demo_licences.py): one overdue, one due in 7 days.
+    from cadastre.demo_licences import load_licences
+
+    with connect(settings.effective_database_url) as conn:
+        typer.echo(load_licences(conn))
+        conn.commit()
     # The demo auction (cadastre/demo_auction.py): a lot starting in a few minutes, unless one is
     # already published or open.
     typer.echo(_demo_auction(5.0, only_if_none=True))
@@ -819,6 +825,41 @@ def auction_verify(
     lines = [translate("protocol.broken", language, auction=name, count=len(report.problems))]
     lines += [f"  - {translate(p['code'], language, **p['params'])}" for p in report.problems]
     _fail("\n".join(lines))
+
+
+mail_app = typer.Typer(help="Mail: the local SMTP sink of the demo.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
+
+
+@mail_app.command("sink")
+def mail_sink(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8025,
+    folder: Annotated[Path | None, typer.Option(help="Maildir to keep the messages in (default var/mail)")] = None,
+) -> None:
+    """Run a local SMTP server that keeps every message in a Maildir (the demo's mail: `make
+    serve` starts it and points GEOSERVICE_SMTP_HOST at it). It delivers nothing onwards."""
+    from geoservice.mail_sink import serve
+
+    target = folder or get_settings().var_dir / "mail"
+    typer.echo(f"SMTP sink on 127.0.0.1:{port}, keeping mail in {target}")
+    serve(target, port=port)
+
+
+@mail_app.command("list")
+def mail_list(
+    folder: Annotated[Path | None, typer.Option(help="The sink's Maildir (default var/mail)")] = None,
+    show: Annotated[int, typer.Option(help="Print the bodies of the last N messages")] = 0,
+) -> None:
+    """The messages the local SMTP sink received: time, recipient, subject."""
+    from geoservice.mail_sink import received
+
+    messages = received(folder or get_settings().var_dir / "mail")
+    for m in messages:
+        typer.echo(f"{m['Date']}  {m['To']}  {m['Subject']}")
+    for m in messages[-show:] if show else []:
+        body = m.get_body(preferencelist=("plain",))
+        typer.echo(f"\n--- {m['To']}: {m['Subject']}\n{body.get_content() if body else ''}")
+    typer.echo(f"{len(messages)} message(s)")
 
 
 if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command
