@@ -185,8 +185,9 @@ def test_obligation_changes_are_journaled(story: dict[str, Any]) -> None:
         from layers.journal import seal
 
         seal(owner)
-        rows = owner.execute("SELECT action, actor, detail FROM journal WHERE object = %s ORDER BY seq",
-                             (f"licence:{NUMBER}",)).fetchall()
+        # The licence's own rows name the licence, its obligations' rows name its obligations.
+        rows = owner.execute("SELECT action, actor, detail FROM journal WHERE object IN (%s, %s) ORDER BY seq",
+                             (f"licence:{NUMBER}", f"obligations:{NUMBER}")).fetchall()
     assert [(a, who) for a, who, _ in rows] == [
         ("licence.issue", OFFICER), ("obligations.recompute", OFFICER),
         ("licence.change", CHANGER), ("obligations.recompute", CHANGER),
