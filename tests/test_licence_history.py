@@ -44,7 +44,7 @@ def story(database_url: str) -> dict[str, Any]:
                 "blocks": today - dt.timedelta(days=100), "status": today - dt.timedelta(days=50), "today": today}
         days["term_until"] = days["issued"].replace(year=days["issued"].year + 6)
         days["new_term"] = days["term_until"].replace(year=days["term_until"].year + 1)
-        reg.issue_licence(conn, number=NUMBER, holder={"bin": "123456789012", "name": "ТОО Тарих"},
+        reg.issue_licence(conn, number=NUMBER, holder={"bin": "210940077001", "name": "ТОО Тарих"},
                           kind="exploration", mineral="copper", blocks="L-43-63-(10а-5б-14,15)",
                           issued_on=days["issued"], term_until=days["term_until"],
                           conditions={"signature_bonus": 5000000}, source="APP-HIST-1",
