@@ -8,7 +8,9 @@ change to obligations is in the platform journal with its author."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +19,7 @@ import pytest
 
 from cadastre import licences as reg
 from cadastre import obligations
-from geoservice.kernel.settings import get_settings
+from geoservice.kernel.settings import PROJECT_ROOT, get_settings
 from tests.live import live_server
 
 NUMBER = "KZ-HIST-0001"
@@ -198,3 +200,70 @@ def test_obligation_changes_are_journaled(story: dict[str, Any]) -> None:
     assert "expiry" in term["closed_keys"] and "expiry" in term["opened_keys"] and term["basis"] == "Order No. 2"
     assert rows[6][2]["key"] == "signature_bonus" and rows[6][2]["status"] == "met"
     assert rows[6][2]["closed"] == story["bonus_id"] and rows[6][2]["opened"] == story["bonus_new"]
+
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("GEOSERVICE_SCREENSHOT_DIR", PROJECT_ROOT / "var" / "screenshots"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make system installs it)")
+def test_history_and_as_of_in_the_browser(server: str, story: dict[str, Any]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    west, south, east, north = get(server, f"/api/licences/{NUMBER}").json()["bbox"]
+    expected = get(server, f"/api/licences/{NUMBER}/history").json()
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            # The licence on the map: a click on it, then its popup's button opens the panel.
+            lon, lat = (west + east) / 2, (south + north) / 2
+            page.goto(f"{server}/?lang=ru#map=12/{lat}/{lon}")
+            page.wait_for_function("() => window.geoservice && window.geoservice.idle === true", timeout=60_000)
+            box = page.locator("#map").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.locator(f".popup .licence-more[data-licence='{NUMBER}']").click(timeout=30_000)
+            view = page.locator("#licence-view[data-state=ready]")
+            view.wait_for(timeout=30_000)
+            assert view.locator("h2").inner_text() == f"Лицензия {NUMBER}"
+            bonus = view.locator("table.obligations tr[data-key=signature_bonus]")
+            assert bonus.get_attribute("data-status") == "met" and "Исполнено" in bonus.inner_text()
+            assert view.locator("table.obligations tr[data-key]").count() == len(
+                get(server, f"/api/licences/{NUMBER}").json()["obligations"])
+            items = view.locator("ol.history li")
+            assert items.count() == len(expected["history"])
+            assert view.locator("ol.history li[data-type=licence]").count() == 3
+            assert "Лицензия выдана" in items.nth(0).inner_text() and "Order No. 1" in items.nth(0).inner_text()
+            assert "Открыто → Исполнено" in items.nth(items.count() - 1).inner_text()
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "licence-history-ru.png"))
+
+            # As of the day before the payment was accepted: the bonus open, the change not yet there.
+            day = (story["status"] - dt.timedelta(days=1)).isoformat()
+            view.locator("#licence-at").fill(day)
+            view.locator("#licence-at-show").click()
+            page.locator(f"#licence-view[data-state=ready] .summary[data-at='{day}']").wait_for(timeout=30_000)
+            assert bonus.get_attribute("data-status") == "open"
+            assert "Payment order No. 9" not in view.locator("ol.history").inner_text()
+            # Before the licence was issued: the service's problem, in the page's language.
+            view.locator("#licence-at").fill((story["issued"] - dt.timedelta(days=1)).isoformat())
+            view.locator("#licence-at-show").click()
+            page.locator("#licence-view[data-state=error]").wait_for(timeout=30_000)
+            assert "В реестре нет лицензии" in page.locator("#licence-view .error").inner_text()
+            # Today again, and in Kazakh: the panel asks again in the new language.
+            page.locator("#licence-at-today").click()
+            page.locator("#langs button[data-lang=kk]").click()
+            page.wait_for_function(
+                "() => document.querySelector('#licence-view[data-state=ready] h2')"
+                "?.textContent.includes('лицензиясы')",
+                timeout=30_000)
+            assert page.locator("#licence-view tr[data-key=signature_bonus]").get_attribute("data-status") == "met"
+            assert "Орындалды" in page.locator("#licence-view tr[data-key=signature_bonus]").inner_text()
+        finally:
+            browser.close()
+    assert problems == []

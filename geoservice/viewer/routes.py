@@ -98,7 +98,8 @@ PAGE = """<!doctype html>
   <nav id="langs" aria-label="language"></nav>
 </header>
 <main>
-  <aside id="panel"><section id="licence-view" hidden></section><h2 id="layers-title"></h2><div id="layers"></div><div id="search-result"></div>
+  <aside id="panel"><section id="licence-view" hidden></section>
+  <h2 id="layers-title"></h2><div id="layers"></div><div id="search-result"></div>
     <section id="parcel-check"></section></aside>
   <div id="map" aria-label="map"></div>
 </main>

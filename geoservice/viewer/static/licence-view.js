@@ -87,6 +87,9 @@ async function start() {
   let asked = 0;        // answers to older questions are dropped
   const t = (key, vars = {}) => UI[lang][key].replace(/\{(\w+)\}/g, (_, k) => String(vars[k]));
   const word = (table, value) => table[lang][value] ?? value;
+  // Amounts come as decimal strings (exact); grouped for reading, in the page's language.
+  const money = (value) => (value === null || value === undefined ? ''
+    : Number(value).toLocaleString(lang === 'en' ? 'en-GB' : `${lang}-KZ`, { maximumFractionDigits: 2 }));
   const status = (value) => el('span', { class: `status ${value}` }, word(STATUSES, value));
 
   function obligationsTable(rows) {
@@ -95,7 +98,7 @@ async function start() {
       el('tr', {}, ...['kind', 'due', 'status', 'amount'].map((k) => el('th', {}, t(k)))),
       ...rows.map((o) => el('tr', { 'data-key': o.key, 'data-status': o.status, title: `${t('basis')}: ${o.legal_basis}` },
         el('td', {}, word(KINDS, o.kind)), el('td', { class: 'due' }, o.due_on), el('td', {}, status(o.status)),
-        el('td', { class: 'amount' }, o.amount_kzt ?? ''))));
+        el('td', { class: 'amount' }, money(o.amount_kzt)))));
   }
 
   function describe(e) {
