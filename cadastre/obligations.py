@@ -27,6 +27,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from cadastre.auctions import minimum_spend
+from layers.journal import journal
 
 RULES = Path(__file__).with_name("obligations.toml")
 STATUSES = ("open", "met", "overdue", "waived")
@@ -198,6 +199,13 @@ def recompute(conn: psycopg.Connection, licence_number: str, *, actor: str, basi
     for o in derived.values():
         _open(conn, licence_number, o, "open", on, actor, basis)
         done["opened"] += 1
+    # One journal row per recompute that changed something (a no-op recompute_all stays silent).
+    if done["opened"] or done["closed"]:
+        closed = [k for (k,) in conn.execute("SELECT key FROM obligations WHERE id = ANY(%s) AND valid_to IS NOT NULL "
+                                             "ORDER BY key", ([r[0] for r in current.values()],))]
+        journal(conn, actor, "obligations.recompute", "ok", object=f"obligations:{licence_number}",
+                detail={**done, "effective_on": on.isoformat(), "basis": basis[:200],
+                        "opened_keys": sorted(derived)[:100], "closed_keys": closed[:100]})
     return done
 
 
@@ -229,6 +237,9 @@ def set_status(conn: psycopg.Connection, obligation_id: int, status: str, *, act
     new = conn.execute("SELECT id FROM obligations WHERE number = %s AND key = %s AND valid_to IS NULL",
                        (row[0], row[1])).fetchone()
     assert new is not None
+    journal(conn, actor, "obligations.status", "ok", object=f"obligations:{row[0]}",
+            detail={"key": row[1], "status": status, "closed": obligation_id, "opened": int(new[0]),
+                    "effective_on": effective_on.isoformat(), "basis": basis[:200]})
     return int(new[0])
 
 

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from cadastre import licence_history
 from cadastre import licences as reg
 from geoservice.deps import PUBLIC, DatabaseDep
 from geoservice.kernel import clock
@@ -251,13 +252,36 @@ def _atom(items: list[dict[str, Any]], base: str, title: str, nxt: str, since: i
 
 
 @router.get("/licences/{number}", dependencies=[PUBLIC])
-def get_licence(number: str, db: DatabaseDep,
+def get_licence(request: Request, number: str, db: DatabaseDep,
                 at: Annotated[str | None, Query(description="YYYY-MM-DD (default today)")] = None) -> dict[str, Any]:
-    """One licence as it stood on ``at`` (default today), with its whole change history."""
+    """One licence as it stood on ``at`` (default today), with its whole change history and its
+    obligations of that day (open ones when ``at`` is not given), legal basis in the request's
+    language."""
     day = _date("at", at)
     _text("number", number)
+    lang = negotiate(request.headers.get("accept-language"))
     with db.connection() as conn:
         found = reg.get_licence(conn, number, day)
+        if found is not None:
+            found["obligations"] = licence_history.current_obligations(conn, number, day, lang)
+    if found is None:
+        raise Problem("licences.not_found", 404, number=number[:100])
+    return found
+
+
+@router.get("/licences/{number}/history", dependencies=[PUBLIC])
+def licence_changes(request: Request, number: str, db: DatabaseDep,
+                    at: Annotated[str | None, Query(description="YYYY-MM-DD: as of that day")] = None,
+                    ) -> dict[str, Any]:
+    """The licence's changes and its obligations' changes (opened, closed, a new status), each
+    with its basis, actor, time and effective date, in the order they were recorded. With
+    ``at``: the licence and its obligations as they stood on that day, and the changes in
+    effect by then."""
+    day = _date("at", at)
+    _text("number", number)
+    lang = negotiate(request.headers.get("accept-language"))
+    with db.connection() as conn:
+        found = licence_history.history(conn, number, day, lang)
     if found is None:
         raise Problem("licences.not_found", 404, number=number[:100])
     return found

@@ -86,6 +86,7 @@ PAGE = """<!doctype html>
 <script id="geoservice-config" type="application/json">{config}</script>
 <script type="module" src="/viewer/static/viewer.js"></script>
 <script type="module" src="/viewer/static/parcel-check.js"></script>
+<script type="module" src="/viewer/static/licence-view.js"></script>
 </head>
 <body>
 <header id="bar">
@@ -97,7 +98,8 @@ PAGE = """<!doctype html>
   <nav id="langs" aria-label="language"></nav>
 </header>
 <main>
-  <aside id="panel"><h2 id="layers-title"></h2><div id="layers"></div><div id="search-result"></div>
+  <aside id="panel"><section id="licence-view" hidden></section>
+  <h2 id="layers-title"></h2><div id="layers"></div><div id="search-result"></div>
     <section id="parcel-check"></section></aside>
   <div id="map" aria-label="map"></div>
 </main>

@@ -11,18 +11,21 @@ const UI = {
     basemap: 'Негіз', found: 'Табылған блоктар: {n}', clear: 'Тазалау', gk: 'ГК, {zone}-аймақ',
     searchFailed: 'Іздеу сәтсіз аяқталды', id: 'Сәйкестендіргіш', count: 'Блоктар саны', level: 'Деңгей', loading: 'Жүктелуде…',
     nothing: 'Бұл жерде нысан жоқ', language: 'Тіл', otherFields: 'Жүктелген файлдағы басқа өрістер: {n}',
+    licenceMore: 'Міндеттемелер мен тарих',
   },
   ru: {
     search: 'Найти', placeholder: 'Код или список блоков: M-42-1-(10а-5а-1)', layers: 'Слои и легенда',
     basemap: 'Основа', found: 'Найдено блоков: {n}', clear: 'Очистить', gk: 'ГК, зона {zone}',
     searchFailed: 'Ошибка поиска', id: 'Идентификатор', count: 'Число блоков', level: 'Уровень', loading: 'Загрузка…',
     nothing: 'Здесь нет объектов', language: 'Язык', otherFields: 'Другие поля загруженного файла: {n}',
+    licenceMore: 'Обязательства и история',
   },
   en: {
     search: 'Find', placeholder: 'Block code or list: M-42-1-(10а-5а-1)', layers: 'Layers and legend',
     basemap: 'Base', found: 'Blocks found: {n}', clear: 'Clear', gk: 'GK zone {zone}',
     searchFailed: 'Search failed', id: 'Id', count: 'Blocks', level: 'Level', loading: 'Loading…',
     nothing: 'No features here', language: 'Language', otherFields: 'Other fields of the uploaded file: {n}',
+    licenceMore: 'Obligations and history',
   },
 };
 const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
@@ -320,6 +323,12 @@ function popupSection(layerId, feature) {
   fill(feature.properties || {});
   const section = el('section', { class: 'feature', 'data-layer': layerId },
     el('h3', {}, tr(config.layers[layerId]?.names) || layerId), table, more);
+  if (layerId === 'licences' && id !== undefined) {
+    // Obligations and history open in the panel (licence-view.js).
+    section.append(el('button', { type: 'button', class: 'licence-more', 'data-licence': String(id),
+      onclick: () => document.dispatchEvent(new CustomEvent('geoservice:licence', { detail: String(id) })) },
+    t('licenceMore')));
+  }
   if (item) {
     // Tiles carry what the map draws; the full record comes from OGC API – Features.
     fetch(`${item}?f=json`, { headers: { Accept: 'application/geo+json' } })
