@@ -35,7 +35,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from cadastre import obligations
+from cadastre import obligations, procedures
 from cadastre.applications import KZ, Reason, rfc3339
 from cadastre.workbench import Decided, on_decided
 from geoservice.kernel.errors import Problem
@@ -254,9 +254,17 @@ def may_read(who: Person, licence: Licence) -> bool:
     return "officer" in who.roles and licence.authority in who.authorities
 
 
-def list_reports(conn: psycopg.Connection, who: Person, number: str) -> dict[str, Any]:
+def _stage_name(stage: str | None, lang: str) -> str | None:
+    if stage is None:
+        return None
+    names = procedures.procedure(KIND).stage(stage).names
+    return names.get(lang, names["en"])
+
+
+def list_reports(conn: psycopg.Connection, who: Person, number: str, *, lang: str = "en") -> dict[str, Any]:
     """The licence's reports, newest year first, with their status, the reason of a return, and
-    where their run stands. No such licence: 404; not the caller's to read: 403."""
+    where their run stands (the stage's name in ``lang``). No such licence: 404; not the
+    caller's to read: 403."""
     licence = licence_of(conn, number)
     if licence is None:
         raise Problem("reports.licence_not_found", 404, licence=number[:100])
@@ -270,7 +278,8 @@ def list_reports(conn: psycopg.Connection, who: Person, number: str) -> dict[str
     reports = [{"number": n, "report_year": y, "spend_kzt": format(s, "f") if s is not None else None,
                 "works": w, "blocks": list(b), "status": st, "reason": reason,
                 "submitted_at": rfc3339(sub), "decided_at": rfc3339(dec) if dec else None, "decided_by": by,
-                "documents": list(docs), "stage": stage, "due_at": rfc3339(due) if due else None}
+                "documents": list(docs), "stage": stage, "stage_name": _stage_name(stage, lang),
+                "due_at": rfc3339(due) if due else None}
                for n, y, s, w, b, st, reason, sub, dec, by, docs, stage, due in rows]
     return {"licence": licence.number, "authority": licence.authority, "holder": licence.held_by(who),
             "reports": reports}

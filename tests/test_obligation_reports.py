@@ -172,6 +172,8 @@ def test_the_holder_files_a_signed_report_with_an_attachment(api, db, pki, liste
     seen = listed(api, mine, number)
     assert (seen["status"], seen["stage"], seen["spend_kzt"], seen["documents"]) == (
         "submitted", "review", "18500000.50", [doc])
+    assert seen["stage_name"] == "Review the report: accept it, or return it with the reason"
+    assert listed(api, bearer(db, me.person.iin, lang="ru"), number)["stage_name"].startswith("Рассмотрение отчёта")
     officer = bearer(db, pki.person("officer").person.iin)
     (waiting,) = [i for i in api.get("/api/workbench", headers=officer).json()["queue"] if i["number"] == number]
     assert (waiting["procedure"], waiting["actions"], waiting["authority"]) == (

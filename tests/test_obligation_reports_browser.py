@@ -102,6 +102,7 @@ def test_the_holder_submits_a_signed_report_and_the_officer_accepts_it(live: str
             page.click("#langs [data-lang=kk]")
             expect(page.locator("#reports h2")).to_have_text("Лицензиялар бойынша есептер")
             page.click("#langs [data-lang=en]")
+            expect(row.locator(".stage")).to_contain_text("Review the report")
             page.screenshot(path=str(SCREENSHOTS / "cabinet-reports.png"), full_page=True)
 
             page.click("#logout")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 
 from cadastre import reports, workbench
 from geoservice.deps import DatabaseDep, admits
+from geoservice.kernel.i18n import negotiate
 from layers.access import Person
 
 # Importing cadastre.reports registers its hook: a decision on a report updates the report.
@@ -32,4 +33,4 @@ def my_licences(request: Request, db: DatabaseDep, who: Person = SIGNED_IN) -> d
                     "(its holder, the officers of its authority, admins and auditors)")
 def licence_reports(number: str, request: Request, db: DatabaseDep, who: Person = SIGNED_IN) -> dict[str, Any]:
     with db.connection() as conn:
-        return reports.list_reports(conn, who, number)
+        return reports.list_reports(conn, who, number, lang=negotiate(request.headers.get("accept-language")))

@@ -63,6 +63,7 @@ class ReportsSection {
     this.chosen = new Set();
     this.message = null;        // [kind, text]
     this.busy = false;
+    this.loads = 0;
   }
 
   t(key, vars = {}) {
@@ -74,13 +75,19 @@ class ReportsSection {
   }
 
   async load() {
+    // A later load (the language switched again meanwhile) wins over an earlier one.
+    const seq = ++this.loads;
     const response = await this.api('/api/reports/licences');
-    this.licences = response.ok ? (await response.json()).licences : [];
-    if (!this.licences.some((l) => l.number === this.licence)) this.licence = this.licences[0]?.number ?? null;
-    await Promise.all(this.licences.map(async (l) => {
+    const licences = response.ok ? (await response.json()).licences : [];
+    const reports = {};
+    await Promise.all(licences.map(async (l) => {
       const r = await this.api(`/api/licences/${encodeURIComponent(l.number)}/reports`);
-      if (r.ok) this.reports[l.number] = (await r.json()).reports;
+      if (r.ok) reports[l.number] = (await r.json()).reports;
     }));
+    if (seq !== this.loads) return;
+    this.licences = licences;
+    this.reports = reports;
+    if (!this.licences.some((l) => l.number === this.licence)) this.licence = this.licences[0]?.number ?? null;
   }
 
   async loadDocuments() {
@@ -197,7 +204,7 @@ class ReportsSection {
       el('tbody', {}, ...rows.map((r) => el('tr', { 'data-number': r.number, 'data-status': r.status },
         el('td', {}, r.number), el('td', {}, String(r.report_year)), el('td', {}, r.spend_kzt ?? ''),
         el('td', { class: 'status' }, this.t(`report_${r.status}`)), el('td', { class: 'reason' }, r.reason || ''),
-        el('td', {}, [r.stage, r.due_at ? `${this.t('due')}: ${this.when(r.due_at)}` : ''].filter(Boolean).join(' · '))))));
+        el('td', { class: 'stage' }, [r.stage_name, r.due_at ? `${this.t('due')}: ${this.when(r.due_at)}` : ''].filter(Boolean).join(' · '))))));
   }
 
   render() {
@@ -219,6 +226,8 @@ class ReportsSection {
     if (!UI[lang] || lang === this.lang) return;
     this.lang = lang;
     this.render();
+    // Stage names come from the server in the request's language.
+    if (window.cabinet.profile) this.load().then(() => this.render());
   }
 }
 
