@@ -163,6 +163,13 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
                "Признание промышленно-инновационной деятельности связанной с недропользованием",
                "Recognition of an industrial-innovation activity as subsoil-related"),
          None, documents_required=True, authority="solid-minerals", procedure="recognition"),
+    # Issue 11: the holder's signed report of work and spend on a licence (cadastre/reports.py),
+    # routed to the licence's authority.
+    Kind("obligation-report",
+         Names("Лицензия бойынша орындалған жұмыстар мен шығындар туралы есеп",
+               "Отчёт о выполненных работах и затратах по лицензии",
+               "Report of work and spend on a licence"),
+         None, requires=("licence",), documents_required=True, procedure="obligation-report"),
 )}
 assert all(k.route(None) in AUTHORITIES for k in KINDS.values() if k.authority)
 assert set(AUTHORITY_OF_GROUP.values()) <= set(AUTHORITIES)
@@ -517,6 +524,11 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
     caller's transaction. Returned and refused applications are filed too (with a number and
     their reasons); a malformed request raises a Problem and must leave nothing (roll back)."""
     kind, iin, bin_ = check_request(payload, caller)
+    report = None
+    if kind.id == "obligation-report":
+        # Imported here: cadastre.reports reads this module. Only the holder files (a Problem).
+        from cadastre.reports import check_report
+        report = check_report(conn, payload, caller, today=now.astimezone(KZ).date())
     data = canonical(payload)
     if not signature:
         raise Problem("applications.bad_signature", 400)
@@ -528,6 +540,9 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
     content_reasons, mineral, codes, areas = check_content(conn, kind, payload, caller, today=today, datum=datum)
     reasons += content_reasons
     routed_to = kind.route(mineral)
+    if report is not None:
+        reasons += report.reasons
+        routed_to = report.authority
     signer = next((s for s in result.signers if (s.iin == iin if iin else s.bin == bin_)),
                   result.signers[0] if result.signers else None)
     documents = [d for d in payload.get("documents") or [] if isinstance(d, int)] \
@@ -575,6 +590,9 @@ def file_application(conn: psycopg.Connection, payload: dict[str, Any], signatur
     if status == "accepted" and kind.procedure is not None:
         from cadastre.workbench import start_run
         run = start_run(conn, number, actor=caller.actor, client=client, journaled=False)
+    if status == "accepted" and report is not None:
+        from cadastre.reports import record_report
+        record_report(conn, report, application_id)
     notify(conn, caller.account_id, NOTICES[status], number=number, received_at=rfc3339(received_at),
            kind=kind.id)
     journal(conn, caller.actor, "application.file", "ok" if status == "accepted" else "rejected",

@@ -1590,3 +1590,48 @@ MESSAGES.update({
         "kk": "Бұл хабарлама кабинетіңізде де бар. Бұл хатқа жауап бермеңіз.",
     },
 })
+
+# --- holders' reports of work and spend (cadastre/reports.py, issue 11) ---
+MESSAGES.update({
+    "reports.licence_not_found": {
+        "en": "There is no licence {licence}.",
+        "ru": "Лицензии {licence} нет.",
+        "kk": "{licence} лицензиясы жоқ.",
+    },
+    "reports.not_holder": {
+        "en": "Only the holder of licence {licence} may report on it; sign in as the holder (or for the holder's "
+              "company).",
+        "ru": "Отчитываться по лицензии {licence} может только её владелец; войдите как владелец (или от имени "
+              "его организации).",
+        "kk": "{licence} лицензиясы бойынша тек оның иесі есеп бере алады; иесі ретінде (немесе оның ұйымы "
+              "атынан) кіріңіз.",
+    },
+    "reports.forbidden": {
+        "en": "The reports on licence {licence} are for its holder and the officers of its authority.",
+        "ru": "Отчёты по лицензии {licence} доступны её владельцу и сотрудникам уполномоченного органа.",
+        "kk": "{licence} лицензиясы бойынша есептер оның иесіне және уәкілетті орган қызметкерлеріне ғана "
+              "қолжетімді.",
+    },
+    "reports.already_filed": {
+        "en": "A report on licence {licence} for {year} is already {state} ({number}).",
+        "ru": "Отчёт по лицензии {licence} за {year} год уже имеет статус «{state}» ({number}).",
+        "kk": "{licence} лицензиясы бойынша {year} жылғы есептің мәртебесі қазірдің өзінде «{state}» "
+              "({number}).",
+    },
+    "reason.report_year": {
+        "en": "The report's year must be a year from {first} to {last}.",
+        "ru": "Год отчёта должен быть годом с {first} по {last}.",
+        "kk": "Есеп жылы {first} мен {last} аралығындағы жыл болуы керек.",
+    },
+    "reason.report_spend": {
+        "en": "The spend must be an amount in tenge, not negative, with at most two decimals.",
+        "ru": "Затраты указываются суммой в тенге, не отрицательной, не более двух знаков после запятой.",
+        "kk": "Шығындар теңгемен, теріс емес, үтірден кейін екі таңбадан аспайтын сомамен көрсетіледі.",
+    },
+    "reason.report_works": {
+        "en": "The works must have a summary (up to {limit} characters) and, optionally, figures as numbers.",
+        "ru": "В описании работ нужна сводка (до {limit} знаков) и, по желанию, показатели числами.",
+        "kk": "Жұмыстарда қысқаша сипаттама ({limit} таңбаға дейін) және қаласаңыз, сандық көрсеткіштер болуы "
+              "керек.",
+    },
+})

@@ -95,6 +95,37 @@ def on_granted(hook: GrantedHook) -> GrantedHook:
     return hook
 
 
+@dataclass(frozen=True)
+class Decided:
+    """What a hook learns about every recorded decision (issue 11: a report's row follows its
+    run): the application, the decision, and the run's state after it."""
+    application_id: int
+    number: str
+    kind: str
+    stage: str
+    role: str
+    action: str
+    reason: str | None
+    actor: str
+    at: dt.datetime
+    finished: bool
+    outcome: str | None
+
+
+DecidedHook = Callable[[psycopg.Connection, Decided], None]
+
+# Callbacks ``hook(conn, decided)`` run after each decision is stored (after ``ON_GRANTED`` when it
+# finished the run), in the deciding transaction: one that raises rolls the decision back.
+ON_DECIDED: list[DecidedHook] = []
+
+
+def on_decided(hook: DecidedHook) -> DecidedHook:
+    """Register ``hook`` (usable as a decorator); registering the same callable twice is a no-op."""
+    if hook not in ON_DECIDED:
+        ON_DECIDED.append(hook)
+    return hook
+
+
 # --- starting a run ---------------------------------------------------------------------------------
 
 APPLICATION = ("SELECT a.id, a.number, a.kind, a.mineral, a.applicant_iin, a.applicant_bin, a.account_id, "
@@ -278,6 +309,10 @@ def record_decision(conn: psycopg.Connection, run: _Run, before: procedures.Stat
             notify(conn, account_id, "notice.run_resubmitted", number=run.number, stage=state.current.stage)
     if finished:
         _finish(conn, run, state, caller, now)
+    decided = Decided(run.app_id, run.number, run.kind, stage, role, action, reason_text, caller.actor, now,
+                      finished, state.outcome if finished else None)
+    for hook in list(ON_DECIDED):
+        hook(conn, decided)
     detail = {"procedure": state.procedure, "step": step, "stage": stage, "role": role, "action": action,
               "reason": reason_text, "status": state.status, "outcome": state.outcome if finished else None,
               "next": state.current.stage if state.current else None, "signer": signer_iin}
@@ -500,5 +535,6 @@ def notify_overdue(conn: psycopg.Connection, now: dt.datetime) -> int:
     return count
 
 
-__all__ = ["ON_GRANTED", "GrantedApplication", "canonical_decision", "decide", "decision_payload", "get_run",
-           "notify_overdue", "on_granted", "parse_decision", "queue", "run_answer", "start_run"]
+__all__ = ["ON_DECIDED", "ON_GRANTED", "Decided", "GrantedApplication", "canonical_decision", "decide",
+           "decision_payload", "get_run", "notify_overdue", "on_decided", "on_granted", "parse_decision", "queue",
+           "run_answer", "start_run"]

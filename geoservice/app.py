@@ -21,6 +21,7 @@ from geoservice.api import demo as demo_api
 from geoservice.api import journal as journal_api
 from geoservice.api import licences as licences_api
 from geoservice.api import parcels as parcels_api
+from geoservice.api import reports as reports_api
 from geoservice.api import signatures as signatures_api
 from geoservice.api import workbench as workbench_api
 from geoservice.applied_watch import AppliedWatch
@@ -136,4 +137,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auctions_api.router)
     app.include_router(auction_protocol_api.router)
     app.include_router(auction_live_api.router)
+    app.include_router(reports_api.router)
     return app

@@ -104,6 +104,9 @@ SERVICE_WRITES = (
     # Obligations (0018): derived rows are added and closed (never rewritten); the MCI values are
     # the operator's (owner) table, read only.
     "GRANT INSERT, UPDATE (valid_to, closed_at, closed_by, closed_basis) ON obligations TO {role}",
+    # Holders' reports (0021): filed with their application; the decision sets the status, its
+    # time, author and the reason of a return (a resubmission clears them).
+    "GRANT INSERT, UPDATE (status, decided_at, decided_by, reason) ON obligation_reports TO {role}",
 )
 
 

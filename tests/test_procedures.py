@@ -37,7 +37,7 @@ def cal(database_url: str) -> Calendar:
 def test_the_declared_procedures_and_seed_003s_pledge_deadlines() -> None:
     assert set(procedures()) == {"exploration-licence", "pledge-registration", "liquidation-fund",
                                  "servitude-registration", "processing-agreement", "reprocessing-application",
-                                 "recognition"}
+                                 "recognition", "obligation-report"}
     pledge = procedure("pledge-registration")
     assert [(s.deadline.amount, s.deadline.unit) for s in pledge.stages if s.deadline] == [
         (15, "minutes"), (3, "hours"), (5, "hours"), (4, "hours"), (2, "hours"), (2, "hours")]

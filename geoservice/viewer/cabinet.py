@@ -37,7 +37,10 @@ APPLICATIONS_SCRIPT = "cabinet-applications.js"
 WORKBENCH_SCRIPT = "cabinet-workbench.js"
 # The lots and the live auction hall (?auction=ID), for everyone signed in.
 AUCTIONS_SCRIPT = "cabinet-auctions.js"
-SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT))
+# Issue 11: a licence holder's reports of work and spend (shown when the account holds licences).
+REPORTS_SCRIPT = "cabinet-reports.js"
+SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT),
+            ("reports", REPORTS_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">

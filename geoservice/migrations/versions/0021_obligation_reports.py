@@ -32,6 +32,10 @@ UPGRADE: list[str] = [
         decided_by text,
         reason text CHECK (length(reason) <= 2000))""",
     "CREATE INDEX obligation_reports_number ON obligation_reports (number, report_year)",
+    # One report per licence and year under review or accepted (cadastre/reports.py checks first,
+    # to answer with a clear problem; this holds when two race).
+    "CREATE UNIQUE INDEX obligation_reports_one_live ON obligation_reports (number, report_year) "
+    "WHERE status IN ('submitted', 'accepted')",
 ]
 
 
