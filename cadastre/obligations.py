@@ -198,6 +198,8 @@ def recompute(conn: psycopg.Connection, licence_number: str, *, actor: str, basi
     for o in derived.values():
         _open(conn, licence_number, o, "open", on, actor, basis)
         done["opened"] += 1
+    # The checker (geoservice/obligation_watch.py) looks at once when this commits.
+    conn.execute("SELECT pg_notify('obligations_changed', %s)", (licence_number,))
     return done
 
 
@@ -229,6 +231,7 @@ def set_status(conn: psycopg.Connection, obligation_id: int, status: str, *, act
     new = conn.execute("SELECT id FROM obligations WHERE number = %s AND key = %s AND valid_to IS NULL",
                        (row[0], row[1])).fetchone()
     assert new is not None
+    conn.execute("SELECT pg_notify('obligations_changed', %s)", (row[0],))
     return int(new[0])
 
 

@@ -104,6 +104,10 @@ SERVICE_WRITES = (
     # Obligations (0018): derived rows are added and closed (never rewritten); the MCI values are
     # the operator's (owner) table, read only.
     "GRANT INSERT, UPDATE (valid_to, closed_at, closed_by, closed_basis) ON obligations TO {role}",
+    # The obligation checker (0020): findings are added once and only ever resolved; runs are
+    # recorded and finished.
+    "GRANT INSERT, UPDATE (status, resolved_at, resolved_on) ON obligation_findings TO {role}",
+    "GRANT INSERT, UPDATE (finished_at, counts, error) ON checker_runs TO {role}",
 )
 
 
