@@ -95,17 +95,16 @@ def _record(conn: psycopg.Connection, today: dt.date, number: str, key: str, kin
             threshold: int = 0, code: str = "", report_id: int | None = None, params: dict[str, Any]) -> bool:
     """Insert the finding and, when this call inserted it, notify and journal it (the caller's
     transaction). False when it was found before, by this or another process."""
+    accounts = recipients(conn, number)
     row = conn.execute(
-        "INSERT INTO obligation_findings (number, key, kind, threshold, code, report_id, due_on, found_on, params) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-        (number, key, kind, threshold, code, report_id, due_on, today, Jsonb(params))).fetchone()
+        "INSERT INTO obligation_findings (number, key, kind, threshold, code, report_id, due_on, found_on, params, "
+        "notified) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+        (number, key, kind, threshold, code, report_id, due_on, today, Jsonb(params), len(accounts))).fetchone()
     if row is None:
         return False
-    accounts = recipients(conn, number)
     notice = NOTICES[code or kind]
     for account_id in accounts:
         notify(conn, account_id, notice, **params)
-    conn.execute("UPDATE obligation_findings SET notified = %s WHERE id = %s", (len(accounts), row[0]))
     journal(conn, ACTOR, "checker.finding", "ok", object=f"licence:{number}",
             detail={"finding": int(row[0]), "key": key, "kind": kind, "threshold": threshold or None,
                     "code": code or None, "report": report_id, "notified": len(accounts), "day": today.isoformat()})
