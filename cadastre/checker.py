@@ -118,10 +118,16 @@ def _due_and_overdue(conn: psycopg.Connection, today: dt.date, numbers: Sequence
     no_overdue = set(obligations.rules().get("checker", {}).get("no_overdue", []))
     rows = conn.execute(
         "SELECT o.id, o.number, o.key, o.kind, o.due_on FROM obligations o "
-        "WHERE o.valid_to IS NULL AND o.status = 'open' AND o.due_on <= %s "
-        "AND NOT (o.due_on < %s AND o.kind = ANY(%s)) "
-        "AND (%s::text[] IS NULL OR o.number = ANY(%s)) ORDER BY o.due_on, o.number, o.key LIMIT %s",
-        (today + dt.timedelta(days=marks[0]), today, sorted(no_overdue), numbers, numbers, LIMIT)).fetchall()
+        "WHERE o.valid_to IS NULL AND o.status = 'open' AND o.due_on <= %(horizon)s "
+        "AND NOT (o.due_on < %(today)s AND o.kind = ANY(%(no_overdue)s)) "
+        "AND (%(numbers)s::text[] IS NULL OR o.number = ANY(%(numbers)s)) "
+        # Warned of at the mark it stands at already: nothing to do (most runs, most obligations).
+        "AND NOT EXISTS (SELECT 1 FROM obligation_findings f WHERE f.number = o.number AND f.key = o.key "
+        "  AND f.kind = 'due' AND f.due_on = o.due_on AND o.due_on >= %(today)s AND f.threshold = "
+        "  (SELECT min(m) FROM unnest(%(marks)s::integer[]) m WHERE o.due_on - %(today)s <= m)) "
+        "ORDER BY o.due_on, o.number, o.key LIMIT %(limit)s",
+        {"horizon": today + dt.timedelta(days=marks[0]), "today": today, "no_overdue": sorted(no_overdue),
+         "numbers": numbers, "marks": marks, "limit": LIMIT}).fetchall()
     conn.commit()
     for obligation_id, number, key, kind, due_on in rows:
         days_left = (due_on - today).days
