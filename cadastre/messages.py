@@ -1635,3 +1635,32 @@ MESSAGES.update({
               "керек.",
     },
 })
+
+# --- the obligation checker (cadastre/checker.py): findings notified to holders and authorities ---
+MESSAGES.update({
+    "notice.obligation_due": {
+        "en": "Licence {number}: obligation {obligation} is due on {due_on} ({days} days left).",
+        "ru": "Лицензия {number}: срок обязательства {obligation} — {due_on} (осталось дней: {days}).",
+        "kk": "{number} лицензиясы: {obligation} міндеттемесінің мерзімі — {due_on} (қалған күн: {days}).",
+    },
+    "notice.obligation_overdue": {
+        "en": "Licence {number}: obligation {obligation} was due on {due_on} and is overdue ({days} days).",
+        "ru": "Лицензия {number}: обязательство {obligation} не исполнено в срок {due_on} (просрочка, дней: {days}).",
+        "kk": "{number} лицензиясы: {obligation} міндеттемесі {due_on} мерзімінде орындалмады "
+              "(кешіктірілген күн: {days}).",
+    },
+    "notice.obligation_spend_below_minimum": {
+        "en": "Licence {number}: the spend reported for {year} ({spend_kzt} KZT) is below the minimum "
+              "of {minimum_kzt} KZT (report {report}).",
+        "ru": "Лицензия {number}: заявленные за {year} год расходы ({spend_kzt} тенге) ниже минимума "
+              "{minimum_kzt} тенге (отчёт {report}).",
+        "kk": "{number} лицензиясы: {year} жылға көрсетілген шығыстар ({spend_kzt} теңге) ең төменгі "
+              "{minimum_kzt} теңгеден аз (есеп {report}).",
+    },
+    "notice.obligation_report_outside_licence": {
+        "en": "Licence {number}: the report for {year} names blocks outside the licence: {blocks} (report {report}).",
+        "ru": "Лицензия {number}: в отчёте за {year} год указаны блоки вне лицензии: {blocks} (отчёт {report}).",
+        "kk": "{number} лицензиясы: {year} жылғы есепте лицензиядан тыс блоктар көрсетілген: {blocks} "
+              "(есеп {report}).",
+    },
+})

@@ -206,6 +206,8 @@ def recompute(conn: psycopg.Connection, licence_number: str, *, actor: str, basi
         journal(conn, actor, "obligations.recompute", "ok", object=f"obligations:{licence_number}",
                 detail={**done, "effective_on": on.isoformat(), "basis": basis[:200],
                         "opened_keys": sorted(derived)[:100], "closed_keys": closed[:100]})
+    # The checker (geoservice/obligation_watch.py) looks at once when this commits.
+    conn.execute("SELECT pg_notify('obligations_changed', %s)", (licence_number,))
     return done
 
 
@@ -240,6 +242,7 @@ def set_status(conn: psycopg.Connection, obligation_id: int, status: str, *, act
     journal(conn, actor, "obligations.status", "ok", object=f"obligations:{row[0]}",
             detail={"key": row[1], "status": status, "closed": obligation_id, "opened": int(new[0]),
                     "effective_on": effective_on.isoformat(), "basis": basis[:200]})
+    conn.execute("SELECT pg_notify('obligations_changed', %s)", (row[0],))
     return int(new[0])
 
 

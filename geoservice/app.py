@@ -31,6 +31,7 @@ from geoservice.kernel.db import Database, libpq_params, session_settings
 from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings, get_settings
 from geoservice.messages import register_all
+from geoservice.obligation_watch import ObligationWatch
 from layers.access import FailureLimit, Tokens
 from layers.journal import Sealer
 from layers.registry import Registry
@@ -71,6 +72,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     auction_hub = auction_live_api.LiveHub(pool, app.state.db, settings)
     await auction_hub.start()
     app.state.auction_hub = auction_hub
+    # The obligation checker: one process of the deployment (advisory lock) checks on a schedule.
+    obligation_watch = ObligationWatch(app.state.db, settings, url=url)
+    await obligation_watch.start()
     try:
         yield
     finally:
@@ -78,7 +82,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # still in flight must not keep the process from exiting (pool.close waits forever for a
         # connection nobody will release).
         for name, stop in (("auction hall", auction_hub.stop), ("applied blocks", applied.stop),
-                           ("overdue stages", overdue.stop)):
+                           ("overdue stages", overdue.stop), ("obligation checker", obligation_watch.stop)):
             await _bounded(name, stop())
         app.state.db.close()
         for name, stop in (("journal sealer", sealer.stop), ("tokens", tokens.stop), ("registry", registry.stop)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -860,6 +861,27 @@ def mail_list(
         body = m.get_body(preferencelist=("plain",))
         typer.echo(f"\n--- {m['To']}: {m['Subject']}\n{body.get_content() if body else ''}")
     typer.echo(f"{len(messages)} message(s)")
+# --- the obligation checker (issue 11) -------------------------------------------------------------
+obligations_app = typer.Typer(help="Licences' obligations: the checker of deadlines and deviations.",
+                              no_args_is_help=True)
+app.add_typer(obligations_app, name="obligations")
+
+
+@obligations_app.command("check")
+def obligations_check(
+    day: Annotated[datetime | None, typer.Option("--day", formats=["%Y-%m-%d"],
+                                                 help="The day to check as (default: today in Kazakhstan)")] = None,
+) -> None:
+    """Run the obligation checker once (warnings of coming deadlines, overdue obligations,
+    deviations of reports), notify each new finding once, then send the mail that is due through
+    SMTP_HOST. Safe beside running servers: a finding is notified once whoever finds it."""
+    from geoservice.kernel.db import Database
+    from geoservice.obligation_watch import check_and_deliver
+
+    settings = get_settings()
+    counts = check_and_deliver(Database(settings.effective_database_url), settings, trigger="cli",
+                               day=day.date() if day else None)
+    typer.echo(json.dumps(counts))
 
 
 if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command

@@ -107,6 +107,10 @@ SERVICE_WRITES = (
     # Holders' reports (0021): filed with their application; the decision sets the status, its
     # time, author and the reason of a return (a resubmission clears them).
     "GRANT INSERT, UPDATE (status, decided_at, decided_by, reason) ON obligation_reports TO {role}",
+    # The obligation checker (0020): findings are added once and only ever resolved; runs are
+    # recorded and finished.
+    "GRANT INSERT, UPDATE (status, resolved_at, resolved_on) ON obligation_findings TO {role}",
+    "GRANT INSERT, UPDATE (finished_at, counts, error) ON checker_runs TO {role}",
 )
 
 

@@ -23,6 +23,9 @@ register_all()  # as the app and the CLI do: problems raised in tests render the
 # The tests set what they need; a checkout's var/local.env (written by `make serve`) must not
 # turn the demo on under them (the CLI subprocesses inherit this too).
 os.environ["GEOSERVICE_LOCAL_SETTINGS"] = ""
+# The apps of the tests do not run the obligation checker on the real calendar over what other
+# tests made (tests/test_checker.py runs it, and starts servers with it on, on its own database).
+os.environ["GEOSERVICE_CHECKER_INTERVAL_SECONDS"] = "0"
 
 
 @pytest.fixture(scope="session")

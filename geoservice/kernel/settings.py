@@ -204,6 +204,10 @@ class Settings:
     mail_max_attempts: int = 8
     mail_retry_seconds: float = 60.0
     mail_retry_max_seconds: float = 3600.0
+    # The obligation checker (cadastre/checker.py, geoservice/obligation_watch.py): one server
+    # process of a deployment checks every this many seconds, and at once when obligations change;
+    # 0 turns the servers' checker off (run `geoservice obligations check` from cron instead).
+    checker_interval_seconds: float = 300.0
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
