@@ -131,7 +131,7 @@ def _due_and_overdue(conn: psycopg.Connection, today: dt.date, numbers: Sequence
     conn.commit()
     for obligation_id, number, key, kind, due_on in rows:
         days_left = (due_on - today).days
-        params = {"number": number, "obligation": key, "due_on": due_on.isoformat()}
+        params = {"number": number, "obligation": obligation_name(kind, key), "due_on": due_on.isoformat()}
         with conn.transaction():
             if days_left < 0:
                 if kind in no_overdue:
@@ -150,6 +150,13 @@ def _due_and_overdue(conn: psycopg.Connection, today: dt.date, numbers: Sequence
             if threshold is not None and _record(conn, today, number, key, "due", due_on=due_on, threshold=threshold,
                                                  params={**params, "days": days_left}):
                 counts["due"] += 1
+
+
+def obligation_name(kind: str, key: str) -> dict[str, object]:
+    """The obligation as a nested message (``obligation.<kind>``: its name in kk/ru/en, with the
+    period of its key, e.g. the licence year or the calendar year), so a notice reads in the
+    reader's language; the key itself stays in ``key``."""
+    return {"message": f"obligation.{kind}", "params": {"period": key.partition(":")[2]}, "key": key}
 
 
 def _money(value: Any) -> Decimal | None:

@@ -1664,3 +1664,42 @@ MESSAGES.update({
               "(есеп {report}).",
     },
 })
+
+# --- obligation kinds by name (cadastre/obligations.toml kinds; {period}: the part of the key after ":") ---
+MESSAGES.update({
+    "obligation.minimum_spend": {
+        "en": "minimum exploration spend, licence year {period}",
+        "ru": "минимальные расходы на разведку, {period}-й год лицензии",
+        "kk": "барлаудың ең төменгі шығыстары, лицензияның {period}-жылы",
+    },
+    "obligation.work_report": {
+        "en": "annual work report for {period}",
+        "ru": "ежегодный отчёт о работах за {period} год",
+        "kk": "{period} жылғы жұмыстар туралы жылдық есеп",
+    },
+    "obligation.signature_bonus": {
+        "en": "payment of the signature bonus",
+        "ru": "уплата подписного бонуса",
+        "kk": "қол қою бонусын төлеу",
+    },
+    "obligation.expiry": {
+        "en": "end of the licence's term",
+        "ru": "окончание срока лицензии",
+        "kk": "лицензия мерзімінің аяқталуы",
+    },
+    "obligation.extension": {
+        "en": "application for the extension of the licence",
+        "ru": "заявление о продлении лицензии",
+        "kk": "лицензияны ұзарту туралы өтініш",
+    },
+    "obligation.relinquishment": {
+        "en": "relinquishment of part of the area",
+        "ru": "возврат части территории",
+        "kk": "аумақтың бір бөлігін қайтару",
+    },
+    "obligation.rent": {
+        "en": "rent and fees for {period}",
+        "ru": "арендные платежи и сборы за {period} год",
+        "kk": "{period} жылғы жалдау төлемдері мен алымдар",
+    },
+})

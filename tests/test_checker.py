@@ -284,7 +284,7 @@ def week_warning(conn: psycopg.Connection, number: str) -> tuple[str, dt.datetim
 def week_notices(conn: psycopg.Connection, account_id: int) -> int:
     """The account's warnings of its first-year spend (the licence has other, older findings)."""
     return sum(1 for c, p in notices(conn, account_id)
-               if c == "notice.obligation_due" and p["obligation"] == "minimum_spend:1")
+               if c == "notice.obligation_due" and p["obligation"]["key"] == "minimum_spend:1")
 
 
 def pid_of(process: str) -> int:
@@ -350,3 +350,20 @@ def test_a_missed_run_catches_up_at_start(service: psycopg.Connection, url: str,
         assert week_notices(service, holder) == 1
     finally:
         server.stop()
+
+
+def test_every_obligation_kind_is_named_in_the_notices_language() -> None:
+    from cadastre.checker import obligation_name
+    from geoservice.kernel.i18n import translate
+    from geoservice.messages import register_all
+
+    register_all()
+    for kind in obligations.rules()["kinds"]:
+        names = {lang: translate(f"obligation.{kind}", lang, period="2") for lang in ("kk", "ru", "en")}
+        assert all(n != f"obligation.{kind}" for n in names.values()), kind
+        assert len(set(names.values())) == 3, names
+    params = {"number": "L-1", "obligation": obligation_name("work_report", "work_report:2026"), "due_on": "2027-04-30",
+              "days": 7}
+    assert translate("notice.obligation_due", "ru", **params) == (
+        "Лицензия L-1: срок обязательства ежегодный отчёт о работах за 2026 год — 2027-04-30 (осталось дней: 7).")
+    assert "2026 жылғы жұмыстар туралы жылдық есеп" in translate("notice.obligation_due", "kk", **params)

@@ -47,11 +47,22 @@ def negotiate(accept_language: str | None) -> str:
 
 
 def translate(key: str, lang: str, **params: object) -> str:
+    """The message in ``lang``. A parameter given as ``{"message": code, "params": {...}}`` is
+    itself a message, put in the same language (e.g. an obligation's name inside a notice, stored
+    once as data and read in whichever language the reader picks)."""
     texts = MESSAGES.get(key)
     if texts is None:
         return key
     template = texts.get(lang) or texts[DEFAULT_LANGUAGE]
+    values = {name: _nested(value, lang) for name, value in params.items()}
     try:
-        return template.format(**params)
+        return template.format(**values)
     except (KeyError, IndexError):
         return template
+
+
+def _nested(value: object, lang: str) -> object:
+    if isinstance(value, dict) and isinstance(value.get("message"), str):
+        inner = value.get("params")
+        return translate(value["message"], lang, **(inner if isinstance(inner, dict) else {}))
+    return value
