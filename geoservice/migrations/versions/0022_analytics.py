@@ -1,22 +1,70 @@
 """Analytics for authorities (issue 11): Kazakhstan's regions as a boundary layer, and what the report queries need.
 
+* ``regions``: the 17 regions and 3 cities of republican significance (code ``KZ-NN``, names in
+  kk/ru/en, ``region`` or ``city``, MultiPolygon in WGS 84), loaded from the vendored
+  ``layers/data/regions/`` (geometry: amCharts geodata, not public domain, see its README and
+  LICENSE; names: ``names.csv``).
+* ``region_parts``: the same polygons cut into small pieces (ST_Subdivide), so that "which region
+  holds this point" is an index probe on a few hundred vertices, not on a whole region's outline:
+  the report queries ask it for every licence.
+* Indexes the report queries filter and group by (issue date, receipt time, closed auctions).
+
 Revision ID: 0022_analytics
 Revises: 0021_obligation_reports
 """
+import csv
+import json
+from pathlib import Path
+
 from alembic import op
+from sqlalchemy import text
 
 revision = "0022_analytics"
 down_revision = "0021_obligation_reports"
 branch_labels = None
 depends_on = None
 
-UPGRADE: list[str] = []
+REGIONS = Path(__file__).resolve().parents[3] / "layers" / "data" / "regions"
+
+UPGRADE: list[str] = [
+    """CREATE TABLE regions (
+        code text PRIMARY KEY CHECK (code ~ '^KZ-[0-9]{2}$'),
+        name_kk text NOT NULL,
+        name_ru text NOT NULL,
+        name_en text NOT NULL,
+        type text NOT NULL CHECK (type IN ('region', 'city')),
+        geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_IsValid(geom)))""",
+    "CREATE INDEX regions_geom ON regions USING gist (geom)",
+    """CREATE TABLE region_parts (
+        code text NOT NULL REFERENCES regions (code),
+        geom geometry(Polygon, 4326) NOT NULL)""",
+    "CREATE INDEX region_parts_geom ON region_parts USING gist (geom)",
+    "CREATE INDEX licence_states_issued ON licence_states (issued_on)",
+    "CREATE INDEX applications_received ON applications (received_at)",
+    "CREATE INDEX auctions_closed ON auctions (closed_at) WHERE winner IS NOT NULL",
+]
+
+INSERT = text("""INSERT INTO regions (code, name_kk, name_ru, name_en, type, geom)
+    SELECT :code, :kk, :ru, :en, :type,
+           ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326)), 3))""")
 
 
 def upgrade() -> None:
     for statement in UPGRADE:
         op.execute(statement)
+    with (REGIONS / "names.csv").open(encoding="utf-8", newline="") as f:
+        names = {row["code"]: row for row in csv.DictReader(f)}
+    shapes = json.loads((REGIONS / "kazakhstan2023High.json").read_text(encoding="utf-8"))
+    bind = op.get_bind()
+    for feature in shapes["features"]:
+        row = names[feature["properties"]["id"]]
+        bind.execute(INSERT, {"code": row["code"], "kk": row["name_kk"], "ru": row["name_ru"], "en": row["name_en"],
+                              "type": row["type"], "geometry": json.dumps(feature["geometry"])})
+    op.execute("INSERT INTO region_parts (code, geom) SELECT code, ST_Subdivide(geom, 128) FROM regions")
 
 
 def downgrade() -> None:
-    pass
+    for statement in ("DROP INDEX IF EXISTS auctions_closed", "DROP INDEX IF EXISTS applications_received",
+                      "DROP INDEX IF EXISTS licence_states_issued", "DROP TABLE IF EXISTS region_parts",
+                      "DROP TABLE IF EXISTS regions"):
+        op.execute(statement)
