@@ -137,8 +137,8 @@ FROM flic GROUP BY 1 ORDER BY 1""")
 
 # Blocks under licence at the end of each period: every state row of a licence that holds blocks
 # (active or suspended) adds its blocks on the day it starts and takes them off the day it ends;
-# a running sum over the days gives the total, read at each period's last day. One pass over the
-# rows, however many periods.
+# the changes summed per period and then cumulated over the periods give the total at each
+# period's end (or at the day, in the current one). One pass over the rows, however many periods.
 SQL_BLOCKS = _join("""WITH
 auth_m AS (SELECT * FROM unnest(%(a_minerals)s::text[], %(a_mineral_auth)s::text[]) AS m (mineral, authority)),
 auth_k AS (SELECT * FROM unnest(%(a_kinds)s::text[], %(a_kind_auth)s::text[]) AS k (kind, authority)),
@@ -158,20 +158,21 @@ deltas AS (
     SELECT valid_from AS day, blocks AS delta, 1 AS n FROM rows
     UNION ALL
     SELECT valid_to, -blocks, -1 FROM rows WHERE valid_to IS NOT NULL),
-days AS (SELECT day, sum(delta) AS delta, sum(n) AS n FROM deltas GROUP BY day),
-running AS (SELECT day, sum(delta) OVER (ORDER BY day) AS blocks, sum(n) OVER (ORDER BY day) AS licences
-            FROM days),""", _PERIODS, """
-SELECT to_char(period, CASE %(grain)s WHEN 'year' THEN 'YYYY' ELSE 'YYYY-MM' END) AS key,
-       coalesce(r.blocks, 0)::bigint AS blocks, coalesce(r.licences, 0)::bigint AS licences
-FROM periods
-LEFT JOIN LATERAL (
-    SELECT blocks, licences FROM running
-    WHERE day <= least((period + ('1 ' || %(grain)s)::interval - interval '1 day')::date, %(day)s::date)
-    ORDER BY day DESC LIMIT 1) r ON true
-ORDER BY period""")
+days AS (SELECT day, sum(delta) AS delta, sum(n) AS n FROM deltas GROUP BY day),""", _PERIODS, """,
+buckets AS (
+    -- What happened before the first period counts in it; after the day (or the last period), not.
+    SELECT greatest(date_trunc(%(grain)s, day::timestamp)::date, (SELECT min(period) FROM periods)) AS period,
+           sum(delta) AS delta, sum(n) AS n
+    FROM days WHERE day <= %(day)s::date GROUP BY 1)
+SELECT to_char(p.period, CASE %(grain)s WHEN 'year' THEN 'YYYY' ELSE 'YYYY-MM' END) AS key,
+       (sum(coalesce(b.delta, 0)) OVER w)::bigint AS blocks, (sum(coalesce(b.n, 0)) OVER w)::bigint AS licences
+FROM periods p LEFT JOIN buckets b USING (period)
+WINDOW w AS (ORDER BY p.period)
+ORDER BY p.period""")
 
 # Applications received and decided per period: received by receipt time, decided when their
-# procedure finished (granted or refused). ``at``: what had happened by the end of that day.
+# procedure finished (granted or refused; procedure_run_facts, migration 0022, the runs' state as
+# rows). ``at``: what had happened by the end of that day.
 SQL_APPLICATIONS = _join("""WITH
 apps AS (
     SELECT a.id, a.received_at FROM applications a
@@ -179,11 +180,10 @@ apps AS (
       AND (%(authority)s::text IS NULL OR a.routed_to = %(authority)s::text)
       AND (%(mineral)s::text IS NULL OR a.mineral = %(mineral)s::text)),
 done AS (
-    SELECT (r.state ->> 'finished_at')::timestamptz AS finished_at, r.outcome
-    FROM procedure_runs r JOIN applications a ON a.id = r.application_id
-    WHERE r.status = 'finished' AND (r.state ->> 'finished_at')::timestamptz < %(asof)s
-      AND (%(authority)s::text IS NULL OR r.authority = %(authority)s::text)
-      AND (%(mineral)s::text IS NULL OR a.mineral = %(mineral)s::text)),
+    SELECT f.finished_at, f.outcome FROM procedure_run_facts f
+    WHERE f.finished_at < %(asof)s
+      AND (%(authority)s::text IS NULL OR f.authority = %(authority)s::text)
+      AND (%(mineral)s::text IS NULL OR f.mineral = %(mineral)s::text)),
 firsts AS (SELECT (min(received_at) AT TIME ZONE %(tz)s)::date AS first FROM apps),""", _PERIODS, """,
 received AS (SELECT date_trunc(%(grain)s, received_at AT TIME ZONE %(tz)s)::date AS period, count(*) AS n
              FROM apps GROUP BY 1),
@@ -198,19 +198,13 @@ ORDER BY p.period""")
 
 # Stages of the officers and commissions that have a deadline: those finished in the range, how
 # many of them by their due time (a return by its own, shorter, due time when the stage has one),
-# and those still unfinished past their due time at the moment.
+# and those still unfinished past their due time at the moment (procedure_stage_facts: the runs'
+# steps as rows, kept by a trigger, migration 0022).
 SQL_STAGES = """WITH steps AS (
-    SELECT r.authority, s ->> 'stage' AS stage, (s ->> 'due')::timestamptz AS due,
-           (s ->> 'return_due')::timestamptz AS return_due, (s ->> 'finished_at')::timestamptz AS finished_at,
-           s ->> 'action' AS action
-    FROM procedure_runs r
-    JOIN applications a ON a.id = r.application_id
-    CROSS JOIN LATERAL jsonb_array_elements(r.state -> 'steps') AS s
-    WHERE r.started_at < %(asof)s
-      AND (%(authority)s::text IS NULL OR r.authority = %(authority)s::text)
-      AND (%(mineral)s::text IS NULL OR a.mineral = %(mineral)s::text)
-      AND s ->> 'role' <> 'applicant' AND s ->> 'due' IS NOT NULL
-      AND (s ->> 'started_at')::timestamptz < %(asof)s),
+    SELECT authority, stage, due, return_due, finished_at, action FROM procedure_stage_facts
+    WHERE started_at < %(asof)s AND role <> 'applicant' AND due IS NOT NULL
+      AND (%(authority)s::text IS NULL OR authority = %(authority)s::text)
+      AND (%(mineral)s::text IS NULL OR mineral = %(mineral)s::text)),
 judged AS (
     SELECT authority, stage, due,
            finished_at < %(asof)s
