@@ -10,8 +10,8 @@ procedure stages) do not take the region filter; ``CHARTS`` says which filters e
 A licence's authority is ``cadastre.obligations.authority_of`` (the mineral group's authority,
 else the licence kind's): the mapping is passed to SQL as arrays built from that function's own
 data, so it exists once. A licence's region is the region holding a point on its surface
-(``ST_PointOnSurface``) looked up in ``region_parts`` (migration 0022); a licence outside every
-region (offshore, say) has none and shows as such.
+(``ST_PointOnSurface``), kept per licence state in ``licence_state_regions`` by a trigger
+(migration 0022); a licence outside every region (offshore, say) has none and shows as such.
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ auth_m AS (SELECT * FROM unnest(%(a_minerals)s::text[], %(a_mineral_auth)s::text
 auth_k AS (SELECT * FROM unnest(%(a_kinds)s::text[], %(a_kind_auth)s::text[]) AS k (kind, authority)),
 lic AS (
     SELECT s.number, s.kind, s.mineral, s.status, s.issued_on, cardinality(s.blocks) AS blocks,
-           coalesce(am.authority, ak.authority) AS authority,
-           (SELECT p.code FROM region_parts p WHERE ST_Intersects(p.geom, ST_PointOnSurface(s.geom)) LIMIT 1) AS region
+           coalesce(am.authority, ak.authority) AS authority, lr.region
     FROM licence_states s
+    LEFT JOIN licence_state_regions lr ON lr.state_id = s.id
     LEFT JOIN auth_m am ON am.mineral = s.mineral
     LEFT JOIN auth_k ak ON ak.kind = s.kind
     WHERE CASE WHEN %(asof_day)s::date IS NULL THEN s.valid_to IS NULL
@@ -145,14 +145,13 @@ auth_k AS (SELECT * FROM unnest(%(a_kinds)s::text[], %(a_kind_auth)s::text[]) AS
 rows AS (
     SELECT s.valid_from, s.valid_to, cardinality(s.blocks) AS blocks
     FROM licence_states s
+    LEFT JOIN licence_state_regions lr ON lr.state_id = s.id
     LEFT JOIN auth_m am ON am.mineral = s.mineral
     LEFT JOIN auth_k ak ON ak.kind = s.kind
     WHERE s.status IN ('active', 'suspended') AND s.valid_from < coalesce(s.valid_to, 'infinity')
       AND (%(authority)s::text IS NULL OR coalesce(am.authority, ak.authority) = %(authority)s::text)
       AND (%(mineral)s::text IS NULL OR s.mineral = %(mineral)s::text)
-      AND (%(region)s::text IS NULL OR (SELECT p.code FROM region_parts p
-                                        WHERE ST_Intersects(p.geom, ST_PointOnSurface(s.geom)) LIMIT 1)
-                                       IS NOT DISTINCT FROM nullif(%(region)s::text, 'none'))),
+      AND (%(region)s::text IS NULL OR lr.region IS NOT DISTINCT FROM nullif(%(region)s::text, 'none'))),
 firsts AS (SELECT min(valid_from) AS first FROM rows),
 deltas AS (
     SELECT valid_from AS day, blocks AS delta, 1 AS n FROM rows
