@@ -37,7 +37,10 @@ APPLICATIONS_SCRIPT = "cabinet-applications.js"
 WORKBENCH_SCRIPT = "cabinet-workbench.js"
 # The lots and the live auction hall (?auction=ID), for everyone signed in.
 AUCTIONS_SCRIPT = "cabinet-auctions.js"
-SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT))
+# The authorities' dashboard (issue 11), for officers, auditors and administrators (its script decides).
+ANALYTICS_SCRIPT = "cabinet-analytics.js"
+SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT),
+            ("analytics", ANALYTICS_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">
