@@ -67,12 +67,14 @@ def peer_region(conn: psycopg.Connection) -> dict[str | None, int]:
 
     parts = conn.execute("SELECT code, ST_AsBinary(geom) FROM region_parts").fetchall()
     tree = shapely.STRtree(shapely.from_wkb([p[1] for p in parts]))
-    shapes = shapely.from_wkb([r[0] for r in conn.execute(
-        "SELECT ST_AsBinary(geom) FROM licence_states WHERE valid_to IS NULL")])
-    points = shapely.point_on_surface(shapes)
+    # The same point on each surface as ours (PostGIS's; GEOS's own may fall elsewhere).
+    points = shapely.from_wkb([r[0] for r in conn.execute(
+        "SELECT ST_AsBinary(ST_PointOnSurface(geom)) FROM licence_states WHERE valid_to IS NULL")])
     found: dict[int, str] = {}
     for i, j in zip(*tree.query(points, predicate="intersects"), strict=True):
-        found.setdefault(int(i), parts[int(j)][0])
+        # On a border between two regions, the first code, as ours.
+        code = parts[int(j)][0]
+        found[int(i)] = min(code, found.get(int(i), code))
     return dict(Counter(found.get(i) for i in range(len(points))))
 
 
