@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -69,7 +69,6 @@ class Chart:
     filters: tuple[str, ...] = FILTERS
     series: bool = False           # a time series: takes ``grain``
     label: Callable[[str | None, str], str] | None = None  # names the first column's values
-    numbers: tuple[str, ...] = field(default=())
 
 
 def _join(*parts: str) -> str:

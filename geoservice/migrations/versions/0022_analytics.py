@@ -52,7 +52,7 @@ UPGRADE: list[str] = [
         region text REFERENCES regions (code))""",
     "CREATE INDEX licence_state_regions_region ON licence_state_regions (region)",
     """CREATE FUNCTION gs_licence_state_region() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, public AS $$
+        SET search_path = pg_catalog, public, pg_temp AS $$
     BEGIN
         INSERT INTO licence_state_regions (state_id, region)
         VALUES (NEW.id, (SELECT p.code FROM region_parts p WHERE ST_Intersects(p.geom, ST_PointOnSurface(NEW.geom))
@@ -84,7 +84,7 @@ UPGRADE: list[str] = [
         action text,
         PRIMARY KEY (run_id, step))""",
     """CREATE FUNCTION gs_procedure_facts() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, public AS $$
+        SET search_path = pg_catalog, public, pg_temp AS $$
     DECLARE
         m text;
     BEGIN
