@@ -43,10 +43,11 @@ def test_dashboard_in_a_browser(live: str, database_url: str):  # noqa: F811
                 # ECharts drew on its canvas.
                 assert box.locator(".an-plot canvas").count() >= 1, chart
             expect(section.locator("#an-licences_by_region h3")).to_have_text("Лицензии по регионам")
-            # The choropleth has the 20 regions (and the table every region with its count).
+            # The choropleth has the 20 regions (and the table every region with its count, and the
+            # licences outside them when other tests of this database made such).
             assert page.evaluate("window.echarts.getMap('kz-regions').geoJSON.features.length") == 20
-            expect(section.locator("#an-licences_by_region table tbody tr")).to_have_count(20, timeout=10_000)
             expect(section.locator("#an-licences_by_region table")).to_contain_text("город Шымкент")
+            assert section.locator("#an-licences_by_region table tbody tr").count() in (20, 21)
 
             # A filter: every chart is asked again with it, and the links carry it.
             section.locator("select[name=region]").select_option("KZ-71")
