@@ -1703,3 +1703,272 @@ MESSAGES.update({
         "kk": "{period} жылғы жалдау төлемдері мен алымдар",
     },
 })
+
+# Analytics for the authorities (issue 11, cadastre/analytics.py): charts, columns, value names.
+MESSAGES.update({
+    "analytics.none": {
+        "en": "(not set)",
+        "ru": "(не указано)",
+        "kk": "(көрсетілмеген)",
+    },
+    "analytics.no_region": {
+        "en": "Outside the regions",
+        "ru": "Вне областей",
+        "kk": "Облыстардан тыс",
+    },
+    "analytics.status.active": {
+        "en": "Active",
+        "ru": "Действует",
+        "kk": "Қолданыста",
+    },
+    "analytics.status.suspended": {
+        "en": "Suspended",
+        "ru": "Приостановлена",
+        "kk": "Тоқтатыла тұрған",
+    },
+    "analytics.status.terminated": {
+        "en": "Terminated",
+        "ru": "Прекращена",
+        "kk": "Тоқтатылған",
+    },
+    "analytics.status.expired": {
+        "en": "Expired",
+        "ru": "Истекла",
+        "kk": "Мерзімі өткен",
+    },
+    "analytics.obligation.minimum_spend": {
+        "en": "Minimum annual exploration spend",
+        "ru": "Минимальные расходы на разведку",
+        "kk": "Барлаудың ең төменгі шығыстары",
+    },
+    "analytics.obligation.work_report": {
+        "en": "Annual work report",
+        "ru": "Ежегодный отчёт о работах",
+        "kk": "Жұмыстар туралы жылдық есеп",
+    },
+    "analytics.obligation.signature_bonus": {
+        "en": "Signature bonus payment",
+        "ru": "Уплата подписного бонуса",
+        "kk": "Қол қою бонусын төлеу",
+    },
+    "analytics.obligation.expiry": {
+        "en": "Licence expiry",
+        "ru": "Истечение срока лицензии",
+        "kk": "Лицензия мерзімінің аяқталуы",
+    },
+    "analytics.obligation.extension": {
+        "en": "Extension",
+        "ru": "Продление",
+        "kk": "Ұзарту",
+    },
+    "analytics.obligation.relinquishment": {
+        "en": "Relinquishment",
+        "ru": "Возврат территории",
+        "kk": "Аумақты қайтару",
+    },
+    "analytics.obligation.rent": {
+        "en": "Rent and fees",
+        "ru": "Арендные платежи и сборы",
+        "kk": "Жалдау төлемі және алымдар",
+    },
+    "analytics.grain.month": {
+        "en": "by month",
+        "ru": "по месяцам",
+        "kk": "ай бойынша",
+    },
+    "analytics.grain.year": {
+        "en": "by year",
+        "ru": "по годам",
+        "kk": "жыл бойынша",
+    },
+    "analytics.chart.licences_by_authority": {
+        "en": "Licences by competent authority",
+        "ru": "Лицензии по уполномоченным органам",
+        "kk": "Лицензиялар уәкілетті органдар бойынша",
+    },
+    "analytics.chart.licences_by_mineral": {
+        "en": "Licences by mineral",
+        "ru": "Лицензии по видам полезных ископаемых",
+        "kk": "Лицензиялар пайдалы қазба түрлері бойынша",
+    },
+    "analytics.chart.licences_by_region": {
+        "en": "Licences by region",
+        "ru": "Лицензии по регионам",
+        "kk": "Лицензиялар өңірлер бойынша",
+    },
+    "analytics.chart.licences_by_status": {
+        "en": "Licences by status",
+        "ru": "Лицензии по статусу",
+        "kk": "Лицензиялар мәртебесі бойынша",
+    },
+    "analytics.chart.licences_by_year": {
+        "en": "Licences by year of issue",
+        "ru": "Лицензии по году выдачи",
+        "kk": "Лицензиялар берілген жылы бойынша",
+    },
+    "analytics.chart.blocks_over_time": {
+        "en": "Blocks under licence over time",
+        "ru": "Блоки под лицензиями во времени",
+        "kk": "Лицензиядағы блоктар уақыт бойынша",
+    },
+    "analytics.chart.applications": {
+        "en": "Applications received and decided",
+        "ru": "Заявления поступившие и рассмотренные",
+        "kk": "Түскен және қаралған өтініштер",
+    },
+    "analytics.chart.stages_on_time": {
+        "en": "Procedure stages finished within their deadline",
+        "ru": "Этапы процедур, завершённые в срок",
+        "kk": "Мерзімінде аяқталған рәсім кезеңдері",
+    },
+    "analytics.chart.obligations": {
+        "en": "Open obligations and violations",
+        "ru": "Открытые обязательства и нарушения",
+        "kk": "Ашық міндеттемелер және бұзушылықтар",
+    },
+    "analytics.chart.auction_revenue": {
+        "en": "Auction revenue (signature bonuses) by year",
+        "ru": "Доходы от аукционов (подписные бонусы) по годам",
+        "kk": "Аукциондардан түскен кіріс (қол қою бонустары) жылдар бойынша",
+    },
+    "analytics.range.issued": {
+        "en": "The dates are the licences' issue dates.",
+        "ru": "Даты — даты выдачи лицензий.",
+        "kk": "Күндер — лицензиялардың берілген күндері.",
+    },
+    "analytics.range.periods": {
+        "en": "The dates bound the periods shown.",
+        "ru": "Даты ограничивают показанные периоды.",
+        "kk": "Күндер көрсетілген кезеңдерді шектейді.",
+    },
+    "analytics.range.finished": {
+        "en": "The dates are when the stages finished.",
+        "ru": "Даты — даты завершения этапов.",
+        "kk": "Күндер — кезеңдердің аяқталған күндері.",
+    },
+    "analytics.range.due": {
+        "en": "The dates are the obligations' due dates.",
+        "ru": "Даты — сроки исполнения обязательств.",
+        "kk": "Күндер — міндеттемелердің орындалу мерзімдері.",
+    },
+    "analytics.range.closed": {
+        "en": "The dates are when the auctions closed.",
+        "ru": "Даты — даты завершения аукционов.",
+        "kk": "Күндер — аукциондардың аяқталған күндері.",
+    },
+    "analytics.col.authority": {
+        "en": "Authority",
+        "ru": "Орган",
+        "kk": "Орган",
+    },
+    "analytics.col.name": {
+        "en": "Name",
+        "ru": "Наименование",
+        "kk": "Атауы",
+    },
+    "analytics.col.licences": {
+        "en": "Licences",
+        "ru": "Лицензии",
+        "kk": "Лицензиялар",
+    },
+    "analytics.col.blocks": {
+        "en": "Blocks",
+        "ru": "Блоки",
+        "kk": "Блоктар",
+    },
+    "analytics.col.mineral": {
+        "en": "Mineral",
+        "ru": "Полезное ископаемое",
+        "kk": "Пайдалы қазба",
+    },
+    "analytics.col.region": {
+        "en": "Region",
+        "ru": "Регион",
+        "kk": "Өңір",
+    },
+    "analytics.col.status": {
+        "en": "Status",
+        "ru": "Статус",
+        "kk": "Мәртебесі",
+    },
+    "analytics.col.year": {
+        "en": "Year",
+        "ru": "Год",
+        "kk": "Жыл",
+    },
+    "analytics.col.period": {
+        "en": "Period",
+        "ru": "Период",
+        "kk": "Кезең",
+    },
+    "analytics.col.received": {
+        "en": "Received",
+        "ru": "Поступило",
+        "kk": "Түсті",
+    },
+    "analytics.col.granted": {
+        "en": "Granted",
+        "ru": "Одобрено",
+        "kk": "Мақұлданды",
+    },
+    "analytics.col.refused": {
+        "en": "Refused",
+        "ru": "Отказано",
+        "kk": "Бас тартылды",
+    },
+    "analytics.col.stage": {
+        "en": "Stage",
+        "ru": "Этап",
+        "kk": "Кезең",
+    },
+    "analytics.col.finished": {
+        "en": "Finished",
+        "ru": "Завершено",
+        "kk": "Аяқталды",
+    },
+    "analytics.col.on_time": {
+        "en": "Within the deadline",
+        "ru": "В срок",
+        "kk": "Мерзімінде",
+    },
+    "analytics.col.on_time_pct": {
+        "en": "Within the deadline, %",
+        "ru": "В срок, %",
+        "kk": "Мерзімінде, %",
+    },
+    "analytics.col.overdue_now": {
+        "en": "Overdue, not finished",
+        "ru": "Просрочено, не завершено",
+        "kk": "Мерзімі өтті, аяқталмаған",
+    },
+    "analytics.col.kind": {
+        "en": "Obligation",
+        "ru": "Обязательство",
+        "kk": "Міндеттеме",
+    },
+    "analytics.col.open": {
+        "en": "Open",
+        "ru": "Открыто",
+        "kk": "Ашық",
+    },
+    "analytics.col.overdue": {
+        "en": "Violations (overdue)",
+        "ru": "Нарушения (просрочено)",
+        "kk": "Бұзушылықтар (мерзімі өткен)",
+    },
+    "analytics.col.auctions": {
+        "en": "Auctions concluded",
+        "ru": "Состоявшиеся аукционы",
+        "kk": "Өткен аукциондар",
+    },
+    "analytics.col.bonus": {
+        "en": "Signature bonuses, KZT",
+        "ru": "Подписные бонусы, тенге",
+        "kk": "Қол қою бонустары, теңге",
+    },
+    "analytics.col.paid": {
+        "en": "Paid, KZT",
+        "ru": "Оплачено, тенге",
+        "kk": "Төленді, теңге",
+    },
+})

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from geoservice import admission, spool
 from geoservice.api import accounts, documents, health, layers
+from geoservice.api import analytics as analytics_api
 from geoservice.api import applications as applications_api
 from geoservice.api import auction_live as auction_live_api
 from geoservice.api import auction_protocol as auction_protocol_api
@@ -142,4 +143,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auction_protocol_api.router)
     app.include_router(auction_live_api.router)
     app.include_router(reports_api.router)
+    app.include_router(analytics_api.router)
     return app

@@ -95,3 +95,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "Демода {iin} ЖСН үшін қол қою кілті жоқ: NCALayer арқылы қол қойыңыз.",
     },
 }
+
+# Analytics for the authorities (issue 11, geoservice/api/analytics.py).
+MESSAGES.update({
+    "analytics.unknown_chart": {
+        "en": "There is no chart {chart}; the charts are: {known} (add .csv or .xlsx for a file).",
+        "ru": "Диаграммы {chart} нет; есть: {known} (добавьте .csv или .xlsx, чтобы получить файл).",
+        "kk": "{chart} диаграммасы жоқ; барлары: {known} (файл алу үшін .csv немесе .xlsx қосыңыз).",
+    },
+    "analytics.bad_filter": {
+        "en": "The filter {parameter} cannot be '{value}'.",
+        "ru": "Фильтр {parameter} не может иметь значение '{value}'.",
+        "kk": "{parameter} сүзгісінің мәні '{value}' бола алмайды.",
+    },
+    "analytics.bad_range": {
+        "en": "The range begins ({since}) after it ends ({until}).",
+        "ru": "Начало периода ({since}) позже его конца ({until}).",
+        "kk": "Кезеңнің басы ({since}) оның соңынан ({until}) кейін.",
+    },
+    "analytics.too_many_periods": {
+        "en": "The range has {periods} periods; at most {limit} are shown: narrow it or choose years.",
+        "ru": "В периоде {periods} интервалов; показывается не более {limit}: сузьте период или выберите годы.",
+        "kk": "Кезеңде {periods} аралық бар; ең көбі {limit} көрсетіледі: кезеңді тарылтыңыз немесе жылдарды таңдаңыз.",
+    },
+    "analytics.regions_source": {
+        "en": "Regions: amCharts geodata (linkware licence), names by geoservice",
+        "ru": "Регионы: геоданные amCharts (лицензия linkware), названия — geoservice",
+        "kk": "Өңірлер: amCharts геодеректері (linkware лицензиясы), атаулары — geoservice",
+    },
+})

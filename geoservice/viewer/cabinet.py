@@ -39,8 +39,10 @@ WORKBENCH_SCRIPT = "cabinet-workbench.js"
 AUCTIONS_SCRIPT = "cabinet-auctions.js"
 # Issue 11: a licence holder's reports of work and spend (shown when the account holds licences).
 REPORTS_SCRIPT = "cabinet-reports.js"
+# The authorities' dashboard (issue 11), for officers, auditors and administrators (its script decides).
+ANALYTICS_SCRIPT = "cabinet-analytics.js"
 SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT),
-            ("reports", REPORTS_SCRIPT))
+            ("reports", REPORTS_SCRIPT), ("analytics", ANALYTICS_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">
