@@ -1972,3 +1972,46 @@ MESSAGES.update({
         "kk": "Төленді, теңге",
     },
 })
+
+# --- officers' signed decisions on obligations (cadastre/obligation_decisions.py) ---
+MESSAGES.update({
+    "obligations.bad_decision": {
+        "en": "The decision on the obligation is not valid: check the field \"{field}\".",
+        "ru": "Решение по обязательству некорректно: проверьте поле «{field}».",
+        "kk": "Міндеттеме бойынша шешім дұрыс емес: «{field}» өрісін тексеріңіз.",
+    },
+    "obligations.future_date": {
+        "en": "A decision cannot take effect on {day}, after today ({today}).",
+        "ru": "Решение не может вступать в силу {day}, позже сегодняшнего дня ({today}).",
+        "kk": "Шешім бүгінгі күннен ({today}) кейін, {day} күні күшіне ене алмайды.",
+    },
+    "obligations.before_state": {
+        "en": "The decision's date {day} is before the obligation's current state began ({since}).",
+        "ru": "Дата решения {day} раньше начала текущего состояния обязательства ({since}).",
+        "kk": "Шешім күні {day} міндеттеменің ағымдағы күйі басталған күннен ({since}) ерте.",
+    },
+    "obligations.not_your_authority": {
+        "en": "Only an officer of the competent authority of licence {licence} may decide on its obligations.",
+        "ru": "Решать по обязательствам лицензии {licence} может только сотрудник её уполномоченного органа.",
+        "kk": "{licence} лицензиясының міндеттемелері бойынша тек оның уәкілетті органының қызметкері шеше алады.",
+    },
+    "obligations.not_found": {
+        "en": "Licence {licence} has no open obligation {obligation}.",
+        "ru": "У лицензии {licence} нет действующего обязательства {obligation}.",
+        "kk": "{licence} лицензиясында {obligation} ашық міндеттемесі жоқ.",
+    },
+    "obligations.same_status": {
+        "en": "Obligation {obligation} already has the status \"{state}\".",
+        "ru": "Обязательство {obligation} уже имеет статус «{state}».",
+        "kk": "{obligation} міндеттемесінің мәртебесі қазірдің өзінде «{state}».",
+    },
+    "obligation.status.met": {"en": "met", "ru": "исполнено", "kk": "орындалды"},
+    "obligation.status.waived": {"en": "waived", "ru": "снято", "kk": "алынып тасталды"},
+    "obligation.status.open": {"en": "open", "ru": "открыто", "kk": "ашық"},
+    "obligation.status.overdue": {"en": "overdue", "ru": "просрочено", "kk": "мерзімі өтті"},
+    "notice.obligation_decided": {
+        "en": "Licence {number}: obligation \"{obligation}\" is now {status} ({basis}).",
+        "ru": "Лицензия {number}: обязательство «{obligation}» теперь: {status} ({basis}).",
+        "kk": "{number} лицензиясы: «{obligation}» міндеттемесі енді: {status} ({basis}).",
+    },
+})

@@ -21,6 +21,7 @@ from geoservice.api import auctions as auctions_api
 from geoservice.api import demo as demo_api
 from geoservice.api import journal as journal_api
 from geoservice.api import licences as licences_api
+from geoservice.api import obligations as obligations_api
 from geoservice.api import parcels as parcels_api
 from geoservice.api import reports as reports_api
 from geoservice.api import signatures as signatures_api
@@ -144,4 +145,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auction_live_api.router)
     app.include_router(reports_api.router)
     app.include_router(analytics_api.router)
+    app.include_router(obligations_api.router)
     return app

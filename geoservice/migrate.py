@@ -111,6 +111,8 @@ SERVICE_WRITES = (
     # recorded and finished.
     "GRANT INSERT, UPDATE (status, resolved_at, resolved_on) ON obligation_findings TO {role}",
     "GRANT INSERT, UPDATE (finished_at, counts, error) ON checker_runs TO {role}",
+    # Officers' signed decisions on obligations (0023): appended, never changed.
+    "GRANT INSERT ON obligation_decisions TO {role}",
 )
 
 
