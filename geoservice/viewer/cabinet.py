@@ -39,8 +39,10 @@ WORKBENCH_SCRIPT = "cabinet-workbench.js"
 AUCTIONS_SCRIPT = "cabinet-auctions.js"
 # Issue 11: a licence holder's reports of work and spend (shown when the account holds licences).
 REPORTS_SCRIPT = "cabinet-reports.js"
+# Issue 11: the holder's obligations and findings, and the officer's findings under supervision.
+OBLIGATIONS_SCRIPT = "cabinet-obligations.js"
 SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT),
-            ("reports", REPORTS_SCRIPT))
+            ("reports", REPORTS_SCRIPT), ("obligations", OBLIGATIONS_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">
