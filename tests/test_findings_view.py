@@ -293,6 +293,19 @@ def test_the_holders_cabinet_shows_the_overdue_and_the_coming_due(live: str, app
             coming = f"#ob-supervised tr[data-licence='{LICENCE}'][data-key='minimum_spend:2'][data-kind=due]"
             expect(page.locator(f"{coming} .message")).to_contain_text("7 days left")
             expect(page.locator("#ob-mine-title")).to_have_count(0)   # the officer holds no licence
+
+            # The map's licence panel (anyone): the badges, in the page's language.
+            page.goto(f"{live}/?lang=ru&licence={LICENCE}")
+            view = page.locator("#licence-view[data-state=ready]")
+            view.wait_for(timeout=60_000)
+            late = view.locator("table.obligations tr[data-key='minimum_spend:1']")
+            expect(late).to_have_attribute("data-alert", "overdue")
+            expect(late.locator(".badge.overdue")).to_have_text(
+                f"на {(story['today'] - story['year_one_due']).days} дн.")
+            expect(view.locator("table.obligations tr[data-key='minimum_spend:2'] .badge.due")).to_have_text(
+                "через 7 дн.")
+            expect(view.locator("table.obligations tr[data-key=expiry] .badge")).to_have_count(0)
+            page.screenshot(path=str(SCREENSHOTS / "licence-badges-ru.png"))
         finally:
             browser.close()
     assert problems == []

@@ -11,7 +11,7 @@ const UI = {
   kk: {
     mine: 'Лицензияларымның міндеттемелері', supervised: 'Қадағалаудағы міндеттемелер', licence: 'Лицензия',
     kind: 'Түрі', due: 'Мерзімі', status: 'Мәртебесі', findings: 'Ашық ескертулер', noObligations: 'Орындалатын міндеттеме жоқ.',
-    noFindings: 'Ашық ескерту жоқ.', found: 'Анықталды', message: 'Хабарлама', holder: 'Ұстаушы',
+    noFindings: 'Ашық ескерту жоқ.', finding: 'Ескерту', found: 'Анықталды', message: 'Хабарлама', holder: 'Ұстаушы',
     overdueBadge: 'Мерзімі өтті ({days} күн)', dueBadge: '{days} күннен кейін', dueToday: 'Бүгін',
     open: 'Ашық', overdue: 'Мерзімі өтті', finding_due: 'мерзімі жақын', finding_overdue: 'мерзімі өтті',
     finding_deviation: 'ауытқу',
@@ -19,7 +19,7 @@ const UI = {
   ru: {
     mine: 'Обязательства по моим лицензиям', supervised: 'Обязательства под надзором', licence: 'Лицензия',
     kind: 'Вид', due: 'Срок', status: 'Статус', findings: 'Открытые замечания', noObligations: 'Неисполненных обязательств нет.',
-    noFindings: 'Открытых замечаний нет.', found: 'Выявлено', message: 'Сообщение', holder: 'Владелец',
+    noFindings: 'Открытых замечаний нет.', finding: 'Замечание', found: 'Выявлено', message: 'Сообщение', holder: 'Владелец',
     overdueBadge: 'Просрочено ({days} дн.)', dueBadge: 'через {days} дн.', dueToday: 'Сегодня',
     open: 'Открыто', overdue: 'Просрочено', finding_due: 'срок близко', finding_overdue: 'просрочено',
     finding_deviation: 'отклонение',
@@ -27,7 +27,7 @@ const UI = {
   en: {
     mine: "My licences' obligations", supervised: 'Obligations under supervision', licence: 'Licence',
     kind: 'Kind', due: 'Due', status: 'Status', findings: 'Open findings', noObligations: 'No obligations to meet.',
-    noFindings: 'No open findings.', found: 'Found', message: 'Message', holder: 'Holder',
+    noFindings: 'No open findings.', finding: 'Finding', found: 'Found', message: 'Message', holder: 'Holder',
     overdueBadge: 'Overdue ({days} days)', dueBadge: 'in {days} days', dueToday: 'Today',
     open: 'Open', overdue: 'Overdue', finding_due: 'coming due', finding_overdue: 'overdue',
     finding_deviation: 'deviation',
@@ -94,7 +94,7 @@ class ObligationsSection {
 
   findings(rows, withLicence) {
     if (!rows.length) return el('p', { class: 'ob-empty' }, this.t('noFindings'));
-    const cols = [...(withLicence ? ['licence', 'holder'] : []), 'found', 'status', 'message'];
+    const cols = [...(withLicence ? ['licence', 'holder'] : []), 'found', 'finding', 'message'];
     return el('table', { class: 'documents ob-findings' },
       el('thead', {}, el('tr', {}, ...cols.map((k) => el('th', { scope: 'col' }, this.t(k))))),
       el('tbody', {}, ...rows.map((f) => el('tr', {

@@ -14,7 +14,7 @@ const UI = {
     notInForce: 'Бұл күні лицензия тізілімде жоқ',
     issue: 'Лицензия берілді', change: 'Лицензия өзгертілді: {fields}', opened: 'Міндеттеме ашылды',
     closed: 'Міндеттеме жабылды', changed: 'Міндеттеме өзгерді: {from} → {to}',
-    overdueBadge: 'Мерзімі өтті: {days} күн', dueBadge: '{days} күннен кейін', dueToday: 'Мерзімі бүгін',
+    overdueBadge: '{days} күн кешікті', dueBadge: '{days} күннен кейін', dueToday: 'Мерзімі бүгін',
     found: '{date} анықталды', resolved: '{date} шешілді', warned: '{days} күн бұрын ескертілді',
   },
   ru: {
@@ -25,7 +25,7 @@ const UI = {
     notInForce: 'На эту дату лицензии в реестре нет',
     issue: 'Лицензия выдана', change: 'Лицензия изменена: {fields}', opened: 'Обязательство открыто',
     closed: 'Обязательство закрыто', changed: 'Обязательство изменено: {from} → {to}',
-    overdueBadge: 'Просрочено на {days} дн.', dueBadge: 'через {days} дн.', dueToday: 'Срок сегодня',
+    overdueBadge: 'на {days} дн.', dueBadge: 'через {days} дн.', dueToday: 'Срок сегодня',
     found: 'выявлено {date}', resolved: 'снято {date}', warned: 'предупреждение за {days} дн.',
   },
   en: {
@@ -36,7 +36,7 @@ const UI = {
     notInForce: 'The licence is not in the registry on this date',
     issue: 'Licence issued', change: 'Licence changed: {fields}', opened: 'Obligation opened',
     closed: 'Obligation closed', changed: 'Obligation changed: {from} → {to}',
-    overdueBadge: 'Overdue by {days} days', dueBadge: 'in {days} days', dueToday: 'Due today',
+    overdueBadge: '{days} days late', dueBadge: 'in {days} days', dueToday: 'Due today',
     found: 'found {date}', resolved: 'resolved {date}', warned: 'warned {days} days ahead',
   },
 };
