@@ -66,6 +66,10 @@ def story(app_db: str, var_dir: Path) -> dict[str, Any]:
         # Issued two licence years (and 8 days) before: year 1 ended a year ago less 7 days
         # (overdue), year 2 ends in 7 days.
         issued = _years_before(today + dt.timedelta(days=8), 2)
+        # Year 2's minimum spend needs the MCI of the year it starts in (shipped: 2025-2027); a
+        # later run of the suite gets a projected test value.
+        conn.execute("INSERT INTO mci_values (year, value, basis, projected) VALUES (%s, 4000, 'test', true) "
+                     "ON CONFLICT (year) DO NOTHING", (_years_before(issued, -1).year,))
         for number, dx in ((LICENCE, 30), (RESOLVED, 34)):
             with conn.transaction():
                 licences.issue_licence(conn, number=number, holder={"iin": holder, "name": "АХМЕТОВ СЕРІК"},
