@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from cadastre import licences, obligations
+from cadastre import licences, obligation_findings, obligations
 
 LANGS = ("kk", "ru", "en")
 
@@ -40,8 +40,10 @@ def public_obligation(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
 
 
 def current_obligations(conn: psycopg.Connection, number: str, day: dt.date | None, lang: str) -> list[dict[str, Any]]:
-    """The licence's obligations as they stood on ``day`` (None: the open rows), by due date."""
-    return [public_obligation(r, lang) for r in obligations.at(conn, number, day)]
+    """The licence's obligations as they stood on ``day`` (None: the open rows), by due date, each
+    with the checker's due and overdue findings of that day and its badge (``alert``)."""
+    rows = [public_obligation(r, lang) for r in obligations.at(conn, number, day)]
+    return obligation_findings.attach(conn, number, rows, day)
 
 
 Event = tuple[dt.datetime, int, dict[str, Any]]   # when recorded, order within one moment, the event

@@ -1975,32 +1975,32 @@ MESSAGES.update({
 
 # --- officers' signed decisions on obligations (cadastre/obligation_decisions.py) ---
 MESSAGES.update({
-    "obligations.bad_decision": {
+    "obligation_decisions.bad_decision": {
         "en": "The decision on the obligation is not valid: check the field \"{field}\".",
         "ru": "Решение по обязательству некорректно: проверьте поле «{field}».",
         "kk": "Міндеттеме бойынша шешім дұрыс емес: «{field}» өрісін тексеріңіз.",
     },
-    "obligations.future_date": {
+    "obligation_decisions.future_date": {
         "en": "A decision cannot take effect on {day}, after today ({today}).",
         "ru": "Решение не может вступать в силу {day}, позже сегодняшнего дня ({today}).",
         "kk": "Шешім бүгінгі күннен ({today}) кейін, {day} күні күшіне ене алмайды.",
     },
-    "obligations.before_state": {
+    "obligation_decisions.before_state": {
         "en": "The decision's date {day} is before the obligation's current state began ({since}).",
         "ru": "Дата решения {day} раньше начала текущего состояния обязательства ({since}).",
         "kk": "Шешім күні {day} міндеттеменің ағымдағы күйі басталған күннен ({since}) ерте.",
     },
-    "obligations.not_your_authority": {
+    "obligation_decisions.not_your_authority": {
         "en": "Only an officer of the competent authority of licence {licence} may decide on its obligations.",
         "ru": "Решать по обязательствам лицензии {licence} может только сотрудник её уполномоченного органа.",
         "kk": "{licence} лицензиясының міндеттемелері бойынша тек оның уәкілетті органының қызметкері шеше алады.",
     },
-    "obligations.not_found": {
+    "obligation_decisions.not_found": {
         "en": "Licence {licence} has no open obligation {obligation}.",
         "ru": "У лицензии {licence} нет действующего обязательства {obligation}.",
         "kk": "{licence} лицензиясында {obligation} ашық міндеттемесі жоқ.",
     },
-    "obligations.same_status": {
+    "obligation_decisions.same_status": {
         "en": "Obligation {obligation} already has the status \"{state}\".",
         "ru": "Обязательство {obligation} уже имеет статус «{state}».",
         "kk": "{obligation} міндеттемесінің мәртебесі қазірдің өзінде «{state}».",

@@ -49,26 +49,26 @@ def canonical(decision: Mapping[str, Any]) -> bytes:
 def parse(body: Any, number: str, key: str, today: dt.date) -> dict[str, Any]:
     """The decision as sent, checked field by field (a Problem names the field)."""
     if not isinstance(body, dict) or set(body) - set(FIELDS):
-        raise Problem("obligations.bad_decision", 422, field="decision")
+        raise Problem("obligation_decisions.bad_decision", 422, field="decision")
     if body.get("licence") != number or body.get("obligation") != key:
-        raise Problem("obligations.bad_decision", 422, field="licence")
+        raise Problem("obligation_decisions.bad_decision", 422, field="licence")
     if body.get("status") not in DECIDABLE:
-        raise Problem("obligations.bad_decision", 422, field="status")
+        raise Problem("obligation_decisions.bad_decision", 422, field="status")
     basis = body.get("basis")
     if not isinstance(basis, str) or not 1 <= len(basis.strip()) <= 1000:
-        raise Problem("obligations.bad_decision", 422, field="basis")
+        raise Problem("obligation_decisions.bad_decision", 422, field="basis")
     try:
         day = dt.date.fromisoformat(str(body.get("effective_on")))
     except ValueError:
-        raise Problem("obligations.bad_decision", 422, field="effective_on") from None
+        raise Problem("obligation_decisions.bad_decision", 422, field="effective_on") from None
     if day > today:
-        raise Problem("obligations.future_date", 422, day=day.isoformat(), today=today.isoformat())
+        raise Problem("obligation_decisions.future_date", 422, day=day.isoformat(), today=today.isoformat())
     document = body.get("document")
     if document is not None and (not isinstance(document, int) or isinstance(document, bool) or document <= 0):
-        raise Problem("obligations.bad_decision", 422, field="document")
+        raise Problem("obligation_decisions.bad_decision", 422, field="document")
     amount = body.get("amount_kzt")
     if amount is not None and not (isinstance(amount, str) and _AMOUNT.match(amount)):
-        raise Problem("obligations.bad_decision", 422, field="amount_kzt")
+        raise Problem("obligation_decisions.bad_decision", 422, field="amount_kzt")
     return dict(body)
 
 
@@ -93,20 +93,20 @@ def decide(conn: psycopg.Connection, number: str, key: str, decision: Mapping[st
     transaction; the decision as stored. Refusals are Problems and change nothing."""
     checked = parse(decision, number, key, today)
     if not may_decide(conn, caller, number):
-        raise Problem("obligations.not_your_authority", 403, licence=number[:100])
+        raise Problem("obligation_decisions.not_your_authority", 403, licence=number[:100])
     row = conn.execute("SELECT id, kind, status, valid_from FROM obligations WHERE number = %s AND key = %s "
                        "AND valid_to IS NULL FOR UPDATE", (number, key)).fetchone()
     if row is None:
-        raise Problem("obligations.not_found", 404, licence=number[:100], obligation=key[:100])
+        raise Problem("obligation_decisions.not_found", 404, licence=number[:100], obligation=key[:100])
     obligation_id, kind, status, since = row
     if status == checked["status"]:
-        raise Problem("obligations.same_status", 409, obligation=key[:100], state=status)
+        raise Problem("obligation_decisions.same_status", 409, obligation=key[:100], state=status)
     effective_on = dt.date.fromisoformat(checked["effective_on"])
     if effective_on < since:
-        raise Problem("obligations.before_state", 422, day=effective_on.isoformat(), since=since.isoformat())
+        raise Problem("obligation_decisions.before_state", 422, day=effective_on.isoformat(), since=since.isoformat())
     if checked.get("document") is not None and conn.execute(
             "SELECT 1 FROM documents WHERE id = %s", (checked["document"],)).fetchone() is None:
-        raise Problem("obligations.bad_decision", 422, field="document")
+        raise Problem("obligation_decisions.bad_decision", 422, field="document")
     data = canonical(checked)
     result, signer = verify_signed(signature, data, caller=caller, trust=trust, revocation=revocation, now=now)
     basis = checked["basis"].strip()

@@ -28,7 +28,7 @@ def _decide(request: Request, db: Database, number: str, key: str, body: Any, wh
     with db.connection() as conn:
         try:
             if not isinstance(body, dict) or set(body) - {"decision", "signature"} or "decision" not in body:
-                raise Problem("obligations.bad_decision", 422, field="body")
+                raise Problem("obligation_decisions.bad_decision", 422, field="body")
             signature = _signature(body.get("signature"))
             trust, revocation = trust_cache(request).get(conn)
             decided = obligation_decisions.decide(conn, number, key, body["decision"], signature, caller=who,
@@ -64,5 +64,5 @@ def list_decisions(number: str, db: DatabaseDep, who: Person = SIGNED_IN) -> dic
         if licence is None:
             raise Problem("licences.not_found", 404, number=number[:100])
         if not reports.may_read(who, licence):
-            raise Problem("obligations.not_your_authority", 403, licence=number[:100])
+            raise Problem("obligation_decisions.not_your_authority", 403, licence=number[:100])
         return {"licence": number, "decisions": obligation_decisions.decisions(conn, number)}

@@ -41,8 +41,10 @@ AUCTIONS_SCRIPT = "cabinet-auctions.js"
 REPORTS_SCRIPT = "cabinet-reports.js"
 # The authorities' dashboard (issue 11), for officers, auditors and administrators (its script decides).
 ANALYTICS_SCRIPT = "cabinet-analytics.js"
+# Issue 11: the holder's obligations and findings, and the officer's findings under supervision.
+OBLIGATIONS_SCRIPT = "cabinet-obligations.js"
 SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT),
-            ("reports", REPORTS_SCRIPT), ("analytics", ANALYTICS_SCRIPT))
+            ("obligations", OBLIGATIONS_SCRIPT), ("reports", REPORTS_SCRIPT), ("analytics", ANALYTICS_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">

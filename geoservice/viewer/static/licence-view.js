@@ -14,6 +14,8 @@ const UI = {
     notInForce: 'Бұл күні лицензия тізілімде жоқ',
     issue: 'Лицензия берілді', change: 'Лицензия өзгертілді: {fields}', opened: 'Міндеттеме ашылды',
     closed: 'Міндеттеме жабылды', changed: 'Міндеттеме өзгерді: {from} → {to}',
+    overdueBadge: '{days} күн кешікті', dueBadge: '{days} күннен кейін', dueToday: 'Мерзімі бүгін',
+    found: '{date} анықталды', resolved: '{date} шешілді', warned: '{days} күн бұрын ескертілді',
   },
   ru: {
     title: 'Лицензия {number}', asOf: 'На дату', show: 'Показать', today: 'Сегодня', close: 'Закрыть',
@@ -23,6 +25,8 @@ const UI = {
     notInForce: 'На эту дату лицензии в реестре нет',
     issue: 'Лицензия выдана', change: 'Лицензия изменена: {fields}', opened: 'Обязательство открыто',
     closed: 'Обязательство закрыто', changed: 'Обязательство изменено: {from} → {to}',
+    overdueBadge: 'на {days} дн.', dueBadge: 'через {days} дн.', dueToday: 'Срок сегодня',
+    found: 'выявлено {date}', resolved: 'снято {date}', warned: 'предупреждение за {days} дн.',
   },
   en: {
     title: 'Licence {number}', asOf: 'As of', show: 'Show', today: 'Today', close: 'Close',
@@ -32,6 +36,8 @@ const UI = {
     notInForce: 'The licence is not in the registry on this date',
     issue: 'Licence issued', change: 'Licence changed: {fields}', opened: 'Obligation opened',
     closed: 'Obligation closed', changed: 'Obligation changed: {from} → {to}',
+    overdueBadge: '{days} days late', dueBadge: 'in {days} days', dueToday: 'Due today',
+    found: 'found {date}', resolved: 'resolved {date}', warned: 'warned {days} days ahead',
   },
 };
 // Obligation kinds of cadastre/obligations.toml.
@@ -91,13 +97,25 @@ async function start() {
   const money = (value) => (value === null || value === undefined ? ''
     : Number(value).toLocaleString(lang === 'en' ? 'en-GB' : `${lang}-KZ`, { maximumFractionDigits: 2 }));
   const status = (value) => el('span', { class: `status ${value}` }, word(STATUSES, value));
+  // The checker's badge of an obligation (its open overdue finding, else its open warning), and
+  // the findings behind it in the row's tooltip.
+  const badge = (alert) => {
+    if (!alert) return '';
+    const text = alert.level === 'overdue' ? t('overdueBadge', { days: alert.days })
+      : alert.days === 0 ? t('dueToday') : t('dueBadge', { days: alert.days });
+    return el('span', { class: `badge ${alert.level}`, 'data-level': alert.level, 'data-days': String(alert.days) }, text);
+  };
+  const findingText = (f) => [f.kind === 'due' ? t('warned', { days: f.threshold }) : word(STATUSES, 'overdue'),
+    t('found', { date: f.found_on }), f.resolved_on ? t('resolved', { date: f.resolved_on }) : ''].filter(Boolean).join(', ');
+  const tooltip = (o) => [`${t('basis')}: ${o.legal_basis}`, ...(o.findings || []).map(findingText)].join('\n');
 
   function obligationsTable(rows) {
     if (!rows.length) return el('p', { class: 'none' }, t('none'));
     return el('table', { class: 'obligations' },
       el('tr', {}, ...['kind', 'due', 'status', 'amount'].map((k) => el('th', {}, t(k)))),
-      ...rows.map((o) => el('tr', { 'data-key': o.key, 'data-status': o.status, title: `${t('basis')}: ${o.legal_basis}` },
-        el('td', {}, word(KINDS, o.kind)), el('td', { class: 'due' }, o.due_on), el('td', {}, status(o.status)),
+      ...rows.map((o) => el('tr', { 'data-key': o.key, 'data-status': o.status, 'data-alert': o.alert ? o.alert.level : '',
+        title: tooltip(o) },
+        el('td', {}, word(KINDS, o.kind)), el('td', { class: 'due' }, o.due_on), el('td', {}, status(o.status), ' ', badge(o.alert)),
         el('td', { class: 'amount' }, money(o.amount_kzt)))));
   }
 
