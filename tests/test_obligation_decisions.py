@@ -128,6 +128,7 @@ def test_refusals_change_nothing(api: TestClient, db: psycopg.Connection, pki: D
 def test_a_payment_recorded_as_met_resolves_the_overdue_finding(api: TestClient, db: psycopg.Connection,
                                                                 pki: DemoPki) -> None:
     holder, officer = pki.person("applicant"), pki.person("officer")
+    holders = bearer(db, holder.person.iin, lang="ru")   # the holder has a cabinet account to be told in
     # The bonus was not paid in time: the checker marks it overdue and says so.
     checker.check(db, BONUS_DUE + dt.timedelta(days=2), numbers=[LICENCE])
     overdue = [f for f in checker.findings(db, LICENCE) if f["key"] == "signature_bonus" and f["kind"] == "overdue"]
@@ -158,7 +159,7 @@ def test_a_payment_recorded_as_met_resolves_the_overdue_finding(api: TestClient,
     assert again.valid and again.signers[0].iin == officer.person.iin
     assert stored[0].encode() == obligation_decisions.canonical(decision())
     # The holder is told, in their language; the checker resolves its finding.
-    inbox = api.get("/api/me/notifications", headers=bearer(db, holder.person.iin, lang="ru")).json()
+    inbox = api.get("/api/me/notifications", headers=holders).json()
     assert any("теперь: исполнено" in n["text"] and LICENCE in n["text"] for n in inbox["notifications"])
     checker.check(db, BONUS_DUE + dt.timedelta(days=3), numbers=[LICENCE])
     assert [f["status"] for f in checker.findings(db, LICENCE)
