@@ -310,6 +310,26 @@ def test_the_holders_cabinet_shows_the_overdue_and_the_coming_due(live: str, app
                 "через 7 дн.")
             expect(view.locator("table.obligations tr[data-key=expiry] .badge")).to_have_count(0)
             page.screenshot(path=str(SCREENSHOTS / "licence-badges-ru.png"))
+
+            # The officer records the overdue spend as met: signed in the page (the demo signer),
+            # the obligation's next row and the finding resolved at once (NOTIFY -> checker).
+            page.goto(f"{live}/cabinet?lang=en")
+            page.wait_for_selector("#obligations[data-ready=true]")
+            row = page.locator(f"#ob-supervised tr[data-licence='{LICENCE}'][data-key='minimum_spend:1']"
+                               "[data-kind=overdue]")
+            row.locator(".ob-met").click()
+            expect(row.locator(".ob-out")).to_have_text("Give the basis")
+            row.locator(".ob-basis").fill("Spend confirmed by audit report No. 12")
+            row.locator(".ob-amount").fill("4 730 000,50")
+            row.locator(".ob-met").click()
+            expect(row.locator(".ob-out[data-done=true]")).to_have_text("The decision is signed and saved")
         finally:
             browser.close()
     assert problems == []
+    with psycopg.connect(app_db) as conn:
+        met = conn.execute("SELECT status, opened_basis FROM obligations WHERE number = %s AND key = 'minimum_spend:1' "
+                           "AND valid_to IS NULL", (LICENCE,)).fetchone()
+        decided = conn.execute("SELECT status, amount_kzt, basis FROM obligation_decisions WHERE number = %s",
+                               (LICENCE,)).fetchall()
+    assert met == ("met", "signed decision: Spend confirmed by audit report No. 12")
+    assert [(d[0], str(d[1]), d[2]) for d in decided] == [("met", "4730000.50", "Spend confirmed by audit report No. 12")]

@@ -5,7 +5,7 @@
 // under their supervision, newest first (GET /api/obligations/supervised). Findings' messages come
 // from the service in the cabinet's language; the section's own words are here in kk/ru/en.
 
-import { el } from './cabinet-sign.js';
+import { el, problemText, signOrSay } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -15,6 +15,9 @@ const UI = {
     overdueBadge: 'Мерзімі өтті ({days} күн)', dueBadge: '{days} күннен кейін', dueToday: 'Бүгін',
     open: 'Ашық', overdue: 'Мерзімі өтті', finding_due: 'мерзімі жақын', finding_overdue: 'мерзімі өтті',
     finding_deviation: 'ауытқу',
+    act: 'Шешім', basisPh: 'Негіз (мыс. төлем тапсырмасы №)', amountPh: 'Сома, ₸', recordMet: 'Орындалды деп белгілеу',
+    noNcalayer: 'NCALayer іске қосылмаған', cancelled: 'Қол қою тоқтатылды', recorded: 'Шешім қол қойылып, сақталды',
+    needBasis: 'Негізін көрсетіңіз',
   },
   ru: {
     mine: 'Обязательства по моим лицензиям', supervised: 'Обязательства под надзором', licence: 'Лицензия',
@@ -23,6 +26,9 @@ const UI = {
     overdueBadge: 'Просрочено ({days} дн.)', dueBadge: 'через {days} дн.', dueToday: 'Сегодня',
     open: 'Открыто', overdue: 'Просрочено', finding_due: 'срок близко', finding_overdue: 'просрочено',
     finding_deviation: 'отклонение',
+    act: 'Решение', basisPh: 'Основание (напр. платёжное поручение №)', amountPh: 'Сумма, ₸',
+    recordMet: 'Отметить исполненным', noNcalayer: 'NCALayer не запущен', cancelled: 'Подписание отменено',
+    recorded: 'Решение подписано и сохранено', needBasis: 'Укажите основание',
   },
   en: {
     mine: "My licences' obligations", supervised: 'Obligations under supervision', licence: 'Licence',
@@ -31,6 +37,9 @@ const UI = {
     overdueBadge: 'Overdue ({days} days)', dueBadge: 'in {days} days', dueToday: 'Today',
     open: 'Open', overdue: 'Overdue', finding_due: 'coming due', finding_overdue: 'overdue',
     finding_deviation: 'deviation',
+    act: 'Decision', basisPh: 'Basis (e.g. payment order No.)', amountPh: 'Amount, ₸', recordMet: 'Record as met',
+    noNcalayer: 'NCALayer is not running', cancelled: 'Signing was cancelled', recorded: 'The decision is signed and saved',
+    needBasis: 'Give the basis',
   },
 };
 // Obligation kinds of cadastre/obligations.toml (as licence-view.js names them).
@@ -46,6 +55,13 @@ const KINDS = {
     relinquishment: 'Relinquishment', rent: 'Rent or fees' },
 };
 const SUPERVISORS = ['officer', 'admin', 'auditor'];
+// Who may record a signed decision on an obligation (POST /api/licences/{n}/obligations/{key}/decisions).
+const DECIDERS = ['officer', 'admin'];
+
+// Today in Kazakhstan (UTC+5): the day a decision takes effect.
+function kazakhstanToday() {
+  return new Date(Date.now() + 5 * 3600 * 1000).toISOString().slice(0, 10);
+}
 
 class ObligationsSection {
   constructor(section) {
@@ -53,6 +69,7 @@ class ObligationsSection {
     this.lang = window.cabinet.lang;
     this.licences = [];
     this.supervised = null;     // null: not a supervisor
+    this.decider = false;
     this.loads = 0;
   }
 
@@ -73,6 +90,42 @@ class ObligationsSection {
     if (seq !== this.loads) return;
     this.licences = licences;
     this.supervised = supervised;
+    this.decider = profile.roles.some((r) => DECIDERS.includes(r));
+  }
+
+  // An officer's signed decision that the finding's obligation is met (a payment received, a
+  // relinquishment done): what is signed is exactly what is sent (RFC 8785 JSON, detached CMS).
+  decideCell(f) {
+    if (!this.decider || f.kind === 'deviation') return el('td', {});
+    const basis = el('input', { type: 'text', class: 'ob-basis', placeholder: this.t('basisPh'), maxlength: '1000' });
+    const amount = el('input', { type: 'text', class: 'ob-amount', placeholder: this.t('amountPh'), size: '12',
+      inputmode: 'decimal' });
+    const out = el('span', { class: 'ob-out', role: 'status' });
+    const button = el('button', { type: 'button', class: 'ob-met' }, this.t('recordMet'));
+    button.addEventListener('click', async () => {
+      const text = basis.value.trim();
+      if (!text) { out.textContent = this.t('needBasis'); return; }
+      const sum = amount.value.trim().replace(/\s/g, '').replace(',', '.');
+      const decision = { licence: f.licence, obligation: f.key, status: 'met', basis: text,
+        effective_on: kazakhstanToday(), document: null, amount_kzt: sum || null };
+      button.disabled = true;
+      try {
+        const signed = await signOrSay(decision, this.lang, (k) => this.t(k));
+        const response = await window.cabinet.api(
+          `/api/licences/${encodeURIComponent(f.licence)}/obligations/${encodeURIComponent(f.key)}/decisions`,
+          { method: 'POST', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ decision, signature: signed.cms }) });
+        if (!response.ok) throw new Error(await problemText(response));
+        out.textContent = this.t('recorded');
+        out.dataset.done = 'true';
+        const profile = window.cabinet.profile;
+        if (profile) setTimeout(() => this.load(profile).then(() => this.render()), 800);
+      } catch (error) {
+        out.textContent = error.message;
+        button.disabled = false;
+      }
+    });
+    return el('td', { class: 'ob-decide' }, basis, ' ', amount, ' ', button, ' ', out);
   }
 
   badge(alert) {
@@ -94,14 +147,16 @@ class ObligationsSection {
 
   findings(rows, withLicence) {
     if (!rows.length) return el('p', { class: 'ob-empty' }, this.t('noFindings'));
-    const cols = [...(withLicence ? ['licence', 'holder'] : []), 'found', 'finding', 'message'];
+    const acting = withLicence && this.decider;
+    const cols = [...(withLicence ? ['licence', 'holder'] : []), 'found', 'finding', 'message',
+      ...(acting ? ['act'] : [])];
     return el('table', { class: 'documents ob-findings' },
       el('thead', {}, el('tr', {}, ...cols.map((k) => el('th', { scope: 'col' }, this.t(k))))),
       el('tbody', {}, ...rows.map((f) => el('tr', {
         'data-id': String(f.id), 'data-kind': f.kind, 'data-key': f.key, ...(withLicence ? { 'data-licence': f.licence } : {}),
       }, ...(withLicence ? [el('td', {}, f.licence), el('td', {}, f.holder ?? '')] : []),
       el('td', { class: 'found-on' }, f.found_on), el('td', { class: `ob-kind ${f.kind}` }, this.t(`finding_${f.kind}`)),
-      el('td', { class: 'message' }, f.message)))));
+      el('td', { class: 'message' }, f.message), ...(acting ? [this.decideCell(f)] : [])))));
   }
 
   render() {
