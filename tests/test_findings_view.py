@@ -332,4 +332,5 @@ def test_the_holders_cabinet_shows_the_overdue_and_the_coming_due(live: str, app
         decided = conn.execute("SELECT status, amount_kzt, basis FROM obligation_decisions WHERE number = %s",
                                (LICENCE,)).fetchall()
     assert met == ("met", "signed decision: Spend confirmed by audit report No. 12")
-    assert [(d[0], str(d[1]), d[2]) for d in decided] == [("met", "4730000.50", "Spend confirmed by audit report No. 12")]
+    assert [(d[0], str(d[1]), d[2]) for d in decided] == [
+        ("met", "4730000.50", "Spend confirmed by audit report No. 12")]
