@@ -113,6 +113,8 @@ SERVICE_WRITES = (
     "GRANT INSERT, UPDATE (finished_at, counts, error) ON checker_runs TO {role}",
     # Officers' signed decisions on obligations (0023): appended, never changed.
     "GRANT INSERT ON obligation_decisions TO {role}",
+    # Raster layers (0025): uploads add versions and their sheets (never changed).
+    "GRANT INSERT ON raster_versions, raster_sheets TO {role}",
 )
 
 

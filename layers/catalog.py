@@ -357,6 +357,47 @@ LAYERS: dict[str, Layer] = {layer.id: layer for layer in (BLOCKS, SUBSOIL_PLOTS,
                                                            APPLIED_BLOCKS)}
 
 
+# --- raster layers (issue 12) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RasterLayer:
+    """A layer of rasters: sheets uploaded like vector layers (GeoTIFF, or a zip with a world file
+    and .prj), kept as Cloud-Optimized GeoTIFFs (a mosaic: the newest version of each sheet wins)
+    and served as map tiles, coverages and point values."""
+    id: str
+    names: Names
+    # "map": scanned maps, RGB(A) shown as they are; "grid": one band of values (a geophysical
+    # field) drawn through the colour ramp of its style, read as values over Coverages.
+    kind: Literal["map", "grid"]
+    writers: frozenset[str] = frozenset()
+    unit: Names | None = None            # a grid's values' unit
+
+
+GEOLOGICAL_MAPS = RasterLayer(
+    id="geological-maps",
+    names=Names("Геологиялық карталар", "Геологические карты", "Geological maps"),
+    kind="map",
+    writers=frozenset({"operator", "solid-minerals"}),
+)
+GEOPHYSICS_MAGNETIC = RasterLayer(
+    id="geophysics-magnetic",
+    names=Names("Магнит өрісі (ΔT)", "Магнитное поле (ΔT)", "Magnetic field (ΔT)"),
+    kind="grid",
+    writers=frozenset({"operator", "solid-minerals", "hydrocarbons"}),
+    unit=Names("нТл", "нТл", "nT"),
+)
+GEOPHYSICS_GRAVITY = RasterLayer(
+    id="geophysics-gravity",
+    names=Names("Гравитациялық өріс (Буге аномалиялары)", "Гравитационное поле (аномалии Буге)",
+                "Gravity field (Bouguer anomalies)"),
+    kind="grid",
+    writers=frozenset({"operator", "solid-minerals", "hydrocarbons"}),
+    unit=Names("мГал", "мГал", "mGal"),
+)
+RASTER_LAYERS: dict[str, RasterLayer] = {layer.id: layer for layer in (GEOLOGICAL_MAPS, GEOPHYSICS_MAGNETIC,
+                                                                       GEOPHYSICS_GRAVITY)}
+
+
 def get_layer(layer_id: str) -> Layer | None:
     return LAYERS.get(layer_id)
 

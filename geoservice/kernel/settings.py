@@ -208,6 +208,8 @@ class Settings:
     # process of a deployment checks every this many seconds, and at once when obligations change;
     # 0 turns the servers' checker off (run `geoservice obligations check` from cron instead).
     checker_interval_seconds: float = 300.0
+    # Issue 12: where raster layers' Cloud-Optimized GeoTIFFs are kept (default var/rasters).
+    raster_dir: str | None = None
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -218,6 +220,10 @@ class Settings:
     @property
     def spool_path(self) -> Path:
         return Path(self.spool_dir) if self.spool_dir else self.var_dir / "spool"
+
+    @property
+    def raster_path(self) -> Path:
+        return Path(self.raster_dir) if self.raster_dir else self.var_dir / "rasters"
 
     @property
     def effective_database_url(self) -> str:
