@@ -147,20 +147,24 @@ class AnalyticsSection {
     this.regionsLoaded = true;
   }
 
-  async drawChart(chart, box) {
+  async drawChart(chart, box, generation) {
     const [plot, table, status] = [box.querySelector('.an-plot'), box.querySelector('.an-table-box'), box.querySelector('.an-status')];
     status.textContent = this.t('loading');
     try {
       if (chart.kind === 'map') await this.ensureRegions();
       const body = await this.getJson(`/api/analytics/${chart.id}?${this.query()}`);
+      // A later render (the profile and the language arrive close together) replaced this one's
+      // boxes: drawing now would land in a detached element and leave the visible one blank.
+      if (generation !== this.generation) return;
       this.results[chart.id] = body.rows;
       status.textContent = '';
       table.replaceChildren(this.table(chart, body.rows));
-      const instance = this.instances[chart.id] || echarts.init(plot, null, { renderer: 'canvas' });
+      const instance = echarts.getInstanceByDom(plot) || echarts.init(plot, null, { renderer: 'canvas' });
       this.instances[chart.id] = instance;
       instance.setOption(this.option(chart, body.rows), true);
       box.dataset.ready = 'true';
     } catch (error) {
+      if (generation !== this.generation) return;
       status.textContent = `${this.t('failed')}: ${error.message}`;
       status.classList.add('error');
       box.dataset.ready = 'error';
@@ -181,12 +185,14 @@ class AnalyticsSection {
   }
 
   render() {
+    this.generation = (this.generation || 0) + 1;
+    const generation = this.generation;
     for (const instance of Object.values(this.instances)) instance.dispose();
     this.instances = {};
     const boxes = this.catalog.charts.map((chart) => [chart, this.chartBox(chart)]);
     this.section.replaceChildren(el('h2', {}, this.t('title')), el('h3', {}, this.t('filters')), this.filterForm(),
       ...boxes.map(([, box]) => box));
-    this.ready = Promise.all(boxes.map(([chart, box]) => this.drawChart(chart, box)));
+    this.ready = Promise.all(boxes.map(([chart, box]) => this.drawChart(chart, box, generation)));
     return this.ready;
   }
 
