@@ -313,3 +313,41 @@ def test_a_zip_bomb_tiff_is_refused(client, operator, db, raster_dir, tmp_path):
     assert r.status_code == 413, r.text
     assert r.json()["type"] == "urn:geoservice:problem:archive.bomb"
     assert state(db, raster_dir) == before
+
+
+def test_the_cli_imports_a_raster(database_url, db, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "store"
+    env = {**os.environ, "DATABASE_URL": database_url, "GEOSERVICE_RASTER_DIR": str(out)}
+    path = geotiff(tmp_path / "cli.tif", width=200, height=200)
+    done = subprocess.run([sys.executable, "-m", "geoservice.cli", "import", "geophysics-gravity", str(path),
+                           "--sheet", "cli-sheet"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (out / result["sheets"][0]["path"]).is_file()
+    bad = subprocess.run([sys.executable, "-m", "geoservice.cli", "import", "geophysics-gravity",
+                          str(geotiff(tmp_path / "alps.tif", origin=(10.0, 47.0))), "--lang", "ru"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "за пределами Казахстана" in json.loads(bad.stderr)["detail"]
+    assert db.execute("SELECT actor, client FROM raster_versions WHERE id = %s",
+                      (result["version"],)).fetchone() == ("cli", "cli")
+
+
+def test_the_demo_rasters_load_through_the_pipeline(database_url, db, tmp_path):
+    from geoservice.kernel.settings import Settings
+    from importers.demo_rasters import GRID_SHEET, MAP_SHEET, load_demo_rasters
+
+    settings = Settings(raster_dir=str(tmp_path / "demo"))
+    text = load_demo_rasters(database_url, settings)
+    assert "version" in text
+    rows = {r[0]: r[1:] for r in db.execute(
+        "SELECT sheet, crs, bands, dtype, stats, ST_Within(footprint, ST_MakeEnvelope(67.9, 43.9, 72.1, 47.1, 4326)) "
+        "FROM current_raster_sheets WHERE sheet IN (%s, %s)", (MAP_SHEET, GRID_SHEET))}
+    assert rows[MAP_SHEET][:3] == ("EPSG:28412", 3, "uint8") and rows[MAP_SHEET][4]
+    assert rows[GRID_SHEET][:3] == ("EPSG:4326", 1, "float32") and rows[GRID_SHEET][4]
+    assert rows[GRID_SHEET][3][0]["min"] < -100 and rows[GRID_SHEET][3][0]["max"] > 300  # anomalies, not nodata
+    assert load_demo_rasters(database_url, settings).count("already loaded") == 2
