@@ -135,7 +135,7 @@ def import_layer(
     from layers.catalog import RASTER_LAYERS
 
     if layer in RASTER_LAYERS:  # a GeoTIFF (or zip with world file and .prj): importers/rasters.py
-        _import_raster(layer, file, crs=crs, sheet=sheet, lang=lang)
+        _import_raster(layer, file, crs=crs, sheet=sheet, dry_run=dry_run, lang=lang)
         return
 
     def waiting(key: str, params: dict[str, object]) -> None:
@@ -160,14 +160,15 @@ def import_layer(
     os._exit(0)
 
 
-def _import_raster(layer: str, file: Path, *, crs: str | None, sheet: str | None, lang: str) -> None:
+def _import_raster(layer: str, file: Path, *, crs: str | None, sheet: str | None, dry_run: bool, lang: str) -> None:
     from geoservice.kernel.errors import Problem
     from importers.rasters import RasterRequest, run_raster_upload
 
     settings = get_settings()
     try:
         result = run_raster_upload(RasterRequest(layer_id=layer, path=file, file_name=file.name, crs=crs,
-                                                 sheet=sheet, actor="cli"), settings.service_database_url, settings)
+                                                 sheet=sheet, dry_run=dry_run, actor="cli"),
+                                   settings.service_database_url, settings)
     except Problem as problem:
         typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
         raise typer.Exit(2) from None

@@ -76,6 +76,7 @@ class RasterRequest:
     authority: str | None = None
     token_id: int | None = None
     client: str | None = "cli"
+    dry_run: bool = False         # checked and converted (so the pixels were read), not stored
 
 
 @dataclass
@@ -374,13 +375,16 @@ def run_raster_upload(req: RasterRequest, db: Database | str, settings: Settings
                 raise upload_error("geotiff.truncated", req.file_name, detail=_gdal_detail(exc)) from None
             cog_checksum = sha256_file(cog)
             stats = band_stats(cog)
+            if req.dry_run:
+                return _answer(layer, req, sheet, checked, checksum, cog_checksum, stats, None)
             with db.connection() as conn:
                 result = _store(conn, layer, req, sheet, checked, cog, cog_checksum, checksum, stats, root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return result
     except Problem as problem:
-        _journal_failure(req, checksum, problem, db)
+        if not req.dry_run:
+            _journal_failure(req, checksum, problem, db)
         raise
 
 
@@ -411,8 +415,16 @@ def _store(conn: psycopg.Connection, layer: RasterLayer, req: RasterRequest, she
         final.unlink(missing_ok=True)
         _remove_empty(final.parent)
         raise
+    return _answer(layer, req, sheet, checked, checksum, cog_checksum, stats, (version, created_at, relative))
+
+
+def _answer(layer: RasterLayer, req: RasterRequest, sheet: str, checked: Checked, checksum: str, cog_checksum: str,
+            stats: list[dict[str, Any]], stored: tuple[int, Any, str] | None) -> dict[str, Any]:
+    """The upload's answer; ``stored``: the version, its time and the sheet's path (None: a dry run)."""
+    version, created_at, relative = stored if stored else (None, None, None)
     return {
-        "layer": layer.id, "version": version, "created_at": created_at.isoformat(), "file": req.file_name,
+        "layer": layer.id, "dry_run": req.dry_run, "version": version,
+        "created_at": created_at.isoformat() if created_at else None, "file": req.file_name,
         "format": checked.source_format, "checksum": checksum,
         "sheets": [{"sheet": sheet, "path": relative, "checksum": cog_checksum, "crs": checked.crs_text,
                     "transformation": checked.transformation, "bbox": [round(v, 6) for v in checked.footprint.bounds],

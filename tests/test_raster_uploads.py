@@ -351,3 +351,12 @@ def test_the_demo_rasters_load_through_the_pipeline(database_url, db, tmp_path):
     assert rows[GRID_SHEET][:3] == ("EPSG:4326", 1, "float32") and rows[GRID_SHEET][4]
     assert rows[GRID_SHEET][3][0]["min"] < -100 and rows[GRID_SHEET][3][0]["max"] > 300  # anomalies, not nodata
     assert load_demo_rasters(database_url, settings).count("already loaded") == 2
+
+
+def test_a_dry_run_reads_everything_and_stores_nothing(client, operator, db, raster_dir, tmp_path):
+    before = state(db, raster_dir)
+    r = post(client, GRID, geotiff(tmp_path / "try.tif", width=300, height=300), operator, dry_run="true")
+    assert r.status_code == 201, r.text
+    assert r.json()["dry_run"] is True and r.json()["version"] is None
+    assert r.json()["sheets"][0]["stats"][0]["max"] > 50
+    assert state(db, raster_dir) == before

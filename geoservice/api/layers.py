@@ -196,7 +196,7 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
                 # A sheet of a raster layer (importers/rasters.py): a new version, or nothing.
                 raster = RasterRequest(
                     layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
-                    sheet=fields.get("sheet") or None, actor=principal.actor,
+                    sheet=fields.get("sheet") or None, dry_run=_flag(fields.get("dry_run")), actor=principal.actor,
                     authority=writing_authority(principal, layer),
                     token_id=principal.token_id if isinstance(principal, Principal) else None,
                     client=client_address(request))
