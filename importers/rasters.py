@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -62,6 +63,7 @@ COG_OPTIONS: dict[str, str] = {
     "COMPRESS": "DEFLATE", "PREDICTOR": "YES", "BLOCKSIZE": "512", "OVERVIEWS": "AUTO",
     "RESAMPLING": "AVERAGE", "BIGTIFF": "IF_SAFER", "NUM_THREADS": "ALL_CPUS",
 }
+STALE_STAGING_SECONDS = 24 * 3600.0
 FOOTPRINT_STEPS = 16  # points per edge when the footprint is brought to WGS 84 (edges curve)
 
 
@@ -359,6 +361,7 @@ def run_raster_upload(req: RasterRequest, db: Database | str, settings: Settings
         _too_large(req.path, req.file_name, settings)
         checksum = sha256_file(req.path)
         root.mkdir(parents=True, exist_ok=True)
+        _sweep_staging(root)
         # Staging on the store's own filesystem: the COG is renamed into place, never copied.
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
         try:
@@ -405,7 +408,9 @@ def _store(conn: psycopg.Connection, layer: RasterLayer, req: RasterRequest, she
         (layer.id, version, sheet, relative, cog_checksum, checked.crs_text, shapely.to_wkb(checked.footprint),
          checked.width, checked.height, checked.bands, checked.dtype, checked.nodata, Jsonb(stats)))
     store.journal(conn, req.actor, "upload", "ok", layer_id=layer.id, version=version, client=req.client,
-                  detail={"file": req.file_name, "checksum": checksum, "sheet": sheet, "kind": "raster"})
+                  # raster_versions has no authority/token columns: the journal keeps who acted for whom.
+                  detail={"file": req.file_name, "checksum": checksum, "sheet": sheet, "kind": "raster",
+                          "authority": req.authority, "token_id": req.token_id})
     final = root / relative
     final.parent.mkdir(parents=True, exist_ok=True)
     os.rename(cog, final)
@@ -432,6 +437,17 @@ def _answer(layer: RasterLayer, req: RasterRequest, sheet: str, checked: Checked
                     "dtype": checked.dtype, "nodata": checked.nodata, "stats": stats}],
         "report": {"notes": checked.notes},
     }
+
+
+def _sweep_staging(root: Path, older_than: float = STALE_STAGING_SECONDS) -> None:
+    """Staging folders a killed process left (no upload runs for a day)."""
+    now = time.time()
+    for folder in root.glob(".staging-*"):
+        try:
+            if now - folder.stat().st_mtime > older_than:
+                shutil.rmtree(folder, ignore_errors=True)
+        except FileNotFoundError:
+            pass
 
 
 def _remove_empty(folder: Path) -> None:
