@@ -210,6 +210,8 @@ def _footprint(crs: CRS, transform: Affine, width: int, height: int) -> tuple[sh
         transformer, how = choose_transformer(crs, bounds)
         xs, ys = transformer.transform(ring[:, 0], ring[:, 1])
         lonlat = np.column_stack([xs, ys])
+    if not np.isfinite(lonlat).all():  # corners outside the CRS's domain: nowhere on Earth we serve
+        return shapely.MultiPolygon(), how
     polygon = shapely.Polygon(lonlat)
     if not polygon.is_valid:
         polygon = shapely.make_valid(polygon)

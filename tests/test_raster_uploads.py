@@ -234,6 +234,8 @@ BAD: dict[str, tuple[str, Any, int, str]] = {
                         "geotiff.no_georeference"),
     "outside Kazakhstan": (GRID, lambda t: geotiff(t / "alps.tif", origin=(10.0, 47.0)), 422,
                            "geotiff.outside_country"),
+    "coordinates nowhere": (GRID, lambda t: geotiff(t / "far.tif", crs="EPSG:28412", origin=(1e9, 5e9), pixel=100.0),
+                            422, "geotiff.outside_country"),
     "too many pixels": (GRID, _huge, 413, "geotiff.too_many_pixels"),
     "three bands for a grid": (GRID, lambda t: geotiff(t / "rgb.tif", bands=3), 422, "geotiff.band_count"),
     "two bands for a map": (MAP, lambda t: geotiff(t / "two.tif", bands=2, dtype="uint8", nodata=None), 422,
