@@ -124,12 +124,19 @@ def import_layer(
              "the file's own non-empty values win")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; change nothing")] = False,
     lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
+    sheet: Annotated[str | None, typer.Option(help="Raster layers: the sheet's name (default: the file's stem)")
+                     ] = None,
 ) -> None:
     """Validate a file and load it as the layer's new version (or report why not)."""
     from geoservice.kernel.errors import Problem
     from geoservice.kernel.i18n import translate
     from importers.pipeline import UploadRequest, run_upload
     from importers.validate import parse_assignments, parse_mapping
+    from layers.catalog import RASTER_LAYERS
+
+    if layer in RASTER_LAYERS:  # a GeoTIFF (or zip with world file and .prj): importers/rasters.py
+        _import_raster(layer, file, crs=crs, sheet=sheet, dry_run=dry_run, lang=lang)
+        return
 
     def waiting(key: str, params: dict[str, object]) -> None:
         # Whoever runs the import learns that it waits, and for whom, instead of a silent hang.
@@ -151,6 +158,21 @@ def import_layer(
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _import_raster(layer: str, file: Path, *, crs: str | None, sheet: str | None, dry_run: bool, lang: str) -> None:
+    from geoservice.kernel.errors import Problem
+    from importers.rasters import RasterRequest, run_raster_upload
+
+    settings = get_settings()
+    try:
+        result = run_raster_upload(RasterRequest(layer_id=layer, path=file, file_name=file.name, crs=crs,
+                                                 sheet=sheet, dry_run=dry_run, actor="cli"),
+                                   settings.service_database_url, settings)
+    except Problem as problem:
+        typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 
 
 @token_app.command("create")
@@ -275,6 +297,11 @@ def demo_load(
     with connect(settings.effective_database_url) as conn:
         typer.echo(load_licences(conn))
         conn.commit()
+    # The demo rasters (importers/demo_rasters.py): a geological map sheet and a magnetic grid,
+    # generated now and loaded through the raster upload pipeline (once each).
+    from importers.demo_rasters import load_demo_rasters
+
+    typer.echo(load_demo_rasters(settings.effective_database_url, settings))
     # The demo auction (cadastre/demo_auction.py): a lot starting in a few minutes, unless one is
     # already published or open.
     typer.echo(_demo_auction(5.0, only_if_none=True))

@@ -593,10 +593,76 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The column «{column}» has different values in the rows of one polygon ({count} "
               "polygon(s): {polygons}); the first value of each was kept.",
     },
+    # --- raster uploads (issue 12): GeoTIFF, or a zip of a TIFF, its world file and .prj ---------
+    "geotiff.not_geotiff": {
+        "kk": "{name} файлы GeoTIFF емес. GeoTIFF (.tif) файлын немесе TIFF, әлем файлы (.tfw) мен .prj "
+              "салынған ZIP мұрағатын жүктеңіз.",
+        "ru": "Файл {name} не является GeoTIFF. Загрузите GeoTIFF (.tif) или ZIP-архив с TIFF, файлом "
+              "привязки (.tfw) и .prj.",
+        "en": "The file {name} is not a GeoTIFF. Upload a GeoTIFF (.tif), or a zip with a TIFF, its world "
+              "file (.tfw) and a .prj.",
+    },
+    "geotiff.truncated": {
+        "kk": "{name} растрлық файлы бүлінген немесе толық жүктелмеген: {detail}",
+        "ru": "Растровый файл {name} повреждён или загружен не полностью: {detail}",
+        "en": "The raster {name} is damaged or was not uploaded whole: {detail}",
+    },
+    "geotiff.no_georeference": {
+        "kk": "{name} растры жерге байланбаған: онда геотрансформация да, әлем файлы (.tfw/.wld) да жоқ.",
+        "ru": "Растр {name} не привязан: в нём нет геопривязки и нет файла привязки (.tfw/.wld).",
+        "en": "The raster {name} is not georeferenced: it has no geotransform and no world file (.tfw/.wld).",
+    },
+    "geotiff.bad_world_file": {
+        "kk": "{name} әлем файлында алты сан болуы керек (әр жолда біреуден).",
+        "ru": "Файл привязки {name} должен содержать шесть чисел, по одному в строке.",
+        "en": "The world file {name} must hold six numbers, one per line.",
+    },
+    "geotiff.bad_prj": {
+        "kk": "{name} файлындағы координаттар жүйесі танылмады.",
+        "ru": "Система координат в файле {name} не распознана.",
+        "en": "The coordinate reference system in {name} is not one we know.",
+    },
+    "geotiff.archive_no_raster": {
+        "kk": "Мұрағатта дәл бір TIFF (.tif/.tiff) болуы керек. Табылғаны: {found}",
+        "ru": "В архиве должен быть ровно один TIFF (.tif/.tiff). Найдено: {found}",
+        "en": "The archive must hold exactly one TIFF (.tif/.tiff). Found: {found}",
+    },
+    "geotiff.too_many_pixels": {
+        "kk": "{name} растры {width} × {height} пиксельді жариялайды; ең көбі {limit} пиксельге рұқсат етіледі.",
+        "ru": "Растр {name} объявляет {width} × {height} пикселей; допускается не более {limit}.",
+        "en": "The raster {name} declares {width} × {height} pixels; at most {limit} are allowed.",
+    },
+    "geotiff.band_count": {
+        "kk": "{name} растрында {count} арна бар; «{layer}» қабатына {expected} арна керек.",
+        "ru": "В растре {name} {count} каналов; для слоя «{layer}» нужно {expected}.",
+        "en": "The raster {name} has {count} bands; the layer '{layer}' takes {expected}.",
+    },
+    "geotiff.band_type": {
+        "kk": "{name} растрының {band}-арнасы {dtype} түрінде; «{layer}» қабатына {expected} керек.",
+        "ru": "Канал {band} растра {name} имеет тип {dtype}; для слоя «{layer}» нужен {expected}.",
+        "en": "Band {band} of the raster {name} is of type {dtype}; the layer '{layer}' takes {expected}.",
+    },
+    "geotiff.outside_country": {
+        "kk": "{name} растры Қазақстаннан тыс жатыр (WGS 84 бойынша қамтуы {bbox}). Координаттар жүйесін "
+              "тексеріңіз.",
+        "ru": "Растр {name} лежит за пределами Казахстана (его охват {bbox} в WGS 84). Проверьте систему "
+              "координат.",
+        "en": "The raster {name} lies outside Kazakhstan (its extent is {bbox} in WGS 84). Check the "
+              "coordinate reference system.",
+    },
+    "geotiff.bad_sheet": {
+        "kk": "«{sheet}» парақ атауы жарамсыз: 1–200 әріп, сан, бос орын, «-», «_», «.» немесе жақша, "
+              "нүктемен басталмайды.",
+        "ru": "Недопустимое имя листа «{sheet}»: 1–200 букв, цифр, пробелов, «-», «_», «.» или скобок, "
+              "не с точки.",
+        "en": "The sheet name '{sheet}' is not allowed: 1–200 letters, digits, spaces, '-', '_', '.' or "
+              "brackets, not starting with a dot.",
+    },
 }
 
 # Status 413 (too large) for these, 422 for every other key above.
-TOO_LARGE = frozenset({"upload.file_too_large", "archive.too_large", "archive.too_many_members", "archive.bomb"})
+TOO_LARGE = frozenset({"upload.file_too_large", "archive.too_large", "archive.too_many_members", "archive.bomb",
+                       "geotiff.too_many_pixels"})
 
 
 

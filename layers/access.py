@@ -34,7 +34,7 @@ from starlette.requests import Request
 
 from geoservice.kernel.bearer import bearer_token
 from geoservice.kernel.errors import Problem
-from layers.catalog import AUTHORITIES, Layer, can_write
+from layers.catalog import AUTHORITIES, Layer, RasterLayer, can_write
 from layers.store import journal
 
 log = logging.getLogger("geoservice.access")
@@ -411,7 +411,7 @@ async def reader_is_authorised(request: Request) -> bool:
     return reads_restricted(await caller(request))
 
 
-def writing_authority(who: Caller, layer: Layer) -> str | None:
+def writing_authority(who: Caller, layer: Layer | RasterLayer) -> str | None:
     """The authority on whose behalf ``who`` may write ``layer`` (None: it may not)."""
     if isinstance(who, Principal):
         return who.authority if can_write(who.authority, layer) else None
@@ -420,7 +420,7 @@ def writing_authority(who: Caller, layer: Layer) -> str | None:
     return next((a for a in sorted(who.authorities) if can_write(a, layer)), None)
 
 
-def require_writer(who: Caller | None, layer: Layer) -> Caller:
+def require_writer(who: Caller | None, layer: Layer | RasterLayer) -> Caller:
     """An authority's token, or an officer of an authority that writes ``layer``."""
     if who is None:
         raise Problem("auth.required", 401)

@@ -402,9 +402,11 @@ def get_layer(layer_id: str) -> Layer | None:
     return LAYERS.get(layer_id)
 
 
-def can_write(authority: str, layer: Layer) -> bool:
-    # The national geological operator runs the platform and may correct any uploadable layer.
-    return layer.uploadable and (authority == "operator" or authority in layer.writers)
+def can_write(authority: str, layer: Layer | RasterLayer) -> bool:
+    # The national geological operator runs the platform and may correct any uploadable layer
+    # (every raster layer is uploaded).
+    uploadable = layer.uploadable if isinstance(layer, Layer) else True
+    return uploadable and (authority == "operator" or authority in layer.writers)
 
 # Who publishes the layers: the attribution of tiles and map styles.
 ATTRIBUTION = Names("Қазақстан Республикасының жер қойнауын пайдалану платформасы",

@@ -21,6 +21,7 @@ from geoservice.kernel.i18n import translate
 from geoservice.kernel.settings import Settings
 from geoservice.spool import spool
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
+from importers.rasters import RasterRequest, list_raster_versions, run_raster_upload
 from importers.validate import parse_defaults, parse_mapping
 from layers import store
 from layers.access import (
@@ -34,7 +35,7 @@ from layers.access import (
     require_writer,
     writing_authority,
 )
-from layers.catalog import LAYERS, Layer
+from layers.catalog import LAYERS, RASTER_LAYERS, Layer, RasterLayer
 
 router = APIRouter(prefix="/api", tags=["layers"])
 log = logging.getLogger("geoservice.uploads")
@@ -53,6 +54,8 @@ UPLOAD_FORM = {
                 "file": {"type": "string", "format": "binary",
                          "description": "GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ, CSV or corner-point table"},
                 "crs": {"type": "string", "description": "Source CRS when the file has none, e.g. EPSG:28412"},
+                "sheet": {"type": "string", "description":
+                          "Raster layers: the sheet this GeoTIFF is (default: the file's name without extension)"},
                 "encoding": {"type": "string", "description": "Attribute text encoding, e.g. cp1251"},
                 "mode": {"type": "string", "enum": ["replace", "append"], "default": "replace"},
                 "dry_run": {"type": "boolean", "default": False},
@@ -137,6 +140,9 @@ def get_layer(layer_id: str, db: DatabaseDep, reader: ReaderDep) -> dict[str, An
 
 @router.get("/layers/{layer_id}/versions", dependencies=[PUBLIC])
 def list_versions(layer_id: str, db: DatabaseDep, reader: ReaderDep) -> dict[str, Any]:
+    if layer_id in RASTER_LAYERS:  # a raster layer's versions and their sheets (issue 12)
+        with db.connection() as conn:
+            return {"layer": layer_id, "versions": list_raster_versions(conn, RASTER_LAYERS[layer_id])}
     layer = resolve_layer(layer_id)
     with db.connection() as conn:
         return {"layer": layer.id, "versions": [_as_seen(conn, layer, v, reads_restricted(reader))
@@ -173,7 +179,7 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
     try:
         # Authorise before reading the body: an unauthorised client never gets to send us a file.
         # Writes check the token against the database, not the cache.
-        layer = resolve_layer(layer_id)
+        layer: Layer | RasterLayer = RASTER_LAYERS[layer_id] if layer_id in RASTER_LAYERS else resolve_layer(layer_id)
         who = await caller(request, fresh=True)
         principal = require_writer(who, layer)
         form = await request.form(max_files=1, max_fields=20)
@@ -186,6 +192,16 @@ async def upload(layer_id: str, request: Request, response: Response, db: Databa
             path = workdir / "upload.bin"
             with open(path, "wb") as out:
                 await run_in_threadpool(shutil.copyfileobj, upload_file.file, out, 1 << 20)
+            if isinstance(layer, RasterLayer):
+                # A sheet of a raster layer (importers/rasters.py): a new version, or nothing.
+                raster = RasterRequest(
+                    layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
+                    sheet=fields.get("sheet") or None, dry_run=_flag(fields.get("dry_run")), actor=principal.actor,
+                    authority=writing_authority(principal, layer),
+                    token_id=principal.token_id if isinstance(principal, Principal) else None,
+                    client=client_address(request))
+                handed_over = True
+                return await run_in_threadpool(run_raster_upload, raster, db, settings)
             req = UploadRequest(
                 layer_id=layer.id, path=path, file_name=name, crs=fields.get("crs") or None,
                 encoding=fields.get("encoding") or None, mode=fields.get("mode") or "replace",

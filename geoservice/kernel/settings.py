@@ -210,6 +210,12 @@ class Settings:
     checker_interval_seconds: float = 300.0
     # Issue 12: where raster layers' Cloud-Optimized GeoTIFFs are kept (default var/rasters).
     raster_dir: str | None = None
+    # A raster upload's file (a GeoTIFF, or the TIFF inside a zip) may be at most raster_max_bytes
+    # (over HTTP max_upload_bytes caps it first), and its header may declare at most
+    # raster_max_pixels (width x height), checked before any pixel is read: a small compressed
+    # file declaring billions of pixels is refused unread.
+    raster_max_bytes: int = 1024 * 1024 * 1024
+    raster_max_pixels: int = 400_000_000
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
