@@ -364,3 +364,54 @@ def test_gdalinfo_reads_the_coverage_url(live: str) -> None:
     assert abs(west - (lon0 - 0.1)) < 1e-6 and abs(north - (lat0 + 0.1)) < 1e-6
     stats = info["bands"][0]
     assert -20 < stats["minimum"] < 0 < stats["maximum"] < 20   # about ±0.1° of 1° across ±100 nT
+
+
+# --- the viewer in a real browser ------------------------------------------------------------------------
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+def test_viewer_shows_raster_layers_legend_and_values(live: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
+
+    lon, lat = Transformer.from_crs(32643, 4326, always_xy=True).transform(475000, 5050000)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            tiles: list[int] = []
+            page.on("response", lambda r: tiles.append(r.status) if "/map/tiles/" in r.url else None)
+            page.goto(f"{live}/?lang=ru#map=7/{lat}/{lon}")
+            page.wait_for_selector('#layers[data-rasters="2"]', timeout=60_000)
+            page.wait_for_function("() => window.map.getLayer('gs-raster-geophysics-magnetic') && "
+                                   "window.map.isSourceLoaded('gs-raster-geophysics-magnetic')", timeout=60_000)
+            assert 200 in tiles
+            legend = page.locator('[data-legend="geophysics-magnetic"]')
+            assert "Значения, нТл" in legend.inner_text()
+            assert "-100" in legend.inner_text() and "100" in legend.inner_text()
+            assert "Отсканированная карта" in page.locator('[data-legend="geological-maps"]').inner_text()
+            assert "Магнитное поле" in page.locator('[data-group="gs-raster-geophysics-magnetic"]').inner_text()
+            # The opacity slider sets the layer's opacity.
+            page.locator('[data-raster-opacity="geophysics-magnetic"]').fill("0.3")
+            assert page.evaluate("window.map.getPaintProperty('gs-raster-geophysics-magnetic', "
+                                 "'raster-opacity')") == 0.3
+            # A click on the grid shows its value there, with the unit.
+            x, y = page.evaluate(f"(() => {{ const p = window.map.project([{lon}, {lat}]); "
+                                 "const r = window.map.getCanvas().getBoundingClientRect(); "
+                                 "return [r.left + p.x, r.top + p.y]; })()")
+            page.mouse.click(x, y)
+            cell = page.locator('[data-layer="gs-raster-geophysics-magnetic"] td[data-value]')
+            cell.wait_for(timeout=20_000)
+            assert abs(float(cell.get_attribute("data-value") or "nan") - 50.0) < 1.0
+            assert "нТл" in cell.inner_text()
+            # Switching the language keeps the raster layers (under the overlays) and translates the legend.
+            page.locator('#langs button[data-lang="kk"]').click()
+            page.wait_for_function("() => document.querySelector('[data-legend=\"geophysics-magnetic\"]')"
+                                   "?.innerText.includes('Мәндер')", timeout=20_000)
+            assert page.evaluate("!!window.map.getLayer('gs-raster-geological-maps')")
+            assert page.evaluate("window.geoservice.errors") == []
+        finally:
+            browser.close()
+    assert problems == []
