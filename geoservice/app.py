@@ -24,6 +24,7 @@ from geoservice.api import journal as journal_api
 from geoservice.api import licences as licences_api
 from geoservice.api import obligations as obligations_api
 from geoservice.api import parcels as parcels_api
+from geoservice.api import rasters as rasters_api
 from geoservice.api import reports as reports_api
 from geoservice.api import signatures as signatures_api
 from geoservice.api import workbench as workbench_api
@@ -108,6 +109,7 @@ async def _bounded(name: str, step: Any) -> bool:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from geoservice.ogc.rasters import router as ogc_rasters_router
     from geoservice.ogc.routes import router as ogc_router
     from geoservice.viewer.cabinet import router as cabinet_router
     from geoservice.viewer.routes import router as viewer_router
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(journal_api.router)
     app.include_router(tiles_router)
     app.include_router(styles_router)
+    app.include_router(ogc_rasters_router)
     app.include_router(ogc_router)
     app.include_router(viewer_router)
     app.include_router(accounts.router)
@@ -148,4 +151,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_api.router)
     app.include_router(obligations_api.router)
     app.include_router(findings_api.router)
+    app.include_router(rasters_api.router)
     return app

@@ -16,4 +16,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Стиль недоступен в формате «{format}»; используйте: {formats}.",
         "kk": "Стиль «{format}» пішімінде жоқ; мыналардың бірін қолданыңыз: {formats}.",
     },
+    "styles.raster.scanned_map": {
+        "en": "Scanned map, shown as it is",
+        "ru": "Отсканированная карта, показана как есть",
+        "kk": "Сканерленген карта, сол күйінде көрсетілген",
+    },
+    "styles.raster.ramp": {
+        "en": "Values, {unit}",
+        "ru": "Значения, {unit}",
+        "kk": "Мәндер, {unit}",
+    },
 }

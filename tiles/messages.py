@@ -27,4 +27,61 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "TileJSON тек Web Mercator тайлдарын сипаттайды; WebMercatorQuad жиынтығын немесе {tms} "
               "үшін OGC тайлдар жиынының метадеректерін пайдаланыңыз.",
     },
+    # Raster layers (tiles/rasters.py, served by geoservice/ogc/rasters.py).
+    "tiles.raster.unknown_collection": {
+        "en": "There is no raster collection “{collection}”. Raster collections: {known}.",
+        "ru": "Растровой коллекции «{collection}» нет. Растровые коллекции: {known}.",
+        "kk": "«{collection}» растрлық жинағы жоқ. Растрлық жинақтар: {known}.",
+    },
+    "tiles.raster.bad_format": {
+        "en": "Map tiles are not made as “{format}”; use one of: {formats}.",
+        "ru": "Тайлы карты не выдаются в формате «{format}»; используйте: {formats}.",
+        "kk": "Карта тайлдары «{format}» пішімінде берілмейді; мыналардың бірін қолданыңыз: {formats}.",
+    },
+    "tiles.raster.unknown_parameter": {
+        "en": "Unknown parameter “{parameter}”; known: {known}.",
+        "ru": "Неизвестный параметр «{parameter}»; допустимы: {known}.",
+        "kk": "«{parameter}» параметрі белгісіз; рұқсат етілгендері: {known}.",
+    },
+    "tiles.raster.bad_bbox": {
+        "en": "bbox “{value}” is not four numbers minx,miny,maxx,maxy with minx < maxx and miny < maxy "
+              "inside {crs}.",
+        "ru": "bbox «{value}» — не четыре числа minx,miny,maxx,maxy с minx < maxx и miny < maxy "
+              "в пределах {crs}.",
+        "kk": "bbox «{value}» — {crs} шегіндегі minx < maxx және miny < maxy болатын minx,miny,maxx,maxy "
+              "төрт саны емес.",
+    },
+    "tiles.raster.bad_crs": {
+        "en": "bbox-crs “{crs}” is not offered; use one of: {known}.",
+        "ru": "bbox-crs «{crs}» не поддерживается; используйте: {known}.",
+        "kk": "bbox-crs «{crs}» қолданылмайды; мыналардың бірін қолданыңыз: {known}.",
+    },
+    "tiles.raster.bad_size": {
+        "en": "{parameter} must be a whole number from 1 to {max}, not “{value}”.",
+        "ru": "{parameter} должен быть целым числом от 1 до {max}, а не «{value}».",
+        "kk": "{parameter} 1-ден {max}-ге дейінгі бүтін сан болуы керек, «{value}» емес.",
+    },
+    "tiles.raster.too_large": {
+        "en": "The coverage would be {width} × {height} pixels; at most {max_side} on a side and {max_pixels} "
+              "pixels in all. Ask for a smaller bbox, width or height.",
+        "ru": "Покрытие составило бы {width} × {height} пикселей; допустимо не более {max_side} по стороне "
+              "и {max_pixels} пикселей всего. Запросите меньший bbox, width или height.",
+        "kk": "Қамту {width} × {height} пиксель болар еді; бір жағы {max_side}-ден, барлығы {max_pixels} "
+              "пиксельден аспауы керек. Кішірек bbox, width немесе height сұраңыз.",
+    },
+    "tiles.raster.no_data": {
+        "en": "The layer “{collection}” has no data in this area.",
+        "ru": "В слое «{collection}» нет данных в этой области.",
+        "kk": "«{collection}» қабатында бұл аумақта деректер жоқ.",
+    },
+    "tiles.raster.bad_point": {
+        "en": "lon and lat must be degrees (lon −180…180, lat −90…90), not “{lon}”, “{lat}”.",
+        "ru": "lon и lat должны быть в градусах (lon −180…180, lat −90…90), а не «{lon}», «{lat}».",
+        "kk": "lon және lat градуспен берілуі керек (lon −180…180, lat −90…90), «{lon}», «{lat}» емес.",
+    },
+    "tiles.raster.no_value": {
+        "en": "The layer “{collection}” has no data at lon {lon}, lat {lat}.",
+        "ru": "В слое «{collection}» нет данных в точке lon {lon}, lat {lat}.",
+        "kk": "«{collection}» қабатында lon {lon}, lat {lat} нүктесінде деректер жоқ.",
+    },
 }

@@ -23,9 +23,10 @@ from geoservice.kernel.errors import Problem
 from geoservice.kernel.i18n import negotiate, translate
 from geoservice.ogc import crs as crsmod
 from geoservice.ogc import features as feat
-from geoservice.ogc import html
+from geoservice.ogc import html, rasters
 from geoservice.ogc.cost import classify
 from layers.access import caller, reader_is_authorised
+from layers.catalog import RASTER_LAYERS
 from layers.registry import Collection, Registry
 from layers.values import storable_text
 
@@ -174,7 +175,7 @@ async def landing(request: Request) -> Response:
 
 @router.get("/conformance")
 async def conformance(request: Request) -> Response:
-    classes = [*CONFORMANCE, *_cql2_conformance(), *_tiles_conformance()]
+    classes = [*CONFORMANCE, *_cql2_conformance(), *_tiles_conformance(), *rasters.CONFORMANCE]
     if wants_html(request):
         lang = lang_of(request)
         return HTMLResponse(html.render("conformance.html", lang, title=translate("ogc.html.conformance", lang),
@@ -250,6 +251,7 @@ async def collections(request: Request) -> Response:
     base = root(request)
     authorised = await reader_is_authorised(request)
     docs = [describe(request, c, lang, False, authorised) for c in registry(request).all()]
+    docs += await rasters.listed_collections(request, base, lang)  # raster layers with data, after
     body = {"links": alternates(f"{base}/collections", is_html, title="Collections"), "collections": docs,
             "crs": crsmod.offered_uris()}
     if is_html:
@@ -260,6 +262,8 @@ async def collections(request: Request) -> Response:
 
 @router.get("/collections/{collection_id}")
 async def collection(request: Request, collection_id: str) -> Response:
+    if collection_id in RASTER_LAYERS and registry(request).get(collection_id) is None:
+        return json_response(await rasters.collection_doc(request, root(request), collection_id))
     c = collection_or_404(request, collection_id)
     lang = lang_of(request)
     is_html = wants_html(request)

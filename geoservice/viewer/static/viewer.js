@@ -12,6 +12,7 @@ const UI = {
     searchFailed: 'Іздеу сәтсіз аяқталды', id: 'Сәйкестендіргіш', count: 'Блоктар саны', level: 'Деңгей', loading: 'Жүктелуде…',
     nothing: 'Бұл жерде нысан жоқ', language: 'Тіл', otherFields: 'Жүктелген файлдағы басқа өрістер: {n}',
     licenceMore: 'Міндеттемелер мен тарих',
+    rasters: 'Растрлық қабаттар', opacity: 'Мөлдірсіздік', value: 'Мәні', noValue: 'Бұл жерде дерек жоқ',
   },
   ru: {
     search: 'Найти', placeholder: 'Код или список блоков: M-42-1-(10а-5а-1)', layers: 'Слои и легенда',
@@ -19,6 +20,7 @@ const UI = {
     searchFailed: 'Ошибка поиска', id: 'Идентификатор', count: 'Число блоков', level: 'Уровень', loading: 'Загрузка…',
     nothing: 'Здесь нет объектов', language: 'Язык', otherFields: 'Другие поля загруженного файла: {n}',
     licenceMore: 'Обязательства и история',
+    rasters: 'Растровые слои', opacity: 'Непрозрачность', value: 'Значение', noValue: 'Здесь нет данных',
   },
   en: {
     search: 'Find', placeholder: 'Block code or list: M-42-1-(10а-5а-1)', layers: 'Layers and legend',
@@ -26,6 +28,7 @@ const UI = {
     searchFailed: 'Search failed', id: 'Id', count: 'Blocks', level: 'Level', loading: 'Loading…',
     nothing: 'No features here', language: 'Language', otherFields: 'Other fields of the uploaded file: {n}',
     licenceMore: 'Obligations and history',
+    rasters: 'Raster layers', opacity: 'Opacity', value: 'Value', noValue: 'No data here',
   },
 };
 const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
@@ -84,7 +87,13 @@ function transformStyle(previous, next) {
   const sources = { ...next.sources };
   if (previous) {
     for (const [id, source] of Object.entries(previous.sources)) if (id.startsWith('gs-')) sources[id] = source;
-    for (const layer of previous.layers) if (layer.id.startsWith('gs-')) layers.push(layer);
+    // Raster layers go back under the vector overlays, the other map-side layers on top.
+    const firstOverlay = layers.findIndex((layer) => config.layers[groupOf(layer)]);
+    const under = previous.layers.filter((layer) => layer.id.startsWith(RASTER_PREFIX));
+    layers.splice(firstOverlay < 0 ? layers.length : firstOverlay, 0, ...under);
+    for (const layer of previous.layers) {
+      if (layer.id.startsWith('gs-') && !layer.id.startsWith(RASTER_PREFIX)) layers.push(layer);
+    }
   }
   return { ...next, sources, layers };
 }
@@ -207,6 +216,7 @@ function renderPanel() {
     box.append(section);
   }
   box.append(lotsPanel());
+  if (rasters.some((r) => r.bbox)) box.append(rasterPanel());
 }
 
 function renderTexts() {
@@ -369,8 +379,9 @@ map.on('click', (e) => {
   map.getSource('gs-selected')?.setData({ type: 'FeatureCollection',
     features: picked.map(([, f]) => ({ type: 'Feature', properties: {}, geometry: f.geometry })) });
   if (popup) popup.remove();
-  if (!picked.length) { popup = null; return; }
-  const content = el('div', { class: 'popup' },
+  const grids = rastersAt(e.lngLat);
+  if (!picked.length && !grids.length) { popup = null; return; }
+  const content = el('div', { class: 'popup' }, ...grids.map((r) => rasterValueSection(r, e.lngLat)),
     ...picked.map(([id, f]) => (id === LOTS ? lotSection(f) : popupSection(id, f))));
   popup = new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(e.lngLat).setDOMContent(content).addTo(map);
   popup.on('close', () => map.getSource('gs-selected')?.setData({ type: 'FeatureCollection', features: [] }));
@@ -462,6 +473,93 @@ function lotSection(feature) {
   return el('section', { class: 'feature', 'data-layer': LOTS },
     el('h3', {}, `${lt('number')} ${lot.number}: ${lot.name ?? ''}`),
     el('table', { class: 'attributes' }, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, String(v))))));
+}
+
+// --- Raster layers (issue 12): scanned maps and geophysical grids from GET /api/rasters ---------
+// Map-side raster sources (gs-raster-*, kept across style swaps by transformStyle) of the OGC API
+// map tiles, under the vector overlays; an opacity slider and the legend (a grid's ramp with its
+// unit, or 'scanned map') per layer; a click on a grid asks /api/rasters/{id}/value.
+const RASTER_PREFIX = 'gs-raster-';
+const RASTER_OPACITY = 0.75;
+let rasters = [];
+const rasterOpacity = {};
+
+async function loadRasters() {
+  const response = await fetch('/api/rasters');
+  if (!response.ok) throw new Error(`rasters: HTTP ${response.status}`);
+  rasters = await response.json();
+  const firstOverlay = map.getStyle().layers.find((layer) => config.layers[groupOf(layer)])?.id;
+  for (const r of rasters) {
+    const id = RASTER_PREFIX + r.id;
+    if (!r.bbox || map.getSource(id)) continue;
+    rasterOpacity[r.id] ??= RASTER_OPACITY;
+    map.addSource(id, { type: 'raster', tiles: [r.tiles], tileSize: 256, bounds: r.bbox, maxzoom: 16 });
+    map.addLayer({ id, type: 'raster', source: id, paint: { 'raster-opacity': rasterOpacity[r.id] },
+      layout: { visibility: hidden.has(id) ? 'none' : 'visible' } }, firstOverlay);
+  }
+  document.getElementById('layers')?.setAttribute('data-rasters', String(rasters.filter((r) => r.bbox).length));
+  renderPanel();
+}
+
+function setRasterVisible(id, visible) {
+  const layer = RASTER_PREFIX + id;
+  if (visible) hidden.delete(layer); else hidden.add(layer);
+  if (map.getLayer(layer)) map.setLayoutProperty(layer, 'visibility', visible ? 'visible' : 'none');
+  document.querySelector(`[data-group="${layer}"]`)?.classList.toggle('off', !visible);
+}
+
+function rampBar(legend) {
+  const stops = legend.stops || [];
+  const span = stops.length > 1 ? stops[stops.length - 1].value - stops[0].value : 1;
+  const gradient = stops.map((s) => `${s.colour} ${((s.value - stops[0].value) / span) * 100}%`).join(', ');
+  return el('div', { class: 'ramp' },
+    el('div', { class: 'ramp-bar', style: `background: linear-gradient(to right, ${gradient})` }),
+    el('div', { class: 'ramp-labels' }, el('span', {}, String(stops[0]?.value ?? '')),
+      el('span', {}, String(stops[stops.length - 1]?.value ?? ''))));
+}
+
+function rasterPanel() {
+  const section = el('section', { class: 'rasters' }, el('h3', { class: 'basemap-heading' }, t('rasters')));
+  for (const r of rasters.filter((x) => x.bbox)) {
+    const id = RASTER_PREFIX + r.id;
+    const checkbox = el('input', { type: 'checkbox', 'data-layer-toggle': id,
+      onchange: (e) => setRasterVisible(r.id, e.target.checked) });
+    checkbox.checked = !hidden.has(id);
+    const slider = el('input', { type: 'range', min: '0', max: '1', step: '0.05', 'data-raster-opacity': r.id,
+      'aria-label': t('opacity'), title: t('opacity'),
+      oninput: (e) => {
+        rasterOpacity[r.id] = Number(e.target.value);
+        if (map.getLayer(id)) map.setPaintProperty(id, 'raster-opacity', rasterOpacity[r.id]);
+      } });
+    slider.value = String(rasterOpacity[r.id] ?? RASTER_OPACITY);
+    const group = el('section', { class: `group raster${hidden.has(id) ? ' off' : ''}`, 'data-group': id },
+      el('label', { class: 'group-title' }, checkbox, tr(r.names)),
+      el('label', { class: 'opacity' }, el('span', {}, t('opacity')), slider),
+      el('div', { class: 'legend raster-legend', 'data-legend': r.id }, el('span', {}, tr(r.legend.label)),
+        ...(r.kind === 'grid' ? [rampBar(r.legend)] : [])));
+    section.append(group);
+  }
+  return section;
+}
+
+function rastersAt(lngLat) {
+  return rasters.filter((r) => r.kind === 'grid' && r.bbox && !hidden.has(RASTER_PREFIX + r.id)
+    && lngLat.lng >= r.bbox[0] && lngLat.lng <= r.bbox[2] && lngLat.lat >= r.bbox[1] && lngLat.lat <= r.bbox[3]);
+}
+
+function rasterValueSection(r, lngLat) {
+  const cell = el('td', {}, t('loading'));
+  const section = el('section', { class: 'feature', 'data-layer': RASTER_PREFIX + r.id },
+    el('h3', {}, tr(r.names)), el('table', { class: 'attributes' }, el('tr', {}, el('th', {}, t('value')), cell)));
+  fetch(`/api/rasters/${r.id}/value?lon=${lngLat.lng}&lat=${lngLat.lat}`, { headers: { 'Accept-Language': lang } })
+    .then(async (response) => {
+      if (!response.ok) { cell.textContent = t('noValue'); return; }
+      const body = await response.json();
+      cell.textContent = `${body.value.toFixed(2)} ${tr(body.unit)}`;
+      cell.setAttribute('data-value', String(body.value));
+    })
+    .catch(() => { cell.textContent = t('noValue'); });
+  return section;
 }
 
 // --- Block search ----------------------------------------------------------------------------
@@ -575,6 +673,7 @@ window.geoservice = {
 };
 await ready;
 loadLots().catch(() => {});
+loadRasters().catch((e) => errors.push(String(e)));
 setInterval(() => { loadLots().catch(() => {}); }, LOTS_REFRESH_MS);
 showCoordinates(map.getCenter());
 checkTiles().catch(() => {});
