@@ -68,10 +68,11 @@ def test_owslib_collections_queryables_and_cql2(server):
 
     api = Features(server + "/ogc")
     ids = [c["id"] for c in api.collections()["collections"]]
-    # `licences` and `applied-blocks` are served from the first licence or filing on (other modules'
-    # tests on this worker make some).
+    # `licences` and `applied-blocks` are served from the first licence or filing on, raster layers
+    # from their first sheet (other modules' tests on this worker make some).
     assert ids[:4] == ["blocks", "subsoil-plots", "restriction-zones", "geological-studies"]
-    assert set(ids[4:]) <= {"licences", "applied-blocks"}
+    assert set(ids[4:]) <= {"licences", "applied-blocks", "geological-maps", "geophysics-magnetic",
+                            "geophysics-gravity"}
     queryables = api.collection_queryables("restriction-zones")
     assert {"kind", "regime", "name", "geometry"} <= set(queryables["properties"])
     assert "protected-area" in queryables["properties"]["kind"]["enum"]
