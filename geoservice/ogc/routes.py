@@ -455,7 +455,7 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
 
     here = f"{base}/items/{quote(feature_id, safe='')}"
     links = [*alternates(here, is_html, GEOJSON, "Feature"), link(base, "collection", JSON, c.layer.names.en),
-             *document_links(request, documents)]
+             *document_links(request, documents), *report_links(request, c, feature_id)]
     headers = {"Content-Crs": f"<{out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         feature = orjson.loads(text)
@@ -482,6 +482,20 @@ async def linked_documents(request: Request, conn: Any, c: Collection, ids: list
     return docs.readable_links(rows, await caller(request))
 
 
+# Layers whose features have reports (cadastre/geo_reports.py): a link to their list.
+REPORTED_LAYERS = frozenset({"geological-studies"})
+
+
+def report_links(request: Request, c: Collection, feature_id: str) -> list[dict[str, Any]]:
+    """The study's reports (the list checks the reader's right per report)."""
+    if c.id not in REPORTED_LAYERS:
+        return []
+    from urllib.parse import quote
+
+    href = str(request.base_url).rstrip("/") + "/api/geoinfo?study=" + quote(feature_id, safe="")
+    return [link(href, "related", JSON, "Reports")]
+
+
 def document_links(request: Request, documents: list[Any]) -> list[dict[str, Any]]:
     """A download (enclosure) and a description (describedby) per document; both targets check
     the reader's right again."""
@@ -497,13 +511,14 @@ def document_links(request: Request, documents: list[Any]) -> list[dict[str, Any
 async def with_document_links(request: Request, conn: Any, c: Collection, features: list[bytes]) -> list[bytes]:
     """The page's features, those naming a document the reader may read with ``links`` to it;
     every other feature byte for byte as it was."""
-    if c.id not in docs.LINKED_LAYERS or not features:
+    if (c.id not in docs.LINKED_LAYERS and c.id not in REPORTED_LAYERS) or not features:
         return features
     # The id is the first member (features.feature_sql); a JSON string cannot hold the raw bytes
     # ',"geometry":', so the id ends where they start.
     ids = [str(orjson.loads(f[len(FEATURE_PREFIX):f.index(b',"geometry":')])) for f in features]
     found = await linked_documents(request, conn, c, ids)
-    if not found:
+    if not found and c.id not in REPORTED_LAYERS:
         return features
-    return [f[:-1] + b',"links":' + orjson.dumps(document_links(request, found[i])) + b"}" if i in found else f
-            for f, i in zip(features, ids, strict=True)]
+    return [f[:-1] + b',"links":' + orjson.dumps(document_links(request, found.get(i, []))
+                                                 + report_links(request, c, i)) + b"}"
+            if i in found or c.id in REPORTED_LAYERS else f for f, i in zip(features, ids, strict=True)]
