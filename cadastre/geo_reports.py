@@ -429,7 +429,7 @@ def search(conn: psycopg.Connection, who: Caller | None, s: Search) -> tuple[lis
     module's note), best first, and how many match."""
     condition, params = visible_sql(who)
     where: list[sql.Composable] = [sql.SQL("({} OR {})").format(condition, listed_sql())]
-    rank: sql.Composable = sql.SQL("0")
+    rank: sql.Composable = sql.SQL("0::real")  # an expression: a bare 0 would name a column
     q = clean_query(s.q)
     if q is not None:
         tsq = _ts_query(q)
