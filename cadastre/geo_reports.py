@@ -145,6 +145,18 @@ def visible_sql(who: Caller | None) -> tuple[sql.Composable, dict[str, Any]]:
     return condition, params
 
 
+# Studies (of ``$1``) with a report the reader would find listed (asyncpg, for the OGC links):
+# non-confidential ones, and confidential ones for the operator (``$2``) and the owning authority.
+STUDIES_WITH_REPORTS_SQL = (
+    "SELECT DISTINCT study_key FROM geo_reports WHERE study_key = ANY($1::text[]) "
+    "AND (access_level <> 'confidential' OR $2::boolean OR authority = ANY($3::text[]))")
+
+
+def studies_with_reports_params(who: Caller | None) -> tuple[bool, list[str]]:
+    authorities = authorities_of(who)
+    return OPERATOR in authorities, sorted(authorities)
+
+
 def listed_sql() -> sql.Composable:
     """Listed to everyone though perhaps not readable: public and official-use reports."""
     return sql.SQL("r.access_level <> 'confidential'")

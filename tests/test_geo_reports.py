@@ -43,6 +43,8 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                                    "year_start": 1970}),
         (square(80.0, 50.0, 0.5), {"study_id": "GR-B", "name": "Karaganda", "study_type": "geological-survey",
                                    "year_start": 1980}),
+        (square(85.0, 47.0, 0.3), {"study_id": "GR-C", "name": "No reports", "study_type": "other",
+                                   "year_start": 1990}),
     ]))
     run_upload(UploadRequest(layer_id="geological-studies", path=path, file_name=path.name), database_url)
     pdf = gr.minimal_pdf("test report")
@@ -265,9 +267,16 @@ def test_ogc_study_links_to_its_reports(client: TestClient, world: dict[str, Any
     assert related[0]["href"].endswith("/api/geoinfo?study=GR-A")
     listed = client.get(related[0]["href"]).json()
     assert {x["inventory"] for x in listed["reports"]} == {"GR-A-PUB", "GR-A-OFF"}
+    client.portal.call(client.app.state.registry.refresh)  # this module's version, without waiting for NOTIFY
     items = client.get("/ogc/collections/geological-studies/items", params={"limit": 100}).json()
-    for f in items["features"]:
-        assert [x["href"] for x in f["links"] if x["rel"] == "related"][0].endswith(f"study={f['id']}")
+    features = {f["id"]: f for f in items["features"]}
+    for study in ("GR-A", "GR-B"):
+        links = [x["href"] for x in features[study]["links"] if x["rel"] == "related"]
+        assert len(links) == 1 and links[0].endswith(f"study={study}")
+    # A study without reports is as it was (no links).
+    assert "links" not in features["GR-C"]
+    one = client.get("/ogc/collections/geological-studies/items/GR-C").json()
+    assert not [x for x in one["links"] if x["rel"] == "related"]
 
 
 def test_demo_reports_and_pdf(database_url: str, world: dict[str, Any], tmp_path: Path) -> None:
