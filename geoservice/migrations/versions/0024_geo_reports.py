@@ -39,7 +39,13 @@ CREATE TABLE geo_reports (
     "CREATE INDEX geo_reports_study ON geo_reports (study_key)",
     "CREATE INDEX geo_reports_outline ON geo_reports USING gist (outline)",
     "CREATE INDEX geo_reports_fts ON geo_reports USING gin (search_vector)",
-    "CREATE INDEX geo_reports_trgm ON geo_reports USING gin (search_text gin_trgm_ops)",
+    # Every word of the reports' search texts, once: a misspelt query word is matched against
+    # these (trigram similarity on short words, fast) and searched as the words it resembles.
+    """
+CREATE TABLE geo_report_words (
+    word text PRIMARY KEY CHECK (length(word) BETWEEN 1 AND 100)
+)""",
+    "CREATE INDEX geo_report_words_trgm ON geo_report_words USING gin (word gin_trgm_ops)",
     """
 CREATE TABLE geo_report_files (
     report_id bigint NOT NULL REFERENCES geo_reports (id),
@@ -56,4 +62,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS geo_report_files, geo_reports")
+    op.execute("DROP TABLE IF EXISTS geo_report_files, geo_reports, geo_report_words")
