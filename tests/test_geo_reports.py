@@ -289,3 +289,52 @@ def test_demo_reports_and_pdf(database_url: str, world: dict[str, Any], tmp_path
         # No demo study in this layer version: nothing is added, nothing fails.
         assert gr.load_demo_reports(conn) == "geological reports: 0 added"
         conn.rollback()
+
+
+def test_add_a_file_over_the_api(client: TestClient, world: dict[str, Any]) -> None:
+    pdf = gr.minimal_pdf("appendix")
+    files = {"file": ("appendix.pdf", pdf, "application/octet-stream")}
+    # Not the owning authority (GR-A-PUB is solid-minerals').
+    r = client.post("/api/geoinfo/reports/GR-A-PUB/files", files=files, data={"kind": "appendix"},
+                    headers=world["headers"]["hydrocarbons"])
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    r = client.post("/api/geoinfo/reports/GR-A-PUB/files", files=files, data={"kind": "appendix"},
+                    headers=world["headers"]["solid-minerals"])
+    assert r.status_code == 201, r.text
+    assert r.json()["content_type"] == "application/pdf" and r.json()["kind"] == "appendix"
+    got = client.get(r.json()["href"])
+    assert got.status_code == 200 and got.content == pdf
+    listed = client.get("/api/geoinfo/reports/GR-A-PUB").json()
+    assert {f["kind"] for f in listed["files"]} == {"report", "appendix"}
+    assert client.post("/api/geoinfo/reports/NO-SUCH/files", files=files,
+                       headers=world["headers"]["operator"]).status_code == 404
+
+
+def test_demo_reports_on_the_demo_studies(database_url: str, world: dict[str, Any]) -> None:
+    from importers.demo import demo_layers
+
+    with psycopg.connect(database_url) as conn:
+        previous = conn.execute("SELECT v.version FROM layers l JOIN layer_versions v ON v.id = l.current_version_id "
+                                "WHERE l.id = 'geological-studies'").fetchone()
+    assert previous is not None
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo-studies.geojson"
+        path.write_text(json.dumps(demo_layers()["geological-studies"], ensure_ascii=False), encoding="utf-8")
+        run_upload(UploadRequest(layer_id="geological-studies", path=path, file_name=path.name), database_url)
+    try:
+        with psycopg.connect(database_url) as conn:
+            assert gr.load_demo_reports(conn) == "geological reports: 8 added"
+            assert gr.load_demo_reports(conn) == "geological reports: 0 added"  # again: nothing new
+            rows = conn.execute("SELECT study_key, access_level, count(f.document_id) FROM geo_reports r "
+                                "JOIN geo_report_files f ON f.report_id = r.id WHERE r.added_by = 'demo' "
+                                "GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+            assert len(rows) == 8 and all(n == 1 for _, _, n in rows)
+            assert {level for _, level, _ in rows} == {"public", "official-use"}
+            conn.rollback()
+    finally:
+        with psycopg.connect(database_url) as conn:
+            restore_version(conn, get_layer("geological-studies"), previous[0], actor="test")  # type: ignore[arg-type]
+            conn.commit()

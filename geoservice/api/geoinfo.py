@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
 
 from cadastre import documents as docs
 from cadastre import geo_reports as gr
@@ -197,3 +198,61 @@ async def add_report(body: ReportIn, request: Request, db: DatabaseDep,
                                 {"problem": problem.key, "status": problem.status})
         raise
     return gr.describe(report, True, [], _base(request), negotiate(request.headers.get("accept-language")))
+
+
+FILE_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": "PDF, scan or data appendix"},
+                "kind": {"type": "string", "enum": list(gr.FILE_KINDS), "default": "report"},
+            }}}},
+    }
+}
+
+
+@router.post("/reports/{inventory:path}/files", status_code=201, openapi_extra=FILE_FORM)
+async def add_file(inventory: str, request: Request, db: DatabaseDep, settings: SettingsDep,
+                   who: Caller = admits(AUTHORITY_TOKEN, "officer")) -> dict[str, Any]:
+    """A file of a report, by its owning authority (or the operator): stored in the document store."""
+    form = None
+    try:
+        def load() -> tuple[gr.Report, bool] | None:
+            with db.connection() as conn:
+                return gr.get_report(conn, inventory, who)
+
+        found = await run_in_threadpool(load)
+        if found is None:
+            raise Problem("geoinfo.not_found", 404, inventory=inventory[:100])
+        report = found[0]
+        mine = gr.authorities_of(who)
+        if report.authority not in mine and gr.OPERATOR not in mine:
+            raise Problem("geoinfo.forbidden_write", 403, authority=", ".join(sorted(mine)) or "-")
+        form = await request.form(max_files=1, max_fields=3)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Problem("documents.no_file", 400, location=Location(field="file"))
+        name = docs.safe_name(upload.filename)
+        content = await run_in_threadpool(docs.read_limited, upload.file, settings.max_document_bytes, name)
+        kind = form.get("kind")
+        kind = kind if isinstance(kind, str) and kind else "report"
+
+        def save() -> docs.Document:
+            with db.connection() as conn:
+                return gr.add_file(conn, report, name, content, kind=kind, actor=who.actor,
+                                   client=client_address(request), limits=docs.Limits.from_settings(settings))
+
+        doc = await run_in_threadpool(save)
+    except Problem as problem:
+        await run_in_threadpool(_journal, db, request, who, "geo-report.file-add", "rejected", inventory,
+                                {"problem": problem.key, "status": problem.status})
+        raise
+    finally:
+        if form is not None:
+            await form.close()
+    base = _base(request)
+    return {"id": doc.id, "kind": kind, "file_name": doc.file_name, "content_type": doc.content_type,
+            "size": doc.size, "sha256": doc.sha256,
+            "href": f"{base}/api/geoinfo/reports/{report.inventory}/files/{doc.id}"}
