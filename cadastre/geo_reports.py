@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import shapely
@@ -522,9 +523,10 @@ def describe(report: Report, readable: bool, files: list[tuple[str, docs.Documen
         "access_level": report.access_level, "authority": report.authority, "bbox": report.bbox,
         "files_withheld": not readable,
     }
-    here = f"{base}/api/geoinfo/reports/{report.inventory}"
+    here = f"{base}/api/geoinfo/reports/{quote(report.inventory)}"
     links = [{"rel": "self", "type": "application/json", "href": here},
-             {"rel": "collection", "type": "application/json", "href": f"{base}/api/geoinfo?study={report.study_key}"}]
+             {"rel": "collection", "type": "application/json",
+              "href": f"{base}/api/geoinfo?study={quote(report.study_key, safe='')}"}]
     out["files"] = [{"id": d.id, "kind": kind, "file_name": d.file_name, "content_type": d.content_type,
                      "size": d.size, "sha256": d.sha256, "href": f"{here}/files/{d.id}"}
                     for kind, d in files] if readable else []

@@ -338,3 +338,25 @@ def test_demo_reports_on_the_demo_studies(database_url: str, world: dict[str, An
         with psycopg.connect(database_url) as conn:
             restore_version(conn, get_layer("geological-studies"), previous[0], actor="test")  # type: ignore[arg-type]
             conn.commit()
+
+
+def test_add_report_on_the_command_line(database_url: str, world: dict[str, Any], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    pdf = tmp_path / "cli.pdf"
+    pdf.write_bytes(gr.minimal_pdf("cli"))
+    env = {**os.environ, "DATABASE_URL": database_url}
+    base = [sys.executable, "-m", "geoservice.cli", "geoinfo", "add-report", "--study", "GR-B", "--title",
+            "Отчёт из командной строки", "--access-level", "public", "--mineral", "coal", "--file", str(pdf)]
+    done = subprocess.run([*base, "--inventory", "GR-B-CLI"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "GR-B-CLI" in done.stdout and "1 file(s)" in done.stdout
+    refused = subprocess.run([*base, "--inventory", "GR-B-CLI-2", "--authority", "akimat", "--lang", "ru"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 2 and "akimat" in refused.stderr and "не может" in refused.stderr
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT authority, (SELECT count(*) FROM geo_report_files f WHERE f.report_id = r.id) "
+                           "FROM geo_reports r WHERE inventory = 'GR-B-CLI'").fetchone()
+    assert row == ("operator", 1)

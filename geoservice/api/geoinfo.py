@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -255,4 +256,4 @@ async def add_file(inventory: str, request: Request, db: DatabaseDep, settings: 
     base = _base(request)
     return {"id": doc.id, "kind": kind, "file_name": doc.file_name, "content_type": doc.content_type,
             "size": doc.size, "sha256": doc.sha256,
-            "href": f"{base}/api/geoinfo/reports/{report.inventory}/files/{doc.id}"}
+            "href": f"{base}/api/geoinfo/reports/{quote(report.inventory)}/files/{doc.id}"}
