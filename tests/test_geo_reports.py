@@ -74,8 +74,9 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         # The near holder's licence overlaps study A; the far holder's lies elsewhere.
         for number, iin, geometry in (("GR-L-NEAR", NEAR_HOLDER, square(66.8, 48.8, 0.5)),
                                       ("GR-L-FAR", FAR_HOLDER, square(75.0, 45.0, 0.2))):
-            reg.issue_licence(conn, number=number, holder={"iin": iin, "name": "Holder"}, kind="exploration",
-                              mineral="gold", geometry=geometry, issued_on=today - dt.timedelta(days=30),
+            # A kind and mineral no other test filters the registry by (they share this database).
+            reg.issue_licence(conn, number=number, holder={"iin": iin, "name": "Holder"}, kind="geological-study",
+                              mineral="tungsten", geometry=geometry, issued_on=today - dt.timedelta(days=30),
                               term_until=today + dt.timedelta(days=3000), source="import", basis="test",
                               actor="test")
         for iin in (NEAR_HOLDER, FAR_HOLDER, AKIMAT_OFFICER, OWNER_OFFICER, AUDITOR):
@@ -125,6 +126,8 @@ def test_anonymous_sees_public_files_and_official_use_without_files(client: Test
     pub = client.get("/api/geoinfo/reports/GR-A-PUB").json()
     assert [f["id"] for f in pub["files"]] == [world["files"]["GR-A-PUB"]]
     assert client.get("/api/geoinfo/reports/GR-A-CONF").status_code == 404
+    assert client.get("/api/geoinfo/reports/%00").status_code == 404
+    assert client.get("/api/geoinfo/reports/%00/files/1").status_code == 404
 
 
 def test_official_use_for_overlapping_holders_and_authorities(client: TestClient, world: dict[str, Any]) -> None:
@@ -197,7 +200,8 @@ def test_search_by_place(client: TestClient, world: dict[str, Any]) -> None:
 
     parcel = json.dumps(square(80.2, 50.2, 0.1))
     assert set(_listed(client, parcel=parcel)) == {"GR-B-PUB"}
-    for bad in ({"bbox": "1,2,3"}, {"point": "x"}, {"blocks": "Z-99-??"}, {"parcel": "{}"}, {"limit": "0"}):
+    for bad in ({"bbox": "1,2,3"}, {"point": "x"}, {"blocks": "Z-99-??"}, {"parcel": "{}"}, {"limit": "0"},
+                {"study": "\x00"}, {"q": "x" * 300}):
         r = client.get("/api/geoinfo", params=bad, headers={"Accept-Language": "ru"})
         assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json", bad
 

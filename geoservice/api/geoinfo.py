@@ -44,10 +44,15 @@ def _journal(db: Database, request: Request, who: Caller | None, action: str, re
     # be written must not hide the answer itself.
     try:
         with db.connection() as conn:
-            journal(conn, _actor(who), action, result, object=f"geo-report:{inventory[:100]}",
+            journal(conn, _actor(who), action, result, object=f"geo-report:{inventory[:100].replace(chr(0), '')}",
                     client=client_address(request), detail=detail)
     except Exception:  # noqa: BLE001
         log.exception("cannot journal %s %s of report %s", action, result, inventory)
+
+
+def storable(text: str) -> bool:
+    """Could a stored inventory number be this text? (The database refuses NUL in a parameter.)"""
+    return len(text) <= 100 and "\x00" not in text
 
 
 def _base(request: Request) -> str:
@@ -72,10 +77,12 @@ async def search(request: Request, db: DatabaseDep, settings: SettingsDep, q: st
     by place (``bbox``, ``point`` lon,lat, ``blocks`` a block list, ``parcel`` GeoJSON) meeting
     the study's outline, or by ``study``; best first."""
     who = await caller(request)
+    if study is not None and (len(study) > 200 or "\x00" in study):  # no stored key holds NUL
+        raise Problem("geoinfo.bad_field", 400, location=Location(field="study"), field="study", limit=200)
     s = gr.Search(q=q, bbox=gr.parse_bbox(bbox) if bbox else None, point=gr.parse_point(point) if point else None,
                   place=(gr.parse_blocks(blocks, settings.grid_datum) if blocks else
                          gr.parse_polygon(parcel) if parcel else None),
-                  study=study[:200] if study else None, limit=_int(limit, 20, 1, gr.PAGE_MAX, "limit"),
+                  study=study or None, limit=_int(limit, 20, 1, gr.PAGE_MAX, "limit"),
                   offset=_int(offset, 0, 0, MAX_OFFSET, "offset"))
     lang = negotiate(request.headers.get("accept-language"))
 
@@ -105,7 +112,7 @@ async def download(inventory: str, document_id: str, request: Request, db: Datab
 
     def load() -> tuple[tuple[gr.Report, docs.Document] | None, bool]:
         with db.connection() as conn:
-            found = gr.report_file(conn, inventory, doc_id) if doc_id is not None else None
+            found = gr.report_file(conn, inventory, doc_id) if doc_id is not None and storable(inventory) else None
             return found, found is not None and gr.may_read(conn, found[0], who)
 
     found, allowed = await run_in_threadpool(load)
@@ -148,7 +155,7 @@ async def one_report(inventory: str, request: Request, db: DatabaseDep) -> dict[
 
     def load() -> tuple[tuple[gr.Report, bool] | None, list[tuple[str, docs.Document]]]:
         with db.connection() as conn:
-            found = gr.get_report(conn, inventory, who)
+            found = gr.get_report(conn, inventory, who) if storable(inventory) else None
             return found, (gr.files_of(conn, [found[0].id]).get(found[0].id, []) if found and found[1] else [])
 
     found, files = await run_in_threadpool(load)
@@ -222,7 +229,7 @@ async def add_file(inventory: str, request: Request, db: DatabaseDep, settings: 
     try:
         def load() -> tuple[gr.Report, bool] | None:
             with db.connection() as conn:
-                return gr.get_report(conn, inventory, who)
+                return gr.get_report(conn, inventory, who) if storable(inventory) else None
 
         found = await run_in_threadpool(load)
         if found is None:
