@@ -2015,3 +2015,90 @@ MESSAGES.update({
         "kk": "{number} лицензиясы: «{obligation}» міндеттемесі енді: {status} ({basis}).",
     },
 })
+
+# --- geological reports (cadastre/geo_reports.py, /api/geoinfo) ---
+MESSAGES.update({
+    "geoinfo.field_required": {
+        "en": "The field '{field}' is required.",
+        "ru": "Поле «{field}» обязательно.",
+        "kk": "«{field}» өрісі міндетті.",
+    },
+    "geoinfo.bad_field": {
+        "en": "The field '{field}' has a value that is not allowed (at most {limit}).",
+        "ru": "Поле «{field}» содержит недопустимое значение (не более {limit}).",
+        "kk": "«{field}» өрісінде рұқсат етілмеген мән бар (ең көбі {limit}).",
+    },
+    "geoinfo.bad_level": {
+        "en": "Access level '{level}' is unknown; known: {known}.",
+        "ru": "Уровень доступа «{level}» неизвестен; допустимы: {known}.",
+        "kk": "«{level}» қолжетімділік деңгейі белгісіз; рұқсат етілгендері: {known}.",
+    },
+    "geoinfo.bad_mineral": {
+        "en": "Mineral '{mineral}' is unknown; known: {known}.",
+        "ru": "Полезное ископаемое «{mineral}» неизвестно; допустимы: {known}.",
+        "kk": "«{mineral}» пайдалы қазбасы белгісіз; рұқсат етілгендері: {known}.",
+    },
+    "geoinfo.forbidden_write": {
+        "en": "Authority '{authority}' may not add reports of geological studies.",
+        "ru": "Орган «{authority}» не может добавлять отчёты о геологической изученности.",
+        "kk": "«{authority}» органы геологиялық зерттеулер есептерін қоса алмайды.",
+    },
+    "geoinfo.unknown_study": {
+        "en": "There is no geological study '{study}' in the layer's current version.",
+        "ru": "В текущей версии слоя нет геологической работы «{study}».",
+        "kk": "Қабаттың ағымдағы нұсқасында «{study}» геологиялық зерттеуі жоқ.",
+    },
+    "geoinfo.duplicate_inventory": {
+        "en": "A report with inventory number '{inventory}' already exists.",
+        "ru": "Отчёт с инвентарным номером «{inventory}» уже существует.",
+        "kk": "«{inventory}» түгендеу нөмірлі есеп бұрыннан бар.",
+    },
+    "geoinfo.bad_bbox": {
+        "en": "bbox must be four numbers west,south,east,north in degrees.",
+        "ru": "bbox должен состоять из четырёх чисел: запад,юг,восток,север в градусах.",
+        "kk": "bbox градуспен төрт саннан тұруы керек: батыс,оңтүстік,шығыс,солтүстік.",
+    },
+    "geoinfo.bad_point": {
+        "en": "point must be two numbers lon,lat in degrees.",
+        "ru": "point должен состоять из двух чисел: долгота,широта в градусах.",
+        "kk": "point градуспен екі саннан тұруы керек: бойлық,ендік.",
+    },
+    "geoinfo.bad_blocks": {
+        "en": "The block list cannot be read at '{token}' (position {position}).",
+        "ru": "Список блоков не читается на «{token}» (позиция {position}).",
+        "kk": "Блоктар тізімі «{token}» жерінде оқылмайды ({position}-позиция).",
+    },
+    "geoinfo.bad_parcel": {
+        "en": "parcel must be a valid GeoJSON Polygon or MultiPolygon in lon/lat.",
+        "ru": "parcel должен быть корректным GeoJSON Polygon или MultiPolygon в долготе/широте.",
+        "kk": "parcel бойлық/ендіктегі дұрыс GeoJSON Polygon немесе MultiPolygon болуы керек.",
+    },
+    "geoinfo.query_too_long": {
+        "en": "The search text is longer than {limit} characters.",
+        "ru": "Текст поиска длиннее {limit} символов.",
+        "kk": "Іздеу мәтіні {limit} таңбадан ұзын.",
+    },
+    "geoinfo.bad_paging": {
+        "en": "limit must be 1 to {max} and offset 0 to {max_offset}.",
+        "ru": "limit должен быть от 1 до {max}, offset — от 0 до {max_offset}.",
+        "kk": "limit 1-ден {max}-ға дейін, offset 0-ден {max_offset}-ға дейін болуы керек.",
+    },
+    "geoinfo.not_found": {
+        "en": "There is no report '{inventory}', or you may not see it.",
+        "ru": "Отчёта «{inventory}» нет, или у вас нет доступа к нему.",
+        "kk": "«{inventory}» есебі жоқ немесе оған қолжетімділігіңіз жоқ.",
+    },
+    "geoinfo.file_forbidden": {
+        "en": "Report '{inventory}' is '{level}': its files are for authorities and for holders of a licence "
+              "overlapping the study (confidential: the operator and the owning authority only).",
+        "ru": "Отчёт «{inventory}» имеет уровень «{level}»: его файлы доступны органам и владельцам лицензий, "
+              "пересекающих участок работ (конфиденциальные — только оператору и органу-владельцу).",
+        "kk": "«{inventory}» есебінің деңгейі «{level}»: оның файлдары органдарға және зерттеу аумағымен "
+              "қиылысатын лицензия ұстаушыларына ғана (құпия — тек операторға және иелік етуші органға).",
+    },
+    "geoinfo.file_not_found": {
+        "en": "Report '{inventory}' has no file {id}.",
+        "ru": "У отчёта «{inventory}» нет файла {id}.",
+        "kk": "«{inventory}» есебінде {id} файлы жоқ.",
+    },
+})

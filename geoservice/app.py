@@ -20,6 +20,7 @@ from geoservice.api import auction_protocol as auction_protocol_api
 from geoservice.api import auctions as auctions_api
 from geoservice.api import demo as demo_api
 from geoservice.api import findings as findings_api
+from geoservice.api import geoinfo as geoinfo_api
 from geoservice.api import journal as journal_api
 from geoservice.api import licences as licences_api
 from geoservice.api import obligations as obligations_api
@@ -152,4 +153,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(obligations_api.router)
     app.include_router(findings_api.router)
     app.include_router(rasters_api.router)
+    app.include_router(geoinfo_api.router)
     return app

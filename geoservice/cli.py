@@ -302,6 +302,12 @@ def demo_load(
     from importers.demo_rasters import load_demo_rasters
 
     typer.echo(load_demo_rasters(settings.effective_database_url, settings))
+    # Geological reports (cadastre/geo_reports.py): a public and an official-use one per demo study.
+    from cadastre.geo_reports import load_demo_reports
+
+    with connect(settings.effective_database_url) as conn:
+        typer.echo(load_demo_reports(conn))
+        conn.commit()
     # The demo auction (cadastre/demo_auction.py): a lot starting in a few minutes, unless one is
     # already published or open.
     typer.echo(_demo_auction(5.0, only_if_none=True))
@@ -909,6 +915,52 @@ def obligations_check(
     counts = check_and_deliver(Database(settings.effective_database_url), settings, trigger="cli",
                                day=day.date() if day else None)
     typer.echo(json.dumps(counts))
+
+
+
+# --- geological reports (issue 12) ------------------------------------------------------------------
+geoinfo_app = typer.Typer(help="Geological information: reports of geological studies.", no_args_is_help=True)
+app.add_typer(geoinfo_app, name="geoinfo")
+
+
+@geoinfo_app.command("add-report")
+def geoinfo_add_report(
+    study: Annotated[str, typer.Option("--study", help="The study's id (geological-studies study_id)")],
+    inventory: Annotated[str, typer.Option("--inventory", help="The report's inventory number (unique)")],
+    title: Annotated[str, typer.Option("--title", help="The title in its original language")],
+    access_level: Annotated[str, typer.Option("--access-level", help="public | official-use | confidential")],
+    authority: Annotated[str, typer.Option("--authority", help="The owning authority")] = "operator",
+    author: Annotated[list[str] | None, typer.Option("--author", help="An author (repeat)")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation")] = None,
+    year: Annotated[int | None, typer.Option("--year")] = None,
+    mineral: Annotated[list[str] | None, typer.Option("--mineral", help="A mineral code (repeat)")] = None,
+    title_lang: Annotated[str | None, typer.Option("--title-lang", help="kk | ru | en")] = None,
+    file: Annotated[list[Path] | None, typer.Option("--file", help="A file of the report (repeat)")] = None,
+    lang: Annotated[str, typer.Option(help="Language of messages: en, ru, kk")] = "en",
+) -> None:
+    """Add a report to a geological study, with its files (stored in the document store)."""
+    from cadastre import geo_reports as gr
+    from geoservice.kernel.db import connect
+    from geoservice.kernel.errors import Problem
+    from layers.catalog import GEOLOGICAL_STUDIES, can_write
+
+    settings = get_settings()
+    try:
+        with connect(settings.effective_database_url) as conn:
+            if not can_write(authority, GEOLOGICAL_STUDIES):
+                raise Problem("geoinfo.forbidden_write", 403, authority=authority)
+            report = gr.add_report(conn, gr.NewReport(
+                study_key=study, inventory=inventory, title=title, access_level=access_level, authors=author or [],
+                organisation=organisation, year=year, minerals=mineral or [], title_lang=title_lang),
+                authority=authority, actor="cli", client="cli")
+            for path in file or []:
+                gr.add_file(conn, report, path.name, path.read_bytes(), actor="cli", client="cli")
+            conn.commit()
+    except Problem as problem:
+        typer.echo(json.dumps(problem.render(lang), ensure_ascii=False, indent=2), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"report {report.inventory} added to study {report.study_key} ({report.access_level}), "
+               f"{len(file or [])} file(s)")
 
 
 if __name__ == "__main__":  # last: `python -m geoservice.cli` sees every command

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from cadastre import documents as docs
+from cadastre import geo_reports
 from geoservice.admission import Admission, anonymous_client
 from geoservice.kernel import clock
 from geoservice.kernel.errors import Problem
@@ -452,6 +453,7 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
     async with request.app.state.pool.acquire() as conn:
         text = await feat.fetch_one(conn, c, feature_id, out_crs, authorised)
         documents = (await linked_documents(request, conn, c, [feature_id])).get(feature_id, []) if text else []
+        has_reports = bool(text) and feature_id in await reported(request, conn, c, [feature_id])
     if text is None:
         raise Problem("ogc.feature_not_found", 404, collection=c.id, feature=feature_id)
     base = f"{root(request)}/collections/{c.id}"
@@ -459,7 +461,8 @@ async def item(request: Request, collection_id: str, feature_id: str) -> Respons
 
     here = f"{base}/items/{quote(feature_id, safe='')}"
     links = [*alternates(here, is_html, GEOJSON, "Feature"), link(base, "collection", JSON, c.layer.names.en),
-             *document_links(request, documents)]
+             *document_links(request, documents),
+             *(report_links(request, c, feature_id) if has_reports else [])]
     headers = {"Content-Crs": f"<{out_crs.uri}>", "Link": link_header(links)}
     if is_html:
         feature = orjson.loads(text)
@@ -486,6 +489,27 @@ async def linked_documents(request: Request, conn: Any, c: Collection, ids: list
     return docs.readable_links(rows, await caller(request))
 
 
+# Layers whose features have reports (cadastre/geo_reports.py): a link to their list.
+REPORTED_LAYERS = frozenset({"geological-studies"})
+
+
+async def reported(request: Request, conn: Any, c: Collection, ids: list[str]) -> set[str]:
+    """The features (of ``ids``) that have reports the reader would find listed."""
+    if c.id not in REPORTED_LAYERS or not ids:
+        return set()
+    rows = await conn.fetch(geo_reports.STUDIES_WITH_REPORTS_SQL, ids,
+                            *geo_reports.studies_with_reports_params(await caller(request)))
+    return {r[0] for r in rows}
+
+
+def report_links(request: Request, c: Collection, feature_id: str) -> list[dict[str, Any]]:
+    """The study's reports (the list checks the reader's right per report)."""
+    from urllib.parse import quote
+
+    href = str(request.base_url).rstrip("/") + "/api/geoinfo?study=" + quote(feature_id, safe="")
+    return [link(href, "related", JSON, "Reports")]
+
+
 def document_links(request: Request, documents: list[Any]) -> list[dict[str, Any]]:
     """A download (enclosure) and a description (describedby) per document; both targets check
     the reader's right again."""
@@ -501,13 +525,15 @@ def document_links(request: Request, documents: list[Any]) -> list[dict[str, Any
 async def with_document_links(request: Request, conn: Any, c: Collection, features: list[bytes]) -> list[bytes]:
     """The page's features, those naming a document the reader may read with ``links`` to it;
     every other feature byte for byte as it was."""
-    if c.id not in docs.LINKED_LAYERS or not features:
+    if (c.id not in docs.LINKED_LAYERS and c.id not in REPORTED_LAYERS) or not features:
         return features
     # The id is the first member (features.feature_sql); a JSON string cannot hold the raw bytes
     # ',"geometry":', so the id ends where they start.
     ids = [str(orjson.loads(f[len(FEATURE_PREFIX):f.index(b',"geometry":')])) for f in features]
     found = await linked_documents(request, conn, c, ids)
-    if not found:
+    with_reports = await reported(request, conn, c, ids)
+    if not found and not with_reports:
         return features
-    return [f[:-1] + b',"links":' + orjson.dumps(document_links(request, found[i])) + b"}" if i in found else f
-            for f, i in zip(features, ids, strict=True)]
+    return [f[:-1] + b',"links":' + orjson.dumps(document_links(request, found.get(i, []))
+                                                 + (report_links(request, c, i) if i in with_reports else [])) + b"}"
+            if i in found or i in with_reports else f for f, i in zip(features, ids, strict=True)]
