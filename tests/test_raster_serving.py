@@ -326,6 +326,30 @@ def test_a_new_version_of_a_sheet_replaces_it_and_its_tiles(api: TestClient, sto
             db.execute("DELETE FROM raster_versions WHERE id = %s", (v3,))
 
 
+def test_a_sheet_whose_file_is_gone_is_left_out_not_a_500(api: TestClient, store: dict[str, Any],
+                                                          database_url: str) -> None:
+    z = 7
+    x, y, col, row = pixel_of(WEB_MERCATOR_QUAD, z, 70.5, 46.0)
+    path = f"/ogc/collections/{MAP}/map/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    with psycopg.connect(database_url, autocommit=True) as db:
+        gone = insert_sheet(db, store["root"], MAP, "A", solid(GREEN), "EPSG:4326", (70.0, 45.0, 72.0, 47.0))
+        relative = db.execute("SELECT path FROM raster_sheets WHERE version_id = %s", (gone,)).fetchone()[0]
+    (store["root"] / relative).unlink()
+    try:
+        # The newest sheet A is missing: the tile shows what the store still has (sheet A's older
+        # version is replaced in the mosaic, so sheet B's blue is what remains there).
+        r = api.get(path)
+        assert r.status_code in (200, 204), r.text
+        value = api.get(f"/api/rasters/{MAP}/value", params={"lon": 71.5, "lat": 46.0})
+        assert value.status_code in (200, 404)
+        assert api.get(f"/ogc/collections/{MAP}/coverage", params={"bbox": "70.2,45.5,70.8,46.5"}).status_code \
+            in (200, 404)
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as db:
+            db.execute("DELETE FROM raster_sheets WHERE version_id = %s", (gone,))
+            db.execute("DELETE FROM raster_versions WHERE id = %s", (gone,))
+
+
 # --- a real GDAL client over HTTP ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

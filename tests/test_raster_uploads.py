@@ -32,6 +32,17 @@ def raster_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("rasters")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def forget_rasters(database_url: str) -> Iterator[None]:
+    """The sheets made here point into this module's temporary store: forget them afterwards, so
+    later modules on this worker's database do not serve raster layers whose files are gone."""
+    yield
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DELETE FROM raster_sheets")
+        conn.execute("DELETE FROM raster_versions")
+        conn.commit()
+
+
 @pytest.fixture(scope="module")
 def client(database_url: str, raster_dir: Path) -> Iterator[TestClient]:
     from geoservice.app import create_app

@@ -13,6 +13,7 @@ while it reads and warps, so tiles render in parallel."""
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from rasterio.warp import transform as transform_points
 from rasterio.warp import transform_bounds
 
 from tiles.tms import TileMatrixSet
+
+log = logging.getLogger("geoservice.rasters")
 
 TILE_SIZE = 256
 # Coverage outputs: past this many pixels a subset is refused (413), so one request cannot make
@@ -144,9 +147,27 @@ def _overview_level(src: Any, grid: Grid) -> int | None:
     return level
 
 
+_WARNED: set[Path] = set()
+
+
+def _present(root: Path, sheet: Sheet) -> bool:
+    """Whether the sheet's COG is in the raster store. A missing one (a store restored without it,
+    a raster_path moved) is left out of tiles, coverages and values, with one warning, instead of
+    failing every request that touches it."""
+    path = root / sheet.path
+    if path.is_file():
+        return True
+    if path not in _WARNED:
+        _WARNED.add(path)
+        log.warning("raster sheet %s of %s (version %s) is missing: %s", sheet.sheet, sheet.id, sheet.version_id, path)
+    return False
+
+
 def _read_sheet(root: Path, sheet: Sheet, grid: Grid, resampling: Resampling
                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The sheet's data bands warped onto ``grid`` and the mask of where it has data (bool)."""
+    if not _present(root, sheet):
+        return None
     path = root / sheet.path
     with rasterio.open(path) as probe:
         level = _overview_level(probe, grid)
@@ -238,6 +259,8 @@ def native_resolution(root: Path, sheets: Sequence[Sheet]) -> float:
     """The finest pixel size of the sheets, in degrees (at the sheet's centre)."""
     best = math.inf
     for sheet in sheets:
+        if not _present(root, sheet):
+            continue
         with rasterio.open(root / sheet.path) as src:
             left, bottom, right, top = transform_bounds(src.crs, _CRS[4326], *src.bounds, densify_pts=11)
             best = min(best, (right - left) / src.width, (top - bottom) / src.height)
@@ -274,6 +297,8 @@ def value_at(root: Path, sheets: Sequence[Sheet], lon: float, lat: float
              ) -> tuple[Sheet, list[float]] | None:
     """The band values at (lon, lat) from the first sheet (newest first) with data there."""
     for sheet in sheets:
+        if not _present(root, sheet):
+            continue
         with rasterio.open(root / sheet.path) as src:
             xs, ys = transform_points(_CRS[4326], src.crs, [lon], [lat])
             row, col = src.index(xs[0], ys[0])
