@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -708,3 +709,48 @@ def test_viewer_popup_and_attribution_follow_the_language(live: str, map_data: d
         finally:
             browser.close()
     assert problems == [] and failed == [], (problems, failed)
+
+
+def test_a_study_popup_lists_its_reports(live: str, map_data: dict[str, Any], database_url: str):
+    """Issue 12: clicking a study shows its reports; the public one's file is a download, the
+    official-use one's files are withheld from an anonymous reader (with how to get them)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from cadastre.geo_reports import NewReport, add_file, add_report, minimal_pdf
+
+    with psycopg.connect(database_url) as conn:
+        if not conn.execute("SELECT 1 FROM geo_reports WHERE inventory = 'VIEW-S2-1'").fetchone():
+            for n, level in ((1, "public"), (2, "official-use")):
+                report = add_report(conn, NewReport(study_key="S2", inventory=f"VIEW-S2-{n}",
+                                                    title=f"Гравиразведка, отчёт {n}", access_level=level,
+                                                    year=1986), authority="operator", actor="test")
+                add_file(conn, report, f"s2-{n}.pdf", minimal_pdf(f"report {n}"), actor="test")
+        conn.commit()
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(f"{live}/?lang=ru#map=10/48.0/70.7")
+            _wait_idle(page)
+            box = page.locator("#map").bounding_box()
+            # Inside study S2 (70.0–70.8° E, 47.9–48.7° N), away from the plots and the zones.
+            x, y = page.evaluate("() => { const p = window.map.project([70.7, 48.0]); return [p.x, p.y]; }")
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            reports = page.locator(".maplibregl-popup-content ul.reports")
+            reports.wait_for(timeout=15_000)
+            expect(page.locator(".maplibregl-popup-content .reports-title")).to_have_text("Отчёты")
+            page.screenshot(path=str(SCREENSHOTS / "viewer-study-reports-ru.png"))
+            public = reports.locator("li[data-inventory='VIEW-S2-1']")
+            expect(public.locator(".report-level")).to_have_text("открытый")
+            link = public.locator(".report-files a")
+            expect(link).to_have_text("s2-1.pdf")
+            href = link.get_attribute("href")
+            official = reports.locator("li[data-inventory='VIEW-S2-2']")
+            expect(official.locator(".report-withheld")).to_contain_text("войдите в личный кабинет")
+            expect(official.locator(".report-files")).to_have_count(0)
+        finally:
+            browser.close()
+    assert problems == []
+    assert href and httpx.get(href).content.startswith(b"%PDF")

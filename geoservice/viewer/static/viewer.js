@@ -12,6 +12,8 @@ const UI = {
     searchFailed: 'Іздеу сәтсіз аяқталды', id: 'Сәйкестендіргіш', count: 'Блоктар саны', level: 'Деңгей', loading: 'Жүктелуде…',
     nothing: 'Бұл жерде нысан жоқ', language: 'Тіл', otherFields: 'Жүктелген файлдағы басқа өрістер: {n}',
     licenceMore: 'Міндеттемелер мен тарих',
+    reports: 'Есептер', withheld: 'Файлдар органдарға және қиылысатын лицензия иелеріне ғана ашық: жеке кабинетке кіріңіз',
+    levelPublic: 'ашық', levelOfficial: 'қызметтік', levelConfidential: 'құпия',
     rasters: 'Растрлық қабаттар', opacity: 'Мөлдірсіздік', value: 'Мәні', noValue: 'Бұл жерде дерек жоқ',
   },
   ru: {
@@ -20,6 +22,8 @@ const UI = {
     searchFailed: 'Ошибка поиска', id: 'Идентификатор', count: 'Число блоков', level: 'Уровень', loading: 'Загрузка…',
     nothing: 'Здесь нет объектов', language: 'Язык', otherFields: 'Другие поля загруженного файла: {n}',
     licenceMore: 'Обязательства и история',
+    reports: 'Отчёты', withheld: 'Файлы доступны органам и владельцам пересекающих лицензий: войдите в личный кабинет',
+    levelPublic: 'открытый', levelOfficial: 'для служебного пользования', levelConfidential: 'конфиденциальный',
     rasters: 'Растровые слои', opacity: 'Непрозрачность', value: 'Значение', noValue: 'Здесь нет данных',
   },
   en: {
@@ -28,6 +32,8 @@ const UI = {
     searchFailed: 'Search failed', id: 'Id', count: 'Blocks', level: 'Level', loading: 'Loading…',
     nothing: 'No features here', language: 'Language', otherFields: 'Other fields of the uploaded file: {n}',
     licenceMore: 'Obligations and history',
+    reports: 'Reports', withheld: 'Files are for authorities and holders of overlapping licences: sign in to the cabinet',
+    levelPublic: 'public', levelOfficial: 'official use', levelConfidential: 'confidential',
     rasters: 'Raster layers', opacity: 'Opacity', value: 'Value', noValue: 'No data here',
   },
 };
@@ -348,10 +354,34 @@ function popupSection(layerId, feature) {
         fill({ ...feature.properties, ...full.properties });
         // The popup grew: let MapLibre choose its side again so that it stays inside the map.
         if (popup && section.isConnected) popup.setLngLat(popup.getLngLat());
+        // A study with reports links them (rel=related to /api/geoinfo?study=…, issue 12).
+        const related = (full.links || []).find((l) => l.rel === 'related' && String(l.href).includes('/api/geoinfo'));
+        if (related) showReports(section, related.href);
       })
       .catch(() => {});
   }
   return section;
+}
+
+// The reports of a study (GET /api/geoinfo?study=…, with the session's cookie: an officer or a
+// holder of an overlapping licence gets the official-use files too); each file is a download.
+function showReports(section, href) {
+  const levels = { public: 'levelPublic', 'official-use': 'levelOfficial', confidential: 'levelConfidential' };
+  fetch(href, { credentials: 'same-origin', headers: { Accept: 'application/json', 'Accept-Language': lang } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((found) => {
+      if (!found || !found.reports || !found.reports.length || !section.isConnected) return;
+      const items = found.reports.map((r) => el('li', { 'data-inventory': r.inventory, 'data-level': r.access_level },
+        el('span', { class: 'report-title' }, `${r.inventory} · ${r.title}${r.year ? ` (${r.year})` : ''}`), ' ',
+        el('span', { class: `report-level ${r.access_level}` }, t(levels[r.access_level] || 'levelPublic')),
+        r.files_withheld
+          ? el('div', { class: 'report-withheld' }, t('withheld'))
+          : el('div', { class: 'report-files' }, ...(r.files || []).map((f) => el('a', {
+            href: f.href, target: '_blank', rel: 'noopener', download: f.file_name || '' }, f.file_name || f.kind)))));
+      section.append(el('h4', { class: 'reports-title' }, t('reports')), el('ul', { class: 'reports' }, ...items));
+      if (popup && section.isConnected) popup.setLngLat(popup.getLngLat());
+    })
+    .catch(() => {});
 }
 
 function interactiveLayers() {
