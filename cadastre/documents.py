@@ -654,6 +654,9 @@ def list_readable(conn: psycopg.Connection, who: Caller | None, *, mine: bool = 
     """A page of the documents ``who`` may read (``mine``: owns), newest first; keyset paging on
     the id: the next page starts below the returned cursor."""
     condition, params = readable_sql(who, mine=mine)
+    # Geological reports' files are listed with their report (/api/geoinfo, whose rule they follow),
+    # not here, where the store's own rule would show them to other readers.
+    condition += " AND NOT EXISTS (SELECT 1 FROM geo_report_files g WHERE g.document_id = documents.id)"
     if before is not None:
         condition += " AND id < %s"
         params.append(before)

@@ -342,6 +342,14 @@ def files_of(conn: psycopg.Connection, report_ids: Sequence[int]) -> dict[int, l
     return out
 
 
+def report_of_document(conn: psycopg.Connection, document_id: int) -> Report | None:
+    """The report a document of the store is a file of (None: an ordinary document). The
+    document store's own routes decide such a file by the report's rule, not the store's."""
+    row = conn.execute(sql.SQL("SELECT {} FROM geo_reports r JOIN geo_report_files f ON f.report_id = r.id "
+                               "WHERE f.document_id = %s").format(REPORT_COLUMNS), (document_id,)).fetchone()
+    return None if row is None else _report(row)
+
+
 def report_file(conn: psycopg.Connection, inventory: str, document_id: int) -> tuple[Report, docs.Document] | None:
     """A file of a report (no access decision: ``may_read_file`` makes it)."""
     row = conn.execute(sql.SQL("SELECT {} FROM geo_reports r JOIN geo_report_files f ON f.report_id = r.id "

@@ -178,11 +178,19 @@ def test_downloads_are_journaled(client: TestClient, world: dict[str, Any], db: 
     assert _journal(db, "GR-A-OFF", "ok")[-1] == (f"IIN{NEAR_HOLDER}", None, "official-use")
 
 
-def test_the_document_store_keeps_its_own_rule_on_the_files(client: TestClient, world: dict[str, Any]) -> None:
-    # The files are documents of the store, at the report's level, owned by its authority.
-    doc = world["files"]["GR-A-OFF"]
-    assert client.get(f"/api/documents/{doc}/content").status_code == 404
-    assert client.get(f"/api/documents/{doc}/content", headers=world["headers"]["solid-minerals"]).status_code == 200
+def test_the_document_store_applies_the_reports_rule_to_their_files(client: TestClient,
+                                                                    world: dict[str, Any]) -> None:
+    # The files are documents of the store, at the report's level, owned by its authority; asked
+    # for through the store, they follow their report's rule all the same.
+    official, confidential = world["files"]["GR-A-OFF"], world["files"]["GR-A-CONF"]
+    for doc, who, status in ((official, None, 404), (official, "solid-minerals", 200),
+                             (official, NEAR_HOLDER, 200), (official, FAR_HOLDER, 404),
+                             (confidential, AUDITOR, 404), (confidential, OWNER_OFFICER, 200)):
+        headers = world["headers"][who] if who else {}
+        assert client.get(f"/api/documents/{doc}/content", headers=headers).status_code == status, (doc, who)
+    # Not listed by the store (their report lists them), whoever asks.
+    listed = client.get("/api/documents", headers=world["headers"][AUDITOR]).json()["documents"]
+    assert not {official, confidential} & {d["id"] for d in listed}
 
 
 # --- search --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
 from cadastre import documents as docs
+from cadastre import geo_reports
 from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -100,12 +101,20 @@ async def _readable(request: Request, db: Database, who: Caller | None, raw_id: 
     """The document if ``who`` may read it; otherwise 404 (whether it exists or not), journaled."""
     doc_id = _document_id(raw_id)
 
-    def load() -> docs.Document | None:
+    def load() -> tuple[docs.Document | None, bool]:
         with db.connection() as conn:
-            return docs.get(conn, doc_id) if doc_id is not None else None
+            doc = docs.get(conn, doc_id) if doc_id is not None else None
+            if doc is None:
+                return None, False
+            # A geological report's file follows its report's rule (official-use also for holders
+            # of overlapping licences, confidential only for the operator and the owning
+            # authority) on this route too, so the rule is the same whichever way it is asked for.
+            report = geo_reports.report_of_document(conn, doc.id)
+            allowed = geo_reports.may_read(conn, report, who) if report is not None else docs.may_read(who, doc)
+            return doc, allowed
 
-    doc = await run_in_threadpool(load)
-    if doc is None or not docs.may_read(who, doc):
+    doc, allowed = await run_in_threadpool(load)
+    if doc is None or not allowed:
         problem = _not_found(raw_id)
         await run_in_threadpool(_journal, db, request, who, action, "rejected", doc_id,
                                 {**_refused(problem), "reason": "missing" if doc is None else "access_level",
