@@ -713,10 +713,13 @@ def test_viewer_popup_and_attribution_follow_the_language(live: str, map_data: d
 
 def test_a_study_popup_lists_its_reports(live: str, map_data: dict[str, Any], database_url: str):
     """Issue 12: clicking a study shows its reports; the public one's file is a download, the
-    official-use one's files are withheld from an anonymous reader (with how to get them)."""
+    official-use one's files are withheld from an anonymous reader (with how to get them) and
+    given to an authority's officer once signed in."""
     from playwright.sync_api import expect, sync_playwright
 
+    from cadastre.demo import load_people
     from cadastre.geo_reports import NewReport, add_file, add_report, minimal_pdf
+    from tests.applicants import session_token
 
     with psycopg.connect(database_url) as conn:
         if not conn.execute("SELECT 1 FROM geo_reports WHERE inventory = 'VIEW-S2-1'").fetchone():
@@ -725,6 +728,8 @@ def test_a_study_popup_lists_its_reports(live: str, map_data: dict[str, Any], da
                                                     title=f"Гравиразведка, отчёт {n}", access_level=level,
                                                     year=1986), authority="operator", actor="test")
                 add_file(conn, report, f"s2-{n}.pdf", minimal_pdf(f"report {n}"), actor="test")
+        load_people(conn)   # the demo officer (solid-minerals) in the register, with the role
+        officer_token = session_token(conn, "880409400785")
         conn.commit()
     problems: list[str] = []
     with sync_playwright() as p:
@@ -750,6 +755,15 @@ def test_a_study_popup_lists_its_reports(live: str, map_data: dict[str, Any], da
             official = reports.locator("li[data-inventory='VIEW-S2-2']")
             expect(official.locator(".report-withheld")).to_contain_text("войдите в личный кабинет")
             expect(official.locator(".report-files")).to_have_count(0)
+            # Signed in as an authority's officer (the session cookie the cabinet sets), the same
+            # click gives the official-use report's file.
+            page.context.add_cookies([{"name": "gs_session", "value": officer_token, "url": live}])
+            page.reload()
+            _wait_idle(page)
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            official = page.locator(".maplibregl-popup-content ul.reports li[data-inventory='VIEW-S2-2']")
+            expect(official.locator(".report-files a")).to_have_text("s2-2.pdf", timeout=15_000)
+            expect(official.locator(".report-withheld")).to_have_count(0)
         finally:
             browser.close()
     assert problems == []
