@@ -711,26 +711,40 @@ def test_viewer_popup_and_attribution_follow_the_language(live: str, map_data: d
     assert problems == [] and failed == [], (problems, failed)
 
 
-def test_a_study_popup_lists_its_reports(live: str, map_data: dict[str, Any], database_url: str):
-    """Issue 12: clicking a study shows its reports; the public one's file is a download, the
-    official-use one's files are withheld from an anonymous reader (with how to get them) and
-    given to an authority's officer once signed in."""
-    from playwright.sync_api import expect, sync_playwright
-
+@pytest.fixture
+def study_reports(map_data: dict[str, Any], database_url: str) -> Iterator[str]:
+    """A public and an official-use report on study S2, and a session of the demo officer; the
+    reports are removed afterwards (other modules on this worker count the reports they find)."""
     from cadastre.demo import load_people
     from cadastre.geo_reports import NewReport, add_file, add_report, minimal_pdf
     from tests.applicants import session_token
 
     with psycopg.connect(database_url) as conn:
-        if not conn.execute("SELECT 1 FROM geo_reports WHERE inventory = 'VIEW-S2-1'").fetchone():
-            for n, level in ((1, "public"), (2, "official-use")):
-                report = add_report(conn, NewReport(study_key="S2", inventory=f"VIEW-S2-{n}",
-                                                    title=f"Гравиразведка, отчёт {n}", access_level=level,
-                                                    year=1986), authority="operator", actor="test")
-                add_file(conn, report, f"s2-{n}.pdf", minimal_pdf(f"report {n}"), actor="test")
+        for n, level in ((1, "public"), (2, "official-use")):
+            report = add_report(conn, NewReport(study_key="S2", inventory=f"VIEW-S2-{n}",
+                                                title=f"Гравиразведка, отчёт {n}", access_level=level,
+                                                year=1986), authority="operator", actor="test")
+            add_file(conn, report, f"s2-{n}.pdf", minimal_pdf(f"report {n}"), actor="test")
         load_people(conn)   # the demo officer (solid-minerals) in the register, with the role
-        officer_token = session_token(conn, "880409400785")
+        token = session_token(conn, "880409400785")
         conn.commit()
+    try:
+        yield token
+    finally:
+        with psycopg.connect(database_url) as conn:
+            conn.execute("DELETE FROM geo_report_files WHERE report_id IN "
+                         "(SELECT id FROM geo_reports WHERE inventory LIKE 'VIEW-S2-%')")
+            conn.execute("DELETE FROM geo_reports WHERE inventory LIKE 'VIEW-S2-%'")
+            conn.commit()
+
+
+def test_a_study_popup_lists_its_reports(live: str, map_data: dict[str, Any], study_reports: str):
+    """Issue 12: clicking a study shows its reports; the public one's file is a download, the
+    official-use one's files are withheld from an anonymous reader (with how to get them) and
+    given to an authority's officer once signed in."""
+    from playwright.sync_api import expect, sync_playwright
+
+    officer_token = study_reports
     problems: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
