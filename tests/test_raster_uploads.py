@@ -207,6 +207,14 @@ def test_a_second_version_of_a_sheet_supersedes_the_first(client, operator, db, 
     assert current == {"L-43-7": second.json()["version"], "L-43-8": other.json()["version"]}
     listed = client.get("/api/layers/geophysics-gravity/versions").json()["versions"]
     assert [v["current"] for v in listed] == [True, True, False]
+    # The layer as /api/layers describes it: two sheets now, the newest version the second upload.
+    layer = client.get("/api/layers/geophysics-gravity").json()
+    assert (layer["kind"], layer["unit"]["en"], layer["current"]) == (
+        "grid", "mGal", {"newest_version": second.json()["version"], "sheets": 2})
+    everything = client.get("/api/layers").json()
+    assert [r["id"] for r in everything["raster_layers"]] == ["geological-maps", "geophysics-magnetic",
+                                                             "geophysics-gravity"]
+    assert "geophysics-gravity" not in {v["id"] for v in everything["layers"]}
 
 
 def _zip(tmp_path: Path, members: dict[str, bytes]) -> Path:

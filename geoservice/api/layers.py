@@ -122,17 +122,34 @@ def _current(conn: psycopg.Connection, layer: Layer, authorised: bool) -> dict[s
     return _as_seen(conn, layer, info, authorised) if info else None
 
 
+def describe_raster_layer(conn: psycopg.Connection, layer: RasterLayer) -> dict[str, Any]:
+    """A raster layer of the catalog (issue 12): what it takes and what the mosaic shows now; its
+    tiles, coverage and legend are at /api/rasters and /ogc/collections/{id}."""
+    row = conn.execute("SELECT max(version_id), count(*) FROM current_raster_sheets WHERE layer_id = %s",
+                       (layer.id,)).fetchone()
+    newest, sheets = (row[0], int(row[1])) if row else (None, 0)
+    return {"id": layer.id, "names": layer.names.as_dict(), "kind": layer.kind,
+            "unit": layer.unit.as_dict() if layer.unit else None, "uploadable": True,
+            "writers": sorted(layer.writers | {"operator"}),
+            "current": {"newest_version": int(newest), "sheets": sheets} if sheets else None}
+
+
 @router.get("/layers", dependencies=[PUBLIC])
 def list_layers(db: DatabaseDep, reader: ReaderDep) -> dict[str, Any]:
     authorised = reads_restricted(reader)
     # The connection is taken in this worker thread, not held from a dependency (see
     # tests/test_pool_concurrency.py).
     with db.connection() as conn:
-        return {"layers": [describe_layer(layer, _current(conn, layer, authorised)) for layer in LAYERS.values()]}
+        return {"layers": [describe_layer(layer, _current(conn, layer, authorised)) for layer in LAYERS.values()],
+                # Raster layers apart: their answers have another shape (no attributes, no features).
+                "raster_layers": [describe_raster_layer(conn, layer) for layer in RASTER_LAYERS.values()]}
 
 
 @router.get("/layers/{layer_id}", dependencies=[PUBLIC])
 def get_layer(layer_id: str, db: DatabaseDep, reader: ReaderDep) -> dict[str, Any]:
+    if layer_id in RASTER_LAYERS:
+        with db.connection() as conn:
+            return describe_raster_layer(conn, RASTER_LAYERS[layer_id])
     layer = resolve_layer(layer_id)
     with db.connection() as conn:
         return describe_layer(layer, _current(conn, layer, reads_restricted(reader)))
