@@ -5,7 +5,7 @@
 // the person's applications (GET /api/applications) with where their procedure stands.
 // Loaded by the cabinet page into <section id="applications">; texts in kk/ru/en.
 
-import { el, problemText, signOrSay } from './cabinet-sign.js';
+import { documentsFieldset, el, myDocuments, problemText, signOrSay, uploadAndAttach } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -78,8 +78,6 @@ const DEFAULT_BLOCKS = 'L-42-70-(10а-5в-11,12)';
 const FROM_MAP = 'geoservice.filing.blocks';
 const fromUrl = new URLSearchParams(location.search).get('blocks');
 if (fromUrl && fromUrl.trim()) sessionStorage.setItem(FROM_MAP, fromUrl.trim().slice(0, 20000));
-// A document uploaded from the filing form: only its owner reads it until they choose otherwise.
-const NEW_DOCUMENT_LEVEL = 'confidential';
 
 class ApplicationsSection {
   constructor(section) {
@@ -134,34 +132,13 @@ class ApplicationsSection {
   }
 
   async loadDocuments() {
-    const response = await this.api('/api/documents?mine=true&limit=50');
-    if (!response.ok) return;
-    this.docs = (await response.json()).documents;
+    this.docs = (await myDocuments((path, options) => this.api(path, options))) ?? this.docs;
   }
 
   async doUpload(input) {
-    const file = input.files[0];
-    if (!file || this.busy) return;
-    const data = new FormData();
-    data.append('file', file);
-    data.append('access_level', NEW_DOCUMENT_LEVEL);
-    this.busy = true;
-    this.message = ['info', this.t('uploading')];
-    this.render();
-    try {
-      const response = await this.api('/api/documents', { method: 'POST', body: data });
-      if (!response.ok) throw new Error(await problemText(response));
-      const doc = await response.json();
-      this.chosen.add(doc.id);
-      await this.loadDocuments();
-      this.message = ['ok', this.t('uploaded', { name: doc.file_name })];
-      // The documents section below lists it too.
+    // The documents section below lists it too.
+    if (await uploadAndAttach(this, input)) {
       Promise.resolve(window.geoserviceDocuments).then((view) => view?.load()).catch(() => {});
-    } catch (error) {
-      this.message = ['error', `${this.t('failed')}: ${error.message}`];
-    } finally {
-      this.busy = false;
-      this.render();
     }
   }
 
@@ -281,18 +258,7 @@ class ApplicationsSection {
   }
 
   renderDocuments() {
-    const upload = el('input', { type: 'file', id: 'app-doc-file' });
-    const boxes = this.docs.map((d) => {
-      const box = el('input', { type: 'checkbox', name: 'app-doc', value: String(d.id) });
-      box.checked = this.chosen.has(d.id);
-      box.addEventListener('change', () => { if (box.checked) this.chosen.add(d.id); else this.chosen.delete(d.id); });
-      return el('label', { class: 'app-doc', 'data-id': String(d.id) }, box, ` ${d.file_name}`);
-    });
-    return el('fieldset', { id: 'app-docs' }, el('legend', {}, this.t('documents')),
-      ...(boxes.length ? boxes : [el('p', { class: 'app-no-docs' }, this.t('noDocuments'))]),
-      el('div', { class: 'app-doc-upload' }, el('span', {}, this.t('attach')), upload,
-        el('button', { type: 'button', id: 'app-doc-upload', disabled: this.busy ? '' : null,
-          onclick: () => this.doUpload(upload) }, this.t('upload'))));
+    return documentsFieldset(this, 'app');
   }
 
   where(a) {

@@ -6,7 +6,7 @@
 // /api/applications as kind obligation-report; the officer decides it in the workbench. A
 // returned report is sent back from the applications section (its resubmit). Texts kk/ru/en.
 
-import { el, problemText, signOrSay } from './cabinet-sign.js';
+import { documentsFieldset, el, myDocuments, problemText, signOrSay, uploadAndAttach } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -46,7 +46,6 @@ const UI = {
     status_accepted: 'taken for review', status_returned: 'returned for revision', status_refused: 'refused',
   },
 };
-const NEW_DOCUMENT_LEVEL = 'confidential';
 
 class ReportsSection {
   constructor(section) {
@@ -91,32 +90,11 @@ class ReportsSection {
   }
 
   async loadDocuments() {
-    const response = await this.api('/api/documents?mine=true&limit=50');
-    if (response.ok) this.docs = (await response.json()).documents;
+    this.docs = (await myDocuments((path, options) => this.api(path, options))) ?? this.docs;
   }
 
   async doUpload(input) {
-    const file = input.files[0];
-    if (!file || this.busy) return;
-    const data = new FormData();
-    data.append('file', file);
-    data.append('access_level', NEW_DOCUMENT_LEVEL);
-    this.busy = true;
-    this.message = ['info', this.t('uploading')];
-    this.render();
-    try {
-      const response = await this.api('/api/documents', { method: 'POST', body: data });
-      if (!response.ok) throw new Error(await problemText(response));
-      const doc = await response.json();
-      this.chosen.add(doc.id);
-      await this.loadDocuments();
-      this.message = ['ok', this.t('uploaded', { name: doc.file_name })];
-    } catch (error) {
-      this.message = ['error', `${this.t('failed')}: ${error.message}`];
-    } finally {
-      this.busy = false;
-      this.render();
-    }
+    await uploadAndAttach(this, input);
   }
 
   payload() {
@@ -171,13 +149,6 @@ class ReportsSection {
     const bind = (node, key) => { node.value = this[key]; node.addEventListener('input', () => { this[key] = node.value; }); return node; };
     const licence = el('select', { id: 'report-licence', onchange: (e) => { this.licence = e.target.value; } },
       ...this.licences.map((l) => el('option', { value: l.number, selected: l.number === this.licence ? '' : null }, l.number)));
-    const boxes = this.docs.map((d) => {
-      const box = el('input', { type: 'checkbox', name: 'report-doc', value: String(d.id) });
-      box.checked = this.chosen.has(d.id);
-      box.addEventListener('change', () => { if (box.checked) this.chosen.add(d.id); else this.chosen.delete(d.id); });
-      return el('label', { class: 'app-doc', 'data-id': String(d.id) }, box, ` ${d.file_name}`);
-    });
-    const upload = el('input', { type: 'file', id: 'report-doc-file' });
     return el('form', { id: 'report-form', onsubmit: (e) => { e.preventDefault(); this.doSubmit(); } },
       el('h3', {}, this.t('submitTitle')),
       field('licence', licence),
@@ -185,11 +156,7 @@ class ReportsSection {
       field('spend', bind(el('input', { id: 'report-spend', type: 'text', inputmode: 'decimal', required: '' }), 'spend')),
       field('summary', bind(el('textarea', { id: 'report-summary', rows: '3', maxlength: '4000', required: '' }), 'summary')),
       field('blocks', bind(el('input', { id: 'report-blocks', type: 'text', spellcheck: 'false' }), 'blocks')),
-      el('fieldset', { id: 'report-docs' }, el('legend', {}, this.t('documents')),
-        ...(boxes.length ? boxes : [el('p', {}, this.t('noDocuments'))]),
-        el('div', { class: 'app-doc-upload' }, el('span', {}, this.t('attach')), upload,
-          el('button', { type: 'button', id: 'report-doc-upload', disabled: this.busy ? '' : null,
-            onclick: () => this.doUpload(upload) }, this.t('upload')))),
+      documentsFieldset(this, 'report'),
       el('div', { class: 'app-actions' },
         el('button', { type: 'submit', id: 'report-submit', disabled: this.busy ? '' : null }, this.t('submit'))),
       this.message ? el('p', { id: 'report-status', class: this.message[0], role: 'status' }, this.message[1]) : null);

@@ -122,3 +122,60 @@ export const el = (tag, attrs = {}, ...children) => {
   for (const child of children) if (child !== null && child !== undefined) node.append(child);
   return node;
 };
+
+// --- the person's own documents, attached to a signed filing (applications, reports) ----------
+
+// A document uploaded from a filing form: only its owner reads it until they choose otherwise.
+const NEW_DOCUMENT_LEVEL = 'confidential';
+
+// The person's own documents (GET /api/documents?mine=true), or null when they cannot be read.
+export async function myDocuments(api) {
+  const response = await api('/api/documents?mine=true&limit=50');
+  return response.ok ? (await response.json()).documents : null;
+}
+
+// Upload the file chosen in ``input`` as the person's document and attach it to the form of
+// ``view`` (a section with api, busy, message, chosen, loadDocuments, render and t): the
+// document, or null when nothing was uploaded (the reason is in view.message).
+export async function uploadAndAttach(view, input) {
+  const file = input.files[0];
+  if (!file || view.busy) return null;
+  const data = new FormData();
+  data.append('file', file);
+  data.append('access_level', NEW_DOCUMENT_LEVEL);
+  view.busy = true;
+  view.message = ['info', view.t('uploading')];
+  view.render();
+  try {
+    const response = await view.api('/api/documents', { method: 'POST', body: data });
+    if (!response.ok) throw new Error(await problemText(response));
+    const doc = await response.json();
+    view.chosen.add(doc.id);
+    await view.loadDocuments();
+    view.message = ['ok', view.t('uploaded', { name: doc.file_name })];
+    return doc;
+  } catch (error) {
+    view.message = ['error', `${view.t('failed')}: ${error.message}`];
+    return null;
+  } finally {
+    view.busy = false;
+    view.render();
+  }
+}
+
+// The form's fieldset of the person's documents: a checkbox each (``view.chosen``) and an inline
+// upload. Ids and names begin with ``prefix`` (app-docs, app-doc-file, app-doc-upload, …).
+export function documentsFieldset(view, prefix) {
+  const upload = el('input', { type: 'file', id: `${prefix}-doc-file` });
+  const boxes = view.docs.map((d) => {
+    const box = el('input', { type: 'checkbox', name: `${prefix}-doc`, value: String(d.id) });
+    box.checked = view.chosen.has(d.id);
+    box.addEventListener('change', () => { if (box.checked) view.chosen.add(d.id); else view.chosen.delete(d.id); });
+    return el('label', { class: 'app-doc', 'data-id': String(d.id) }, box, ` ${d.file_name}`);
+  });
+  return el('fieldset', { id: `${prefix}-docs` }, el('legend', {}, view.t('documents')),
+    ...(boxes.length ? boxes : [el('p', { class: `${prefix}-no-docs` }, view.t('noDocuments'))]),
+    el('div', { class: 'app-doc-upload' }, el('span', {}, view.t('attach')), upload,
+      el('button', { type: 'button', id: `${prefix}-doc-upload`, disabled: view.busy ? '' : null,
+        onclick: () => view.doUpload(upload) }, view.t('upload'))));
+}
