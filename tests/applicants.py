@@ -146,6 +146,16 @@ def make_applicants(conn: psycopg.Connection, pki: DemoPki, count: int,
     return out
 
 
+def other_officer(app_db: str, pki: DemoPki, prefix: str, authority: str = "hydrocarbons") -> tuple[str, Issued]:
+    """An officer of another authority than the one deciding (hydrocarbons), with a signing
+    certificate: the person an authority's rule must turn away."""
+    with psycopg.connect(app_db) as conn:
+        ((iin, cert),) = make_applicants(conn, pki, 1, prefix=prefix)
+        accounts.grant_role(conn, iin, "officer", authority, actor="test")
+        conn.commit()
+    return iin, cert
+
+
 def application(codes: list[str] | str, iin: str | None = None, bin_: str | None = None, *,
                 kind: str = "exploration-licence", mineral: str | None = "gold", **more: Any) -> dict[str, Any]:
     app: dict[str, Any] = {"kind": kind, "applicant": {"iin": iin} if iin else {"bin": bin_}, "documents": []}

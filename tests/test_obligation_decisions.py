@@ -15,12 +15,20 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from cadastre import accounts, checker, licences, obligation_decisions, obligations
+from cadastre import checker, licences, obligation_decisions, obligations
 from cadastre.eds.pki import DemoPki, Issued, sign_cms
 from cadastre.eds.verify import verify_cms
 from cadastre.eds_trust import load_trust
 from geoservice.kernel import clock
-from tests.applicants import FCFS_AREA, app_client, bearer, demo_people, make_applicants, programme_database, square
+from tests.applicants import (
+    FCFS_AREA,
+    app_client,
+    bearer,
+    demo_people,
+    other_officer,
+    programme_database,
+    square,
+)
 
 LICENCE = "LIC-TEST-DECISIONS-1"
 ISSUED = dt.date(2026, 1, 5)
@@ -50,11 +58,7 @@ def pki(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
 @pytest.fixture(scope="module")
 def stranger(app_db: str, pki: DemoPki) -> tuple[str, Issued]:
     """An officer of another authority (hydrocarbons)."""
-    with psycopg.connect(app_db) as conn:
-        ((iin, cert),) = make_applicants(conn, pki, 1, prefix="0404048")
-        accounts.grant_role(conn, iin, "officer", "hydrocarbons", actor="test")
-        conn.commit()
-    return iin, cert
+    return other_officer(app_db, pki, "0404048")
 
 
 @pytest.fixture(scope="module")

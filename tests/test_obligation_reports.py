@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from cadastre import accounts, licences, workbench
+from cadastre import licences, workbench
 from cadastre.eds.pki import DemoPki, Issued, sign_cms
 from cadastre.eds.verify import verify_cms
 from cadastre.eds_trust import load_trust
@@ -28,7 +28,7 @@ from tests.applicants import (
     app_client,
     bearer,
     demo_people,
-    make_applicants,
+    other_officer,
     programme_database,
     signed,
     square,
@@ -63,11 +63,7 @@ def pki(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
 @pytest.fixture(scope="module")
 def stranger(app_db: str, pki: DemoPki) -> tuple[str, Issued]:
     """An officer of another authority (hydrocarbons)."""
-    with psycopg.connect(app_db) as conn:
-        ((iin, cert),) = make_applicants(conn, pki, 1, prefix="0404047")
-        accounts.grant_role(conn, iin, "officer", "hydrocarbons", actor="test")
-        conn.commit()
-    return iin, cert
+    return other_officer(app_db, pki, "0404047")
 
 
 @pytest.fixture(scope="module")

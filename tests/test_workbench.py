@@ -36,7 +36,7 @@ from tests.applicants import (
     app_client,
     application,
     bearer,
-    make_applicants,
+    other_officer,
     person,
     programme_database,
     signed,
@@ -65,11 +65,7 @@ def pki(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
 @pytest.fixture(scope="module")
 def stranger(app_db: str, pki: DemoPki) -> tuple[str, Issued]:
     """An officer of another authority (hydrocarbons), with a signing certificate."""
-    with psycopg.connect(app_db) as conn:
-        ((iin, cert),) = make_applicants(conn, pki, 1, prefix="0303036")
-        accounts.grant_role(conn, iin, "officer", "hydrocarbons", actor="test")
-        conn.commit()
-    return iin, cert
+    return other_officer(app_db, pki, "0303036")
 
 
 @pytest.fixture(scope="module")
