@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
 from cadastre import obligation_decisions, reports
-from geoservice.api.workbench import _signature
+from geoservice.api.workbench import decode_signature
 from geoservice.deps import DatabaseDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -29,7 +29,7 @@ def _decide(request: Request, db: Database, number: str, key: str, body: Any, wh
         try:
             if not isinstance(body, dict) or set(body) - {"decision", "signature"} or "decision" not in body:
                 raise Problem("obligation_decisions.bad_decision", 422, field="body")
-            signature = _signature(body.get("signature"))
+            signature = decode_signature(body.get("signature"))
             trust, revocation = trust_cache(request).get(conn)
             decided = obligation_decisions.decide(conn, number, key, body["decision"], signature, caller=who,
                                                   trust=trust, revocation=revocation, now=clock.now(),

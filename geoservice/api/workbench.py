@@ -51,7 +51,8 @@ def get_queue(request: Request, db: DatabaseDep, who: Person = ACTORS) -> dict[s
     return {"queue": items, "overdue": sum(1 for i in items if i["overdue"])}
 
 
-def _signature(value: Any) -> bytes:
+def decode_signature(value: Any) -> bytes:
+    """A detached CMS sent as base64 text (decisions, votes, obligation decisions); 400 otherwise."""
     if not isinstance(value, str):
         raise Problem("workbench.bad_signature", 400)
     try:
@@ -82,7 +83,7 @@ def _decide(request: Request, db: Database, number: str, body: Any, who: Person,
     with db.connection() as conn:
         try:
             stage, action, reason = parse(body)
-            signature = _signature(body.get("signature"))
+            signature = decode_signature(body.get("signature"))
             trust, revocation = trust_cache(request).get(conn)
             workbench.decide(conn, number, stage, action, reason, signature, caller=who, trust=trust,
                              revocation=revocation, now=clock.now(), client=client)
@@ -129,7 +130,7 @@ def _commission_act(request: Request, db: Database, number: str, body: Any, who:
                 stage, reason = commission.parse_close(_signed_body(body, "close"))
             else:
                 stage, vote, reason = commission.parse_vote(_signed_body(body, "vote"))
-            signature = _signature(body.get("signature"))
+            signature = decode_signature(body.get("signature"))
             trust, revocation = trust_cache(request).get(conn)
             if closing:
                 commission.close_vote(conn, number, stage, reason, signature, caller=who, trust=trust,
