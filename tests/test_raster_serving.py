@@ -259,6 +259,52 @@ def test_coverage_problems(api: TestClient) -> None:
     assert "5000 × 5000 pixels" in r.json()["detail"]
 
 
+def test_coverage_subset_and_scaling_as_ogc_api_coverages(api: TestClient) -> None:
+    """subset=Lon(a:b),Lat(c:d) and scale-size (also GDAL's draft name scaleSize) and scale-factor
+    give the same grid as bbox with width and height."""
+    plain = api.get(f"/ogc/collections/{MAP}/coverage?bbox=70.5,45.5,71.5,46.5&width=100&height=50")
+    for query in ("subset=Lon(70.5:71.5),Lat(45.5:46.5)&scale-size=Lon(100),Lat(50)",
+                  "subset=Lat(45.5:46.5)&subset=Lon(70.5:71.5)&scaleSize=Lon(100),Lat(50)",
+                  'subset="Long"(70.5:71.5),"Lat"(45.5:46.5)&width=100&height=50'):
+        r = api.get(f"/ogc/collections/{MAP}/coverage?{query}")
+        assert r.status_code == 200, (query, r.text)
+        with rasterio.MemoryFile(r.content) as memory, memory.open() as src:
+            assert (src.width, src.height) == (100, 50) and np.allclose(tuple(src.bounds), (70.5, 45.5, 71.5, 46.5))
+            assert np.array_equal(src.read(), rasterio.MemoryFile(plain.content).open().read()), query
+    # An open end is the layer's edge (sheets A and B: 70…73 east).
+    r = api.get(f"/ogc/collections/{MAP}/coverage?subset=Lon(72:*),Lat(45.5:46.5)&scale-size=Lon(10)")
+    with rasterio.MemoryFile(r.content) as memory, memory.open() as src:
+        assert abs(src.bounds.right - 73.0) < 1e-6 and tuple(src.read()[:3, 2, 5]) == BLUE
+    # scale-factor 2: half the native size of the same box.
+    native = api.get(f"/ogc/collections/{MAP}/coverage?bbox=70.5,45.5,70.7,45.7")
+    half = api.get(f"/ogc/collections/{MAP}/coverage?bbox=70.5,45.5,70.7,45.7&scale-factor=2")
+    with rasterio.MemoryFile(native.content) as a, a.open() as full, rasterio.MemoryFile(half.content) as b, \
+            b.open() as small:
+        assert abs(small.width - full.width / 2) <= 1 and abs(small.height - full.height / 2) <= 1
+    for query in ("subset=Lon(71:70)", "subset=Time(1:2)", "subset=Lon(70.5)", "subset=Lon(a:b)",
+                  "subset=Lon(70:71)&bbox=70,45,71,46", "subset=Lon(70:71),Lon(70:71)", "scale-size=Lon(0)",
+                  "scale-size=Lat(x)", "scale-factor=0", "scale-factor=nan", "subset=Lon(70:71)junk"):
+        r = api.get(f"/ogc/collections/{MAP}/coverage?{query}", headers={"Accept-Language": "kk"})
+        assert r.status_code == 400, (query, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "subset" in r.json()["detail"] or "scale" in r.json()["detail"], r.json()
+    assert api.get(f"/ogc/collections/{MAP}/coverage?bbox=70,45,72,47&scale-factor=0.01").status_code == 413
+
+
+def test_domainset_gives_the_grid_and_rangetype_the_data_types(api: TestClient) -> None:
+    doc = api.get(f"/ogc/collections/{MAG}/coverage/domainset").json()["generalGrid"]
+    lon, lat = doc["axis"]
+    # The sheet's 100 m pixels, in degrees, and a grid as wide as the extent at that resolution.
+    assert 0.0009 < lon["resolution"] < 0.0015 and lat["resolution"] < 0
+    width = doc["gridLimits"]["axis"][0]["upperBound"] + 1
+    assert abs(width * lon["resolution"] - (lon["upperBound"] - lon["lowerBound"])) < 1e-9
+    fields = api.get(f"/ogc/collections/{MAG}/coverage/rangetype").json()["field"]
+    assert [f["definition"] for f in fields] == ["ogcType:float32"]
+    fields = api.get(f"/ogc/collections/{MAP}/coverage/rangetype").json()["field"]
+    assert [f["name"] for f in fields] == ["red", "green", "blue", "alpha"]
+    assert {f["definition"] for f in fields} == {"ogcType:unsignedByte"}
+
+
 def test_value_at_a_point(api: TestClient) -> None:
     lon, lat = Transformer.from_crs(32643, 4326, always_xy=True).transform(475000, 5050000)
     r = api.get(f"/api/rasters/{MAG}/value", params={"lon": lon, "lat": lat})
@@ -352,6 +398,9 @@ def test_a_sheet_whose_file_is_gone_is_left_out_not_a_500(api: TestClient, store
 
 # --- a real GDAL client over HTTP ----------------------------------------------------------------------
 
+GDAL_ENV = {"GDAL_HTTP_TIMEOUT": "30", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "PATH": "/usr/bin:/bin"}
+
+
 @pytest.fixture(scope="module")
 def live(store: dict[str, Any], database_url: str) -> Iterator[str]:
     from geoservice.app import create_app
@@ -378,8 +427,7 @@ def test_gdalinfo_reads_the_coverage_url(live: str) -> None:
     lon0, lat0 = Transformer.from_crs(32643, 4326, always_xy=True).transform(450000, 5050000)
     url = f"{live}/ogc/collections/{MAG}/coverage?bbox={lon0 - 0.1},{lat0 - 0.1},{lon0 + 0.1},{lat0 + 0.1}"
     out = subprocess.run(["gdalinfo", "-json", "-stats", f"/vsicurl/{url}"], capture_output=True, text=True,
-                         timeout=60, env={"GDAL_HTTP_TIMEOUT": "30", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
-                                          "PATH": "/usr/bin:/bin"})
+                         timeout=60, env=GDAL_ENV)
     assert out.returncode == 0, out.stderr
     info = orjson.loads(out.stdout)
     assert info["bands"][0]["type"] == "Float32"
@@ -388,6 +436,79 @@ def test_gdalinfo_reads_the_coverage_url(live: str) -> None:
     assert abs(west - (lon0 - 0.1)) < 1e-6 and abs(north - (lat0 + 0.1)) < 1e-6
     stats = info["bands"][0]
     assert -20 < stats["minimum"] < 0 < stats["maximum"] < 20   # about ±0.1° of 1° across ±100 nT
+
+
+@pytest.mark.skipif(shutil.which("gdalinfo") is None, reason="the system GDAL CLI is not installed")
+def test_gdal_ogcapi_driver_reads_the_grid(live: str) -> None:
+    """GDAL's OGCAPI driver, as QGIS uses it: sized from the domain set, typed from the range type,
+    read through subset and scaleSize requests; the value is the one /api/rasters gives."""
+    source = f"OGCAPI:{live}/ogc/collections/{MAG}"
+    out = subprocess.run(["gdalinfo", "-json", source], capture_output=True, text=True, timeout=60, env=GDAL_ENV)
+    assert out.returncode == 0, out.stderr
+    info = orjson.loads(out.stdout)
+    assert info["driverShortName"] == "OGCAPI" and info["bands"][0]["type"] == "Float32"
+    assert info["size"][0] > 500     # the 100 m sheet's resolution over its extent, not a thumbnail
+    lon0, lat0 = Transformer.from_crs(32643, 4326, always_xy=True).transform(430000, 5050000)
+    out = subprocess.run(["gdallocationinfo", "-valonly", "-wgs84", source, str(lon0), str(lat0)],
+                         capture_output=True, text=True, timeout=60, env=GDAL_ENV)
+    assert out.returncode == 0, out.stderr
+    import httpx
+
+    expected = httpx.get(f"{live}/api/rasters/{MAG}/value", params={"lon": lon0, "lat": lat0}).json()["value"]
+    assert abs(expected - (-40.0)) < 1.0                    # easting 430 km: -40 nT on the -100…100 ramp
+    assert abs(float(out.stdout.strip()) - expected) < 1.0  # one pixel's change is 0.2 nT
+
+
+QGIS_SCRIPT = """
+import json, os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform,
+                       QgsMapRendererSequentialJob, QgsMapSettings, QgsPointXY, QgsProject, QgsRasterLayer,
+                       QgsRectangle)
+from qgis.PyQt.QtCore import QSize
+app = QgsApplication([], False); app.initQgis()
+base, lon, lat = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+out = {}
+# The README's steps: XYZ tiles (Data Source Manager > XYZ), the coverage through GDAL's OGCAPI
+# driver and as a plain GeoTIFF URL.
+xyz = QgsRasterLayer("type=xyz&zmin=0&zmax=14&url=" + base
+                     + "/ogc/collections/geological-maps/map/tiles/WebMercatorQuad/{z}/{y}/{x}", "map", "wms")
+ogcapi = QgsRasterLayer("OGCAPI:" + base + "/ogc/collections/geophysics-magnetic", "grid", "gdal")
+geotiff = QgsRasterLayer("/vsicurl/" + base + "/ogc/collections/geophysics-magnetic/coverage", "grid2", "gdal")
+out["valid"] = [xyz.isValid(), ogcapi.isValid(), geotiff.isValid()]
+out["values"] = [layer.dataProvider().sample(QgsPointXY(lon, lat), 1)[0] for layer in (ogcapi, geotiff)
+                 if layer.isValid()]
+settings = QgsMapSettings()
+settings.setLayers([xyz])
+mercator = QgsCoordinateReferenceSystem("EPSG:3857")
+settings.setDestinationCrs(mercator)
+to_mercator = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:4326"), mercator, QgsProject.instance())
+settings.setExtent(to_mercator.transformBoundingBox(QgsRectangle(70.2, 45.5, 70.8, 46.5)))
+settings.setOutputSize(QSize(256, 256))
+job = QgsMapRendererSequentialJob(settings)
+job.start()
+job.waitForFinished()
+colour = job.renderedImage().pixelColor(128, 128)
+out["centre"] = [colour.red(), colour.green(), colour.blue(), colour.alpha()]
+print(json.dumps(out), flush=True)
+os._exit(0)   # QGIS 3.22's teardown may crash after the answer; the answer is what counts
+"""
+
+
+def test_qgis_reads_xyz_tiles_and_the_coverage(live: str) -> None:
+    """Where Debian's QGIS (python3-qgis) is installed: the README's QGIS steps, done by QGIS."""
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True, check=False) \
+        if Path("/usr/bin/python3").exists() else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("QGIS (python3-qgis) is not installed")
+    lon0, lat0 = Transformer.from_crs(32643, 4326, always_xy=True).transform(470000, 5050000)
+    run = subprocess.run(["/usr/bin/python3", "-c", QGIS_SCRIPT, live, str(lon0), str(lat0)], capture_output=True,
+                         text=True, timeout=180, check=False, env={**GDAL_ENV, "HOME": "/tmp"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = orjson.loads(run.stdout.strip().splitlines()[-1])
+    assert result["valid"] == [True, True, True], result
+    assert all(abs(v - 40.0) < 1.0 for v in result["values"]) and len(result["values"]) == 2, result
+    assert result["centre"] == [*RED, 255], result     # sheet A's red, drawn by QGIS from our tiles
 
 
 # --- the viewer in a real browser ------------------------------------------------------------------------

@@ -61,6 +61,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "{parameter} должен быть целым числом от 1 до {max}, а не «{value}».",
         "kk": "{parameter} 1-ден {max}-ге дейінгі бүтін сан болуы керек, «{value}» емес.",
     },
+    "tiles.raster.bad_subset": {
+        "en": "subset “{value}” is not understood: give Lon(low:high) and/or Lat(low:high) in degrees (CRS84), "
+              "low < high, “*” for the layer's own edge; not together with bbox.",
+        "ru": "subset «{value}» не распознан: укажите Lon(мин:макс) и/или Lat(мин:макс) в градусах (CRS84), "
+              "мин < макс, «*» — граница слоя; не вместе с bbox.",
+        "kk": "subset «{value}» түсініксіз: Lon(төмен:жоғары) және/немесе Lat(төмен:жоғары) градуспен (CRS84) "
+              "беріңіз, төмен < жоғары, «*» — қабаттың өз шеті; bbox-пен бірге емес.",
+    },
+    "tiles.raster.bad_scale": {
+        "en": "{parameter} “{value}” is not understood: scale-size is Lon(width),Lat(height) in pixels, "
+              "scale-factor a number above 0.",
+        "ru": "{parameter} «{value}» не распознан: scale-size — Lon(ширина),Lat(высота) в пикселях, "
+              "scale-factor — число больше 0.",
+        "kk": "{parameter} «{value}» түсініксіз: scale-size — пиксельмен Lon(ені),Lat(биіктігі), "
+              "scale-factor — 0-ден үлкен сан.",
+    },
     "tiles.raster.too_large": {
         "en": "The coverage would be {width} × {height} pixels; at most {max_side} on a side and {max_pixels} "
               "pixels in all. Ask for a smaller bbox, width or height.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+import re
 from typing import Any
 
 import orjson
@@ -38,9 +39,18 @@ CONFORMANCE: tuple[str, ...] = (
     f"{COVERAGES}/core",
     f"{COVERAGES}/geotiff",
     f"{COVERAGES}/coverage-bbox",
+    f"{COVERAGES}/coverage-subset",    # subset=Lon(a:b),Lat(c:d)
     f"{COVERAGES}/coverage-scaling",   # width / height
 )
-COVERAGE_PARAMETERS = {"bbox", "bbox-crs", "width", "height", "f"}
+# bbox/width/height as in OGC API - Features and Maps; subset and scale-size/scale-factor as
+# OGC API - Coverages (GDAL's OGCAPI driver sends subset=Lon(a:b),Lat(c:d)&scaleSize=Lon(w),Lat(h),
+# the draft's name of scale-size).
+COVERAGE_PARAMETERS = {"bbox", "bbox-crs", "width", "height", "f", "subset", "scale-size", "scaleSize",
+                       "scale-factor"}
+# The coverage's axes (CRS84: longitude first) and the names clients give them.
+X_AXIS = {"lon", "long", "longitude", "x", "e"}
+Y_AXIS = {"lat", "latitude", "y", "n"}
+AXIS_TERM = re.compile(r'\s*"?([A-Za-z]+)"?\s*\(([^()]*)\)\s*(?:,|$)')
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # bbox-crs offered: its CRS for the output grid, and whether its axes are lat/lon in the bbox.
 BBOX_CRS: dict[str, tuple[int, bool]] = {
@@ -283,10 +293,13 @@ def _size(request: Request, name: str) -> int | None:
 
 
 def _output_size(box: tuple[float, float, float, float], resolution: float, width: int | None,
-                 height: int | None) -> tuple[int, int]:
+                 height: int | None, explicit: bool = False) -> tuple[int, int]:
     """Width and height of the output: as asked (the other side keeping the aspect), or at the
-    data's native resolution scaled down to fit the limits. Asked-for sizes past them are 413."""
+    data's native resolution scaled down to fit the limits. Asked-for sizes past them (also
+    through a scale-factor, ``explicit``) are 413."""
     span_x, span_y = box[2] - box[0], box[3] - box[1]
+    if explicit and width is None and height is None:
+        width, height = max(1, round(span_x / resolution)), max(1, round(span_y / resolution))
     if width is None and height is None:
         w, h = max(1, round(span_x / resolution)), max(1, round(span_y / resolution))
         scale = max(w / rasters.MAX_COVERAGE_SIDE, h / rasters.MAX_COVERAGE_SIDE,
@@ -320,13 +333,23 @@ async def coverage(request: Request, collection_id: str) -> Response:
         raise Problem("tiles.raster.bad_crs", 400, crs=crs_uri, known=", ".join(BBOX_CRS))
     width, height = _size(request, "width"), _size(request, "height")
     box = _bbox(params["bbox"], crs_uri) if "bbox" in params else None
+    subsets = params.getlist("subset")
+    if subsets:
+        if box is not None or crs_uri != CRS84:
+            raise Problem("tiles.raster.bad_subset", 400, value="; ".join(subsets))
+        full, _ = await extent(request, layer)
+        box = _subset(subsets, full or KAZAKHSTAN)
+    scale_name = "scale-size" if "scale-size" in params else "scaleSize"
+    if scale_name in params:
+        width, height = _scale_size(params[scale_name], scale_name, width, height)
+    factor = _scale_factor(params["scale-factor"]) if "scale-factor" in params else None
     async with request.app.state.pool.acquire() as conn:
         latest = await conn.fetchval(rasters.LATEST_SQL, layer.id)
     # GDAL's /vsicurl/ asks for the size (HEAD) and then for byte ranges, each a request: the
     # subset is made once and kept, under the layer's newest version like the tiles.
-    key = (f"coverage:{layer.id}", (str(latest),), False, f"{crs_uri} {box} {width} {height}", 0, 0, 0)
+    key = (f"coverage:{layer.id}", (str(latest),), False, f"{crs_uri} {box} {width} {height} {factor}", 0, 0, 0)
     body = (await _cache(request).get_or_build(
-        key, lambda: _coverage_body(request, layer, crs_uri, box, width, height))).raw
+        key, lambda: _coverage_body(request, layer, crs_uri, box, width, height, factor))).raw
     if not body:
         raise Problem("tiles.raster.no_data", 404, collection=layer.id)
     headers = {"Content-Disposition": f'inline; filename="{layer.id}.tif"', "Content-Crs": f"<{crs_uri}>",
@@ -341,6 +364,77 @@ async def coverage(request: Request, collection_id: str) -> Response:
         headers["Content-Length"] = str(len(body))
         return Response(b"", media_type=GEOTIFF, headers=headers)
     return Response(body, media_type=GEOTIFF, headers=headers)
+
+
+def _axis_terms(values: list[str], parameter: str) -> list[tuple[str, str]]:
+    """``Lon(a:b),Lat(c:d)`` (one or more parameters) as [("x", "a:b"), ("y", "c:d")]."""
+    terms: list[tuple[str, str]] = []
+    for value in values:
+        position = 0
+        while position < len(value):
+            match = AXIS_TERM.match(value, position)
+            if match is None or match.end() == position:
+                raise _bad_axes(parameter, value)
+            name = match.group(1).lower()
+            axis = "x" if name in X_AXIS else "y" if name in Y_AXIS else None
+            if axis is None or any(a == axis for a, _ in terms):
+                raise _bad_axes(parameter, value)
+            terms.append((axis, match.group(2).strip()))
+            position = match.end()
+    return terms
+
+
+def _bad_axes(parameter: str, value: str) -> Problem:
+    if parameter == "subset":
+        return Problem("tiles.raster.bad_subset", 400, value=value)
+    return Problem("tiles.raster.bad_scale", 400, parameter=parameter, value=value)
+
+
+def _subset(values: list[str], full: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The box of ``subset=Lon(a:b),Lat(c:d)`` in CRS84; an axis left out, or ``*``, is the layer's edge."""
+    box = list(full)
+    for axis, text in _axis_terms(values, "subset"):
+        low_text, colon, high_text = text.partition(":")
+        if not colon:  # a slice (one value) would drop a dimension: a 2-D GeoTIFF cannot
+            raise _bad_axes("subset", ",".join(values))
+        index = 0 if axis == "x" else 1
+        for offset, part in ((0, low_text.strip()), (2, high_text.strip())):
+            if part in ("", "*"):
+                continue
+            try:
+                box[index + offset] = float(part.strip('"'))
+            except ValueError:
+                raise _bad_axes("subset", ",".join(values)) from None
+    minx, miny, maxx, maxy = box
+    if not (all(math.isfinite(v) for v in box) and -180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
+        raise _bad_axes("subset", ",".join(values))
+    return minx, miny, maxx, maxy
+
+
+def _scale_size(value: str, parameter: str, width: int | None, height: int | None) -> tuple[int | None, int | None]:
+    """``scale-size=Lon(w),Lat(h)``: the output's width and height in pixels (either may be left out)."""
+    for axis, text in _axis_terms([value], parameter):
+        try:
+            n = int(text)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise _bad_axes(parameter, value)
+        if axis == "x":
+            width = n
+        else:
+            height = n
+    return width, height
+
+
+def _scale_factor(value: str) -> float:
+    try:
+        factor = float(value)
+    except ValueError:
+        factor = 0.0
+    if not (math.isfinite(factor) and factor > 0):
+        raise Problem("tiles.raster.bad_scale", 400, parameter="scale-factor", value=value)
+    return factor
 
 
 def _range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -361,7 +455,7 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
 
 async def _coverage_body(request: Request, layer: RasterLayer, crs_uri: str,
                          box: tuple[float, float, float, float] | None, width: int | None,
-                         height: int | None) -> bytes:
+                         height: int | None, factor: float | None = None) -> bytes:
     """The GeoTIFF of a subset, or b"" when there is no data in it."""
     epsg, _ = BBOX_CRS[crs_uri]
     full, _ = await extent(request, layer)
@@ -377,7 +471,7 @@ async def _coverage_body(request: Request, layer: RasterLayer, crs_uri: str,
     resolution = await asyncio.to_thread(rasters.native_resolution, root, sheets)
     if epsg == 3857:  # degrees to metres at the box's latitude
         resolution *= 111319.49 * math.cos(math.radians((lonlat[1] + lonlat[3]) / 2))
-    w, h = _output_size(box, resolution, width, height)
+    w, h = _output_size(box, resolution * (factor or 1.0), width, height, explicit=factor is not None)
     grid = rasters.Grid(CRS.from_epsg(epsg), box, w, h)
     return await asyncio.to_thread(rasters.coverage_tiff, root, sheets, grid, layer.kind) or b""
 
@@ -400,12 +494,25 @@ async def domainset(request: Request, collection_id: str) -> Response:
     bbox, _ = await extent(request, layer)
     if bbox is None:
         raise Problem("tiles.raster.no_data", 404, collection=layer.id)
+    sheets = await sheets_in(request, layer, bbox)
+    resolution = await asyncio.to_thread(rasters.native_resolution, raster_root(request), sheets)
+    if not math.isfinite(resolution) or resolution <= 0:
+        raise Problem("tiles.raster.no_data", 404, collection=layer.id)
+    # The grid at the finest sheet's resolution: a client (GDAL's OGCAPI driver) sizes the raster
+    # and its overviews from it, and asks for pieces with subset and scale-size.
+    width = max(1, round((bbox[2] - bbox[0]) / resolution))
+    height = max(1, round((bbox[3] - bbox[1]) / resolution))
     doc = {"type": "DomainSet", "generalGrid": {
         "type": "GeneralGridCoverage", "srsName": CRS84, "axisLabels": ["Lon", "Lat"],
         "axis": [{"type": "RegularAxis", "axisLabel": "Lon", "lowerBound": bbox[0], "upperBound": bbox[2],
-                  "uomLabel": "deg"},
+                  "uomLabel": "deg", "resolution": (bbox[2] - bbox[0]) / width},
                  {"type": "RegularAxis", "axisLabel": "Lat", "lowerBound": bbox[1], "upperBound": bbox[3],
-                  "uomLabel": "deg"}]}}
+                  "uomLabel": "deg", "resolution": -(bbox[3] - bbox[1]) / height}],
+        "gridLimits": {"type": "GridLimits", "srsName": "http://www.opengis.net/def/crs/OGC/0/Index2D",
+                       "axisLabels": ["i", "j"],
+                       "axis": [{"type": "IndexAxis", "axisLabel": "i", "lowerBound": 0, "upperBound": width - 1},
+                                {"type": "IndexAxis", "axisLabel": "j", "lowerBound": 0,
+                                 "upperBound": height - 1}]}}}
     return Response(orjson.dumps(doc), media_type=JSON)
 
 
@@ -414,9 +521,13 @@ async def rangetype(request: Request, collection_id: str) -> Response:
     layer = raster_layer(collection_id)
     if layer.kind == "grid":
         unit = layer.unit.en if layer.unit else ""
-        fields = [{"type": "Quantity", "name": "value", "definition": layer.names.en,
-                   "uom": {"type": "UnitReference", "code": unit}, "encodingInfo": {"dataType": "float32"}}]
-    else:
-        fields = [{"type": "Quantity", "name": band, "definition": f"{band} (0-255)",
-                   "encodingInfo": {"dataType": "uint8"}} for band in ("red", "green", "blue")]
+        # ``definition`` names the data type as GDAL's OGCAPI driver reads it (ogcType:…).
+        fields = [{"type": "Quantity", "name": "value", "definition": "ogcType:float32",
+                   "description": layer.names.en, "uom": {"type": "UnitReference", "code": unit},
+                   "encodingInfo": {"dataType": "http://www.opengis.net/def/dataType/OGC/0/float32"}}]
+    else:   # the GeoTIFF's four bands: colour, and alpha 0 where no sheet has data
+        fields = [{"type": "Quantity", "name": band, "definition": "ogcType:unsignedByte",
+                   "description": f"{band} (0-255)",
+                   "encodingInfo": {"dataType": "http://www.opengis.net/def/dataType/OGC/0/unsignedByte"}}
+                  for band in ("red", "green", "blue", "alpha")]
     return Response(orjson.dumps({"type": "DataRecord", "field": fields}), media_type=JSON)
