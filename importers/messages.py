@@ -623,9 +623,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The coordinate reference system in {name} is not one we know.",
     },
     "geotiff.archive_no_raster": {
-        "kk": "Мұрағатта дәл бір TIFF (.tif/.tiff) болуы керек. Табылғаны: {found}",
-        "ru": "В архиве должен быть ровно один TIFF (.tif/.tiff). Найдено: {found}",
-        "en": "The archive must hold exactly one TIFF (.tif/.tiff). Found: {found}",
+        "kk": "Мұрағатта TIFF (.tif/.tiff) жоқ. Табылғаны: {found}",
+        "ru": "В архиве нет TIFF (.tif/.tiff). Найдено: {found}",
+        "en": "The archive holds no TIFF (.tif/.tiff). Found: {found}",
+    },
+    "geotiff.too_many_sheets": {
+        "kk": "{name} мұрағатында {count} TIFF бар; бір жүктеуде ең көбі {limit} парақ болады. Сериясын бөліп "
+              "жүктеңіз.",
+        "ru": "В архиве {name} {count} TIFF; в одной загрузке не более {limit} листов. Загрузите серию "
+              "частями.",
+        "en": "The archive {name} holds {count} TIFFs; one upload takes at most {limit} sheets. Upload the "
+              "series in parts.",
+    },
+    "geotiff.duplicate_sheet": {
+        "kk": "{name} мұрағатында «{sheet}» парағы екі рет бар: {first} және {second}. Парақ атаулары "
+              "(файл атаулары) әртүрлі болуы керек.",
+        "ru": "В архиве {name} лист «{sheet}» встречается дважды: {first} и {second}. Имена листов "
+              "(файлов) должны различаться.",
+        "en": "The archive {name} has the sheet '{sheet}' twice: {first} and {second}. Sheet (file) names "
+              "must differ.",
+    },
+    "geotiff.sheet_for_many": {
+        "kk": "Мұрағатта {count} парақ бар: олардың атаулары файл атауларынан алынады, «sheet» өрісін "
+              "бермеңіз.",
+        "ru": "В архиве {count} листов: их имена берутся из имён файлов, поле «sheet» не указывайте.",
+        "en": "The archive holds {count} sheets: their names come from the file names; leave the 'sheet' "
+              "field out.",
     },
     "geotiff.too_many_pixels": {
         "kk": "{name} растры {width} × {height} пиксельді жариялайды; ең көбі {limit} пиксельге рұқсат етіледі.",
@@ -662,7 +685,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 # Status 413 (too large) for these, 422 for every other key above.
 TOO_LARGE = frozenset({"upload.file_too_large", "archive.too_large", "archive.too_many_members", "archive.bomb",
-                       "geotiff.too_many_pixels"})
+                       "geotiff.too_many_pixels", "geotiff.too_many_sheets"})
 
 
 

@@ -1,5 +1,6 @@
-"""Raster uploads (issue 12): a GeoTIFF, or a zip of a TIFF with its world file (.tfw/.wld) and
-.prj, checked and kept as a Cloud-Optimized GeoTIFF of a raster layer's sheet.
+"""Raster uploads (issue 12): a GeoTIFF, or a zip of one or more TIFFs, each with its world file
+(.tfw/.wld) and .prj, checked and kept as Cloud-Optimized GeoTIFFs: the sheets of one new version
+of a raster layer (a map series or a set of grid tiles in one upload: all of them, or none).
 
 Order matters: the header is checked (format, size, declared pixels, bands, CRS, footprint inside
 Kazakhstan) before a single pixel is read, so a small file declaring billions of pixels costs
@@ -64,6 +65,7 @@ COG_OPTIONS: dict[str, str] = {
     "RESAMPLING": "AVERAGE", "BIGTIFF": "IF_SAFER", "NUM_THREADS": "ALL_CPUS",
 }
 STALE_STAGING_SECONDS = 24 * 3600.0
+MAX_SHEETS = 200  # TIFFs in one archive: a series of map sheets, not a whole archive of the country
 FOOTPRINT_STEPS = 16  # points per edge when the footprint is brought to WGS 84 (edges curve)
 
 
@@ -82,9 +84,22 @@ class RasterRequest:
 
 
 @dataclass
+class Source:
+    """One TIFF of an upload: the file itself, or a member of the zip with its sidecars' texts."""
+    tiff: Path
+    name: str                     # what messages call it: the upload's name, or the member's
+    stem: str | None = None       # the member's stem (the sheet's name when a zip has several)
+    world_text: str | None = None
+    world_name: str | None = None
+    prj_text: str | None = None
+    prj_name: str | None = None
+
+
+@dataclass
 class Checked:
     """What the header said, and what we make of it, before any pixel is read."""
     tiff: Path                    # the TIFF to convert (the upload, or unpacked from the zip)
+    name: str                     # the TIFF's name for messages
     source_format: str            # geotiff | geotiff-zip
     crs: CRS
     crs_text: str                 # EPSG:N, or the WKT when the CRS has no code
@@ -127,39 +142,51 @@ def _too_large(path: Path, display: str, settings: Settings) -> None:
         raise upload_error("upload.file_too_large", display, limit_mb=max(1, round(settings.raster_max_bytes / 2**20)))
 
 
-def _unpack(path: Path, display: str, staging: Path, settings: Settings) -> tuple[Path, str | None, str | None,
-                                                                                  str | None, str | None]:
-    """The TIFF of a zip (unpacked under ``staging``), its world file's and .prj's texts and
-    their names in the archive. Hostile archives are refused by importers.archive."""
+def _unpack(path: Path, display: str, staging: Path, settings: Settings) -> list[Source]:
+    """The TIFFs of a zip (unpacked under ``staging``), each with its world file's and .prj's texts.
+    Hostile archives are refused by importers.archive."""
     with open_zip(path, display, Budget(Limits.from_settings(settings))) as archive:
         members = [m for m in archive.members if not is_junk(m)]
         tiffs = [m for m in members if m.suffix in TIFF_SUFFIXES]
-        if len(tiffs) != 1:
+        if not tiffs:
             raise upload_error("geotiff.archive_no_raster", display,
                                found=", ".join(m.name for m in members[:10]) or "—")
-        tiff = tiffs[0]
-        stem = tiff.path.with_suffix("")
-        # The sidecars of that TIFF (same stem), else the archive's only one of a kind.
-        def sidecar(suffixes: tuple[str, ...]) -> Any:
-            same = [m for m in members if m.suffix in suffixes and m.path.with_suffix("") == stem]
-            anywhere = [m for m in members if m.suffix in suffixes]
-            return same[0] if same else (anywhere[0] if len(anywhere) == 1 else None)
-        world, prj = sidecar(WORLD_SUFFIXES), sidecar((".prj",))
-        if tiff.size > settings.raster_max_bytes:
-            raise upload_error("upload.file_too_large", tiff.name,
-                               limit_mb=max(1, round(settings.raster_max_bytes / 2**20)))
-        # Member names are never used as paths: our own names, in our own folder (and no
-        # sidecar beside it that GDAL could pick up on its own).
-        target = archive.extract(tiff, staging / "source.tif")
-        texts: list[str | None] = []
-        for member in (world, prj):
-            if member is None or member.size > 64 * 1024:
-                texts.append(None)
-                continue
-            data = archive.extract(member, staging / f"sidecar-{len(texts)}")
-            texts.append(data.read_bytes().decode("utf-8", "replace"))
-            data.unlink()
-        return (target, texts[0], world.name if world else None, texts[1], prj.name if prj else None)
+        if len(tiffs) > MAX_SHEETS:
+            raise upload_error("geotiff.too_many_sheets", display, count=len(tiffs), limit=MAX_SHEETS)
+        stems: dict[str, str] = {}
+        for tiff in tiffs:
+            stem = PurePosixPath(tiff.name).stem
+            if stem in stems:  # two sheets of one name would replace each other in the mosaic
+                raise upload_error("geotiff.duplicate_sheet", display, sheet=stem, first=stems[stem],
+                                   second=tiff.name)
+            stems[stem] = tiff.name
+        sources: list[Source] = []
+        for index, tiff in enumerate(tiffs):
+            stem = tiff.path.with_suffix("")
+            # The sidecars of that TIFF (same stem), else (one TIFF) the archive's only one of a kind.
+            def sidecar(suffixes: tuple[str, ...], stem: Any = stem) -> Any:
+                same = [m for m in members if m.suffix in suffixes and m.path.with_suffix("") == stem]
+                anywhere = [m for m in members if m.suffix in suffixes]
+                return same[0] if same else (anywhere[0] if len(anywhere) == 1 and len(tiffs) == 1 else None)
+            world, prj = sidecar(WORLD_SUFFIXES), sidecar((".prj",))
+            if tiff.size > settings.raster_max_bytes:
+                raise upload_error("upload.file_too_large", tiff.name,
+                                   limit_mb=max(1, round(settings.raster_max_bytes / 2**20)))
+            # Member names are never used as paths: our own names, in our own folder (and no
+            # sidecar beside it that GDAL could pick up on its own).
+            target = archive.extract(tiff, staging / f"source-{index}.tif")
+            texts: list[str | None] = []
+            for member in (world, prj):
+                if member is None or member.size > 64 * 1024:
+                    texts.append(None)
+                    continue
+                data = archive.extract(member, staging / f"sidecar-{index}-{len(texts)}")
+                texts.append(data.read_bytes().decode("utf-8", "replace"))
+                data.unlink()
+            sources.append(Source(tiff=target, name=tiff.name, stem=PurePosixPath(tiff.name).stem,
+                                  world_text=texts[0], world_name=world.name if world else None,
+                                  prj_text=texts[1], prj_name=prj.name if prj else None))
+        return sources
 
 
 def _world(text: str, name: str) -> Affine:
@@ -220,18 +247,25 @@ def _footprint(crs: CRS, transform: Affine, width: int, height: int) -> tuple[sh
 
 
 def check(path: Path, display: str, layer: RasterLayer, *, crs: str | None, staging: Path,
-          settings: Settings) -> Checked:
-    """Everything that can be said from the upload's header; UploadError when it is refused."""
+          settings: Settings) -> list[Checked]:
+    """Everything that can be said from the upload's headers, one Checked per TIFF (a sheet);
+    UploadError when any of them is refused."""
     _too_large(path, display, settings)
     magic = _magic(path)
-    world_text = world_name = prj_text = prj_name = None
     if magic == ZIP_MAGIC:
-        tiff, world_text, world_name, prj_text, prj_name = _unpack(path, display, staging, settings)
-        source_format, tiff_name = "geotiff-zip", display
+        sources, source_format = _unpack(path, display, staging, settings), "geotiff-zip"
     elif magic in TIFF_MAGIC:
-        tiff, source_format, tiff_name = path, "geotiff", display
+        sources, source_format = [Source(tiff=path, name=display)], "geotiff"
     else:
         raise upload_error("geotiff.not_geotiff", display)
+    return [check_one(source, source_format, layer, crs=crs, settings=settings) for source in sources]
+
+
+def check_one(source: Source, source_format: str, layer: RasterLayer, *, crs: str | None,
+              settings: Settings) -> Checked:
+    """One TIFF's header: format, size, declared pixels, bands, CRS, footprint inside Kazakhstan."""
+    tiff, tiff_name = source.tiff, source.name
+    world_text, world_name, prj_text, prj_name = source.world_text, source.world_name, source.prj_text, source.prj_name
     if _magic(tiff) not in TIFF_MAGIC:
         raise upload_error("geotiff.not_geotiff", tiff_name)
     given = parse_crs(crs) if crs else None
@@ -285,7 +319,7 @@ def check(path: Path, display: str, layer: RasterLayer, *, crs: str | None, stag
         geo = Transformer.from_crs(target, target.geodetic_crs, always_xy=True).transform_bounds(
             *(float(v) for v in shapely.bounds(shapely.Polygon(_edge_points(transform, width, height)))))
         stored, sidecar = _bound_crs(target, operation_for(geo)), True
-    return Checked(tiff=tiff, source_format=source_format, crs=target, crs_text=_crs_text(target),
+    return Checked(tiff=tiff, name=tiff_name, source_format=source_format, crs=target, crs_text=_crs_text(target),
                    stored_crs=stored, transform=transform, transformation=how, footprint=footprint,
                    width=width, height=height, bands=bands, dtype=dtype, nodata=nodata, sidecar=sidecar,
                    notes=notes)
@@ -359,31 +393,24 @@ def run_raster_upload(req: RasterRequest, db: Database | str, settings: Settings
     root = settings.raster_path
     try:
         layer = resolve_raster_layer(req.layer_id)
-        sheet = sheet_name(req.sheet, req.file_name)
+        if (req.sheet or "").strip():
+            sheet_name(req.sheet, req.file_name)   # a bad sheet field is refused before the file is read
         _too_large(req.path, req.file_name, settings)
         checksum = sha256_file(req.path)
         root.mkdir(parents=True, exist_ok=True)
         _sweep_staging(root)
-        # Staging on the store's own filesystem: the COG is renamed into place, never copied.
+        # Staging on the store's own filesystem: the COGs are renamed into place, never copied.
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
         try:
             checked = check(req.path, req.file_name, layer, crs=req.crs, staging=staging, settings=settings)
-            cog = staging / "sheet.tif"
-            if checked.tiff == req.path and checked.sidecar:
-                # The georeference is written into a copy: the caller's file (a CLI user's) stays as it is.
-                shutil.copyfile(req.path, staging / "source.tif")
-                checked.tiff = staging / "source.tif"
-            try:
-                to_cog(checked.tiff, cog, crs=checked.stored_crs if checked.sidecar else None,
-                       transform=checked.transform if checked.sidecar else None)
-            except (RasterioError, CPLE_BaseError) as exc:
-                raise upload_error("geotiff.truncated", req.file_name, detail=_gdal_detail(exc)) from None
-            cog_checksum = sha256_file(cog)
-            stats = band_stats(cog)
+            sheets = _sheet_names(req, checked)
+            made: list[Made] = []
+            for index, each in enumerate(checked):
+                made.append(_convert(req, each, staging, index))
             if req.dry_run:
-                return _answer(layer, req, sheet, checked, checksum, cog_checksum, stats, None)
+                return _answer(layer, req, sheets, checked, checksum, made, None)
             with db.connection() as conn:
-                result = _store(conn, layer, req, sheet, checked, cog, cog_checksum, checksum, stats, root)
+                result = _store(conn, layer, req, sheets, checked, made, checksum, root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return result
@@ -393,51 +420,89 @@ def run_raster_upload(req: RasterRequest, db: Database | str, settings: Settings
         raise
 
 
-def _store(conn: psycopg.Connection, layer: RasterLayer, req: RasterRequest, sheet: str, checked: Checked,
-           cog: Path, cog_checksum: str, checksum: str, stats: list[dict[str, Any]],
-           root: Path) -> dict[str, Any]:
+@dataclass
+class Made:
+    """A sheet's COG in the staging folder, its checksum and band statistics."""
+    cog: Path
+    checksum: str
+    stats: list[dict[str, Any]]
+
+
+def _sheet_names(req: RasterRequest, checked: list[Checked]) -> list[str]:
+    """One TIFF: the ``sheet`` field or the upload's name. Several (a zip of a series): each
+    TIFF's own name; a ``sheet`` field cannot name them all."""
+    if len(checked) == 1:
+        return [sheet_name(req.sheet, req.file_name)]
+    if (req.sheet or "").strip():
+        raise UploadError("geotiff.sheet_for_many", file=req.file_name, field="sheet", count=len(checked))
+    return [sheet_name(None, each.name) for each in checked]
+
+
+def _convert(req: RasterRequest, checked: Checked, staging: Path, index: int) -> Made:
+    cog = staging / f"sheet-{index}.tif"
+    if checked.tiff == req.path and checked.sidecar:
+        # The georeference is written into a copy: the caller's file (a CLI user's) stays as it is.
+        shutil.copyfile(req.path, staging / "source.tif")
+        checked.tiff = staging / "source.tif"
+    try:
+        to_cog(checked.tiff, cog, crs=checked.stored_crs if checked.sidecar else None,
+               transform=checked.transform if checked.sidecar else None)
+    except (RasterioError, CPLE_BaseError) as exc:
+        raise upload_error("geotiff.truncated", checked.name, detail=_gdal_detail(exc)) from None
+    if checked.tiff != req.path:
+        checked.tiff.unlink(missing_ok=True)   # the unpacked source is not needed any more
+    return Made(cog=cog, checksum=sha256_file(cog), stats=band_stats(cog))
+
+
+def _store(conn: psycopg.Connection, layer: RasterLayer, req: RasterRequest, sheets: list[str],
+           checked: list[Checked], made: list[Made], checksum: str, root: Path) -> dict[str, Any]:
     row = conn.execute(
         "INSERT INTO raster_versions (layer_id, actor, client, source_file, source_format, checksum, sheets) "
-        "VALUES (%s, %s, %s, %s, %s, %s, 1) RETURNING id, created_at",
-        (layer.id, req.actor, req.client, req.file_name, checked.source_format, checksum)).fetchone()
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at",
+        (layer.id, req.actor, req.client, req.file_name, checked[0].source_format, checksum, len(sheets))).fetchone()
     assert row is not None
     version, created_at = int(row[0]), row[1]
-    relative = f"{layer.id}/{version}/{sheet}.tif"
-    conn.execute(
-        "INSERT INTO raster_sheets (layer_id, version_id, sheet, path, checksum, crs, footprint, width, height, "
-        "bands, dtype, nodata, stats) VALUES (%s, %s, %s, %s, %s, %s, ST_Multi(ST_GeomFromWKB(%s, 4326)), "
-        "%s, %s, %s, %s, %s, %s)",
-        (layer.id, version, sheet, relative, cog_checksum, checked.crs_text, shapely.to_wkb(checked.footprint),
-         checked.width, checked.height, checked.bands, checked.dtype, checked.nodata, Jsonb(stats)))
+    paths = [f"{layer.id}/{version}/{sheet}.tif" for sheet in sheets]
+    for sheet, relative, each, cog in zip(sheets, paths, checked, made, strict=True):
+        conn.execute(
+            "INSERT INTO raster_sheets (layer_id, version_id, sheet, path, checksum, crs, footprint, width, "
+            "height, bands, dtype, nodata, stats) VALUES (%s, %s, %s, %s, %s, %s, "
+            "ST_Multi(ST_GeomFromWKB(%s, 4326)), %s, %s, %s, %s, %s, %s)",
+            (layer.id, version, sheet, relative, cog.checksum, each.crs_text, shapely.to_wkb(each.footprint),
+             each.width, each.height, each.bands, each.dtype, each.nodata, Jsonb(cog.stats)))
     store.journal(conn, req.actor, "upload", "ok", layer_id=layer.id, version=version, client=req.client,
                   # raster_versions has no authority/token columns: the journal keeps who acted for whom.
-                  detail={"file": req.file_name, "checksum": checksum, "sheet": sheet, "kind": "raster",
+                  detail={"file": req.file_name, "checksum": checksum, "sheets": sheets, "kind": "raster",
                           "authority": req.authority, "token_id": req.token_id})
-    final = root / relative
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(cog, final)
+    finals = [root / relative for relative in paths]
+    finals[0].parent.mkdir(parents=True, exist_ok=True)
     try:
+        for cog, final in zip(made, finals, strict=True):
+            os.rename(cog.cog, final)
         conn.commit()
     except BaseException:
-        final.unlink(missing_ok=True)
-        _remove_empty(final.parent)
+        for final in finals:
+            final.unlink(missing_ok=True)
+        _remove_empty(finals[0].parent)
         raise
-    return _answer(layer, req, sheet, checked, checksum, cog_checksum, stats, (version, created_at, relative))
+    return _answer(layer, req, sheets, checked, checksum, made, (version, created_at, paths))
 
 
-def _answer(layer: RasterLayer, req: RasterRequest, sheet: str, checked: Checked, checksum: str, cog_checksum: str,
-            stats: list[dict[str, Any]], stored: tuple[int, Any, str] | None) -> dict[str, Any]:
-    """The upload's answer; ``stored``: the version, its time and the sheet's path (None: a dry run)."""
-    version, created_at, relative = stored if stored else (None, None, None)
+def _answer(layer: RasterLayer, req: RasterRequest, sheets: list[str], checked: list[Checked], checksum: str,
+            made: list[Made], stored: tuple[int, Any, list[str]] | None) -> dict[str, Any]:
+    """The upload's answer; ``stored``: the version, its time and the sheets' paths (None: a dry run)."""
+    version, created_at, paths = stored if stored else (None, None, [None] * len(sheets))
     return {
         "layer": layer.id, "dry_run": req.dry_run, "version": version,
         "created_at": created_at.isoformat() if created_at else None, "file": req.file_name,
-        "format": checked.source_format, "checksum": checksum,
-        "sheets": [{"sheet": sheet, "path": relative, "checksum": cog_checksum, "crs": checked.crs_text,
-                    "transformation": checked.transformation, "bbox": [round(v, 6) for v in checked.footprint.bounds],
-                    "width": checked.width, "height": checked.height, "bands": checked.bands,
-                    "dtype": checked.dtype, "nodata": checked.nodata, "stats": stats}],
-        "report": {"notes": checked.notes},
+        "format": checked[0].source_format, "checksum": checksum,
+        "sheets": [{"sheet": sheet, "file": each.name, "path": relative, "checksum": cog.checksum,
+                    "crs": each.crs_text, "transformation": each.transformation,
+                    "bbox": [round(v, 6) for v in each.footprint.bounds], "width": each.width,
+                    "height": each.height, "bands": each.bands, "dtype": each.dtype, "nodata": each.nodata,
+                    "stats": cog.stats}
+                   for sheet, each, cog, relative in zip(sheets, checked, made, paths, strict=True)],
+        "report": {"notes": [n for each in checked for n in each.notes]},
     }
 
 

@@ -3,6 +3,7 @@ COGs on disk, versions and sheets, refusals that change nothing, rights and lang
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
@@ -192,6 +193,72 @@ def test_a_zip_with_world_file_and_prj_in_gauss_kruger_is_accepted(client, opera
     off = db.execute("SELECT ST_Distance(ST_Boundary(footprint), ST_SetSRID(ST_MakePoint(%s, %s), 4326)) "
                      "FROM raster_sheets WHERE path = %s", (lon, lat, sheet["path"])).fetchone()[0]
     assert off < 1e-7
+
+
+def _series_zip(tmp_path: Path, names: list[str], *, bad: str | None = None) -> Path:
+    """A zip of a map series: one georeferenced TIFF per sheet, side by side from 70 E eastwards;
+    ``bad``: that sheet's TIFF is cut short (its pixels cannot be read)."""
+    archive = tmp_path / "series.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, name in enumerate(names):
+            data = geotiff(tmp_path / f"s{i}.tif", width=300, height=300, origin=(70.0 + 0.3 * i, 47.0)).read_bytes()
+            zf.writestr(f"series/{name}.tif", data[: len(data) // 2] if name == bad else data)
+    return archive
+
+
+def test_a_zip_of_several_tiffs_is_one_version_of_several_sheets(client, operator, db, raster_dir, tmp_path):
+    r = post(client, "geophysics-gravity", _series_zip(tmp_path, ["L-43-1", "L-43-2", "L-43-3"]), operator)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert [s["sheet"] for s in body["sheets"]] == ["L-43-1", "L-43-2", "L-43-3"]
+    assert [s["file"] for s in body["sheets"]] == ["series/L-43-1.tif", "series/L-43-2.tif", "series/L-43-3.tif"]
+    version = body["version"]
+    assert db.execute("SELECT sheets FROM raster_versions WHERE id = %s", (version,)).fetchone()[0] == 3
+    rows = db.execute("SELECT sheet, path, checksum FROM raster_sheets WHERE version_id = %s ORDER BY sheet",
+                      (version,)).fetchall()
+    for sheet, path, digest in rows:
+        assert path == f"geophysics-gravity/{version}/{sheet}.tif"
+        assert hashlib.sha256((raster_dir / path).read_bytes()).hexdigest() == digest
+    # Side by side in the mosaic: each sheet answers for its own place.
+    for i, sheet in enumerate(["L-43-1", "L-43-2", "L-43-3"]):
+        value = client.get("/api/rasters/geophysics-gravity/value", params={"lon": 70.15 + 0.3 * i, "lat": 46.85})
+        assert value.status_code == 200 and value.json()["sheet"] == sheet, value.text
+    # Nothing of the unpacked sources is left in the store.
+    assert not list(raster_dir.glob(".staging-*"))
+    # Forgotten again: the gravity layer's tests below count its sheets.
+    db.execute("DELETE FROM raster_sheets WHERE version_id = %s", (version,))
+    db.execute("DELETE FROM raster_versions WHERE id = %s", (version,))
+
+
+def test_one_bad_sheet_refuses_the_whole_series(client, operator, db, raster_dir, tmp_path):
+    before = state(db, raster_dir)
+    series = _series_zip(tmp_path, ["K-1", "K-2", "K-3"], bad="K-3")
+    r = post(client, "geophysics-gravity", series, {**operator, "Accept-Language": "ru"})
+    assert r.status_code == 422, r.text
+    assert r.json()["file"] == "series/K-3.tif" and "series/K-3.tif" in r.json()["detail"]
+    assert state(db, raster_dir) == before
+    # Two TIFFs of one name in different folders would be one sheet twice.
+    archive = tmp_path / "dup.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for folder in ("one", "two"):
+            zf.writestr(f"{folder}/A.tif", geotiff(tmp_path / f"{folder}.tif", width=50, height=50).read_bytes())
+    r = post(client, "geophysics-gravity", archive, operator)
+    assert (r.status_code, r.json()["type"]) == (422, "urn:geoservice:problem:geotiff.duplicate_sheet"), r.text
+    # A sheet field cannot name several sheets.
+    r = post(client, "geophysics-gravity", _series_zip(tmp_path, ["P-1", "P-2"]), operator, sheet="P")
+    assert (r.status_code, r.json()["type"], r.json()["field"]) == (
+        422, "urn:geoservice:problem:geotiff.sheet_for_many", "sheet")
+    assert state(db, raster_dir) == before
+
+
+def test_too_many_sheets_in_one_archive_is_413(client, operator, db, raster_dir, tmp_path, monkeypatch):
+    from importers import rasters
+
+    monkeypatch.setattr(rasters, "MAX_SHEETS", 2)
+    before = state(db, raster_dir)
+    r = post(client, "geophysics-gravity", _series_zip(tmp_path, ["Q-1", "Q-2", "Q-3"]), operator)
+    assert (r.status_code, r.json()["type"]) == (413, "urn:geoservice:problem:geotiff.too_many_sheets"), r.text
+    assert state(db, raster_dir) == before
 
 
 def test_a_second_version_of_a_sheet_supersedes_the_first(client, operator, db, tmp_path):
