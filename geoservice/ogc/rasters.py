@@ -102,14 +102,26 @@ async def extent(request: Request, layer: RasterLayer) -> tuple[tuple[float, flo
     return (row[0], row[1], row[2], row[3]), list(stats or [])
 
 
-async def ramp_stops(request: Request, layer: RasterLayer) -> looks.Stops | None:
+async def ramp_stops(request: Request, layer: RasterLayer, latest: int | None = None) -> looks.Stops | None:
+    """A grid's colour ramp; one taken from the sheets' statistics is kept per newest version
+    (``latest``, when the caller has it), so a cold tile does not ask PostGIS for them again."""
     if layer.kind != "grid":
         return None
     ramp = looks.RAMPS[layer.id]
     if ramp.fixed is not None:
         return looks.stops(ramp, [])
+    kept: dict[tuple[str, int], looks.Stops] | None = getattr(request.app.state, "raster_ramps", None)
+    if kept is None:
+        kept = request.app.state.raster_ramps = {}
+    if latest is not None and (layer.id, latest) in kept:
+        return kept[(layer.id, latest)]
     _, stats = await extent(request, layer)
-    return looks.stops(ramp, stats)
+    stops = looks.stops(ramp, stats)
+    if latest is not None:
+        if len(kept) > 64:   # older versions' ramps are never asked for again
+            kept.clear()
+        kept[(layer.id, latest)] = stops
+    return stops
 
 
 # --- collections -----------------------------------------------------------------------------------
@@ -233,7 +245,7 @@ async def map_tile(request: Request, collection_id: str, tms_id: str, z: int, y:
         sheets = await sheets_in(request, layer, tms.bounds_lonlat(z, x, y))
         if not sheets:
             return b""
-        stops = await ramp_stops(request, layer)
+        stops = await ramp_stops(request, layer, latest)
         grid = rasters.tile_grid(tms, z, x, y)
         return await asyncio.to_thread(rasters.render_tile, raster_root(request), sheets, grid, layer.kind,
                                        stops, fmt)
