@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +11,7 @@ from pydantic import BaseModel
 
 from cadastre import accounts, notifications, signin
 from cadastre.registers import TableRegisters
+from geoservice.api.base64_field import decode_base64
 from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -63,12 +62,7 @@ def _login(request: Request, db: Database, settings: Settings, cms_b64: str, cli
     with db.connection() as conn:
         who: accounts.Identity | None = None
         try:
-            try:
-                cms = base64.b64decode("".join(cms_b64.split()), validate=True)
-            except (binascii.Error, ValueError):
-                raise Problem("signin.bad_cms", 400) from None
-            if not cms:
-                raise Problem("signin.bad_cms", 400)
+            cms = decode_base64(cms_b64, "signin.bad_cms")
             # The trusted NCA roots and CRLs of the database, cached until they change.
             trust, revocation = trust_cache(request).get(conn)
             who, content = signin.verify_login(cms, trust=trust, revocation=revocation, now=clock.now())

@@ -3,8 +3,6 @@ was signed (cadastre/applications.py)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
@@ -12,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from cadastre import applications
 from cadastre.registers import TableRegisters
+from geoservice.api.base64_field import decode_base64
 from geoservice.deps import DatabaseDep, SettingsDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -29,15 +28,7 @@ MAX_LIMIT = 100
 
 
 def _signature(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise Problem("applications.bad_signature", 400)
-    try:
-        data = base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem("applications.bad_signature", 400) from None
-    if not data:
-        raise Problem("applications.bad_signature", 400)
-    return data
+    return decode_base64(value, "applications.bad_signature")
 
 
 def _file(request: Request, db: Database, settings: Settings, body: dict[str, Any], who: Person,

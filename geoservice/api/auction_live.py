@@ -28,8 +28,6 @@ client, and the per-process ticker that opens and closes auctions on time.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
 import logging
@@ -48,6 +46,7 @@ from fastapi.responses import JSONResponse
 from cadastre import auction_journal, auction_protocol, bidding
 from cadastre.auctions import open_due
 from cadastre.registers import TableRegisters
+from geoservice.api.base64_field import decode_base64
 from geoservice.deps import DatabaseDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.bearer import bearer_token
@@ -96,15 +95,7 @@ class BidRejected(Problem):
 
 
 def _signature(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise Problem("bidding.bad_signature", 400)
-    try:
-        data = base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem("bidding.bad_signature", 400) from None
-    if not data:
-        raise Problem("bidding.bad_signature", 400)
-    return data
+    return decode_base64(value, "bidding.bad_signature")
 
 
 def _place(request_state: Any, db: Database, auction_id: int, body: Any, who: Person) -> bidding.BidAnswer:

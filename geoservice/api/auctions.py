@@ -3,8 +3,6 @@ an officer putting a lot up, and signed registrations (cadastre/auctions.py)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
@@ -14,6 +12,7 @@ from fastapi.responses import JSONResponse
 from cadastre import auctions
 from cadastre.payments import TablePayments
 from cadastre.registers import TableRegisters
+from geoservice.api.base64_field import decode_base64
 from geoservice.deps import PUBLIC, DatabaseDep, ReaderDep, SettingsDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -88,15 +87,7 @@ async def create_auction(request: Request, response: Response, db: DatabaseDep, 
 
 
 def _signature(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise Problem("auctions.bad_signature", 400)
-    try:
-        data = base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem("auctions.bad_signature", 400) from None
-    if not data:
-        raise Problem("auctions.bad_signature", 400)
-    return data
+    return decode_base64(value, "auctions.bad_signature")
 
 
 def _register(request: Request, db: Database, auction: str, body: Any, who: Person, lang: str,

@@ -6,7 +6,6 @@ there exactly as the development sign-in link does."""
 from __future__ import annotations
 
 import base64
-import binascii
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from fastapi import APIRouter, Body
 from fastapi.concurrency import run_in_threadpool
 
 from cadastre.eds.pki import demo_pki, sign_cms
+from geoservice.api.base64_field import decode_base64
 from geoservice.deps import SettingsDep, admits
 from geoservice.kernel.errors import Problem
 from layers.access import Person
@@ -25,15 +25,7 @@ MAX_DATA = 1 << 20
 
 def _data(body: Any) -> bytes:
     value = body.get("data") if isinstance(body, dict) and set(body) == {"data"} else None
-    if not isinstance(value, str):
-        raise Problem("signin.demo_sign_bad_data", 400)
-    try:
-        data = base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem("signin.demo_sign_bad_data", 400) from None
-    if not data or len(data) > MAX_DATA:
-        raise Problem("signin.demo_sign_bad_data", 400)
-    return data
+    return decode_base64(value, "signin.demo_sign_bad_data", max_bytes=MAX_DATA)
 
 
 def _sign(directory: Path, iin: str, data: bytes) -> bytes:

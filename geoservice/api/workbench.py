@@ -4,8 +4,6 @@ signed decisions on an application's current stage, and an application's run."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
 from collections.abc import Callable
@@ -15,6 +13,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
 from cadastre import commission, granting, workbench
+from geoservice.api.base64_field import decode_base64
 from geoservice.deps import DatabaseDep, admits
 from geoservice.kernel import clock
 from geoservice.kernel.db import Database
@@ -53,15 +52,7 @@ def get_queue(request: Request, db: DatabaseDep, who: Person = ACTORS) -> dict[s
 
 def decode_signature(value: Any) -> bytes:
     """A detached CMS sent as base64 text (decisions, votes, obligation decisions); 400 otherwise."""
-    if not isinstance(value, str):
-        raise Problem("workbench.bad_signature", 400)
-    try:
-        data = base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem("workbench.bad_signature", 400) from None
-    if not data:
-        raise Problem("workbench.bad_signature", 400)
-    return data
+    return decode_base64(value, "workbench.bad_signature")
 
 
 def _officers_decision(body: Any) -> tuple[str, str, str | None]:
