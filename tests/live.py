@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -19,13 +20,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server() -> Iterator[str]:
+def live_server(settings: Any = None) -> Iterator[str]:
+    """The app (with ``settings``, else the environment's) served by uvicorn in a thread of this
+    process; yields its base URL and stops it after."""
     from geoservice.app import create_app
     from geoservice.kernel.settings import get_settings
 
-    get_settings.cache_clear()
+    if settings is None:
+        get_settings.cache_clear()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
                                          ws_per_message_deflate=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

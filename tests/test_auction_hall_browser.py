@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import uvicorn
 
 from cadastre import auction_protocol
 from cadastre.auctions import Defaults
@@ -26,7 +24,7 @@ from cadastre.demo_auction import make_demo_auction
 from geoservice.kernel import clock
 from geoservice.kernel.settings import get_settings
 from tests.applicants import FCFS_AREA, programme_database, square
-from tests.live import free_port
+from tests.live import live_server
 from tests.test_cabinet_applications_browser import _link
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
@@ -47,7 +45,6 @@ def hall(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     """The app on this module's database with the demo on, and a demo lot of four blocks that
     opens two seconds after it is made, its two bidders registered and paid (as `geoservice demo
     auction` does). Yields (base URL, auction id, var dir)."""
-    from geoservice.app import create_app
 
     var_dir = Path(tmp_path_factory.mktemp("hall-var"))
     get_settings.cache_clear()
@@ -61,20 +58,8 @@ def hall(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
         row = conn.execute("SELECT max(id) FROM auctions").fetchone()
         conn.commit()
     assert row is not None
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(),
-                                           log_level="warning",
-                                           ws_per_message_deflate=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}", int(row[0]), var_dir
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(settings) as url:
+        yield url, int(row[0]), var_dir
 
 
 def test_two_bidders_bid_live_and_the_protocol_agrees(hall: tuple[str, int, Path], app_db: str) -> None:

@@ -11,8 +11,6 @@ import base64
 import dataclasses
 import json
 import shutil
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,14 +19,13 @@ from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 
 from cadastre import accounts, granting
 from cadastre.demo import load_people
 from cadastre.registers import TableRegisters
 from geoservice.kernel.settings import get_settings
 from tests.applicants import APPROVAL, FCFS_AREA, programme_database, square
-from tests.live import free_port
+from tests.live import live_server
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 APPLICANT = "900315300123"  # АХМЕТОВ СЕРІК (cadastre/eds/pki.py DEMO_PEOPLE)
@@ -45,7 +42,6 @@ def app_db(database_url: str) -> Iterator[str]:
 def live(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app under uvicorn on this module's database, demo on, the demo PKI under its var dir
     (made there and trusted, as `geoservice demo load` does)."""
-    from geoservice.app import create_app
 
     var_dir = Path(tmp_path_factory.mktemp("ui9-var"))
     with psycopg.connect(app_db) as conn:
@@ -53,19 +49,8 @@ def live(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         conn.commit()
     get_settings.cache_clear()
     settings = dataclasses.replace(get_settings(), database_url=app_db, demo=True, var_dir=var_dir)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(settings) as url:
+        yield url
 
 
 def _link(app_db: str, base: str, iin: str) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from cadastre import accounts, checker, licences, obligations
@@ -28,7 +25,7 @@ from cadastre.eds.pki import DemoPki
 from geoservice.kernel.i18n import translate
 from geoservice.kernel.settings import get_settings
 from tests.applicants import FCFS_AREA, app_client, bearer, demo_people, make_applicants, programme_database, square
-from tests.live import free_port
+from tests.live import live_server
 
 LICENCE = "LIC-TEST-FINDINGS-1"
 RESOLVED = "LIC-TEST-FINDINGS-2"
@@ -223,23 +220,11 @@ def test_the_cabinets_lists(api: TestClient, db: psycopg.Connection, story: dict
 
 @pytest.fixture(scope="module")
 def live(app_db: str, var_dir: Path, story: dict[str, Any]) -> Iterator[str]:
-    from geoservice.app import create_app
 
     get_settings.cache_clear()
     settings = dataclasses.replace(get_settings(), database_url=app_db, demo=True, var_dir=var_dir)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(settings) as url:
+        yield url
 
 
 def _chromium_missing() -> bool:

@@ -9,20 +9,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-import uvicorn
 
 from cadastre import licences
 from cadastre.demo import load_people
 from geoservice.kernel.settings import get_settings
 from tests.applicants import FCFS_AREA, programme_database, square
-from tests.live import free_port
+from tests.live import live_server
 from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
@@ -37,7 +34,6 @@ def app_db(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def live(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from geoservice.app import create_app
 
     var_dir = Path(tmp_path_factory.mktemp("ui11r-var"))
     with psycopg.connect(app_db) as conn:
@@ -49,19 +45,8 @@ def live(app_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         conn.commit()
     get_settings.cache_clear()
     settings = dataclasses.replace(get_settings(), database_url=app_db, demo=True, var_dir=var_dir)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(settings) as url:
+        yield url
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,

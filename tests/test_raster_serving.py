@@ -12,8 +12,6 @@ import hashlib
 import io
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ import orjson
 import psycopg
 import pytest
 import rasterio
-import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
 from pyproj import Transformer
@@ -32,7 +29,7 @@ from rasterio.warp import transform_bounds
 
 from geoservice.kernel.settings import get_settings
 from styles import rasters as looks
-from tests.live import free_port
+from tests.live import live_server
 from tiles.tms import WEB_MERCATOR_QUAD, WORLD_CRS84_QUAD
 
 RED, BLUE, GREEN = (200, 30, 30), (30, 30, 200), (30, 200, 30)
@@ -403,23 +400,11 @@ GDAL_ENV = {"GDAL_HTTP_TIMEOUT": "30", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DI
 
 @pytest.fixture(scope="module")
 def live(store: dict[str, Any], database_url: str) -> Iterator[str]:
-    from geoservice.app import create_app
 
     get_settings.cache_clear()
     settings = dataclasses.replace(get_settings(), raster_dir=str(store["root"]))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(settings) as url:
+        yield url
 
 
 @pytest.mark.skipif(shutil.which("gdalinfo") is None, reason="the system GDAL CLI is not installed")
