@@ -7,7 +7,7 @@
 // are in the page's language, the section's own texts are below.
 
 import './vendor/echarts.min.js'; // a UMD bundle: it defines globalThis.echarts
-import { el, problemText } from './cabinet-sign.js';
+import { el, mountSection, problemText } from './cabinet-sign.js';
 
 const echarts = globalThis.echarts;
 const UI = {
@@ -215,13 +215,4 @@ class AnalyticsSection {
   }
 }
 
-const here = document.getElementById('analytics');
-if (here && window.cabinet) {
-  const view = new AnalyticsSection(here);
-  window.cabinet.on((what, value) => {
-    if (what === 'lang') view.setLang(value);
-    else if (what === 'user') view.show(value).then(() => { here.dataset.ready = 'true'; });
-  });
-  if (window.cabinet.profile) view.show(window.cabinet.profile).then(() => { here.dataset.ready = 'true'; });
-  window.geoserviceAnalytics = view;
-}
+mountSection('analytics', AnalyticsSection, 'geoserviceAnalytics');

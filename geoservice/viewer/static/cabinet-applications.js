@@ -5,7 +5,7 @@
 // the person's applications (GET /api/applications) with where their procedure stands.
 // Loaded by the cabinet page into <section id="applications">; texts in kk/ru/en.
 
-import { documentsFieldset, el, myDocuments, problemText, signOrSay, uploadAndAttach } from './cabinet-sign.js';
+import { documentsFieldset, el, mountSection, myDocuments, problemText, signOrSay, uploadAndAttach } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -342,13 +342,4 @@ class ApplicationsSection {
   }
 }
 
-const here = document.getElementById('applications');
-if (here && window.cabinet) {
-  const view = new ApplicationsSection(here);
-  window.cabinet.on((what, value) => {
-    if (what === 'lang') view.setLang(value);
-    else if (what === 'user') view.show(value).then(() => { here.dataset.ready = 'true'; });
-  });
-  if (window.cabinet.profile) view.show(window.cabinet.profile).then(() => { here.dataset.ready = 'true'; });
-  window.geoserviceApplications = view;
-}
+mountSection('applications', ApplicationsSection, 'geoserviceApplications');

@@ -8,7 +8,7 @@
 // bids. A dropped connection reconnects with ?since=<last seq> and catches up from the journal.
 // Texts in kk/ru/en.
 
-import { el, problemText, signCanonical } from './cabinet-sign.js';
+import { el, mountSection, problemText, signCanonical } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -394,13 +394,4 @@ class AuctionsSection {
   }
 }
 
-const here = document.getElementById('auctions');
-if (here && window.cabinet) {
-  const view = new AuctionsSection(here);
-  window.cabinet.on((what, value) => {
-    if (what === 'lang') view.setLang(value);
-    else if (what === 'user') view.show(value).then(() => { here.dataset.ready = 'true'; });
-  });
-  if (window.cabinet.profile) view.show(window.cabinet.profile).then(() => { here.dataset.ready = 'true'; });
-  window.geoserviceAuctions = view;
-}
+mountSection('auctions', AuctionsSection, 'geoserviceAuctions');

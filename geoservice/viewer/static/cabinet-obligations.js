@@ -5,7 +5,7 @@
 // under their supervision, newest first (GET /api/obligations/supervised). Findings' messages come
 // from the service in the cabinet's language; the section's own words are here in kk/ru/en.
 
-import { el, problemText, signOrSay } from './cabinet-sign.js';
+import { el, mountSection, problemText, signOrSay } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -194,13 +194,4 @@ class ObligationsSection {
   }
 }
 
-const here = document.getElementById('obligations');
-if (here && window.cabinet) {
-  const view = new ObligationsSection(here);
-  window.cabinet.on((what, value) => {
-    if (what === 'lang') view.setLang(value);
-    else if (what === 'user') view.show(value).then(() => { here.dataset.ready = 'true'; });
-  });
-  if (window.cabinet.profile) view.show(window.cabinet.profile).then(() => { here.dataset.ready = 'true'; });
-  window.geoserviceObligations = view;
-}
+mountSection('obligations', ObligationsSection, 'geoserviceObligations');

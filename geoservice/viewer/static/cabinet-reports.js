@@ -6,7 +6,7 @@
 // /api/applications as kind obligation-report; the officer decides it in the workbench. A
 // returned report is sent back from the applications section (its resubmit). Texts kk/ru/en.
 
-import { documentsFieldset, el, myDocuments, problemText, signOrSay, uploadAndAttach } from './cabinet-sign.js';
+import { documentsFieldset, el, mountSection, myDocuments, problemText, signOrSay, uploadAndAttach } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -198,13 +198,4 @@ class ReportsSection {
   }
 }
 
-const here = document.getElementById('reports');
-if (here && window.cabinet) {
-  const view = new ReportsSection(here);
-  window.cabinet.on((what, value) => {
-    if (what === 'lang') view.setLang(value);
-    else if (what === 'user') view.show(value).then(() => { here.dataset.ready = 'true'; });
-  });
-  if (window.cabinet.profile) view.show(window.cabinet.profile).then(() => { here.dataset.ready = 'true'; });
-  window.geoserviceReports = view;
-}
+mountSection('reports', ReportsSection, 'geoserviceReports');

@@ -179,3 +179,20 @@ export function documentsFieldset(view, prefix) {
       el('button', { type: 'button', id: `${prefix}-doc-upload`, disabled: view.busy ? '' : null,
         onclick: () => view.doUpload(upload) }, view.t('upload'))));
 }
+
+// A cabinet section (a class with show(profile) and setLang(lang)) mounted on its element: shown
+// for the signed-in person now and after each sign-in, following the cabinet's language.
+// `data-ready` tells the page's tests (and anyone waiting) that it has drawn.
+export function mountSection(id, Section, globalName) {
+  const here = document.getElementById(id);
+  if (!here || !window.cabinet) return null;
+  const view = new Section(here);
+  const shown = (profile) => view.show(profile).then(() => { here.dataset.ready = 'true'; });
+  window.cabinet.on((what, value) => {
+    if (what === 'lang') view.setLang(value);
+    else if (what === 'user') shown(value);
+  });
+  if (window.cabinet.profile) shown(window.cabinet.profile);
+  window[globalName] = view;
+  return view;
+}

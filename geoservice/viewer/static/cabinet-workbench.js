@@ -15,7 +15,7 @@
 // closing the vote (a signed {application, stage, action: "close", reason} to /votes/close).
 
 import * as maplibregl from './vendor/maplibre-gl.mjs';
-import { el, problemText, signOrSay } from './cabinet-sign.js';
+import { el, mountSection, problemText, signOrSay } from './cabinet-sign.js';
 
 const UI = {
   kk: {
@@ -432,13 +432,4 @@ class WorkbenchSection {
   }
 }
 
-const here = document.getElementById('workbench');
-if (here && window.cabinet) {
-  const view = new WorkbenchSection(here);
-  window.cabinet.on((what, value) => {
-    if (what === 'lang') view.setLang(value);
-    else if (what === 'user') view.show(value).then(() => { here.dataset.ready = 'true'; });
-  });
-  if (window.cabinet.profile) view.show(window.cabinet.profile).then(() => { here.dataset.ready = 'true'; });
-  window.geoserviceWorkbench = view;
-}
+mountSection('workbench', WorkbenchSection, 'geoserviceWorkbench');
