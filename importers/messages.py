@@ -673,6 +673,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The raster {name} lies outside Kazakhstan (its extent is {bbox} in WGS 84). Check the "
               "coordinate reference system.",
     },
+    "geotiff.partly_outside": {
+        "kk": "{name} парағы Қазақстан шекарасынан шығады: оның {inside}% елдің ішінде. Парақ толық "
+              "сақталды (карта парағы көршілес аумақты да көрсетеді).",
+        "ru": "Лист {name} выходит за границу Казахстана: внутри страны {inside}% его площади. Лист "
+              "сохранён целиком (лист карты показывает и соседнюю территорию).",
+        "en": "The sheet {name} reaches beyond Kazakhstan's border: {inside}% of it lies inside. It is kept "
+              "whole (a map sheet shows the neighbouring land too).",
+    },
     "geotiff.bad_sheet": {
         "kk": "«{sheet}» парақ атауы жарамсыз: 1–200 әріп, сан, бос орын, «-», «_», «.» немесе жақша, "
               "нүктемен басталмайды.",

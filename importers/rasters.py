@@ -47,7 +47,7 @@ from importers.messages import note, upload_error
 from importers.pipeline import sha256_file
 from importers.validate import crs_label, parse_crs
 from layers import store
-from layers.boundary import outside_country
+from layers.boundary import outside_country, tolerant_boundary
 from layers.catalog import RASTER_LAYERS, RasterLayer
 from layers.datum import WGS84, choose_transformer, is_pulkovo, operation_for, towgs84
 
@@ -310,10 +310,14 @@ def check_one(source: Source, source_format: str, layer: RasterLayer, *, crs: st
             target = CRS.from_epsg(code)
         dtype, nodata = src.dtypes[0], src.nodata
     footprint, how = _footprint(target, transform, width, height)
-    bad = outside_country(np.array([footprint], dtype=object), settings.boundary_tolerance_deg)
-    if footprint.is_empty or len(bad):
+    country = tolerant_boundary(settings.boundary_tolerance_deg)
+    if footprint.is_empty or not footprint.intersects(country):
         box = [round(v, 4) for v in footprint.bounds] if not footprint.is_empty else []
         raise upload_error("geotiff.outside_country", tiff_name, bbox=box)
+    if len(outside_country(np.array([footprint], dtype=object), settings.boundary_tolerance_deg)):
+        # A border sheet of a map series shows the neighbours' land too: kept whole, and said.
+        inside = shapely.area(shapely.intersection(footprint, country)) / shapely.area(footprint)
+        notes.append(note("geotiff.partly_outside", name=tiff_name, inside=round(100 * inside)))
     stored = target
     if is_pulkovo(target):
         geo = Transformer.from_crs(target, target.geodetic_crs, always_xy=True).transform_bounds(

@@ -261,6 +261,21 @@ def test_too_many_sheets_in_one_archive_is_413(client, operator, db, raster_dir,
     assert state(db, raster_dir) == before
 
 
+def test_a_border_sheet_is_kept_whole_with_a_note(client, operator, db, tmp_path):
+    """A sheet across the border near Petropavl (68.5-69.5 E, 54.5-56 N): about 57 % inside. Map
+    series have such sheets; it is accepted whole and the report says how much lies inside."""
+    r = post(client, "geophysics-gravity", geotiff(tmp_path / "N-42-border.tif", width=100, height=150,
+                                                   origin=(68.5, 56.0), pixel=0.01),
+             {**operator, "Accept-Language": "en"}, sheet="N-42-border")
+    assert r.status_code == 201, r.text
+    [note] = r.json()["report"]["notes"]
+    assert note["code"] == "geotiff.partly_outside" and 50 <= note["inside"] <= 65, note
+    assert "reaches beyond Kazakhstan's border" in note["message"]["en"] and "сохранён целиком" in note["message"]["ru"]
+    assert r.json()["sheets"][0]["bbox"] == [68.5, 54.5, 69.5, 56.0]
+    db.execute("DELETE FROM raster_sheets WHERE version_id = %s", (r.json()["version"],))
+    db.execute("DELETE FROM raster_versions WHERE id = %s", (r.json()["version"],))
+
+
 def test_a_second_version_of_a_sheet_supersedes_the_first(client, operator, db, tmp_path):
     first = post(client, "geophysics-gravity", geotiff(tmp_path / "a.tif", width=300, height=300), operator,
                  sheet="L-43-7")
