@@ -21,18 +21,23 @@ is listed only to who may read it; to anyone else it does not exist (404).
 Search reads ``search_text``: title, organisation and the minerals' kk/ru/en names, each with a
 Latin transliteration (Kazakh letters both as in the Kazakh Latin alphabet and as their Russian
 counterparts would be), under PostgreSQL full-text search (configuration 'russian': Russian
-stemming, English for Latin words). Misspellings: each query word is looked up by pg_trgm
+stemming, English for Latin words). Other languages: a query word of the title glossary
+(geo_glossary.toml: "exploration", "барлау", "разведка"...) also searches its equivalents.
+Misspellings: each query word is looked up by pg_trgm
 similarity in the lexicon of the reports' words (``geo_report_words``, short strings under a
 trigram index) and searched as any of the words it resembles; similarity on the reports' whole
 texts (word_similarity over every candidate row) measured 0.3-2 s over 50,000 reports."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -453,17 +458,50 @@ SIMILAR_SQL = ("SELECT q.w, l.word FROM unnest(%s::text[]) q(w) JOIN geo_report_
                "WHERE similarity(l.word, q.w) >= %s")
 
 
+GLOSSARY_PATH = Path(__file__).with_name("geo_glossary.toml")
+
+
+@functools.cache
+def glossary() -> tuple[tuple[str, ...], ...]:
+    """The groups of equivalent title words in kk/ru/en (geo_glossary.toml), each word once."""
+    data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    return tuple(tuple(dict.fromkeys(w.lower() for lang in ("kk", "ru", "en") for w in group.get(lang, [])))
+                 for group in data["group"])
+
+
+@functools.cache
+def kazakh_stems() -> frozenset[str]:
+    """The glossary's Kazakh words of four letters or more: searched as prefixes, since Kazakh
+    adds its endings to the stem (бассейн → бассейнінің) and no stemmer here knows them."""
+    data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    return frozenset(w.lower() for group in data["group"] for w in group.get("kk", []) if len(w) >= 4)
+
+
+# The glossary groups a query word belongs to: same stem under the 'russian' configuration.
+GLOSSARY_SQL = ("SELECT DISTINCT q.w, g.i FROM unnest(%s::text[]) q(w) "
+                "JOIN unnest(%s::text[], %s::int[]) g(form, i) "
+                "ON numnode(plainto_tsquery('russian', q.w)) > 0 "
+                "AND plainto_tsquery('russian', g.form) = plainto_tsquery('russian', q.w)")
+
+
 def ts_query(conn: psycopg.Connection, q: str) -> str:
-    """The query for ``to_tsquery``: every query word (AND), each as any of its spellings or of
-    the reports' words it resembles (OR). Only word characters reach it."""
+    """The query for ``to_tsquery``: every query word (AND), each as any of its spellings, of the
+    reports' words it resembles, or of its equivalents in the other languages (OR). Only word
+    characters reach it."""
     groups = query_words(q)
     wanted = sorted({w for group in groups for w in group})
     similar: dict[str, set[str]] = {}
     for w, word in conn.execute(SIMILAR_SQL, (wanted, SIMILARITY)).fetchall():
         similar.setdefault(w, set()).add(word)
+    terms = glossary()
+    forms = [form for group in terms for form in group]
+    index = [i for i, group in enumerate(terms) for _ in group]
+    for w, i in conn.execute(GLOSSARY_SQL, (wanted, forms, index)).fetchall():
+        similar.setdefault(w, set()).update(terms[i])
+    prefixes = kazakh_stems()
     parts = []
     for group in groups:
-        words = sorted({*group, *(s for w in group for s in similar.get(w, ()))})
+        words = sorted({*group, *(s + ":*" if s in prefixes else s for w in group for s in similar.get(w, ()))})
         parts.append("(" + " | ".join(words) + ")")
     return " & ".join(parts)
 

@@ -5,6 +5,7 @@ and the OGC link from each study. Real PostGIS, the app through TestClient."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,36 @@ def test_search_by_text(client: TestClient, world: dict[str, Any]) -> None:
     assert [x["inventory"] for x in r.json()["reports"]] == ["GR-A-CONF"]
     assert first("Zhezkazgan", bbox="79,49,81,51") is None   # text and place together
     assert first("xyzzy qwerty") is None
+
+
+def test_title_words_across_languages(client: TestClient, world: dict[str, Any]) -> None:
+    """A Russian title found by its words in English and Kazakh (cadastre/geo_glossary.toml):
+    "Отчёт о поисках золота" by "gold prospecting report", "алтын іздеу"; "геологиясы" by
+    "geology"; a word of no group matches nothing more than before."""
+    def found(q: str) -> list[str]:
+        r = client.get("/api/geoinfo", params={"q": q}, headers=world["headers"]["operator"])
+        assert r.status_code == 200, r.text
+        return [x["inventory"] for x in r.json()["reports"]]
+
+    assert found("gold prospecting report") == ["GR-A-OFF"]
+    assert found("алтын іздеу есебі") == ["GR-A-OFF"]
+    assert found("report") == ["GR-A-OFF"]
+    assert found("copper ore deposit") == ["GR-A-PUB"]       # медные руды ... месторождения
+    assert found("мыс кені") == ["GR-A-PUB"]
+    assert found("coal basin") == ["GR-B-PUB"]               # көмір бассейнінің (Kazakh title)
+    assert found("gold exploration") == []                   # поиски, not разведка: every word must match
+    assert found("отчет") == ["GR-A-OFF"]                    # е for ё
+
+
+def test_the_glossary_is_three_languages_of_single_words() -> None:
+    groups = gr.glossary()
+    assert len(groups) >= 30
+    import tomllib
+
+    for group in tomllib.loads(gr.GLOSSARY_PATH.read_text(encoding="utf-8"))["group"]:
+        assert set(group) == {"kk", "ru", "en"}, group
+        for words in group.values():
+            assert words and all(re.fullmatch(r"\w+", w) for w in words), group
 
 
 def test_paging(client: TestClient, world: dict[str, Any]) -> None:
