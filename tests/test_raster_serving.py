@@ -424,18 +424,19 @@ def test_gdalinfo_reads_the_coverage_url(live: str) -> None:
 
 
 @pytest.mark.skipif(shutil.which("gdalinfo") is None, reason="the system GDAL CLI is not installed")
-def test_gdal_ogcapi_driver_reads_the_grid(live: str) -> None:
+def test_gdal_ogcapi_driver_reads_the_grid(live: str, tmp_path: Path) -> None:
     """GDAL's OGCAPI driver, as QGIS uses it: sized from the domain set, typed from the range type,
     read through subset and scaleSize requests; the value is the one /api/rasters gives."""
     source = f"OGCAPI:{live}/ogc/collections/{MAG}"
-    out = subprocess.run(["gdalinfo", "-json", source], capture_output=True, text=True, timeout=60, env=GDAL_ENV)
+    env = {**GDAL_ENV, "GDAL_DEFAULT_WMS_CACHE_PATH": str(tmp_path)}   # not ./gdalwmscache
+    out = subprocess.run(["gdalinfo", "-json", source], capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stderr
     info = orjson.loads(out.stdout)
     assert info["driverShortName"] == "OGCAPI" and info["bands"][0]["type"] == "Float32"
     assert info["size"][0] > 500     # the 100 m sheet's resolution over its extent, not a thumbnail
     lon0, lat0 = Transformer.from_crs(32643, 4326, always_xy=True).transform(430000, 5050000)
     out = subprocess.run(["gdallocationinfo", "-valonly", "-wgs84", source, str(lon0), str(lat0)],
-                         capture_output=True, text=True, timeout=60, env=GDAL_ENV)
+                         capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stderr
     import httpx
 
@@ -480,7 +481,7 @@ os._exit(0)   # QGIS 3.22's teardown may crash after the answer; the answer is w
 """
 
 
-def test_qgis_reads_xyz_tiles_and_the_coverage(live: str) -> None:
+def test_qgis_reads_xyz_tiles_and_the_coverage(live: str, tmp_path: Path) -> None:
     """Where Debian's QGIS (python3-qgis) is installed: the README's QGIS steps, done by QGIS."""
     probe = subprocess.run(["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True, check=False) \
         if Path("/usr/bin/python3").exists() else None
@@ -488,7 +489,8 @@ def test_qgis_reads_xyz_tiles_and_the_coverage(live: str) -> None:
         pytest.skip("QGIS (python3-qgis) is not installed")
     lon0, lat0 = Transformer.from_crs(32643, 4326, always_xy=True).transform(470000, 5050000)
     run = subprocess.run(["/usr/bin/python3", "-c", QGIS_SCRIPT, live, str(lon0), str(lat0)], capture_output=True,
-                         text=True, timeout=180, check=False, env={**GDAL_ENV, "HOME": "/tmp"})
+                         text=True, timeout=180, check=False,
+                         env={**GDAL_ENV, "HOME": str(tmp_path), "GDAL_DEFAULT_WMS_CACHE_PATH": str(tmp_path)})
     assert run.returncode == 0, run.stderr[-2000:]
     result = orjson.loads(run.stdout.strip().splitlines()[-1])
     assert result["valid"] == [True, True, True], result
