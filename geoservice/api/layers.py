@@ -262,8 +262,9 @@ async def restore(layer_id: str, version: int, request: Request, db: DatabaseDep
         info = await run_in_threadpool(_restore, db, layer, version, principal.actor, client_address(request),
                                        settings)
     except Problem as problem:
+        # A number past the journal's integer column is journaled without it, not lost.
         await run_in_threadpool(_journal_refusal, db, request, "restore", layer_id, problem, who=who,
-                                version=version)
+                                version=version if abs(version) < 2**31 else None)
         raise
     await request.app.state.registry.refresh()
     return info.as_dict()
