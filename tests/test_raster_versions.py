@@ -226,6 +226,9 @@ def test_prune_marks_old_versions_and_removes_their_files(client, operator, db, 
         done = raster_versions.prune(conn, layer, policy, raster_dir, actor="test", client="test")
         assert [(v.version, v.files) for v in done] == [(v1["version"], [paths[v1["version"]]])]
         assert done[0].pruned_at is not None
+        # Committed by prune itself, before it returned (seen from another connection).
+        assert db.execute("SELECT pruned_at FROM raster_versions WHERE id = %s",
+                          (v1["version"],)).fetchone() == (done[0].pruned_at,)
         # Nothing more to do, nothing left in the transaction: it was committed.
         assert raster_versions.prune(conn, layer, policy, raster_dir, actor="test") == []
     assert not (raster_dir / paths[v1["version"]]).exists()
@@ -296,18 +299,29 @@ def test_a_file_shared_with_a_restore_is_kept_until_no_kept_version_uses_it(clie
     assert value(client)["value"] == pytest.approx(1050.0)
 
 
-def test_files_an_interrupted_prune_left_or_already_gone_are_fine(client, operator, db, database_url, raster_dir,
-                                                                  tmp_path):
+def test_a_prune_killed_before_its_files_went_leaves_them_for_the_next(client, operator, db, database_url,
+                                                                        raster_dir, tmp_path, monkeypatch):
     v1 = upload(client, operator, tmp_path, GRID, "C-1", FIRST, "c1")
     v2 = upload(client, operator, tmp_path, GRID, "C-2", FIRST, "c2")
     v3 = upload(client, operator, tmp_path, GRID, "C-1", SECOND, "c3")
     upload(client, operator, tmp_path, GRID, "C-2", SECOND, "c4")
-    # v1 was marked pruned, then the process died before removing its file.
-    db.execute("UPDATE raster_versions SET pruned_at = now() WHERE id = %s", (v1["version"],))
-    # v2's file is gone already (removed by hand).
-    (raster_dir / path_of(db, v2["version"])).unlink()
+    first, second = path_of(db, v1["version"]), path_of(db, v2["version"])
+    (raster_dir / second).unlink()  # v2's file is gone already (removed by hand): fine
+
+    def killed(root: Path, relative: str) -> None:
+        raise KeyboardInterrupt("killed while removing files")
+
+    monkeypatch.setattr(raster_versions, "_remove", killed)
+    with psycopg.connect(database_url) as conn, pytest.raises(KeyboardInterrupt):
+        raster_versions.prune(conn, RASTER_LAYERS[GRID], Retention(1, 0), raster_dir, actor="test")
+    # The rows were marked pruned and committed before any file was touched: no row that can be
+    # shown or restored points at a missing file.
+    assert db.execute("SELECT id FROM raster_versions WHERE layer_id = %s AND pruned_at IS NOT NULL AND id >= %s "
+                      "ORDER BY id", (GRID, v1["version"])).fetchall() == [(v1["version"],), (v2["version"],)]
+    assert (raster_dir / first).is_file()
+    monkeypatch.undo()
     with psycopg.connect(database_url) as conn:
-        done = raster_versions.prune(conn, RASTER_LAYERS[GRID], Retention(1, 0), raster_dir, actor="test")
-    assert [v.version for v in done] == [v2["version"]]
-    assert not (raster_dir / path_of(db, v1["version"])).exists()
+        again = raster_versions.prune(conn, RASTER_LAYERS[GRID], Retention(1, 0), raster_dir, actor="test")
+    assert again == []  # nothing new to prune, but the files left behind are removed
+    assert not (raster_dir / first).exists() and not (raster_dir / first).parent.exists()
     assert (raster_dir / path_of(db, v3["version"])).is_file()
