@@ -23,9 +23,6 @@ from layers.store import Retention
 
 log = logging.getLogger("geoservice.rasters")
 
-BIGINT_MAX = 2**63 - 1
-
-
 def _lock(conn: psycopg.Connection, layer: RasterLayer) -> None:
     # Restores and prunes of one layer one at a time (both are short): a version being pruned
     # cannot be restored half-way, and a restore's new references are seen by the prune after it.
@@ -63,8 +60,6 @@ def restore(conn: psycopg.Connection, layer: RasterLayer, version: int, *, actor
     """Show ``version`` of the layer again, in the caller's transaction: a new version whose sheet
     rows copy that version's (its files, not copies of them). Returns the new version as
     ``describe`` gives it. 404 for a version the layer does not have, 410 for a pruned one."""
-    if not 1 <= version <= BIGINT_MAX:
-        raise Problem("version.not_found", 404, layer=layer.id, version=version)
     _lock(conn, layer)
     row = conn.execute("SELECT checksum, sheets, pruned_at FROM raster_versions WHERE layer_id = %s AND id = %s",
                        (layer.id, version)).fetchone()

@@ -195,7 +195,7 @@ def test_a_restore_is_refused_without_rights_or_version(client, operator, enviro
     assert refused.status_code == 403, refused.text
     assert refused.json()["type"] == "urn:geoservice:problem:auth.forbidden_layer"
     # A version of another layer is not one of this layer's.
-    for missing in (other["version"], 10**9, 10**30):  # the last one past bigint
+    for missing in (other["version"], 10**9, 10**30):  # the last one past bigint and the journal's integer
         r = restore(client, {**operator, "Accept-Language": "ru"}, missing)
         assert r.status_code == 404, r.text
         assert r.headers["content-type"] == "application/problem+json"
@@ -217,6 +217,9 @@ def test_prune_marks_old_versions_and_removes_their_files(client, operator, db, 
     paths = {v["version"]: path_of(db, v["version"]) for v in (v1, v2, v3)}
     layer, policy = RASTER_LAYERS[GRAVITY], Retention(keep_versions=1, keep_days=0)
     with psycopg.connect(database_url) as conn:
+        # Nothing of the last 30 days goes, nor the last 3 versions, however old.
+        assert raster_versions.prune(conn, layer, Retention(1, 30), raster_dir, actor="test", dry_run=True) == []
+        assert raster_versions.prune(conn, layer, Retention(3, 0), raster_dir, actor="test", dry_run=True) == []
         # A dry run says what would go and changes nothing.
         dry = raster_versions.prune(conn, layer, policy, raster_dir, actor="test", dry_run=True)
         conn.commit()
@@ -280,6 +283,8 @@ def test_a_file_shared_with_a_restore_is_kept_until_no_kept_version_uses_it(clie
     assert _pruned(everything, GRID, "would be pruned") == {v1["version"], v2["version"]}
     assert (raster_dir / first).is_file() and (raster_dir / second).is_file()
 
+    vector = _cli_prune(database_url, raster_dir, "--layer", "restriction-zones", "--dry-run")
+    assert not any(line.startswith("geo") for line in vector)  # a vector layer named: no raster layer
     lines = _cli_prune(database_url, raster_dir, "--layer", GRID)
     assert _pruned(lines, GRID) == {v1["version"], v2["version"]}
     assert all(line.startswith(GRID) for line in lines[1:])  # only the layer named
