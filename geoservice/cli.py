@@ -243,31 +243,47 @@ def layers_prune(
 ) -> None:
     """Drop the data of versions beyond the retention policy: every version but the current one,
     the last GEOSERVICE_KEEP_VERSIONS and those of the last GEOSERVICE_KEEP_DAYS days. They stay
-    listed as pruned and can no longer be restored."""
+    listed as pruned and can no longer be restored. Raster layers too: versions none of whose
+    sheets is shown, their COG files removed unless a version still kept uses them."""
     from geoservice.kernel.db import connect
     from geoservice.kernel.errors import Problem
     from importers.pipeline import resolve_layer
-    from layers import store
-    from layers.catalog import LAYERS
+    from layers import raster_versions, store
+    from layers.catalog import LAYERS, RASTER_LAYERS
 
     settings = get_settings()
     policy = store.Retention(settings.keep_versions, settings.keep_days)
+    # Raster layers too (issue 12): with --layer only the one named, vector or raster.
+    rasters = [RASTER_LAYERS[layer]] if layer in RASTER_LAYERS else [] if layer else list(RASTER_LAYERS.values())
     try:
-        chosen = [resolve_layer(layer)] if layer else [lay for lay in LAYERS.values() if lay.uploadable]
+        if rasters and layer:
+            chosen = []
+        else:
+            chosen = [resolve_layer(layer)] if layer else [lay for lay in LAYERS.values() if lay.uploadable]
     except Problem as problem:
         _fail(problem.render("en")["detail"])
     typer.echo(f"policy: keep the last {policy.keep_versions} versions and those of the last "
                f"{policy.keep_days:g} days{' (dry run)' if dry_run else ''}")
+    done = "would be pruned" if dry_run else "pruned"
     with connect(settings.service_database_url) as conn:
         for each in chosen:
             versions = store.prune(conn, each, policy, actor="cli", client="cli", dry_run=dry_run)
             conn.commit()
-            done = "would be pruned" if dry_run else "pruned"
             if not versions:
                 typer.echo(f"{each.id}: nothing to prune")
             for v in versions:
                 typer.echo(f"{each.id}: version {v.version} ({v.created_at:%Y-%m-%d}, {v.feature_count} features, "
                            f"table layer_data.{v.table_name}) {done}")
+        for raster in rasters:
+            # Commits before it removes files (a crash never leaves shown rows without their files).
+            pruned = raster_versions.prune(conn, raster, policy, settings.raster_path, actor="cli", client="cli",
+                                           dry_run=dry_run)
+            conn.commit()
+            if not pruned:
+                typer.echo(f"{raster.id}: nothing to prune")
+            for r in pruned:
+                typer.echo(f"{raster.id}: version {r.version} ({r.created_at:%Y-%m-%d}, {r.sheets} sheets, "
+                           f"{len(r.files)} files under {settings.raster_path}) {done}")
 
 
 @demo_app.command("load")

@@ -115,6 +115,8 @@ SERVICE_WRITES = (
     "GRANT INSERT ON obligation_decisions TO {role}",
     # Raster layers (0025): uploads add versions and their sheets (never changed).
     "GRANT INSERT ON raster_versions, raster_sheets TO {role}",
+    # Raster retention (0026): a version beyond the policy is marked pruned (restores are inserts).
+    "GRANT UPDATE (pruned_at) ON raster_versions TO {role}",
     # Geological reports (0024): reports and their files are added by authority writers.
     "GRANT INSERT ON geo_reports, geo_report_files, geo_report_words TO {role}",
 )

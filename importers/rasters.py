@@ -539,19 +539,8 @@ def _journal_failure(req: RasterRequest, checksum: str | None, problem: Problem,
 
 
 def list_raster_versions(conn: psycopg.Connection, layer: RasterLayer) -> list[dict[str, Any]]:
-    """The layer's versions, newest first, each with its sheets and whether each is shown now."""
-    versions = conn.execute(
-        "SELECT id, created_at, actor, source_file, source_format, checksum, sheets FROM raster_versions "
-        "WHERE layer_id = %s ORDER BY id DESC", (layer.id,)).fetchall()
-    sheets: dict[int, list[dict[str, Any]]] = {}
-    for r in conn.execute(
-            "SELECT s.version_id, s.sheet, s.checksum, s.crs, s.width, s.height, s.bands, s.dtype, s.nodata, "
-            "s.stats, ST_XMin(s.footprint), ST_YMin(s.footprint), ST_XMax(s.footprint), ST_YMax(s.footprint), "
-            "c.id IS NOT NULL FROM raster_sheets s LEFT JOIN current_raster_sheets c ON c.id = s.id "
-            "WHERE s.layer_id = %s ORDER BY s.id", (layer.id,)):
-        sheets.setdefault(int(r[0]), []).append({
-            "sheet": r[1], "checksum": r[2], "crs": r[3], "width": r[4], "height": r[5], "bands": r[6],
-            "dtype": r[7], "nodata": r[8], "stats": r[9], "bbox": [float(v) for v in r[10:14]], "current": r[14]})
-    return [{"version": int(v[0]), "created_at": v[1].isoformat(), "actor": v[2], "source_file": v[3],
-             "source_format": v[4], "checksum": v[5] or None, "sheets": sheets.get(int(v[0]), []),
-             "current": any(s["current"] for s in sheets.get(int(v[0]), []))} for v in versions]
+    """The layer's versions, newest first, each with its sheets, whether each is shown now, when it
+    was pruned and which version it restores (layers/raster_versions.py, which restores and prunes)."""
+    from layers import raster_versions
+
+    return raster_versions.describe(conn, layer)

@@ -23,7 +23,7 @@ from geoservice.spool import spool
 from importers.pipeline import UploadRequest, resolve_layer, run_upload
 from importers.rasters import RasterRequest, list_raster_versions, run_raster_upload
 from importers.validate import parse_defaults, parse_mapping
-from layers import store
+from layers import raster_versions, store
 from layers.access import (
     AUTHORITY_TOKEN,
     Caller,
@@ -250,14 +250,21 @@ async def restore(layer_id: str, version: int, request: Request, db: DatabaseDep
                   settings: SettingsDep) -> dict[str, Any]:
     who: Caller | None = None
     try:
+        if layer_id in RASTER_LAYERS:  # a raster layer's version restored (issue 12): same rights as its uploads
+            raster = RASTER_LAYERS[layer_id]
+            who = await caller(request, fresh=True)
+            principal = require_writer(who, raster)
+            return await run_in_threadpool(_restore_raster, db, raster, version, principal.actor,
+                                           client_address(request))
         layer = resolve_layer(layer_id)
         who = await caller(request, fresh=True)
         principal = require_writer(who, layer)
         info = await run_in_threadpool(_restore, db, layer, version, principal.actor, client_address(request),
                                        settings)
     except Problem as problem:
+        # A number past the journal's integer column is journaled without it, not lost.
         await run_in_threadpool(_journal_refusal, db, request, "restore", layer_id, problem, who=who,
-                                version=version)
+                                version=version if abs(version) < 2**31 else None)
         raise
     await request.app.state.registry.refresh()
     return info.as_dict()
@@ -268,3 +275,11 @@ def _restore(db: Database, layer: Layer, version: int, actor: str, client: str |
     with db.connection() as conn:
         return store.restore_version(conn, layer, version, actor=actor, client=client,
                                      lock=store.LockPolicy.from_settings(settings, _log_wait))
+
+
+def _restore_raster(db: Database, layer: RasterLayer, version: int, actor: str, client: str | None) -> dict[str, Any]:
+    # Tiles need no refresh: they are cached under the layer's newest version, which this makes.
+    with db.connection() as conn:
+        restored = raster_versions.restore(conn, layer, version, actor=actor, client=client)
+        conn.commit()
+    return restored

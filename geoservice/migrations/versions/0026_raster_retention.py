@@ -11,7 +11,12 @@ branch_labels = None
 depends_on = None
 
 UPGRADE: list[str] = [
-    # (filled by the raster retention work)
+    # When the retention policy removed the version's files (it stays listed, not restorable).
+    "ALTER TABLE raster_versions ADD COLUMN pruned_at timestamptz",
+    # A restore is a new version whose sheets copy an earlier one's (same COG files).
+    "ALTER TABLE raster_versions ADD COLUMN restored_from bigint REFERENCES raster_versions (id)",
+    # Pruning asks, per file, whether a version still unpruned points at it (a restore shares files).
+    "CREATE INDEX raster_sheets_path ON raster_sheets (path)",
 ]
 
 
@@ -21,4 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass
+    for statement in ("DROP INDEX IF EXISTS raster_sheets_path",
+                      "ALTER TABLE raster_versions DROP COLUMN IF EXISTS restored_from",
+                      "ALTER TABLE raster_versions DROP COLUMN IF EXISTS pruned_at"):
+        op.execute(statement)
