@@ -23,6 +23,7 @@ from layers.store import Retention
 
 log = logging.getLogger("geoservice.rasters")
 
+
 def _lock(conn: psycopg.Connection, layer: RasterLayer) -> None:
     # Restores and prunes of one layer one at a time (both are short): a version being pruned
     # cannot be restored half-way, and a restore's new references are seen by the prune after it.
