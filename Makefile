@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin python3-venv chromium
 
-.PHONY: serve test system venv db lint bench clean
+.PHONY: serve test system qgis venv db lint bench clean
 
 serve: system venv ## Start local PostGIS, migrate, load demo data if empty, serve on :8000
 	$(BIN)/geoservice db up
@@ -24,7 +24,7 @@ serve: system venv ## Start local PostGIS, migrate, load demo data if empty, ser
 	@echo "The cabinet without NCALayer: .venv/bin/geoservice demo sign-in 900315300123 (prints a one-time link)"
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice serve
 
-test: system venv ## The same set-up, then the whole suite against a throwaway database
+test: system qgis venv ## The same set-up, then the whole suite against a throwaway database
 	$(BIN)/geoservice db up
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 -q
@@ -39,6 +39,14 @@ system: ## Debian packages: PostgreSQL 15 + PostGIS 3, GDAL tools, venv
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
+	fi
+
+qgis: ## Debian's QGIS for the tests that open our layers in QGIS; best effort (without it they are skipped)
+	@if ! /usr/bin/python3 -c 'import qgis.core' 2>/dev/null; then \
+	  echo "installing Debian's QGIS (python3-qgis) for the QGIS client tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    python3-qgis qgis-providers >/dev/null) || echo "QGIS could not be installed: its tests will be skipped"; \
 	fi
 
 venv: $(STAMP)
