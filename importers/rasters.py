@@ -275,7 +275,7 @@ def check_one(source: Source, source_format: str, layer: RasterLayer, *, crs: st
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             src = rasterio.open(tiff)
     except (RasterioError, CPLE_BaseError) as exc:
-        raise upload_error("geotiff.truncated", tiff_name, detail=_gdal_detail(exc)) from None
+        raise upload_error("geotiff.truncated", tiff_name, detail=_gdal_detail(exc, tiff_name)) from None
     with src:
         if src.driver != "GTiff":
             raise upload_error("geotiff.not_geotiff", tiff_name)
@@ -334,10 +334,13 @@ def _crs_text(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
-def _gdal_detail(exc: Exception) -> str:
-    # GDAL's first line says what is wrong (offsets past the end, bad IFD); our paths stay out.
+def _gdal_detail(exc: Exception, name: str) -> str:
+    # GDAL's first line says what is wrong (offsets past the end, bad IFD); our paths and our
+    # own names for the file (upload.bin, source-0.tif, sheet-0.tif) become the user's name.
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return re.sub(r"(/[^\s:]+)+", "…", text)[:300]
+    text = re.sub(r"(/[^\s:]+)+", "…", text)
+    text = re.sub(r"(…/?)?\b(upload\.bin|source(-\d+)?\.tif|sheet-\d+\.tif)\b", lambda _: name, text)
+    return text[:300]
 
 
 def _check_bands(src: Any, layer: RasterLayer, name: str) -> None:
@@ -452,7 +455,7 @@ def _convert(req: RasterRequest, checked: Checked, staging: Path, index: int) ->
         to_cog(checked.tiff, cog, crs=checked.stored_crs if checked.sidecar else None,
                transform=checked.transform if checked.sidecar else None)
     except (RasterioError, CPLE_BaseError) as exc:
-        raise upload_error("geotiff.truncated", checked.name, detail=_gdal_detail(exc)) from None
+        raise upload_error("geotiff.truncated", checked.name, detail=_gdal_detail(exc, checked.name)) from None
     if checked.tiff != req.path:
         checked.tiff.unlink(missing_ok=True)   # the unpacked source is not needed any more
     return Made(cog=cog, checksum=sha256_file(cog), stats=band_stats(cog))

@@ -236,6 +236,8 @@ def test_one_bad_sheet_refuses_the_whole_series(client, operator, db, raster_dir
     r = post(client, "geophysics-gravity", series, {**operator, "Accept-Language": "ru"})
     assert r.status_code == 422, r.text
     assert r.json()["file"] == "series/K-3.tif" and "series/K-3.tif" in r.json()["detail"]
+    # GDAL's words keep the user's names, never our own for the file (source-2.tif, sheet-2.tif).
+    assert "source-" not in r.json()["detail"] and "sheet-" not in r.json()["detail"]
     assert state(db, raster_dir) == before
     # Two TIFFs of one name in different folders would be one sheet twice.
     archive = tmp_path / "dup.zip"
@@ -368,6 +370,16 @@ def test_bad_rasters_are_refused_and_change_nothing(client, operator, db, raster
     sealed(db)
     assert db.execute("SELECT result, detail->>'problem' FROM journal WHERE layer_id = %s ORDER BY seq DESC LIMIT 1",
                       (layer,)).fetchone() == ("rejected", code)
+
+
+def test_a_truncated_file_is_named_as_the_user_named_it(client, operator, tmp_path):
+    # Cut right after the header: GDAL's error names the file it read (ours is upload.bin).
+    good = geotiff(tmp_path / "full.tif", width=480, height=360, tiled=True, compress="deflate",
+                   blockxsize=512, blockysize=512)
+    (tmp_path / "cut.tif").write_bytes(good.read_bytes()[:3000])
+    r = post(client, GRID, tmp_path / "cut.tif", operator)
+    assert r.status_code == 422 and r.json()["file"] == "cut.tif"
+    assert "upload.bin" not in r.json()["detail"] and "cut.tif" in r.json()["detail"], r.json()
 
 
 def test_a_crs_field_places_a_file_without_one(client, operator, tmp_path):
