@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin python3-venv chromium
+DEBIAN_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin python3-venv chromium fonts-dejavu-core
 
 .PHONY: serve test system qgis venv db lint bench clean
 
@@ -34,6 +34,7 @@ system: ## Debian packages: PostgreSQL 15 + PostGIS 3, GDAL tools, venv
 	[ -f /usr/share/postgresql/15/extension/postgis.control ] || missing="$$missing postgresql-15 postgresql-15-postgis-3"; \
 	command -v ogr2ogr >/dev/null || missing="$$missing gdal-bin"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -324,6 +324,97 @@ def render_html(protocol: dict[str, Any], sha256_hex: str, lang: str) -> str:
     return "\n".join(out)
 
 
+
+# The PDF's font: Debian's DejaVu Sans (package fonts-dejavu-core) has every Kazakh letter.
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+
+
+def _font(name: str) -> Path:
+    path = FONT_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the protocol's PDF needs the DejaVu Sans font (Debian package "
+                                "fonts-dejavu-core; `make system` installs it)")
+    return path
+
+
+def render_pdf(protocol: dict[str, Any], sha256_hex: str, lang: str) -> bytes:
+    """The printable page of ``render_html`` as a PDF in ``lang`` (kk or ru), the same content.
+    Deterministic: the same protocol gives the same bytes (the creation date is the protocol's
+    closing time, the file id a hash of the content), so its SHA-256 can be journaled and checked."""
+    from fpdf import FPDF  # imported here: only the protocol's maker and its readers need it
+
+    def v(value: Any) -> str:
+        return "—" if value is None else str(value)
+
+    lot, winner = protocol["auction"], protocol["winner"]
+    title = _t("protocol.title", lang, number=lot["number"] or lot["id"])
+    pdf = FPDF(format="A4")
+    for style, name in FONTS.items():
+        pdf.add_font("DejaVu", style, str(_font(name)))
+    when = protocol["closed_at"] or protocol["published_at"]
+    pdf.set_creation_date(datetime.fromisoformat(when.replace("Z", "+00:00")) if when
+                          else datetime(2000, 1, 1, tzinfo=UTC))
+    pdf.set_title(title)
+    pdf.set_lang(lang)
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, 15)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    rows = [
+        ("protocol.lot", lot["name"]), ("protocol.number", lot["number"]),
+        ("protocol.blocks", ", ".join(lot["codes"] or []) or None),
+        ("protocol.starting_bonus", lot["starting_bonus"]), ("protocol.step", lot["step"]),
+        ("protocol.outcome", _t(OUTCOMES[protocol["outcome"]], lang) if protocol["outcome"] in OUTCOMES else None),
+        ("protocol.opened_at", protocol["opened_at"]), ("protocol.closed_at", protocol["closed_at"]),
+        ("protocol.participants", len(protocol["participants"])),
+        ("protocol.winner", winner["participant"] if winner else None),
+        ("protocol.final_bonus", winner["bonus"] if winner else None),
+        ("protocol.rejected", protocol["rejected"]),
+        ("protocol.last_seq", protocol["journal"]["last_seq"]),
+        ("protocol.last_hash", protocol["journal"]["last_hash"]), ("protocol.sha256", sha256_hex),
+    ]
+    pdf.set_font("DejaVu", "", 9)
+    with pdf.table(col_widths=(2, 3), text_align="LEFT", first_row_as_headings=False) as table:
+        for code, value in rows:
+            table.row((_t(code, lang), v(value)))
+
+    def heading(code: str) -> None:
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.multi_cell(0, 7, _t(code, lang), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+
+    sections = (("protocol.bids", protocol["bids"]), ("protocol.withdrawn", protocol["withdrawn"]),
+                ("protocol.changed", protocol["changed"]))
+    for code, items in sections:
+        if code != "protocol.bids" and not items:
+            continue
+        heading(code)
+        with pdf.table(col_widths=(1, 3, 1.5, 2), text_align="LEFT") as table:
+            table.row([_t(c, lang) for c in ("protocol.seq", "protocol.time", "protocol.participant",
+                                              "protocol.amount")])
+            for b in items:
+                table.row((v(b["seq"]), v(b["at"]), v(b["participant"]), v(b["amount"])))
+    heading("protocol.extensions")
+    with pdf.table(col_widths=(1, 2, 2, 2), text_align="LEFT") as table:
+        table.row([_t(c, lang) for c in ("protocol.seq", "protocol.time", "protocol.old_end", "protocol.new_end")])
+        for x in protocol["extensions"]:
+            table.row((v(x["seq"]), v(x["at"]), v(x["old_end"]), v(x["new_end"])))
+    notes = [_t(d["code"], lang, deal=d["deal"], bids=d["bids"]) for d in protocol["discrepancies"]]
+    notes += [_t("protocol.missing", lang, what=m) for m in protocol["missing"]]
+    pdf.ln(3)
+    for note in notes:
+        pdf.multi_cell(0, 5, f"• {note}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _t("protocol.signed_note", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _t("protocol.pdf_verify", lang, number=lot["number"] or lot["id"]),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, f"SHA-256 {sha256_hex}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
 # --- storing -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -336,6 +427,8 @@ class Stored:
     signer: str
     last_seq: int
     created_at: datetime
+    # The PDF documents by language; None for a protocol made before they were (migration 0027).
+    pdf: dict[str, bytes | None] = field(default_factory=dict)
 
     @property
     def protocol(self) -> dict[str, Any]:
@@ -349,11 +442,23 @@ class Stored:
 
 def stored(conn: psycopg.Connection, auction_id: int) -> Stored | None:
     row = conn.execute("SELECT auction_id, canonical, sha256, html_kk, html_ru, signature, signer, last_seq, "
-                       "created_at FROM auction_protocols WHERE auction_id = %s", (auction_id,)).fetchone()
+                       "created_at, pdf_kk, pdf_ru FROM auction_protocols WHERE auction_id = %s",
+                       (auction_id,)).fetchone()
     if row is None:
         return None
     return Stored(int(row[0]), row[1], bytes(row[2]), {"kk": row[3], "ru": row[4]}, bytes(row[5]), row[6],
-                  int(row[7]), row[8])
+                  int(row[7]), row[8], {"kk": _bytes(row[9]), "ru": _bytes(row[10])})
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def pdf_of(saved: Stored, lang: str) -> bytes:
+    """The protocol's PDF in ``lang``: the stored one, or for a protocol made before PDFs were
+    stored, rendered now from its stored JSON (deterministic, so the same bytes every time)."""
+    kept = saved.pdf.get(lang)
+    return kept if kept is not None else render_pdf(saved.protocol, saved.sha256.hex(), lang)
 
 
 def resolve(conn: psycopg.Connection, ref: str | int) -> int:
@@ -386,16 +491,18 @@ def make_protocol(conn: psycopg.Connection, auction_id: int, signer: OperatorKey
     body = canonical(protocol)
     digest = hashlib.sha256(body).digest()
     pages = {lang: render_html(protocol, digest.hex(), lang) for lang in LANGUAGES}
+    pdfs = {lang: render_pdf(protocol, digest.hex(), lang) for lang in LANGUAGES}
     signature = signer.sign(body)
     conn.execute("INSERT INTO auction_protocols (auction_id, canonical, sha256, html_kk, html_ru, signature, signer, "
-                 "last_seq) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                 "last_seq, pdf_kk, pdf_ru) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                  (auction_id, body.decode(), digest, pages["kk"], pages["ru"], signature, signer.subject,
-                  protocol["journal"]["last_seq"]))
+                  protocol["journal"]["last_seq"], pdfs["kk"], pdfs["ru"]))
     # The documents' digests in the platform's chained journal: verify checks the stored pages
     # against them, so a later change of the protocol.* texts does not flag this protocol.
     journal(conn, "operator", MADE, "ok", object=f"auction:{auction_id}",
             detail={"sha256": digest.hex(),
-                    "html_sha256": {lang: hashlib.sha256(pages[lang].encode()).hexdigest() for lang in LANGUAGES}})
+                    "html_sha256": {lang: hashlib.sha256(pages[lang].encode()).hexdigest() for lang in LANGUAGES},
+                    "pdf_sha256": {lang: hashlib.sha256(pdfs[lang]).hexdigest() for lang in LANGUAGES}})
     winner = protocol["winner"]
     _tell(conn, auction_id, protocol, winner["participant"] if winner else None, winner["bonus"] if winner else None)
     # A cancelled or failed lot's applications were settled by open_due, in the same transaction.
@@ -523,6 +630,19 @@ def verify(conn: psycopg.Connection, auction_id: int, *, trust: TrustStore | Non
             same = render_html(recomputed, hashlib.sha256(canonical(recomputed)).hexdigest(), lang) == saved.html[lang]
         if not same:
             report.add("protocol.html_differs", language=lang)
+    pdfs = made[-1][1].get("pdf_sha256") if made else None
+    for lang in LANGUAGES:
+        kept_pdf = saved.pdf.get(lang)
+        if isinstance(pdfs, dict) and lang in pdfs:
+            # As made; a PDF journaled but no longer stored was removed.
+            same = kept_pdf is not None and hashlib.sha256(kept_pdf).hexdigest() == pdfs[lang]
+        elif kept_pdf is not None:
+            # Stored without a journaled digest: it must be what the protocol renders to today.
+            same = render_pdf(recomputed, hashlib.sha256(canonical(recomputed)).hexdigest(), lang) == kept_pdf
+        else:
+            same = True  # made before PDFs were stored: nothing to check
+        if not same:
+            report.add("protocol.pdf_differs", language=lang)
     for item in recomputed["discrepancies"]:
         report.add(item["code"], deal=item["deal"], bids=item["bids"])
     if trust is None or revocation is None:
@@ -696,5 +816,6 @@ def unpaid_due(conn: psycopg.Connection, now: datetime, *, rule: str, days: int)
 
 
 __all__ = ["OperatorKey", "Report", "Stored", "Winner", "build", "canonical", "continue_with", "current_winner",
-           "demo_operator", "load_operator_key", "make_protocol", "operator_key", "protocols_due", "render_html",
-           "resolve", "stored", "trust_demo_operator", "unpaid_due", "verify", "winner_unpaid"]
+           "demo_operator", "load_operator_key", "make_protocol", "operator_key", "pdf_of", "protocols_due",
+           "render_html", "render_pdf", "resolve", "stored", "trust_demo_operator", "unpaid_due", "verify",
+           "winner_unpaid"]

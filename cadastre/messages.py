@@ -1387,9 +1387,9 @@ MESSAGES.update({
         "kk": "{auction} аукционының әлі хаттамасы жоқ.",
     },
     "protocol.bad_format": {
-        "en": "Unknown format {value}: json or html.",
-        "ru": "Неизвестный формат {value}: json или html.",
-        "kk": "Белгісіз пішім {value}: json немесе html.",
+        "en": "Unknown format {value}: json, html or pdf.",
+        "ru": "Неизвестный формат {value}: json, html или pdf.",
+        "kk": "Белгісіз пішім {value}: json, html немесе pdf.",
     },
     "protocol.missing_protocol": {
         "en": "The auction ({state}) has no stored protocol.",
@@ -2100,5 +2100,21 @@ MESSAGES.update({
         "en": "Report '{inventory}' has no file {id}.",
         "ru": "У отчёта «{inventory}» нет файла {id}.",
         "kk": "«{inventory}» есебінде {id} файлы жоқ.",
+    },
+})
+# --- auction protocols as PDF (cadastre/auction_protocol.py render_pdf, verify) ---
+MESSAGES.update({
+    "protocol.pdf_verify": {
+        "en": "To verify: `geoservice auction verify {number}`, or take GET /api/auctions/{number}/protocol and "
+              "check the canonical JSON's SHA-256 (below) and the operator's detached CMS over it.",
+        "ru": "Проверка: `geoservice auction verify {number}` или GET /api/auctions/{number}/protocol — сверьте "
+              "SHA-256 канонического JSON (ниже) и открепленную CMS оператора над ним.",
+        "kk": "Тексеру: `geoservice auction verify {number}` немесе GET /api/auctions/{number}/protocol — "
+              "канондық JSON-ның SHA-256 (төменде) және оған оператордың ажыратылған CMS-ін салыстырыңыз.",
+    },
+    "protocol.pdf_differs": {
+        "en": "The stored PDF document ({language}) is not the one made with the protocol.",
+        "ru": "Сохранённый PDF-документ ({language}) не тот, что был сформирован с протоколом.",
+        "kk": "Сақталған PDF құжаты ({language}) хаттамамен бірге жасалған құжат емес.",
     },
 })

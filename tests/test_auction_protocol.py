@@ -259,8 +259,8 @@ def test_the_protocol_route(client: TestClient, db: psycopg.Connection, operator
     assert "Жеңімпаз" in page.text and page.headers["content-security-policy"].startswith("default-src 'none'")
     ru = client.get(f"/api/auctions/{auction}/protocol?format=html", headers={"Accept-Language": "en"})
     assert "Победитель" in ru.text
-    bad = client.get(f"/api/auctions/{auction}/protocol?format=pdf", headers={"Accept-Language": "ru"})
-    assert bad.status_code == 400 and "json или html" in bad.json()["detail"]
+    bad = client.get(f"/api/auctions/{auction}/protocol?format=xml", headers={"Accept-Language": "ru"})
+    assert bad.status_code == 400 and "json, html или pdf" in bad.json()["detail"]
     assert client.get(f"/api/auctions/{auction}/protocol?format=html&lang=en").status_code == 400
     assert client.get("/api/auctions/AUC-1999-0001/protocol").status_code == 404
 

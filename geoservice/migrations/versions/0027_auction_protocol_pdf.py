@@ -11,7 +11,11 @@ branch_labels = None
 depends_on = None
 
 UPGRADE: list[str] = [
-    # (filled by the work it is named after; left empty if it needs no schema change)
+    # The printable protocol as PDF (kk, ru), made with the protocol from then on. Nullable: the
+    # protocols made before have none (the route renders theirs from the stored JSON). Adding a
+    # column fires no row trigger, so the append-only rows of 0016 stay as they are.
+    "ALTER TABLE auction_protocols ADD COLUMN pdf_kk bytea",
+    "ALTER TABLE auction_protocols ADD COLUMN pdf_ru bytea",
 ]
 
 
@@ -21,4 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass
+    for statement in ("ALTER TABLE auction_protocols DROP COLUMN IF EXISTS pdf_ru",
+                      "ALTER TABLE auction_protocols DROP COLUMN IF EXISTS pdf_kk"):
+        op.execute(statement)
