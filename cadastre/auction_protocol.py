@@ -407,11 +407,12 @@ def render_pdf(protocol: dict[str, Any], sha256_hex: str, lang: str) -> bytes:
     notes += [_t("protocol.missing", lang, what=m) for m in protocol["missing"]]
     pdf.ln(3)
     for note in notes:
-        pdf.multi_cell(0, 5, f"• {note}", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 5, _t("protocol.signed_note", lang), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, f"• {note}", new_x="LMARGIN", new_y="NEXT", align="L")
+    # Left-aligned: fpdf2 justifies by default, which spreads a line with a long command apart.
+    pdf.multi_cell(0, 5, _t("protocol.signed_note", lang), new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.multi_cell(0, 5, _t("protocol.pdf_verify", lang, number=lot["number"] or lot["id"]),
-                   new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 5, f"SHA-256 {sha256_hex}", new_x="LMARGIN", new_y="NEXT")
+                   new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.multi_cell(0, 5, f"SHA-256 {sha256_hex}", new_x="LMARGIN", new_y="NEXT", align="L")
     return bytes(pdf.output())
 
 

@@ -2105,11 +2105,11 @@ MESSAGES.update({
 # --- auction protocols as PDF (cadastre/auction_protocol.py render_pdf, verify) ---
 MESSAGES.update({
     "protocol.pdf_verify": {
-        "en": "To verify: `geoservice auction verify {number}`, or take GET /api/auctions/{number}/protocol and "
+        "en": "To verify: geoservice auction verify {number}, or take GET /api/auctions/{number}/protocol and "
               "check the canonical JSON's SHA-256 (below) and the operator's detached CMS over it.",
-        "ru": "Проверка: `geoservice auction verify {number}` или GET /api/auctions/{number}/protocol — сверьте "
+        "ru": "Проверка: geoservice auction verify {number} или GET /api/auctions/{number}/protocol — сверьте "
               "SHA-256 канонического JSON (ниже) и открепленную CMS оператора над ним.",
-        "kk": "Тексеру: `geoservice auction verify {number}` немесе GET /api/auctions/{number}/protocol — "
+        "kk": "Тексеру: geoservice auction verify {number} немесе GET /api/auctions/{number}/protocol — "
               "канондық JSON-ның SHA-256 (төменде) және оған оператордың ажыратылған CMS-ін салыстырыңыз.",
     },
     "protocol.pdf_differs": {
