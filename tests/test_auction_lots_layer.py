@@ -217,3 +217,22 @@ def test_the_styles_draw_the_two_statuses_apart_with_a_legend_in_each_language(a
     qml = api.get(f"/ogc/collections/auction-lots/styles/default?f=qml&lang={lang}")
     assert qml.status_code == 200 and "<qgis" in qml.text and '"status"' in qml.text
     assert published in qml.text and bidding in qml.text
+
+
+def test_the_auctions_trigger_notifies_what_the_layer_shows_and_nothing_else(api, db, app_db):
+    """The map follows at once (not at the next poll) because every commit that changes what the
+    layer shows sends a NOTIFY on auction_lots, whichever code did it; a bid's head does not."""
+    with psycopg.connect(app_db, autocommit=True) as listener:
+        listener.execute("LISTEN auction_lots")
+
+        def notified() -> bool:
+            return any(True for _ in listener.notifies(timeout=1.0, stop_after=1))
+
+        lot = put_up(api, db, square(FCFS_AREA, 14, 40, 1), timedelta(days=200))
+        assert notified()
+        db.execute("UPDATE auctions SET last_seq = last_seq, current_bonus = NULL WHERE id = %s", (lot["id"],))
+        assert not notified()
+        with db.transaction():
+            db.execute("UPDATE auctions SET ends_at = ends_at + interval '1 minute' WHERE id = %s", (lot["id"],))
+            assert not notified()  # not before the commit
+        assert notified()
