@@ -5,7 +5,7 @@ blocks, so the layers' version switch and NOTIFY bring them to OGC API, tiles an
 On the layer: lots ``published`` (registration open) and ``open`` (bidding); a lot that closes,
 fails or is cancelled leaves it. A trigger on ``auctions`` (migration 0028) sends a NOTIFY on
 ``auction_lots`` at the commit of any transaction that puts a lot up or changes what the layer
-shows (status, name, start, end, figures, parcel): the officer's ``create_auction``, the ticker's
+shows (status, name, start, end, figures): the officer's ``create_auction``, the ticker's
 ``open_due`` and closing, an extension moving the end. The trigger rather than calls in those
 places, so no path that changes a lot (the ticker, the demo, the CLI) can forget the map. Each
 server process listens and publishes (geoservice/lots_watch.py); ``publish_if_changed`` compares
