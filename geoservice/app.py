@@ -35,6 +35,7 @@ from geoservice.kernel import problems
 from geoservice.kernel.db import Database, libpq_params, session_settings
 from geoservice.kernel.pools import create_pool
 from geoservice.kernel.settings import Settings, get_settings
+from geoservice.lots_watch import LotsWatch
 from geoservice.messages import register_all
 from geoservice.obligation_watch import ObligationWatch
 from layers.access import FailureLimit, Tokens
@@ -73,6 +74,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Blocks under pending applications, published to the map after the claims change (cadastre/applied.py).
     applied = AppliedWatch(app.state.db, pool, datum=settings.grid_datum)
     await applied.start()
+    # The lots being sold, published to the map after a lot changes (cadastre/auction_lots.py).
+    lots = LotsWatch(app.state.db, pool, datum=settings.grid_datum)
+    await lots.start()
     # The auction hall: one LISTEN wake-up, the rooms' fan-out and the open/close ticker.
     auction_hub = auction_live_api.LiveHub(pool, app.state.db, settings)
     await auction_hub.start()
@@ -87,6 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # still in flight must not keep the process from exiting (pool.close waits forever for a
         # connection nobody will release).
         for name, stop in (("auction hall", auction_hub.stop), ("applied blocks", applied.stop),
+                           ("auction lots", lots.stop),
                            ("overdue stages", overdue.stop), ("obligation checker", obligation_watch.stop)):
             await _bounded(name, stop())
         app.state.db.close()

@@ -25,6 +25,10 @@ SETTLE_SECONDS = 0.2
 
 
 class AppliedWatch:
+    # What a subclass changes to publish another layer the same way (geoservice/lots_watch.py).
+    channel = CHANNEL
+    label = "applied-blocks"
+
     def __init__(self, db: Database, pool: asyncpg.Pool, *, datum: str, poll: float = POLL_SECONDS,
                  settle: float = SETTLE_SECONDS) -> None:
         self.db, self.pool, self.datum, self.poll, self.settle = db, pool, datum, poll, settle
@@ -39,7 +43,7 @@ class AppliedWatch:
 
     async def start(self) -> None:
         self._wake.set()  # the first round looks at once
-        self._task = asyncio.create_task(self._run(), name="applied-blocks")
+        self._task = asyncio.create_task(self._run(), name=self.label)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -65,12 +69,12 @@ class AppliedWatch:
         try:
             conn = await self.pool.acquire()
         except Exception as exc:  # noqa: BLE001 - the poll keeps the map current meanwhile
-            log.warning("cannot LISTEN on %s: %s: %s", CHANNEL, type(exc).__name__, exc)
+            log.warning("cannot LISTEN on %s: %s: %s", self.channel, type(exc).__name__, exc)
             return
         try:
-            await conn.add_listener(CHANNEL, self._notified)
+            await conn.add_listener(self.channel, self._notified)
         except Exception as exc:  # noqa: BLE001
-            log.warning("cannot LISTEN on %s: %s: %s", CHANNEL, type(exc).__name__, exc)
+            log.warning("cannot LISTEN on %s: %s: %s", self.channel, type(exc).__name__, exc)
             with contextlib.suppress(Exception):
                 await self.pool.release(conn)
             return
@@ -81,7 +85,7 @@ class AppliedWatch:
         if conn is None:
             return
         with contextlib.suppress(Exception):  # a closed connection went back to the pool by itself
-            await conn.remove_listener(CHANNEL, self._notified)
+            await conn.remove_listener(self.channel, self._notified)
         with contextlib.suppress(Exception):
             await self.pool.release(conn)
 
@@ -95,4 +99,4 @@ class AppliedWatch:
             try:
                 await run_in_threadpool(self.once)
             except Exception as exc:  # noqa: BLE001 - the database may be away; the next round tries again
-                log.warning("cannot publish the applied-for blocks (%s)", exc)
+                log.warning("cannot publish %s (%s)", self.label, exc)

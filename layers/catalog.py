@@ -352,9 +352,40 @@ APPLIED_BLOCKS = Layer(
     ),
 )
 
+# Not uploaded: every lot put up, opened, closed, failed or cancelled (cadastre/auction_lots.py)
+# publishes the lots being sold (published: registration open; open: bidding) as the layer's next
+# version. Public content only: never who asked for a lot or who registered.
+AUCTION_LOTS = Layer(
+    id="auction-lots",
+    names=Names("Аукцион лоттары", "Лоты аукционов", "Auction lots"),
+    geometry_type="MultiPolygon",
+    uploadable=False,
+    key="number",
+    block_list="blocks",
+    attributes=(
+        Attribute("number", "text", Names("Аукцион нөмірі", "Номер аукциона", "Auction number"), required=True),
+        _name_attr(fallback=("number",)),
+        Attribute("status", "text", Names("Мәртебесі", "Статус", "Status"), required=True,
+                  choices=(
+                      Choice("published", Names("Жарияланған (тіркеу)", "Объявлен (регистрация)",
+                                                "Published (registration)")),
+                      Choice("open", Names("Сауда жүріп жатыр", "Идут торги", "Bidding now")),
+                  )),
+        Attribute("kind", "text", Names("Лицензия түрі", "Вид лицензии", "Licence kind")),
+        Attribute("mineral", "text", Names("Пайдалы қазба", "Полезное ископаемое", "Mineral")),
+        Attribute("starts_at", "text", Names("Басталуы", "Начало", "Starts at")),
+        Attribute("ends_at", "text", Names("Аяқталуы", "Окончание", "Ends at")),
+        Attribute("starting_bonus", "text", Names("Бастапқы қол қою бонусы, ₸", "Стартовый подписной бонус, ₸",
+                                                  "Starting signature bonus, ₸")),
+        Attribute("step", "text", Names("Аукцион қадамы, ₸", "Шаг аукциона, ₸", "Bid step, ₸")),
+        Attribute("blocks", "text", Names("Блоктар", "Блоки", "Blocks")),
+        Attribute("block_count", "integer", Names("Блок саны", "Число блоков", "Block count")),
+    ),
+)
+
 LAYERS: dict[str, Layer] = {layer.id: layer for layer in (BLOCKS, SUBSOIL_PLOTS, RESTRICTION_ZONES,
                                                            GEOLOGICAL_STUDIES, LICENCES,
-                                                           APPLIED_BLOCKS)}
+                                                           APPLIED_BLOCKS, AUCTION_LOTS)}
 
 
 # --- raster layers (issue 12) ---------------------------------------------------------------------

@@ -20,7 +20,8 @@ FONT = ["Noto Sans Regular"]
 FONT_BOLD = ["Noto Sans Bold"]
 SOURCE = "geoservice"
 # Order on the map, bottom to top; also the order of the layer switcher.
-OVERLAYS = ("geological-studies", "subsoil-plots", "licences", "applied-blocks", "restriction-zones", "blocks")
+OVERLAYS = ("geological-studies", "subsoil-plots", "licences", "applied-blocks", "auction-lots", "restriction-zones",
+            "blocks")
 STYLE_ID = "default"
 STYLE_TITLE = Names("Жер қойнауын пайдалану картасы", "Карта недропользования", "Subsoil-use map")
 # 1' blocks are ~1.8 km: their codes fit from about z13; generalised cells carry codes too.
@@ -179,6 +180,12 @@ def _overlay_layers(layer_id: str, lang: str, source: str, source_layer: str) ->
     elif layer_id == "applied-blocks":
         # No applicant on the public map: the application's number, then its kind.
         label = _label_layer(layer_id, source, source_layer, lang, 9.0, _value_label(layer, "kind", lang), "#a35400")
+        label["layout"]["text-field"][1] = ["coalesce", ["get", "id"], ""]
+        return geometry, [label]
+    elif layer_id == "auction-lots":
+        # The auction's number, then its name and status (who registered is never on the map).
+        label = _label_layer(layer_id, source, source_layer, lang, 8.0, ["concat", ["coalesce", [
+            "get", "name"], ""], ", ", _value_label(layer, "status", lang)], "#6a1b9a")
         label["layout"]["text-field"][1] = ["coalesce", ["get", "id"], ""]
         return geometry, [label]
     else:

@@ -101,6 +101,16 @@ CATEGORISED: dict[str, Categorised] = {c.layer: c for c in (
             "queue": Look("#fee08b", "#e08a00", fill_opacity=0.45, line_width=1.8, dash=(3, 2)),
         },
     ),
+    Categorised(
+        "auction-lots", "status",
+        {
+            # Being sold: the viewer's colours of issue 10 (violet while registration is open,
+            # deep orange while bidding), the bidding one bolder, apart from the applied-for
+            # blocks' dashed yellows and the licences' hatched purple.
+            "published": Look("#8e24aa", "#6a1b9a", fill_opacity=0.20, line_width=2.5, dash=(4, 2)),
+            "open": Look("#e65100", "#bf360c", fill_opacity=0.30, line_width=3.0),
+        },
+    ),
 )}
 
 BLOCKS = Look("#ffffff", "#5b6f86", fill_opacity=0.0, line_width=0.5)

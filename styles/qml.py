@@ -25,7 +25,7 @@ BLOCK_LABEL_SCALE = 50_000
 BLOCK_LAYER_SCALE = 2_000_000
 FEATURE_LABEL_SCALE = 2_500_000
 LAYERS_WITH_QML = ("subsoil-plots", "restriction-zones", "geological-studies", "blocks", "licences",
-                   "applied-blocks")
+                   "applied-blocks", "auction-lots")
 
 
 def _colour(hex_colour: str, opacity: float = 1.0) -> str:
@@ -178,6 +178,11 @@ def _label_expression(layer: Layer, lang: str) -> tuple[str, bool]:
         attr = layer.attribute("kind")
         value = _case("kind", [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field("kind"))
         return f"coalesce({_field('number')}, '') || '\\n' || coalesce({value}, '')", True
+    if layer.id == "auction-lots":  # the auction's number, then name and status (as the MapLibre label)
+        attr = layer.attribute("status")
+        value = _case("status", [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field("status"))
+        return (f"coalesce({_field('number')}, '') || '\\n' || coalesce({_field('name')}, '') || ', ' || "
+                f"coalesce({value}, '')"), True
     second = {"subsoil-plots": "kind", "restriction-zones": "regime", "geological-studies": "study_type"}[layer.id]
     attr = layer.attribute(second)
     value = _case(second, [(c.value, _quote(getattr(c.names, lang))) for c in attr.choices], _field(second))

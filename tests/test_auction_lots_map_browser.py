@@ -1,7 +1,7 @@
-"""Auction lots on the public map (viewer.js, from GET /api/auctions?f=geojson), in a real browser
-(Debian's Chromium driven by Playwright) against the real app: the published and open lots are
-drawn (a closed one is not), the panel has their section and legend in the page's language and
-after a language switch, a click on a lot shows its number and figures, the switch hides it."""
+"""Auction lots on the public map (viewer.js, the catalog layer `auction-lots` from the tiles), in a
+real browser (Debian's Chromium driven by Playwright) against the real app: the published and open
+lots are drawn (a closed one is not), the panel has their section and legend in the page's language
+and after a language switch, a click on a lot shows its number and figures, the switch hides it."""
 
 from __future__ import annotations
 
@@ -57,16 +57,18 @@ def test_the_lots_are_a_layer_of_the_public_map(live: str, lots: dict[str, str])
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 800})
             page.goto(f"{live}/?lang=kk#map=9/48.05/70.15")
-            page.wait_for_selector("#layers[data-lots]", timeout=30_000)
-            assert page.get_attribute("#layers", "data-lots") == "2"   # published + open; not the closed one
-            section = page.locator('[data-group="gs-lots"]')
+            section = page.locator('[data-group="auction-lots"]')
             expect(section).to_contain_text("Аукцион лоттары")
             expect(section).to_contain_text("Сауда жүріп жатыр")
             page.wait_for_function("() => window.geoservice.idle && window.map.loaded()", timeout=30_000)
+            # Published + open from the layer's tiles; not the closed one.
+            drawn = page.evaluate("() => [...new Set(window.map.queryRenderedFeatures({ layers: "
+                                  "['auction-lots-fill'] }).map((f) => f.properties.id))].sort()")
+            assert drawn == sorted([lots["published"], lots["open"]])
             # A click inside the open lot: its popup, with its number and bonus.
             x, y = page.evaluate("() => { const p = window.map.project([70.05, 48.05]); return [p.x, p.y]; }")
             page.locator("#map canvas").click(position={"x": x, "y": y})
-            popup = page.locator('.maplibregl-popup section[data-layer="gs-lots"]')
+            popup = page.locator('.maplibregl-popup section[data-layer="auction-lots"]')
             expect(popup).to_contain_text(lots["open"])
             expect(popup).to_contain_text("1000000.00")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -75,10 +77,9 @@ def test_the_lots_are_a_layer_of_the_public_map(live: str, lots: dict[str, str])
             page.evaluate("() => window.geoservice.setLang('ru')")
             expect(section).to_contain_text("Лоты аукционов")
             expect(section).to_contain_text("Объявлен (регистрация)")
-            assert page.evaluate("() => Boolean(window.map.getLayer('gs-lots-fill') "
-                                 "&& window.map.getSource('gs-lots'))")
+            assert page.evaluate("() => Boolean(window.map.getLayer('auction-lots-fill'))")
             # The switch hides it.
             section.locator("input[type=checkbox]").uncheck()
-            assert page.evaluate("() => window.map.getLayoutProperty('gs-lots-fill', 'visibility')") == "none"
+            assert page.evaluate("() => window.map.getLayoutProperty('auction-lots-fill', 'visibility')") == "none"
         finally:
             browser.close()

@@ -78,10 +78,10 @@ def test_landing_conformance_and_api(client):
 def test_collections(client):
     body = client.get("/ogc/collections").json()
     ids = [c["id"] for c in body["collections"]]
-    # `licences` and `applied-blocks` are served from the first licence or filing on, raster layers
+    # `licences`, `applied-blocks` and `auction-lots` are served from the first licence, filing or lot on, raster layers
     # from their first sheet (other modules' tests on this worker make some).
     assert ids[:4] == ["blocks", "subsoil-plots", "restriction-zones", "geological-studies"]
-    assert set(ids[4:]) <= {"licences", "applied-blocks", "geological-maps", "geophysics-magnetic",
+    assert set(ids[4:]) <= {"licences", "applied-blocks", "auction-lots", "geological-maps", "geophysics-magnetic",
                             "geophysics-gravity"}
     assert all("." not in i for i in ids)
     c = client.get("/ogc/collections/restriction-zones", headers={"Accept-Language": "ru"}).json()

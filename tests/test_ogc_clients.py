@@ -68,10 +68,10 @@ def test_owslib_collections_queryables_and_cql2(server):
 
     api = Features(server + "/ogc")
     ids = [c["id"] for c in api.collections()["collections"]]
-    # `licences` and `applied-blocks` are served from the first licence or filing on, raster layers
+    # `licences`, `applied-blocks` and `auction-lots` are served from the first licence, filing or lot on, raster layers
     # from their first sheet (other modules' tests on this worker make some).
     assert ids[:4] == ["blocks", "subsoil-plots", "restriction-zones", "geological-studies"]
-    assert set(ids[4:]) <= {"licences", "applied-blocks", "geological-maps", "geophysics-magnetic",
+    assert set(ids[4:]) <= {"licences", "applied-blocks", "auction-lots", "geological-maps", "geophysics-magnetic",
                             "geophysics-gravity"}
     queryables = api.collection_queryables("restriction-zones")
     assert {"kind", "regime", "name", "geometry"} <= set(queryables["properties"])

@@ -42,7 +42,7 @@ CENTRE = (70.0, 48.0)            # the densest place: the middle of the test gri
 EXTENT = 4096
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 MAP_LAYERS = ["country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences",
-              "applied-blocks"]
+              "applied-blocks", "auction-lots"]
 SIZES: dict[tuple[int, bool], int] = {}   # (zoom, authorised) -> largest tile seen, reported at the end
 
 

@@ -33,7 +33,7 @@ from tests.helpers import feature_collection, square, write_json
 KAZAKH = "әғқңөұүһі"
 OVERLAY_LAYERS = ("subsoil-plots", "restriction-zones", "geological-studies", "blocks")
 MVT_LAYERS = {"blocks", "subsoil-plots", "restriction-zones", "geological-studies", "country", "licences",
-              "applied-blocks"}
+              "applied-blocks", "auction-lots"}
 GRID_BBOX = (69.0, 47.0, 71.0, 49.0)
 SCREENSHOTS = Path(os.environ.get("GEOSERVICE_SCREENSHOT_DIR", PROJECT_ROOT / "var" / "screenshots"))
 CHROMIUM = "/usr/bin/chromium"

@@ -110,8 +110,9 @@ class Tileset:
 MAP = Tileset(
     "map", "Subsoil-use map",
     "National boundary, subsoil blocks (generalised below zoom 10), subsoil plots, restriction zones, "
-    "geological studies, licences and applied-for blocks, one MVT layer each",
-    ("country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences", "applied-blocks"),
+    "geological studies, licences, applied-for blocks and auction lots, one MVT layer each",
+    ("country", "blocks", "geological-studies", "restriction-zones", "subsoil-plots", "licences", "applied-blocks",
+     "auction-lots"),
 )
 
 

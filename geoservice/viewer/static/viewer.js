@@ -221,7 +221,6 @@ function renderPanel() {
     }
     box.append(section);
   }
-  box.append(lotsPanel());
   if (rasters.some((r) => r.bbox)) box.append(rasterPanel());
 }
 
@@ -394,9 +393,10 @@ map.on('click', (e) => {
   if (window.geoservice?.picking) return;   // parcel-check.js picks blocks with this click instead
   const features = map.queryRenderedFeatures(e.point, { layers: interactiveLayers() });
   const seen = new Set();
-  const picked = lotsAt(e.point);   // auction lots first (the section below the panel's layers)
-  // Plots, zones and studies before the grid they lie on, whatever the drawing order.
-  const rank = (f) => (groupOf(f.layer) === 'blocks' ? 1 : 0);
+  const picked = [];
+  // Auction lots first, then plots, zones and studies before the grid they lie on, whatever the
+  // drawing order.
+  const rank = (f) => ({ [LOTS]: -1, blocks: 1 }[groupOf(f.layer)] ?? 0);
   features.sort((a, b) => rank(a) - rank(b));
   for (const f of features) {
     const layerId = groupOf(f.layer);
@@ -423,86 +423,51 @@ map.on('mousemove', (e) => {
   showCoordinates(e.lngLat);
 });
 
-// --- Auction lots (issue 10): published and open lots from GET /api/auctions?f=geojson ---------
-// A map-side layer (gs-lots, kept across style swaps by transformStyle), refreshed every
-// LOTS_REFRESH_MS: the lots list is small and public; identities are never in it.
-const LOTS = 'gs-lots';
-const LOTS_REFRESH_MS = 30_000;
-const LOT_COLOURS = { published: '#8e24aa', open: '#e65100' };
+// --- Auction lots (issue 10): the catalog layer auction-lots ----------------------------------
+// Drawn, switched and explained in the legend by the style like every catalog layer (its tiles
+// follow each new version of the layer); only the popup is the lot's own: the tile feature's
+// public fields, with the current bonus of a lot being bid on from GET /api/auctions/{number}.
+const LOTS = 'auction-lots';
 const LOTS_UI = {
-  kk: { title: 'Аукцион лоттары', published: 'Жарияланған (тіркеу)', open: 'Сауда жүріп жатыр',
+  kk: { published: 'Жарияланған (тіркеу)', open: 'Сауда жүріп жатыр',
     starts: 'Басталуы', ends: 'Аяқталуы', bonus: 'Бастапқы қол қою бонусы, ₸', current: 'Ағымдағы бонус, ₸',
-    blocks: 'Блоктар саны', status: 'Мәртебесі', number: 'Лот' },
-  ru: { title: 'Лоты аукционов', published: 'Объявлен (регистрация)', open: 'Идут торги',
+    step: 'Аукцион қадамы, ₸', blocks: 'Блоктар саны', status: 'Мәртебесі', number: 'Лот' },
+  ru: { published: 'Объявлен (регистрация)', open: 'Идут торги',
     starts: 'Начало', ends: 'Окончание', bonus: 'Стартовый подписной бонус, ₸', current: 'Текущий бонус, ₸',
-    blocks: 'Число блоков', status: 'Статус', number: 'Лот' },
-  en: { title: 'Auction lots', published: 'Published (registration)', open: 'Bidding now',
+    step: 'Шаг аукциона, ₸', blocks: 'Число блоков', status: 'Статус', number: 'Лот' },
+  en: { published: 'Published (registration)', open: 'Bidding now',
     starts: 'Starts', ends: 'Ends', bonus: 'Starting signature bonus, ₸', current: 'Current bonus, ₸',
-    blocks: 'Blocks', status: 'Status', number: 'Lot' },
+    step: 'Bid step, ₸', blocks: 'Blocks', status: 'Status', number: 'Lot' },
 };
 const lt = (key) => LOTS_UI[lang][key];
-let lots = { type: 'FeatureCollection', features: [] };
-
-async function loadLots() {
-  const pages = await Promise.all(['published', 'open'].map(async (status) => {
-    const response = await fetch(`/api/auctions?f=geojson&status=${status}&limit=200`);
-    if (!response.ok) throw new Error(`auctions: HTTP ${response.status}`);
-    return response.json();
-  }));
-  lots = { type: 'FeatureCollection', features: pages.flatMap((page) => page.features)
-    .filter((f) => f.geometry) };
-  if (!map.getSource(LOTS)) {
-    map.addSource(LOTS, { type: 'geojson', data: lots });
-    const before = map.getLayer('gs-search-fill') ? 'gs-search-fill' : undefined;
-    const colour = ['match', ['get', 'status'], 'open', LOT_COLOURS.open, LOT_COLOURS.published];
-    map.addLayer({ id: 'gs-lots-fill', type: 'fill', source: LOTS, paint: { 'fill-color': colour, 'fill-opacity': 0.2 } },
-      before);
-    map.addLayer({ id: 'gs-lots-line', type: 'line', source: LOTS, paint: { 'line-color': colour, 'line-width': 2.5 } },
-      before);
-    setLotsVisible(!hidden.has(LOTS));
-  } else {
-    map.getSource(LOTS).setData(lots);
-  }
-  document.getElementById('layers')?.setAttribute('data-lots', String(lots.features.length));
-}
-
-function setLotsVisible(visible) {
-  if (visible) hidden.delete(LOTS); else hidden.add(LOTS);
-  for (const id of ['gs-lots-fill', 'gs-lots-line']) {
-    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
-  }
-  document.querySelector(`[data-group="${LOTS}"]`)?.classList.toggle('off', !visible);
-}
-
-function lotsPanel() {
-  const checkbox = el('input', { type: 'checkbox', 'data-layer-toggle': LOTS,
-    onchange: (e) => setLotsVisible(e.target.checked) });
-  checkbox.checked = !hidden.has(LOTS);
-  const list = el('ul', { class: 'legend' }, ...['published', 'open'].map((status) => el('li', { 'data-value': status },
-    swatch({ fill: LOT_COLOURS[status], fill_opacity: 0.2, line: LOT_COLOURS[status], line_width: 2.5 }), el('span', {}, lt(status)))));
-  return el('section', { class: `group overlay${hidden.has(LOTS) ? ' off' : ''}`, 'data-group': LOTS },
-    el('label', { class: 'group-title' }, checkbox, lt('title')), list);
-}
-
-function lotsAt(point) {
-  if (hidden.has(LOTS) || !map.getLayer('gs-lots-fill')) return [];
-  const seen = new Set();
-  return map.queryRenderedFeatures(point, { layers: ['gs-lots-fill'] })
-    .filter((f) => !seen.has(f.properties.number) && seen.add(f.properties.number))
-    .slice(0, 2).map((f) => [LOTS, f]);
-}
 
 function lotSection(feature) {
-  // queryRenderedFeatures gives the properties back flat; the full lot is in `lots`.
-  const lot = lots.features.find((f) => f.properties.number === feature.properties.number)?.properties
-    || feature.properties;
+  const lot = feature.properties || {};
+  const number = lot.id;   // the tiles' feature id is the auction's number
   const when = (value) => (value ? new Date(value).toLocaleString(lang === 'en' ? 'en-GB' : `${lang}-KZ`) : '');
-  const rows = [[lt('status'), lt(lot.status) || lot.status], [lt('starts'), when(lot.starts_at)],
-    [lt('ends'), when(lot.ends_at)], [lt('bonus'), lot.starting_bonus], [lt('current'), lot.current_bonus],
-    [lt('blocks'), lot.block_count]].filter(([, v]) => v !== undefined && v !== null && v !== '');
-  return el('section', { class: 'feature', 'data-layer': LOTS },
-    el('h3', {}, `${lt('number')} ${lot.number}: ${lot.name ?? ''}`),
-    el('table', { class: 'attributes' }, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, String(v))))));
+  const table = el('table', { class: 'attributes' });
+  const fill = (current) => {
+    const rows = [[lt('status'), lt(lot.status) || lot.status], [lt('starts'), when(lot.starts_at)],
+      [lt('ends'), when(lot.ends_at)], [lt('bonus'), lot.starting_bonus], [lt('current'), current],
+      [lt('step'), lot.step], [lt('blocks'), lot.block_count]]
+      .filter(([, v]) => v !== undefined && v !== null && v !== '');
+    table.replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, String(v)))));
+  };
+  fill(null);
+  const section = el('section', { class: 'feature', 'data-layer': LOTS },
+    el('h3', {}, `${lt('number')} ${number}: ${lot.name ?? ''}`), table);
+  if (lot.status === 'open' && number) {
+    // The bid's bonus changes too often for the layer's versions: the lot's own answer has it.
+    fetch(`/api/auctions/${encodeURIComponent(number)}`, { headers: { Accept: 'application/json' } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((full) => {
+        if (!full || !section.isConnected) return;
+        fill(full.current_bonus);
+        if (popup) popup.setLngLat(popup.getLngLat());
+      })
+      .catch(() => {});
+  }
+  return section;
 }
 
 // --- Raster layers (issue 12): scanned maps and geophysical grids from GET /api/rasters ---------
@@ -702,8 +667,6 @@ window.geoservice = {
   closePopup: () => { if (popup) { popup.remove(); popup = null; } },   // parcel-check.js, when picking starts
 };
 await ready;
-loadLots().catch(() => {});
 loadRasters().catch((e) => errors.push(String(e)));
-setInterval(() => { loadLots().catch(() => {}); }, LOTS_REFRESH_MS);
 showCoordinates(map.getCenter());
 checkTiles().catch(() => {});
