@@ -282,8 +282,8 @@ def layers_prune(
             if not pruned:
                 typer.echo(f"{raster.id}: nothing to prune")
             for r in pruned:
-                typer.echo(f"{raster.id}: version {r.version} ({r.created_at:%Y-%m-%d}, {r.sheets} sheets, "
-                           f"{len(r.files)} files under {settings.raster_path}) {done}")
+                typer.echo(f"{raster.id}: version {r.version} ({r.created_at:%Y-%m-%d}, {r.sheets} sheet(s), "
+                           f"{len(r.files)} file(s) under {settings.raster_path}) {done}")
 
 
 @demo_app.command("load")
