@@ -60,7 +60,9 @@ def restore(conn: psycopg.Connection, layer: RasterLayer, version: int, *, actor
             client: str | None = None) -> dict[str, Any]:
     """Show ``version`` of the layer again, in the caller's transaction: a new version whose sheet
     rows copy that version's (its files, not copies of them). Returns the new version as
-    ``describe`` gives it. 404 for a version the layer does not have, 410 for a pruned one."""
+    ``describe`` gives it, with ``unchanged`` false; a version whose sheets are all shown already
+    is answered as it is, ``unchanged`` true, and no version is made. 404 for a version the layer
+    does not have, 410 for a pruned one."""
     _lock(conn, layer)
     row = conn.execute("SELECT checksum, sheets, pruned_at FROM raster_versions WHERE layer_id = %s AND id = %s",
                        (layer.id, version)).fetchone()
@@ -69,6 +71,16 @@ def restore(conn: psycopg.Connection, layer: RasterLayer, version: int, *, actor
     if row[2] is not None:
         raise Problem("version.pruned", 410, layer=layer.id, version=version,
                       pruned_at=row[2].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    hidden = conn.execute(
+        "SELECT count(*) FROM raster_sheets s LEFT JOIN current_raster_sheets c ON c.id = s.id "
+        "WHERE s.version_id = %s AND c.id IS NULL", (version,)).fetchone()
+    if hidden is not None and hidden[0] == 0:
+        # Every sheet of it is shown already: nothing to restore, and no new version (which would
+        # only make the tiles' cache keys new).
+        journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version, client=client,
+                detail={"kind": "raster", "unchanged": True})
+        [shown] = describe(conn, layer, version)
+        return {**shown, "unchanged": True}
     new = conn.execute(
         "INSERT INTO raster_versions (layer_id, actor, client, source_file, source_format, checksum, sheets, "
         "restored_from) VALUES (%s, %s, %s, %s, 'restore', %s, %s, %s) RETURNING id",
@@ -84,7 +96,7 @@ def restore(conn: psycopg.Connection, layer: RasterLayer, version: int, *, actor
     journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version, client=client,
             detail={"kind": "raster", "new_version": new_version})
     [described] = describe(conn, layer, new_version)
-    return described
+    return {**described, "unchanged": False}
 
 
 # --- retention ------------------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def test_restoring_the_first_version_shows_it_again(client, operator, db, raster
     assert row[0] != "anonymous" and row[1] and row[2:] == (1, v1["version"])
 
     listed = listing(client, GRID)
-    assert listed[new["version"]] == new
+    assert {**listed[new["version"]], "unchanged": False} == new
     assert listed[new["version"]]["restored_from"] == v1["version"]
     assert listed[v1["version"]]["restored_from"] is None and listed[v2["version"]]["restored_from"] is None
     assert [listed[v]["current"] for v in (v1["version"], v2["version"])] == [False, False]
@@ -184,6 +184,12 @@ def test_restoring_the_first_version_shows_it_again(client, operator, db, raster
     # Restoring the second version puts it back on top, the first one's restore beneath it.
     assert restore(client, operator, v2["version"]).status_code == 200
     assert value(client)["value"] == pytest.approx(1050.0)
+
+    # Restoring what is shown already makes no version (and keeps the tiles' cache keys).
+    newest = db.execute("SELECT max(id) FROM raster_versions").fetchone()[0]
+    again = restore(client, operator, newest)
+    assert again.status_code == 200 and again.json()["unchanged"] is True and again.json()["version"] == newest
+    assert db.execute("SELECT max(id) FROM raster_versions").fetchone()[0] == newest
 
 
 def test_a_restore_is_refused_without_rights_or_version(client, operator, environment, db, tmp_path):
