@@ -17,9 +17,13 @@ serve: system venv ## Start local PostGIS, migrate, load demo data if empty, ser
 	@# The demo's mail goes to a local SMTP sink (kept in var/mail; `geoservice mail list`), unless
 	@# var/local.env names another SMTP server.
 	@grep -qs '^GEOSERVICE_SMTP_HOST=' var/local.env || printf 'GEOSERVICE_SMTP_HOST=127.0.0.1\nGEOSERVICE_SMTP_PORT=8025\nGEOSERVICE_SMTP_TLS=none\n' >> var/local.env
-	@if grep -qs '^GEOSERVICE_SMTP_HOST=127.0.0.1$$' var/local.env && ! (exec 3<>/dev/tcp/127.0.0.1/8025) 2>/dev/null; then \
-	  nohup $(BIN)/geoservice mail sink --port 8025 >> var/mail-sink.log 2>&1 & \
-	  echo "local SMTP sink on 127.0.0.1:8025 (mail kept in var/mail: .venv/bin/geoservice mail list)"; fi
+	@# Ours is the one whose pid var/mail-sink.pid holds; another program on the port gets a warning.
+	@if grep -qs '^GEOSERVICE_SMTP_HOST=127.0.0.1$$' var/local.env; then \
+	  if [ -f var/mail-sink.pid ] && kill -0 "$$(cat var/mail-sink.pid)" 2>/dev/null; then :; \
+	  elif (exec 3<>/dev/tcp/127.0.0.1/8025) 2>/dev/null; then \
+	    echo "warning: another program listens on 127.0.0.1:8025, not this checkout's SMTP sink; the demo's mail goes there"; \
+	  else nohup $(BIN)/geoservice mail sink --port 8025 >> var/mail-sink.log 2>&1 & echo $$! > var/mail-sink.pid; \
+	    echo "local SMTP sink on 127.0.0.1:8025 (mail kept in var/mail: .venv/bin/geoservice mail list)"; fi; fi
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice demo load --if-empty
 	@echo "The cabinet without NCALayer: .venv/bin/geoservice demo sign-in 900315300123 (prints a one-time link)"
 	GEOSERVICE_DEMO=1 $(BIN)/geoservice serve
