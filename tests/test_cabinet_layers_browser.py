@@ -23,8 +23,12 @@ from tests.applicants import FCFS_AREA, area_feature, programme_database
 from tests.live import live_server
 from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.test_raster_uploads import geotiff
 
 LAYER = "subsoil-plots"
+MAP = "geological-maps"
+NEEDS_CHROMIUM = pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
+                                    reason="Debian's chromium is not installed (make system installs it)")
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,7 @@ def _current(app_db: str) -> int:
     return int(row[0])
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
-                    reason="Debian's chromium is not installed (make system installs it)")
+@NEEDS_CHROMIUM
 def test_an_officer_checks_uploads_and_restores_a_layer(live: str, app_db: str, tmp_path: Path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -89,7 +92,7 @@ def test_an_officer_checks_uploads_and_restores_a_layer(live: str, app_db: str, 
             # restriction-zones, and nobody uploads the generated block grid.
             layers = page.locator("#layers .ly-layer")
             assert sorted(layers.evaluate_all("ns => ns.map(n => n.dataset.layer)")) == [
-                "geological-maps", "geological-studies", "geophysics-gravity", "geophysics-magnetic", LAYER]
+                MAP, "geological-studies", "geophysics-gravity", "geophysics-magnetic", LAYER]
             block = page.locator(f".ly-layer[data-layer='{LAYER}']")
             expect(block.locator(".ly-current")).to_contain_text("Версия 1")
             expect(block.locator(".ly-mode")).to_have_value("replace")
@@ -130,7 +133,7 @@ def test_an_officer_checks_uploads_and_restores_a_layer(live: str, app_db: str, 
             page.click("#langs [data-lang=en]")
             expect(page.locator("#layers h2")).to_have_text("Layers")
             expect(block.locator(".ly-check")).to_have_text("Check")
-            page.screenshot(path=str(SCREENSHOTS / "cabinet-layers.png"), full_page=True)
+            page.locator("#layers").screenshot(path=str(SCREENSHOTS / "cabinet-layers.png"))
 
             # A person who writes no layer (an applicant) never sees the section.
             page.click("#logout")
@@ -148,3 +151,63 @@ def test_an_officer_checks_uploads_and_restores_a_layer(live: str, app_db: str, 
         rows = conn.execute("SELECT action, result, version FROM journal WHERE layer_id = %s AND actor LIKE %s "
                             "ORDER BY seq", (LAYER, f"IIN{OFFICER}%")).fetchall()
     assert [r[:2] for r in rows if r[0] == "restore"] == [("restore", "ok")]
+
+
+@NEEDS_CHROMIUM
+def test_an_officer_uploads_map_sheets_and_restores_one(live: str, app_db: str, tmp_path: Path):
+    from playwright.sync_api import expect, sync_playwright
+
+    # A scanned map sheet (8-bit RGB) in UTM 42N over Kazakhstan, its CRS not in the file: the
+    # check without the CRS field is refused, naming the file and the field.
+    first = geotiff(tmp_path / "sheet-a.tif", bands=3, dtype="uint8", nodata=None, crs=None,
+                    origin=(500000.0, 5100000.0), pixel=250.0, width=200, height=150)
+    second = geotiff(tmp_path / "sheet-b.tif", bands=3, dtype="uint8", nodata=None, crs="EPSG:32642",
+                     origin=(510000.0, 5100000.0), pixel=250.0, width=200, height=150)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(_link(app_db, live, OFFICER))
+            page.wait_for_url(f"{live}/cabinet")
+            page.wait_for_selector("#layers[data-ready=true]")
+            page.click("#langs [data-lang=ru]")
+            block = page.locator(f".ly-layer[data-layer='{MAP}']")
+            expect(block.locator(".ly-current")).to_contain_text("Версий пока нет")
+            expect(block.locator(".ly-mode")).to_have_count(0)  # no replace/append for a raster layer
+            result = block.locator(".ly-result")
+
+            block.locator(".ly-file").set_input_files(str(first))
+            block.locator(".ly-sheet").fill("UI-1")
+            block.locator(".ly-check").click()
+            expect(result).to_have_attribute("data-kind", "error", timeout=20_000)
+            expect(result).to_have_attribute("data-code", "upload.no_crs")
+            expect(result).to_contain_text("не указана система координат")
+            expect(result.locator(".ly-where")).to_have_text("Где: файл sheet-a.tif, поле crs")
+
+            block.locator(".ly-crs").fill("EPSG:32642")
+            block.locator(".ly-upload").click()
+            expect(result.locator(".ly-text")).to_have_text("Создана версия 1 (листов: 1).", timeout=30_000)
+            expect(block.locator(".ly-current")).to_contain_text("Показываемые листы: UI-1")
+            block.locator(".ly-file").set_input_files(str(second))
+            block.locator(".ly-upload").click()
+            expect(result.locator(".ly-text")).to_have_text("Создана версия 2 (листов: 1).", timeout=30_000)
+            rows = block.locator(".ly-versions tbody tr")
+            expect(rows).to_have_count(2)
+            expect(rows.first).to_have_attribute("data-current", "true")
+            expect(rows.first.locator(".ly-content")).to_have_text("листов: 1: UI-1")
+
+            block.locator(".ly-versions tr[data-version='1'] .ly-restore").click()
+            expect(result.locator(".ly-text")).to_have_text("Версия 1 восстановлена: версия 3.", timeout=20_000)
+            expect(rows).to_have_count(3)
+            expect(rows.first).to_have_attribute("data-version", "3")
+            expect(rows.first).to_have_attribute("data-current", "true")
+            expect(block.locator(".ly-versions tr[data-version='2']")).to_have_attribute("data-current", "false")
+            expect(block.locator(".ly-current")).to_contain_text("Версия 3")
+        finally:
+            browser.close()
+    assert problems == []
+    with psycopg.connect(app_db) as conn:
+        assert conn.execute("SELECT id, restored_from FROM raster_versions WHERE layer_id = %s ORDER BY id",
+                            (MAP,)).fetchall() == [(1, None), (2, None), (3, 1)]
