@@ -127,12 +127,13 @@ def test_an_officer_checks_uploads_and_restores_a_layer(live: str, app_db: str, 
             block.locator(".ly-versions tr[data-version='1'] .ly-restore").click()
             expect(block.locator(".ly-versions tr[data-version='1']")).to_have_attribute(
                 "data-current", "true", timeout=20_000)
-            expect(result.locator(".ly-text")).to_have_text("Версия 1 восстановлена: версия 1.")
+            expect(result.locator(".ly-text")).to_have_text("Версия 1 снова текущая.")
             expect(block.locator(".ly-current")).to_contain_text("Версия 1")
             expect(block.locator(".ly-versions tr[data-version='2'] .ly-restore")).to_have_count(1)
             page.click("#langs [data-lang=en]")
             expect(page.locator("#layers h2")).to_have_text("Layers")
             expect(block.locator(".ly-check")).to_have_text("Check")
+            expect(result.locator(".ly-text")).to_have_text("Version 1 is current again.")  # follows the language
             page.locator("#layers").screenshot(path=str(SCREENSHOTS / "cabinet-layers.png"))
 
             # A person who writes no layer (an applicant) never sees the section.

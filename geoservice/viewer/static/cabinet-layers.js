@@ -22,6 +22,7 @@ const UI = {
     uploaded: '{version}-нұсқа жасалды ({n} нысан).', uploadedSheets: '{version}-нұсқа жасалды ({n} парақ).',
     unchanged: 'Бұл файл ағымдағы нұсқа болып табылады: жаңа нұсқа жасалған жоқ.',
     restored: '{from}-нұсқа қалпына келтірілді: {version}-нұсқа.', restoredSame: '{from}-нұсқа қазірдің өзінде көрсетілуде.',
+    restoredVector: '{from}-нұсқа қайтадан ағымдағы болды.',
     refused: 'Бас тартылды', where: 'Орны', whereFile: 'файл', whereFeature: 'нысан', whereField: 'өріс',
     report: 'Есеп', versions: 'Нұсқалар (соңғы 10)', version: 'Нұсқа', created: 'Жасалды', source: 'Файл',
     content: 'Мазмұны', by: 'Кім', state: 'Күйі', shown: 'ағымдағы', pruned: 'жойылған', restore: 'Қалпына келтіру',
@@ -38,6 +39,7 @@ const UI = {
     uploaded: 'Создана версия {version} (объектов: {n}).', uploadedSheets: 'Создана версия {version} (листов: {n}).',
     unchanged: 'Этот файл уже является текущей версией: новая версия не создана.',
     restored: 'Версия {from} восстановлена: версия {version}.', restoredSame: 'Версия {from} уже показывается.',
+    restoredVector: 'Версия {from} снова текущая.',
     refused: 'Отклонено', where: 'Где', whereFile: 'файл', whereFeature: 'объект', whereField: 'поле',
     report: 'Отчёт', versions: 'Версии (последние 10)', version: 'Версия', created: 'Создана', source: 'Файл',
     content: 'Содержимое', by: 'Кто', state: 'Состояние', shown: 'текущая', pruned: 'удалена', restore: 'Восстановить',
@@ -45,15 +47,16 @@ const UI = {
   },
   en: {
     title: 'Layers', intro: 'Uploads of the layers your authority writes.', current: 'Current version',
-    none: 'No version yet', features: '{n} features', sheetsShown: 'Sheets shown: {list}',
+    none: 'No version yet', features: '{n} feature(s)', sheetsShown: 'Sheets shown: {list}',
     file: 'File', crs: 'Coordinate system (optional)', mode: 'Mode', replace: 'replace',
     append: 'append', sheet: 'Sheet name (optional)', check: 'Check', upload: 'Upload',
     noFile: 'Choose a file', checking: 'Checking…', uploading: 'Uploading…', restoring: 'Restoring…',
-    checked: 'The check passed: {n} features in the file, nothing stored.',
+    checked: 'The check passed: {n} feature(s) in the file, nothing stored.',
     checkedSheets: 'The check passed: {n} sheet(s), nothing stored.',
-    uploaded: 'Version {version} made ({n} features).', uploadedSheets: 'Version {version} made ({n} sheet(s)).',
+    uploaded: 'Version {version} made ({n} feature(s)).', uploadedSheets: 'Version {version} made ({n} sheet(s)).',
     unchanged: 'This file is the current version already: no version was made.',
     restored: 'Version {from} restored: version {version}.', restoredSame: 'Version {from} is shown already.',
+    restoredVector: 'Version {from} is current again.',
     refused: 'Refused', where: 'Where', whereFile: 'file', whereFeature: 'feature', whereField: 'field',
     report: 'Report', versions: 'Versions (last 10)', version: 'Version', created: 'Made', source: 'File',
     content: 'Content', by: 'By', state: 'State', shown: 'current', pruned: 'pruned', restore: 'Restore',
@@ -138,7 +141,7 @@ class LayersSection {
   async send(layer, form, dryRun) {
     const file = form.querySelector('.ly-file').files[0];
     if (!file) {
-      this.results[layer.id] = { kind: 'error', text: this.t('noFile') };
+      this.results[layer.id] = { kind: 'error', key: ['noFile'] };
       this.render();
       return;
     }
@@ -154,7 +157,7 @@ class LayersSection {
     }
     if (dryRun) data.append('dry_run', '1');
     this.busy[layer.id] = true;
-    this.results[layer.id] = { kind: 'info', text: this.t(dryRun ? 'checking' : 'uploading') };
+    this.results[layer.id] = { kind: 'info', key: [dryRun ? 'checking' : 'uploading'] };
     this.render();
     let result;
     try {
@@ -165,11 +168,12 @@ class LayersSection {
       } else {
         const answer = await response.json();
         const sheets = (answer.sheets || []).length;
-        const text = answer.unchanged ? this.t('unchanged')
-          : dryRun ? (layer.raster ? this.t('checkedSheets', { n: sheets }) : this.t('checked', { n: answer.features_in_file }))
-            : layer.raster ? this.t('uploadedSheets', { version: answer.version, n: sheets })
-              : this.t('uploaded', { version: answer.version, n: answer.feature_count });
-        result = { kind: 'ok', text, report: answer.report, dryRun };
+        // Kept as a key and its values: the message follows the page's language.
+        const key = answer.unchanged ? ['unchanged']
+          : dryRun ? (layer.raster ? ['checkedSheets', { n: sheets }] : ['checked', { n: answer.features_in_file }])
+            : layer.raster ? ['uploadedSheets', { version: answer.version, n: sheets }]
+              : ['uploaded', { version: answer.version, n: answer.feature_count }];
+        result = { kind: 'ok', key, report: answer.report, dryRun };
       }
     } catch (error) {
       result = { kind: 'error', text: error.message };
@@ -182,7 +186,7 @@ class LayersSection {
 
   async restore(layer, version) {
     this.busy[layer.id] = true;
-    this.results[layer.id] = { kind: 'info', text: this.t('restoring') };
+    this.results[layer.id] = { kind: 'info', key: ['restoring'] };
     this.render();
     let result;
     try {
@@ -192,7 +196,9 @@ class LayersSection {
         result = await this.refusal(response);
       } else {
         const answer = await response.json();
-        result = { kind: 'ok', text: this.t(answer.unchanged ? 'restoredSame' : 'restored', { from: version, version: answer.version }) };
+        // A vector restore makes the version current again; a raster restore makes a new version.
+        const key = answer.unchanged ? 'restoredSame' : layer.raster ? 'restored' : 'restoredVector';
+        result = { kind: 'ok', key: [key, { from: version, version: answer.version }] };
       }
     } catch (error) {
       result = { kind: 'error', text: error.message };
@@ -217,7 +223,7 @@ class LayersSection {
     if (!r) return null;
     const box = el('div', { class: `ly-result ${r.kind}`, role: 'status', 'data-kind': r.kind,
       'data-code': r.problem?.type ? r.problem.type.replace('urn:geoservice:problem:', '') : null },
-    el('p', { class: 'ly-text' }, r.kind === 'error' && r.problem ? `${this.t('refused')}: ${r.text}` : r.text));
+    el('p', { class: 'ly-text' }, r.key ? this.t(...r.key) : r.problem ? `${this.t('refused')}: ${r.text}` : r.text));
     if (r.problem) {
       const where = this.where(r.problem);
       if (where) box.append(el('p', { class: 'ly-where' }, `${this.t('where')}: ${where}`));
@@ -244,8 +250,11 @@ class LayersSection {
       for (const button of kept[1].querySelectorAll('button')) button.disabled = busy;
       return kept[1];
     }
-    const form = el('form', { class: 'ly-form', onsubmit: (e) => e.preventDefault() });
-    const field = (key, input) => el('label', { class: 'app-field' }, el('span', {}, this.t(key)), input);
+    // The section's few layout rules inline: cabinet.css is shared by every section.
+    const form = el('form', { class: 'ly-form', onsubmit: (e) => e.preventDefault(),
+      style: 'display:flex;flex-wrap:wrap;gap:.5em 1.2em;align-items:flex-end' });
+    const field = (key, input) => el('label', { class: 'app-field', style: 'display:flex;flex-direction:column' },
+      el('span', {}, this.t(key)), input);
     form.append(field('file', el('input', { type: 'file', class: 'ly-file' })),
       field('crs', el('input', { type: 'text', class: 'ly-crs', placeholder: 'EPSG:28412', spellcheck: 'false',
         maxlength: '200' })));
