@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from cadastre import accounts
 from cadastre.demo import load_people
 from geoservice.kernel.settings import get_settings
 from tests.applicants import FCFS_AREA, area_feature, programme_database
@@ -27,6 +28,8 @@ from tests.test_raster_uploads import geotiff
 
 LAYER = "subsoil-plots"
 MAP = "geological-maps"
+ADMIN = "870827302230"       # ЕСЕНОВ ТИМУР, administrator (cadastre/eds/pki.py DEMO_PEOPLE)
+COMMISSION = "830612402012"  # ИСАЕВА МАДИНА, commission member
 NEEDS_CHROMIUM = pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
                                     reason="Debian's chromium is not installed (make system installs it)")
 
@@ -212,3 +215,35 @@ def test_an_officer_uploads_map_sheets_and_restores_one(live: str, app_db: str, 
     with psycopg.connect(app_db) as conn:
         assert conn.execute("SELECT id, restored_from FROM raster_versions WHERE layer_id = %s ORDER BY id",
                             (MAP,)).fetchall() == [(1, None), (2, None), (3, 1)]
+
+
+@NEEDS_CHROMIUM
+def test_the_section_follows_the_persons_authority(live: str, app_db: str):
+    from playwright.sync_api import expect, sync_playwright
+
+    # An administrator is no officer: uploads would be refused, so no section. A member of the
+    # commission made an officer of the environmental authority writes restriction zones only.
+    with psycopg.connect(app_db) as conn:
+        assert accounts.grant_role(conn, COMMISSION, "officer", "environment", actor="test")
+        conn.commit()
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(_link(app_db, live, ADMIN))
+            page.wait_for_url(f"{live}/cabinet")
+            page.wait_for_selector("#layers[data-ready=true]", state="attached")
+            expect(page.locator("#profile")).to_be_visible()
+            expect(page.locator("#layers")).to_be_hidden()
+            page.click("#logout")
+            page.goto(_link(app_db, live, COMMISSION))
+            page.wait_for_url(f"{live}/cabinet")
+            page.wait_for_selector("#layers[data-ready=true]")
+            expect(page.locator("#layers")).to_be_visible()
+            assert page.locator("#layers .ly-layer").evaluate_all("ns => ns.map(n => n.dataset.layer)") == [
+                "restriction-zones"]
+        finally:
+            browser.close()
+    assert problems == []
