@@ -191,6 +191,11 @@ def test_an_officer_uploads_map_sheets_and_restores_one(live: str, app_db: str, 
             expect(result.locator(".ly-where")).to_have_text("Где: файл sheet-a.tif, поле crs")
 
             block.locator(".ly-crs").fill("EPSG:32642")
+            block.locator(".ly-check").click()
+            expect(result).to_have_attribute("data-kind", "ok", timeout=30_000)
+            expect(result.locator(".ly-text")).to_have_text(
+                "Проверка пройдена: листов 1 (UI-1), ничего не сохранено.")
+            expect(block.locator(".ly-no-versions")).to_have_count(1)  # a check stores nothing
             block.locator(".ly-upload").click()
             expect(result.locator(".ly-text")).to_have_text("Создана версия 1 (листов: 1).", timeout=30_000)
             expect(block.locator(".ly-current")).to_contain_text("Показываемые листы: UI-1")

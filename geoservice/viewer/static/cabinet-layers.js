@@ -18,7 +18,7 @@ const UI = {
     append: 'қосу', sheet: 'Парақ атауы (міндетті емес)', check: 'Тексеру', upload: 'Жүктеу',
     noFile: 'Файлды таңдаңыз', checking: 'Тексерілуде…', uploading: 'Жүктелуде…', restoring: 'Қалпына келтірілуде…',
     checked: 'Тексеру өтті: файлда {n} нысан, ештеңе сақталған жоқ.',
-    checkedSheets: 'Тексеру өтті: {n} парақ, ештеңе сақталған жоқ.',
+    checkedSheets: 'Тексеру өтті: {n} парақ ({list}), ештеңе сақталған жоқ.',
     uploaded: '{version}-нұсқа жасалды ({n} нысан).', uploadedSheets: '{version}-нұсқа жасалды ({n} парақ).',
     unchanged: 'Бұл файл ағымдағы нұсқа болып табылады: жаңа нұсқа жасалған жоқ.',
     restored: '{from}-нұсқа қалпына келтірілді: {version}-нұсқа.', restoredSame: '{from}-нұсқа қазірдің өзінде көрсетілуде.',
@@ -35,7 +35,7 @@ const UI = {
     append: 'добавить', sheet: 'Название листа (необязательно)', check: 'Проверить', upload: 'Загрузить',
     noFile: 'Выберите файл', checking: 'Проверка…', uploading: 'Загрузка…', restoring: 'Восстановление…',
     checked: 'Проверка пройдена: объектов в файле — {n}, ничего не сохранено.',
-    checkedSheets: 'Проверка пройдена: листов {n}, ничего не сохранено.',
+    checkedSheets: 'Проверка пройдена: листов {n} ({list}), ничего не сохранено.',
     uploaded: 'Создана версия {version} (объектов: {n}).', uploadedSheets: 'Создана версия {version} (листов: {n}).',
     unchanged: 'Этот файл уже является текущей версией: новая версия не создана.',
     restored: 'Версия {from} восстановлена: версия {version}.', restoredSame: 'Версия {from} уже показывается.',
@@ -52,7 +52,7 @@ const UI = {
     append: 'append', sheet: 'Sheet name (optional)', check: 'Check', upload: 'Upload',
     noFile: 'Choose a file', checking: 'Checking…', uploading: 'Uploading…', restoring: 'Restoring…',
     checked: 'The check passed: {n} feature(s) in the file, nothing stored.',
-    checkedSheets: 'The check passed: {n} sheet(s), nothing stored.',
+    checkedSheets: 'The check passed: {n} sheet(s) ({list}), nothing stored.',
     uploaded: 'Version {version} made ({n} feature(s)).', uploadedSheets: 'Version {version} made ({n} sheet(s)).',
     unchanged: 'This file is the current version already: no version was made.',
     restored: 'Version {from} restored: version {version}.', restoredSame: 'Version {from} is shown already.',
@@ -168,9 +168,10 @@ class LayersSection {
       } else {
         const answer = await response.json();
         const sheets = (answer.sheets || []).length;
+        const list = (answer.sheets || []).map((s) => s.sheet).join(', ');
         // Kept as a key and its values: the message follows the page's language.
         const key = answer.unchanged ? ['unchanged']
-          : dryRun ? (layer.raster ? ['checkedSheets', { n: sheets }] : ['checked', { n: answer.features_in_file }])
+          : dryRun ? (layer.raster ? ['checkedSheets', { n: sheets, list }] : ['checked', { n: answer.features_in_file }])
             : layer.raster ? ['uploadedSheets', { version: answer.version, n: sheets }]
               : ['uploaded', { version: answer.version, n: answer.feature_count }];
         result = { kind: 'ok', key, report: answer.report, dryRun };
