@@ -43,8 +43,11 @@ REPORTS_SCRIPT = "cabinet-reports.js"
 ANALYTICS_SCRIPT = "cabinet-analytics.js"
 # Issue 11: the holder's obligations and findings, and the officer's findings under supervision.
 OBLIGATIONS_SCRIPT = "cabinet-obligations.js"
+# Uploads and restores of the layers an officer's authority writes (its script hides it from others).
+LAYERS_SCRIPT = "cabinet-layers.js"
 SECTIONS = (("applications", APPLICATIONS_SCRIPT), ("workbench", WORKBENCH_SCRIPT), ("auctions", AUCTIONS_SCRIPT),
-            ("obligations", OBLIGATIONS_SCRIPT), ("reports", REPORTS_SCRIPT), ("analytics", ANALYTICS_SCRIPT))
+            ("obligations", OBLIGATIONS_SCRIPT), ("reports", REPORTS_SCRIPT), ("analytics", ANALYTICS_SCRIPT),
+            ("layers", LAYERS_SCRIPT))
 
 PAGE = """<!doctype html>
 <html lang="{lang}">
