@@ -271,14 +271,10 @@ def _t(code: str, lang: str, **params: Any) -> str:
     return MESSAGES[code][lang].format(**params)
 
 
-def render_html(protocol: dict[str, Any], sha256_hex: str, lang: str) -> str:
-    """A plain, printable page in ``lang`` (kk or ru); every value escaped."""
-    def e(value: Any) -> str:
-        return html.escape("—" if value is None else str(value))
-
+def _summary(protocol: dict[str, Any], sha256_hex: str, lang: str) -> list[tuple[str, Any]]:
+    """The protocol's summary table, (message code, value) rows: the same in the HTML and the PDF."""
     lot, winner = protocol["auction"], protocol["winner"]
-    title = _t("protocol.title", lang, number=lot["number"] or lot["id"])
-    rows = [
+    return [
         ("protocol.lot", lot["name"]), ("protocol.number", lot["number"]),
         ("protocol.blocks", ", ".join(lot["codes"] or []) or None),
         ("protocol.starting_bonus", lot["starting_bonus"]), ("protocol.step", lot["step"]),
@@ -291,6 +287,16 @@ def render_html(protocol: dict[str, Any], sha256_hex: str, lang: str) -> str:
         ("protocol.last_seq", protocol["journal"]["last_seq"]),
         ("protocol.last_hash", protocol["journal"]["last_hash"]), ("protocol.sha256", sha256_hex),
     ]
+
+
+def render_html(protocol: dict[str, Any], sha256_hex: str, lang: str) -> str:
+    """A plain, printable page in ``lang`` (kk or ru); every value escaped."""
+    def e(value: Any) -> str:
+        return html.escape("—" if value is None else str(value))
+
+    lot = protocol["auction"]
+    title = _t("protocol.title", lang, number=lot["number"] or lot["id"])
+    rows = _summary(protocol, sha256_hex, lang)
     out = [f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title>',
            "<style>body{font-family:serif;margin:2em}table{border-collapse:collapse}"
            "td,th{border:1px solid #000;padding:2px 6px;text-align:left}"
@@ -347,7 +353,7 @@ def render_pdf(protocol: dict[str, Any], sha256_hex: str, lang: str) -> bytes:
     def v(value: Any) -> str:
         return "—" if value is None else str(value)
 
-    lot, winner = protocol["auction"], protocol["winner"]
+    lot = protocol["auction"]
     title = _t("protocol.title", lang, number=lot["number"] or lot["id"])
     pdf = FPDF(format="A4")
     for style, name in FONTS.items():
@@ -363,19 +369,7 @@ def render_pdf(protocol: dict[str, Any], sha256_hex: str, lang: str) -> bytes:
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    rows = [
-        ("protocol.lot", lot["name"]), ("protocol.number", lot["number"]),
-        ("protocol.blocks", ", ".join(lot["codes"] or []) or None),
-        ("protocol.starting_bonus", lot["starting_bonus"]), ("protocol.step", lot["step"]),
-        ("protocol.outcome", _t(OUTCOMES[protocol["outcome"]], lang) if protocol["outcome"] in OUTCOMES else None),
-        ("protocol.opened_at", protocol["opened_at"]), ("protocol.closed_at", protocol["closed_at"]),
-        ("protocol.participants", len(protocol["participants"])),
-        ("protocol.winner", winner["participant"] if winner else None),
-        ("protocol.final_bonus", winner["bonus"] if winner else None),
-        ("protocol.rejected", protocol["rejected"]),
-        ("protocol.last_seq", protocol["journal"]["last_seq"]),
-        ("protocol.last_hash", protocol["journal"]["last_hash"]), ("protocol.sha256", sha256_hex),
-    ]
+    rows = _summary(protocol, sha256_hex, lang)
     pdf.set_font("DejaVu", "", 9)
     with pdf.table(col_widths=(2, 3), text_align="LEFT", first_row_as_headings=False) as table:
         for code, value in rows:
