@@ -124,7 +124,8 @@ def run_upload(req: UploadRequest, db: Database | str, settings: Settings | None
         return result
     except Problem as problem:
         if not req.dry_run:
-            _journal_failure(req, checksum, problem, db)
+            journal_rejected_upload(db, actor=req.actor, layer_id=req.layer_id, client=req.client,
+                                    file_name=req.file_name, checksum=checksum, problem=problem)
         raise
 
 
@@ -157,11 +158,13 @@ def unchanged_result(req: UploadRequest, version: store.VersionInfo) -> dict[str
     }
 
 
-def _journal_failure(req: UploadRequest, checksum: str | None, problem: Problem, db: Database) -> None:
+def journal_rejected_upload(db: Database, *, actor: str, layer_id: str, client: str | None, file_name: str,
+                            checksum: str | None, problem: Problem) -> None:
+    """An upload refused by the pipeline (vector or raster), on record: who, which file, why."""
     try:
         with db.connection() as conn:
-            store.journal(conn, req.actor, "upload", "rejected", layer_id=req.layer_id, client=req.client,
-                          detail={"file": req.file_name, "checksum": checksum, "problem": problem.key,
+            store.journal(conn, actor, "upload", "rejected", layer_id=layer_id, client=client,
+                          detail={"file": file_name, "checksum": checksum, "problem": problem.key,
                                   "status": problem.status})
     except Exception:  # noqa: S110 - the journal must never hide the upload's own error
         pass

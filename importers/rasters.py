@@ -44,7 +44,7 @@ from geoservice.kernel.errors import Problem, UploadError
 from geoservice.kernel.settings import Settings
 from importers.archive import Budget, Limits, is_junk, open_zip
 from importers.messages import note, upload_error
-from importers.pipeline import sha256_file
+from importers.pipeline import journal_rejected_upload, sha256_file
 from importers.validate import crs_label, parse_crs
 from layers import store
 from layers.boundary import outside_country, tolerant_boundary
@@ -423,7 +423,8 @@ def run_raster_upload(req: RasterRequest, db: Database | str, settings: Settings
         return result
     except Problem as problem:
         if not req.dry_run:
-            _journal_failure(req, checksum, problem, db)
+            journal_rejected_upload(db, actor=req.actor, layer_id=req.layer_id, client=req.client,
+                                    file_name=req.file_name, checksum=checksum, problem=problem)
         raise
 
 
@@ -528,16 +529,6 @@ def _remove_empty(folder: Path) -> None:
     try:
         folder.rmdir()
     except OSError:
-        pass
-
-
-def _journal_failure(req: RasterRequest, checksum: str | None, problem: Problem, db: Database) -> None:
-    try:
-        with db.connection() as conn:
-            store.journal(conn, req.actor, "upload", "rejected", layer_id=req.layer_id, client=req.client,
-                          detail={"file": req.file_name, "checksum": checksum, "problem": problem.key,
-                                  "status": problem.status})
-    except Exception:  # noqa: S110 - the journal must never hide the upload's own error
         pass
 
 
