@@ -33,7 +33,7 @@ from layers.catalog import LAYERS
 from tiles import metadata
 from tiles.layers import MAP, Tileset, collection_tileset
 from tiles.service import get_service, service_for, warm_up
-from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
+from tiles.tms import matrix_set
 
 
 @asynccontextmanager
@@ -62,13 +62,6 @@ VARY = "Accept-Encoding, Authorization"
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
-
-
-def _tms(tms: str) -> TileMatrixSet:
-    matrix = TILE_MATRIX_SETS.get(tms)
-    if matrix is None:
-        raise Problem("tiles.unknown_tms", 404, tms=tms, known=", ".join(TILE_MATRIX_SETS))
-    return matrix
 
 
 def _collection(collection_id: str) -> Tileset:
@@ -121,7 +114,7 @@ async def _answer(scope: Scope, tileset: Tileset, tms_id: str, z: int, y: int, x
                   ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Status, headers and body of a tile request. Works on the ASGI scope (no Request, no
     header dicts): this is the path every map pan takes, mostly answered from the cache."""
-    tms = TILE_MATRIX_SETS.get(tms_id) or _tms(tms_id)
+    tms = matrix_set(tms_id)
     if not tms.contains(z, x, y):
         cols, rows = tms.matrix_size(max(0, min(z, tms.serve_max_zoom)))
         raise Problem("tiles.out_of_range", 404, tms=tms.id, z=z, y=y, x=x, max_zoom=tms.serve_max_zoom,
@@ -244,7 +237,7 @@ async def tile_matrix_sets(request: Request) -> JSONResponse:
 
 @router.get("/tileMatrixSets/{tms}", summary="A tile matrix set definition (OGC TMS 2.0)")
 async def tile_matrix_set(request: Request, tms: str) -> JSONResponse:
-    return _json(metadata.tile_matrix_set(_base(request), _tms(tms)), cache="public, max-age=86400")
+    return _json(metadata.tile_matrix_set(_base(request), matrix_set(tms)), cache="public, max-age=86400")
 
 
 # --- The multi-layer map tileset ---------------------------------------------------------------
@@ -295,7 +288,7 @@ async def collection_tile(request: Request, collection_id: str, tms: str, z: int
 
 
 async def _tileset_doc(request: Request, tileset: Tileset, tms_id: str) -> JSONResponse:
-    tms = _tms(tms_id)
+    tms = matrix_set(tms_id)
     service = get_service(request)
     snapshot = service.snapshot(tileset)
     bounds = await service.bounds(tileset, snapshot)
@@ -303,7 +296,7 @@ async def _tileset_doc(request: Request, tileset: Tileset, tms_id: str) -> JSONR
 
 
 async def _tilejson(request: Request, tileset: Tileset, tms_id: str) -> JSONResponse:
-    tms = _tms(tms_id)
+    tms = matrix_set(tms_id)
     if tms.id != "WebMercatorQuad":
         raise Problem("tiles.tilejson_web_mercator_only", 404, tms=tms.id)
     service = get_service(request)

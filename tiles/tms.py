@@ -15,6 +15,8 @@ from typing import Any
 
 import morecantile
 
+from geoservice.kernel.errors import Problem
+
 EARTH_RADIUS = 6378137.0   # of EPSG:3857's sphere
 
 
@@ -107,3 +109,11 @@ WEB_MERCATOR_QUAD = _from_morecantile("WebMercatorQuad", srid=3857, serve_max_zo
 WORLD_CRS84_QUAD = _from_morecantile("WorldCRS84Quad", srid=4326, serve_max_zoom=15)
 
 TILE_MATRIX_SETS: dict[str, TileMatrixSet] = {t.id: t for t in (WEB_MERCATOR_QUAD, WORLD_CRS84_QUAD)}
+
+
+def matrix_set(tms_id: str) -> TileMatrixSet:
+    """The tile matrix set of that id; a 404 problem naming the known ones otherwise."""
+    matrix = TILE_MATRIX_SETS.get(tms_id)
+    if matrix is None:
+        raise Problem("tiles.unknown_tms", 404, tms=tms_id, known=", ".join(TILE_MATRIX_SETS))
+    return matrix

@@ -24,7 +24,7 @@ from layers.catalog import RASTER_LAYERS, RasterLayer
 from styles import rasters as looks
 from tiles import rasters
 from tiles.cache import TileCache
-from tiles.tms import TILE_MATRIX_SETS, TileMatrixSet
+from tiles.tms import TILE_MATRIX_SETS, matrix_set
 
 router = APIRouter(prefix="/ogc", tags=["rasters"])
 
@@ -172,13 +172,6 @@ async def collection_doc(request: Request, base: str, collection_id: str) -> dic
 
 # --- map tiles --------------------------------------------------------------------------------------
 
-def _tms(tms_id: str) -> TileMatrixSet:
-    tms = TILE_MATRIX_SETS.get(tms_id)
-    if tms is None:
-        raise Problem("tiles.unknown_tms", 404, tms=tms_id, known=", ".join(TILE_MATRIX_SETS))
-    return tms
-
-
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
@@ -205,7 +198,7 @@ async def map_tilesets(request: Request, collection_id: str) -> Response:
 @router.get("/collections/{collection_id}/map/tiles/{tms_id}", summary="A map tileset of a raster collection")
 async def map_tileset(request: Request, collection_id: str, tms_id: str) -> Response:
     layer = raster_layer(collection_id)
-    tms = _tms(tms_id)
+    tms = matrix_set(tms_id)
     base = _base(request)
     href = f"{base}/collections/{layer.id}/map/tiles/{tms.id}"
     bbox, _ = await extent(request, layer)
@@ -229,7 +222,7 @@ async def map_tileset(request: Request, collection_id: str, tms_id: str) -> Resp
 async def map_tile(request: Request, collection_id: str, tms_id: str, z: int, y: int, x: int,
                    f: str | None = None) -> Response:
     layer = raster_layer(collection_id)
-    tms = _tms(tms_id)
+    tms = matrix_set(tms_id)
     fmt = _format(request, f)
     if not tms.contains(z, x, y):
         cols, rows = tms.matrix_size(max(0, min(z, tms.serve_max_zoom)))
