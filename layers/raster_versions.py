@@ -19,7 +19,7 @@ import psycopg
 from geoservice.kernel.errors import Problem
 from layers.catalog import RasterLayer
 from layers.journal import journal
-from layers.store import Retention
+from layers.store import Retention, pruned_problem
 
 log = logging.getLogger("geoservice.rasters")
 
@@ -69,8 +69,7 @@ def restore(conn: psycopg.Connection, layer: RasterLayer, version: int, *, actor
     if row is None:
         raise Problem("version.not_found", 404, layer=layer.id, version=version)
     if row[2] is not None:
-        raise Problem("version.pruned", 410, layer=layer.id, version=version,
-                      pruned_at=row[2].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        raise pruned_problem(layer.id, version, row[2])
     hidden = conn.execute(
         "SELECT count(*) FROM raster_sheets s LEFT JOIN current_raster_sheets c ON c.id = s.id "
         "WHERE s.version_id = %s AND c.id IS NULL", (version,)).fetchone()

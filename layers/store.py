@@ -389,6 +389,12 @@ def _parse_box(text: str | None) -> list[float] | None:
     return [float(v) for v in (*lo.split(), *hi.split())]
 
 
+def pruned_problem(layer_id: str, version: int, pruned_at: dt.datetime) -> Problem:
+    """410: the version's data is gone by the retention policy (vector and raster layers)."""
+    return Problem("version.pruned", 410, layer=layer_id, version=version,
+                   pruned_at=pruned_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
 def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, actor: str,
                     client: str | None = None, lock: LockPolicy | None = None) -> VersionInfo:
     """Make an earlier version current again (in the caller's transaction)."""
@@ -398,8 +404,7 @@ def restore_version(conn: psycopg.Connection, layer: Layer, version: int, *, act
     if row is None:
         raise Problem("version.not_found", 404, layer=layer.id, version=version)
     if row[2] is not None:
-        raise Problem("version.pruned", 410, layer=layer.id, version=version,
-                      pruned_at=row[2].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        raise pruned_problem(layer.id, version, row[2])
     _switch(conn, layer, int(row[0]), row[1])
     journal(conn, actor, "restore", "ok", layer_id=layer.id, version=version, client=client)
     info = get_version(conn, layer, version)
