@@ -6,6 +6,7 @@
 // from the service in the cabinet's language; the section's own words are here in kk/ru/en.
 
 import { el, mountSection, problemText, signOrSay } from './cabinet-sign.js';
+import { KINDS } from './obligation-kinds.js';
 
 const UI = {
   kk: {
@@ -41,18 +42,6 @@ const UI = {
     noNcalayer: 'NCALayer is not running', cancelled: 'Signing was cancelled', recorded: 'The decision is signed and saved',
     needBasis: 'Give the basis',
   },
-};
-// Obligation kinds of cadastre/obligations.toml (as licence-view.js names them).
-const KINDS = {
-  kk: { minimum_spend: 'Барлаудың ең төменгі жылдық шығыстары', work_report: 'Жылдық жұмыс есебі',
-    signature_bonus: 'Қол қою бонусы', expiry: 'Лицензия мерзімінің аяқталуы', extension: 'Мерзімді ұзарту',
-    relinquishment: 'Аумақтан бас тарту', rent: 'Жалдау ақысы не алымдар' },
-  ru: { minimum_spend: 'Минимальные ежегодные расходы на разведку', work_report: 'Ежегодный отчёт о работах',
-    signature_bonus: 'Подписной бонус', expiry: 'Истечение срока лицензии', extension: 'Продление срока',
-    relinquishment: 'Возврат территории', rent: 'Арендные платежи или сборы' },
-  en: { minimum_spend: 'Minimum annual exploration spend', work_report: 'Annual work report',
-    signature_bonus: 'Signature bonus', expiry: 'Licence expiry', extension: 'Extension',
-    relinquishment: 'Relinquishment', rent: 'Rent or fees' },
 };
 const SUPERVISORS = ['officer', 'admin', 'auditor'];
 // Who may record a signed decision on an obligation (POST /api/licences/{n}/obligations/{key}/decisions).

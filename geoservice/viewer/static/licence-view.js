@@ -4,6 +4,7 @@
 // popup (viewer.js sends 'geoservice:licence'), or by ?licence=NUMBER in the page's address. The
 // panel's words are here in kk/ru/en; legal bases and problems come from the service in the
 // page's language, and are asked again when the language changes ('geoservice:lang').
+import { KINDS } from './obligation-kinds.js';
 
 const UI = {
   kk: {
@@ -39,18 +40,6 @@ const UI = {
     overdueBadge: '{days} days late', dueBadge: 'in {days} days', dueToday: 'Due today',
     found: 'found {date}', resolved: 'resolved {date}', warned: 'warned {days} days ahead',
   },
-};
-// Obligation kinds of cadastre/obligations.toml.
-const KINDS = {
-  kk: { minimum_spend: 'Барлаудың ең төменгі жылдық шығыстары', work_report: 'Жылдық жұмыс есебі',
-    signature_bonus: 'Қол қою бонусы', expiry: 'Лицензия мерзімінің аяқталуы', extension: 'Мерзімді ұзарту',
-    relinquishment: 'Аумақтан бас тарту', rent: 'Жалдау ақысы не алымдар' },
-  ru: { minimum_spend: 'Минимальные ежегодные расходы на разведку', work_report: 'Ежегодный отчёт о работах',
-    signature_bonus: 'Подписной бонус', expiry: 'Истечение срока лицензии', extension: 'Продление срока',
-    relinquishment: 'Возврат территории', rent: 'Арендные платежи или сборы' },
-  en: { minimum_spend: 'Minimum annual exploration spend', work_report: 'Annual work report',
-    signature_bonus: 'Signature bonus', expiry: 'Licence expiry', extension: 'Extension',
-    relinquishment: 'Relinquishment', rent: 'Rent or fees' },
 };
 const STATUSES = {
   kk: { open: 'Ашық', met: 'Орындалды', overdue: 'Мерзімі өтті', waived: 'Босатылды', active: 'Қолданыста',
