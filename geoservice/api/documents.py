@@ -232,6 +232,11 @@ async def document_content(document_id: str, request: Request, db: DatabaseDep) 
         # Who took a protected document home is on record.
         await run_in_threadpool(_journal, db, request, who, "document.download", "ok", doc.id,
                                 {"access_level": doc.access_level, "sha256": doc.sha256})
+    return document_response(request, doc, public=doc.access_level == "public")
+
+
+def document_response(request: Request, doc: docs.Document, *, public: bool) -> StreamingResponse:
+    """A stored document's bytes as a download (this route's, and a geological report's file)."""
     pool = request.app.state.pool
 
     async def body() -> AsyncIterator[bytes]:
@@ -248,7 +253,7 @@ async def document_content(document_id: str, request: Request, db: DatabaseDep) 
         "X-Content-Type-Options": "nosniff",
         # Opened in a tab anyway (a PDF viewer, an SVG inside XML): no script, no same-origin rights.
         "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "public, max-age=300" if doc.access_level == "public" else "private, no-store",
+        "Cache-Control": "public, max-age=300" if public else "private, no-store",
         "ETag": f"\"{doc.sha256}\"",
         "Repr-Digest": f"sha-256=:{_b64_hex(doc.sha256)}:",
     }

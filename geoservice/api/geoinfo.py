@@ -8,7 +8,6 @@ every download is journaled (object ``geo-report:<inventory>``)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from cadastre import documents as docs
 from cadastre import geo_reports as gr
-from geoservice.api.documents import content_disposition
+from geoservice.api.documents import document_response
 from geoservice.deps import PUBLIC, DatabaseDep, SettingsDep, admits
 from geoservice.kernel.db import Database
 from geoservice.kernel.errors import Location, Problem
@@ -31,7 +30,6 @@ from layers.store import journal
 router = APIRouter(prefix="/api/geoinfo", tags=["geoinfo"])
 log = logging.getLogger("geoservice.geoinfo")
 MAX_OFFSET = 10_000
-CHUNK = 1024 * 1024
 
 
 def _actor(who: Caller | None) -> str:
@@ -131,21 +129,7 @@ async def download(inventory: str, document_id: str, request: Request, db: Datab
     # Every download is on record, public ones too (the issue asks for every one).
     await run_in_threadpool(_journal, db, request, who, "geo-report.download", "ok", report.inventory,
                             {"document": doc.id, "access_level": report.access_level, "sha256": doc.sha256})
-    pool = request.app.state.pool
-
-    async def body() -> AsyncIterator[bytes]:
-        for start in range(0, doc.size, CHUNK):
-            async with pool.acquire() as conn:
-                chunk = await conn.fetchval(docs.CHUNK_SQL, doc.id, start + 1, CHUNK)
-            yield bytes(chunk)
-
-    headers = {
-        "Content-Disposition": content_disposition(doc.file_name), "Content-Length": str(doc.size),
-        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "public, max-age=300" if report.access_level == "public" else "private, no-store",
-        "ETag": f"\"{doc.sha256}\"",
-    }
-    return StreamingResponse(body(), media_type=doc.content_type, headers=headers)
+    return document_response(request, doc, public=report.access_level == "public")
 
 
 @router.get("/reports/{inventory:path}", dependencies=[PUBLIC])
