@@ -134,17 +134,21 @@ def _alpha_index(src: Any) -> int | None:
 
 @dataclass(frozen=True)
 class Header:
-    """What a COG's header says that choosing the overview needs. A sheet's file never changes
-    (a new version is a new path), so this is read once per file, not once per tile."""
+    """What a COG's header says that choosing the overview and sizing a coverage need. A sheet's
+    file never changes (a new version is a new path), so this is read once per file, not once
+    per tile or coverage."""
     crs: CRS
     res: float                    # the finer of the pixel's two sides, in the file's CRS units
     factors: tuple[int, ...]      # the overviews' decimation factors, finest first
+    degrees: float                # the finer pixel side in degrees, over the sheet's extent
 
 
 @functools.lru_cache(maxsize=4096)
 def _header(path: Path) -> Header:
     with rasterio.open(path) as src:
-        return Header(src.crs, min(abs(src.res[0]), abs(src.res[1])), tuple(src.overviews(1)))
+        left, bottom, right, top = transform_bounds(src.crs, _CRS[4326], *src.bounds, densify_pts=11)
+        return Header(src.crs, min(abs(src.res[0]), abs(src.res[1])), tuple(src.overviews(1)),
+                      min((right - left) / src.width, (top - bottom) / src.height))
 
 
 def _overview_level(header: Header, grid: Grid) -> int | None:
@@ -274,14 +278,7 @@ def render_tile(root: Path, sheets: Sequence[Sheet], grid: Grid, kind: str, stop
 
 def native_resolution(root: Path, sheets: Sequence[Sheet]) -> float:
     """The finest pixel size of the sheets, in degrees (at the sheet's centre)."""
-    best = math.inf
-    for sheet in sheets:
-        if not _present(root, sheet):
-            continue
-        with rasterio.open(root / sheet.path) as src:
-            left, bottom, right, top = transform_bounds(src.crs, _CRS[4326], *src.bounds, densify_pts=11)
-            best = min(best, (right - left) / src.width, (top - bottom) / src.height)
-    return best
+    return min((_header(root / sheet.path).degrees for sheet in sheets if _present(root, sheet)), default=math.inf)
 
 
 def coverage_tiff(root: Path, sheets: Sequence[Sheet], grid: Grid, kind: str) -> bytes | None:
