@@ -463,10 +463,10 @@ async def _coverage_body(request: Request, layer: RasterLayer, crs_uri: str,
                          height: int | None, factor: float | None = None) -> bytes:
     """The GeoTIFF of a subset, or b"" when there is no data in it."""
     epsg, _ = BBOX_CRS[crs_uri]
-    full, _ = await extent(request, layer)
-    if full is None:
-        return b""
-    if box is None:
+    if box is None:   # the whole layer (a box given needs no extent: no sheet in it is no data)
+        full, _ = await extent(request, layer)
+        if full is None:
+            return b""
         box = full if epsg == 4326 else _to_mercator(full)
     lonlat = box if epsg == 4326 else _to_lonlat(box)
     sheets = await sheets_in(request, layer, lonlat)
