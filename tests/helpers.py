@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +73,30 @@ def sealed(conn: psycopg.Connection) -> psycopg.Connection:
 
     seal(conn)
     return conn
+
+
+def authority_headers(database_url: str, authority: str, label: str = "test") -> dict[str, str]:
+    """The Authorization header of a new bearer token of ``authority``."""
+    from layers.access import create_token
+
+    with psycopg.connect(database_url) as conn:
+        _, token = create_token(conn, authority, label)
+        conn.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def raster_client(raster_dir: Path) -> Iterator[Any]:
+    """A test client of the app whose raster store is ``raster_dir`` (settings read afresh)."""
+    import pytest
+    from fastapi.testclient import TestClient
+
+    from geoservice.app import create_app
+    from geoservice.kernel.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEOSERVICE_RASTER_DIR", str(raster_dir))
+        get_settings.cache_clear()
+        with TestClient(create_app()) as c:
+            yield c
+    get_settings.cache_clear()

@@ -20,9 +20,7 @@ from pyproj.enums import WktVersion
 from rasterio.transform import from_origin
 
 from geoservice.kernel.i18n import translate
-from geoservice.kernel.settings import get_settings
-from layers.access import create_token
-from tests.helpers import sealed
+from tests.helpers import authority_headers, raster_client, sealed
 
 GRID = "geophysics-magnetic"
 MAP = "geological-maps"
@@ -46,31 +44,18 @@ def forget_rasters(database_url: str) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def client(database_url: str, raster_dir: Path) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GEOSERVICE_RASTER_DIR", str(raster_dir))
-        get_settings.cache_clear()
-        with TestClient(create_app()) as c:
-            yield c
-    get_settings.cache_clear()
-
-
-def _token(database_url: str, authority: str) -> dict[str, str]:
-    with psycopg.connect(database_url) as conn:
-        _, token = create_token(conn, authority, "test")
-        conn.commit()
-    return {"Authorization": f"Bearer {token}"}
+    with raster_client(raster_dir) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
 def operator(database_url: str) -> dict[str, str]:
-    return _token(database_url, "operator")
+    return authority_headers(database_url, "operator", "test")
 
 
 @pytest.fixture(scope="module")
 def environment(database_url: str) -> dict[str, str]:
-    return _token(database_url, "environment")
+    return authority_headers(database_url, "environment", "test")
 
 
 def geotiff(path: Path, *, bands: int = 1, dtype: str = "float32", width: int = 1200, height: int = 900,

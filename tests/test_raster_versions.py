@@ -22,12 +22,10 @@ from PIL import Image
 from rasterio.transform import from_origin
 
 from geoservice.kernel.i18n import translate
-from geoservice.kernel.settings import get_settings
 from layers import raster_versions
-from layers.access import create_token
 from layers.catalog import RASTER_LAYERS
 from layers.store import Retention
-from tests.helpers import sealed
+from tests.helpers import authority_headers, raster_client, sealed
 from tiles.tms import WEB_MERCATOR_QUAD
 
 GRID = "geophysics-magnetic"
@@ -57,31 +55,18 @@ def forget_what_we_made(database_url: str) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def client(database_url: str, raster_dir: Path) -> Iterator[TestClient]:
-    from geoservice.app import create_app
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GEOSERVICE_RASTER_DIR", str(raster_dir))
-        get_settings.cache_clear()
-        with TestClient(create_app()) as c:
-            yield c
-    get_settings.cache_clear()
-
-
-def _token(database_url: str, authority: str) -> dict[str, str]:
-    with psycopg.connect(database_url) as conn:
-        _, token = create_token(conn, authority, "raster versions test")
-        conn.commit()
-    return {"Authorization": f"Bearer {token}"}
+    with raster_client(raster_dir) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
 def operator(database_url: str) -> dict[str, str]:
-    return _token(database_url, "operator")
+    return authority_headers(database_url, "operator", "raster versions test")
 
 
 @pytest.fixture(scope="module")
 def environment(database_url: str) -> dict[str, str]:
-    return _token(database_url, "environment")  # writes no raster layer
+    return authority_headers(database_url, "environment", "raster versions test")  # writes no raster layer
 
 
 def grid(path: Path, values: np.ndarray) -> Path:
