@@ -462,19 +462,23 @@ GLOSSARY_PATH = Path(__file__).with_name("geo_glossary.toml")
 
 
 @functools.cache
+def _glossary_groups() -> tuple[dict[str, list[str]], ...]:
+    """geo_glossary.toml's groups as written ({"kk": [...], "ru": [...], "en": [...]}), read once."""
+    return tuple(tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))["group"])
+
+
+@functools.cache
 def glossary() -> tuple[tuple[str, ...], ...]:
     """The groups of equivalent title words in kk/ru/en (geo_glossary.toml), each word once."""
-    data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
     return tuple(tuple(dict.fromkeys(w.lower() for lang in ("kk", "ru", "en") for w in group.get(lang, [])))
-                 for group in data["group"])
+                 for group in _glossary_groups())
 
 
 @functools.cache
 def kazakh_stems() -> frozenset[str]:
     """The glossary's Kazakh words of four letters or more: searched as prefixes, since Kazakh
     adds its endings to the stem (бассейн → бассейнінің) and no stemmer here knows them."""
-    data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
-    return frozenset(w.lower() for group in data["group"] for w in group.get("kk", []) if len(w) >= 4)
+    return frozenset(w.lower() for group in _glossary_groups() for w in group.get("kk", []) if len(w) >= 4)
 
 
 # The glossary groups a query word belongs to: same stem under the 'russian' configuration.
