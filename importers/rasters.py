@@ -65,7 +65,6 @@ COG_OPTIONS: dict[str, str] = {
     "RESAMPLING": "AVERAGE", "BIGTIFF": "IF_SAFER", "NUM_THREADS": "ALL_CPUS",
 }
 STALE_STAGING_SECONDS = 24 * 3600.0
-MAX_SHEETS = 200  # TIFFs in one archive: a series of map sheets, not a whole archive of the country
 FOOTPRINT_STEPS = 16  # points per edge when the footprint is brought to WGS 84 (edges curve)
 
 
@@ -151,8 +150,8 @@ def _unpack(path: Path, display: str, staging: Path, settings: Settings) -> list
         if not tiffs:
             raise upload_error("geotiff.archive_no_raster", display,
                                found=", ".join(m.name for m in members[:10]) or "—")
-        if len(tiffs) > MAX_SHEETS:
-            raise upload_error("geotiff.too_many_sheets", display, count=len(tiffs), limit=MAX_SHEETS)
+        if len(tiffs) > settings.raster_max_sheets:
+            raise upload_error("geotiff.too_many_sheets", display, count=len(tiffs), limit=settings.raster_max_sheets)
         stems: dict[str, str] = {}
         for tiff in tiffs:
             stem = PurePosixPath(tiff.name).stem

@@ -238,12 +238,11 @@ def test_one_bad_sheet_refuses_the_whole_series(client, operator, db, raster_dir
     assert state(db, raster_dir) == before
 
 
-def test_too_many_sheets_in_one_archive_is_413(client, operator, db, raster_dir, tmp_path, monkeypatch):
-    from importers import rasters
-
-    monkeypatch.setattr(rasters, "MAX_SHEETS", 2)
+def test_too_many_sheets_in_one_archive_is_413(operator, db, raster_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEOSERVICE_RASTER_MAX_SHEETS", "2")
     before = state(db, raster_dir)
-    r = post(client, "geophysics-gravity", _series_zip(tmp_path, ["Q-1", "Q-2", "Q-3"]), operator)
+    with raster_client(raster_dir) as client:
+        r = post(client, "geophysics-gravity", _series_zip(tmp_path, ["Q-1", "Q-2", "Q-3"]), operator)
     assert (r.status_code, r.json()["type"]) == (413, "urn:geoservice:problem:geotiff.too_many_sheets"), r.text
     assert state(db, raster_dir) == before
 

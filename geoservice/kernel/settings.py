@@ -216,6 +216,8 @@ class Settings:
     # file declaring billions of pixels is refused unread.
     raster_max_bytes: int = 1024 * 1024 * 1024
     raster_max_pixels: int = 400_000_000
+    # TIFFs in one zip (a series of map sheets in one upload, not an archive of the whole country).
+    raster_max_sheets: int = 200
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
