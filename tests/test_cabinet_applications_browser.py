@@ -60,6 +60,15 @@ def _link(app_db: str, base: str, iin: str) -> str:
     return f"{base}/cabinet/demo-sign-in?token={token}"
 
 
+def sign_out(page: Any) -> None:
+    """Sign out and wait until it is done: a sign-out POST still in flight when the next person's
+    link is opened would end that person's new session (a flaky test in CI, stop 16)."""
+    from playwright.sync_api import expect
+
+    page.click("#logout")
+    expect(page.locator("#signin")).to_be_visible()
+
+
 def _get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as r:
         return json.loads(r.read())

@@ -22,7 +22,7 @@ from cadastre.demo import load_people
 from geoservice.kernel.settings import get_settings
 from tests.applicants import FCFS_AREA, area_feature, programme_database
 from tests.live import live_server
-from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link
+from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link, sign_out
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.test_raster_uploads import geotiff
 
@@ -140,7 +140,7 @@ def test_an_officer_checks_uploads_and_restores_a_layer(live: str, app_db: str, 
             page.locator("#layers").screenshot(path=str(SCREENSHOTS / "cabinet-layers.png"))
 
             # A person who writes no layer (an applicant) never sees the section.
-            page.click("#logout")
+            sign_out(page)
             page.goto(_link(app_db, live, APPLICANT))
             page.wait_for_url(f"{live}/cabinet")
             page.wait_for_selector("#layers[data-ready=true]", state="attached")
@@ -242,7 +242,7 @@ def test_the_section_follows_the_persons_authority(live: str, app_db: str):
             page.wait_for_selector("#layers[data-ready=true]", state="attached")
             expect(page.locator("#profile")).to_be_visible()
             expect(page.locator("#layers")).to_be_hidden()
-            page.click("#logout")
+            sign_out(page)
             page.goto(_link(app_db, live, COMMISSION))
             page.wait_for_url(f"{live}/cabinet")
             page.wait_for_selector("#layers[data-ready=true]")

@@ -238,7 +238,7 @@ def test_the_holders_cabinet_shows_the_overdue_and_the_coming_due(live: str, app
                                                                   story: dict[str, Any]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_cabinet_applications_browser import OFFICER, _link
+    from tests.test_cabinet_applications_browser import OFFICER, _link, sign_out
     from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -272,7 +272,7 @@ def test_the_holders_cabinet_shows_the_overdue_and_the_coming_due(live: str, app
             expect(page.locator("#ob-supervised")).to_have_count(0)   # a holder supervises nothing
             page.screenshot(path=str(SCREENSHOTS / "cabinet-obligations.png"), full_page=True)
 
-            page.click("#logout")
+            sign_out(page)
             page.goto(_link(app_db, live, OFFICER))
             page.wait_for_url(f"{live}/cabinet")
             page.wait_for_selector("#obligations[data-ready=true]")

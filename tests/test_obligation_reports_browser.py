@@ -20,7 +20,7 @@ from cadastre.demo import load_people
 from geoservice.kernel.settings import get_settings
 from tests.applicants import FCFS_AREA, programme_database, square
 from tests.live import live_server
-from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link
+from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link, sign_out
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 LICENCE = "LIC-UI-REPORTS-1"
@@ -90,7 +90,7 @@ def test_the_holder_submits_a_signed_report_and_the_officer_accepts_it(live: str
             expect(row.locator(".stage")).to_contain_text("Review the report")
             page.screenshot(path=str(SCREENSHOTS / "cabinet-reports.png"), full_page=True)
 
-            page.click("#logout")
+            sign_out(page)
             page.goto(_link(app_db, live, OFFICER))
             page.wait_for_url(f"{live}/cabinet")
             page.wait_for_selector("#workbench[data-ready=true]")
@@ -102,7 +102,7 @@ def test_the_holder_submits_a_signed_report_and_the_officer_accepts_it(live: str
             page.locator("#wb-run .wb-actions button[data-action=accept]").click()
             expect(page.locator("#wb-status")).to_have_class("ok", timeout=20_000)
 
-            page.click("#logout")
+            sign_out(page)
             page.goto(_link(app_db, live, APPLICANT))
             page.wait_for_url(f"{live}/cabinet")
             page.wait_for_selector("#reports[data-ready=true]")
