@@ -445,6 +445,37 @@ def test_gdal_ogcapi_driver_reads_the_grid(live: str, tmp_path: Path) -> None:
     assert abs(float(out.stdout.strip()) - expected) < 1.0  # one pixel's change is 0.2 nT
 
 
+@pytest.mark.skipif(shutil.which("gdal_translate") is None, reason="the system GDAL CLI is not installed")
+def test_gdal_ogcapi_driver_reads_the_map_tiles(live: str, tmp_path: Path) -> None:
+    """GDAL's OGCAPI driver in tiles mode (-oo API=TILES) on the map's tiles: it reads our tile
+    matrix set document (GDAL 3.6 needs TMS 1.0's names beside 2.0's) and our whole-matrix limits,
+    picks WorldCRS84Quad, and the pixels are the sheets' colours where they lie: A red, B (the
+    newer sheet, on top where they overlap) blue, nothing outside."""
+    source = f"OGCAPI:{live}/ogc/collections/{MAP}"
+    env = {**GDAL_ENV, "GDAL_DEFAULT_WMS_CACHE_PATH": str(tmp_path)}
+    out = subprocess.run(["gdalinfo", "-json", "-oo", "API=TILES", source], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    info = orjson.loads(out.stdout)
+    assert info["driverShortName"] == "OGCAPI" and [b["type"] for b in info["bands"]] == ["Byte"] * 4
+    west, north = info["cornerCoordinates"]["upperLeft"]
+    east, south = info["cornerCoordinates"]["lowerRight"]
+    assert abs(west - 70) < 0.01 and abs(east - 73) < 0.01 and abs(south - 45) < 0.01 and abs(north - 47) < 0.01
+    assert abs(info["geoTransform"][1] + info["geoTransform"][5]) < 1e-9   # square pixels, not stretched
+    picture = tmp_path / "tiles.tif"
+    out = subprocess.run(["gdal_translate", "-q", "-oo", "API=TILES", "-projwin", "69.5", "46.5", "73.5", "45.5",
+                          "-outsize", "80", "20", source, str(picture)], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    with rasterio.open(picture) as ds:
+        rgba = ds.read()
+    def at(lon: float) -> tuple[int, ...]:
+        column = int((lon - 69.5) / 4 * 80)
+        return tuple(int(v) for v in rgba[:, 10, column])
+    assert at(70.5) == (*RED, 255) and at(72.5) == (*BLUE, 255) and at(71.5) == (*BLUE, 255)
+    assert at(69.7)[3] == 0 and at(73.3)[3] == 0   # west and east of the sheets: transparent
+
+
 QGIS_SCRIPT = """
 import json, os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -233,9 +233,15 @@ def test_tile_matrix_sets(client: TestClient) -> None:
     assert crs84["boundingBox"] == {"lowerLeft": [-180.0, -90.0], "upperRight": [180.0, 90.0],
                                     "crs": crs84["crs"]}
 
-    # Both are morecantile's (the OGC registry's) definitions, plus a bounding box and links.
+    # Both are morecantile's (the OGC registry's) definitions, plus a bounding box, links, and
+    # TMS 1.0's names of the same values for GDAL before 3.7.
+    old_names = {"identifier": "id", "supportedCRS": "crs"}
     for doc in (wm, crs84):
-        served = {k: v for k, v in doc.items() if k not in ("links", "boundingBox")}
+        assert all(doc[old] == doc[new] for old, new in old_names.items())
+        assert all(m["identifier"] == m["id"] and m["topLeftCorner"] == m["pointOfOrigin"] for m in doc["tileMatrices"])
+        served = {k: v for k, v in doc.items() if k not in ("links", "boundingBox", *old_names)}
+        served["tileMatrices"] = [{k: v for k, v in m.items() if k not in ("identifier", "topLeftCorner")}
+                                  for m in served["tileMatrices"]]
         assert served == morecantile.tms.get(doc["id"]).model_dump(mode="json", exclude_none=True)
 
     r = client.get("/ogc/tileMatrixSets/GoogleCRS84Quad")

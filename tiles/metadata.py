@@ -81,11 +81,6 @@ def _layer(base: str, layer_id: str, tms: TileMatrixSet) -> dict[str, Any]:
 
 def tileset(base: str, tileset: Tileset, tms: TileMatrixSet, v: str, bounds: Bounds) -> dict[str, Any]:
     west, south, east, north = bounds
-    limits = []
-    for z in range(tms.serve_max_zoom + 1):
-        cols, rows = tms.matrix_size(z)
-        limits.append({"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": rows - 1, "minTileCol": 0,
-                       "maxTileCol": cols - 1})
     links = [
         {"rel": "self", "href": f"{base}{tileset_path(tileset)}/{tms.id}", "type": JSON, "title": tileset.title},
         {"rel": REL_TILING_SCHEME, "href": f"{base}/ogc/tileMatrixSets/{tms.id}", "type": JSON, "title": tms.title},
@@ -103,7 +98,7 @@ def tileset(base: str, tileset: Tileset, tms: TileMatrixSet, v: str, bounds: Bou
         "boundingBox": {"lowerLeft": [west, south], "upperRight": [east, north], "crs": CRS84},
         "centerPoint": {"coordinates": [(west + east) / 2, (south + north) / 2], "crs": CRS84,
                         "tileMatrix": "5" if tms.id == "WebMercatorQuad" else "4"},
-        "tileMatrixSetLimits": limits,
+        "tileMatrixSetLimits": tms.limits(),
         "layers": [_layer(base, lid, tms) for lid in tileset.layers],
         "links": links,
     }

@@ -67,6 +67,18 @@ class TileMatrixSet:
             south = math.degrees(math.atan(math.sinh(south / EARTH_RADIUS)))
         return west, south, east, north
 
+    def limits(self) -> list[dict[str, Any]]:
+        """TMS 2.0 tileMatrixSetLimits: every zoom we serve, whole. Not cut to the data's extent:
+        GDAL 3.6's OGCAPI driver (Debian 12's) sizes its dataset by the whole matrix's rows but
+        places it by the limits' rows, so cut limits stretch the picture; whole ones it crops to
+        the tileset's boundingBox itself. Tiles outside the data are empty, never errors."""
+        out = []
+        for z in range(self.serve_max_zoom + 1):
+            cols, rows = self.sizes[z]
+            out.append({"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": rows - 1,
+                        "minTileCol": 0, "maxTileCol": cols - 1})
+        return out
+
     def tile_at(self, z: int, lon: float, lat: float) -> tuple[int, int]:
         """(column, row) of the tile holding a point. Not for the per-tile path (pyproj)."""
         tile = self.model.tile(lon, lat, z)
@@ -95,6 +107,15 @@ def _from_morecantile(tms_id: str, *, srid: int, serve_max_zoom: int) -> TileMat
                for (w, h), m in zip(spans, matrices, strict=True))
     # Optional in TMS 2.0 and not in the registry's document; kept from our earlier answers.
     document["boundingBox"] = {"lowerLeft": [left, bottom], "upperRight": [right, top], "crs": document["crs"]}
+    # GDAL 3.6 (Debian 12's) reads a tile matrix set by TMS 1.0's names: "identifier" (of each
+    # matrix too), "supportedCRS", "topLeftCorner". Without them its OGCAPI driver's tiles mode
+    # cannot use the document. TMS 2.0 allows more members, so both names are given; QGIS and
+    # newer GDAL read the 2.0 ones.
+    document["identifier"] = document["id"]
+    document["supportedCRS"] = document["crs"]
+    for matrix in document["tileMatrices"]:
+        matrix["identifier"] = matrix["id"]
+        matrix["topLeftCorner"] = matrix["pointOfOrigin"]
     return TileMatrixSet(
         id=tms.id, title=tms.title or tms.id, uri=str(tms.uri), crs=document["crs"],
         max_zoom=len(matrices) - 1, serve_max_zoom=serve_max_zoom, srid=srid,

@@ -206,7 +206,7 @@ async def map_tileset(request: Request, collection_id: str, tms_id: str) -> Resp
         "title": f"{layer.names.en} ({tms.id})", "dataType": "map", "crs": tms.crs, "tileMatrixSetURI": tms.uri,
         "boundingBox": {"lowerLeft": list((bbox or KAZAKHSTAN)[:2]), "upperRight": list((bbox or KAZAKHSTAN)[2:]),
                         "crs": CRS84},
-        "tileMatrixSetLimits": [{"tileMatrix": str(z)} for z in range(tms.serve_max_zoom + 1)],
+        "tileMatrixSetLimits": tms.limits(),
         "links": [
             {"href": href, "rel": "self", "type": JSON},
             {"href": f"{base}/tileMatrixSets/{tms.id}", "rel": f"{REL}tiling-scheme", "type": JSON},
