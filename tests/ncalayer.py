@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from cadastre.eds.pki import DemoHolder, sign_cms
 
@@ -84,9 +85,12 @@ class NcaLayerPeer:
 
     async def handle(self, socket: ServerConnection) -> None:
         self.connections += 1
-        await socket.send(json.dumps(self.greeting))
-        async for message in socket:
-            await socket.send(json.dumps(self.answer(str(message))))
+        try:
+            await socket.send(json.dumps(self.greeting))
+            async for message in socket:
+                await socket.send(json.dumps(self.answer(str(message))))
+        except ConnectionClosed:
+            pass  # the page closed first (as it does on an answer it cannot read): nothing to say
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
