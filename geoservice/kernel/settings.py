@@ -105,6 +105,9 @@ class Settings:
     session_hours: float = 12.0
     challenge_seconds: float = 300.0
     demo_link_minutes: float = 15.0
+    # Where the cabinet's page finds NCALayer (the person's desktop signer); tests point it at a
+    # test peer on a free port so that parallel runs never share the fixed 13579.
+    ncalayer_url: str = "wss://127.0.0.1:13579/"
 
     # Optional raster basemap under the public map, an XYZ template such as
     # https://tiles.example/{z}/{x}/{y}.png; none by default (the map draws its own outline).

@@ -110,7 +110,7 @@ SECTION = """  <section id="{id}" hidden></section>
 def cabinet(request: Request, settings: SettingsDep, lang: str | None = None) -> HTMLResponse:
     lang = lang.lower() if lang and lang.lower() in LANGS else negotiate(request.headers.get("accept-language"))
     config = {"lang": lang, "langs": list(LANGS), "title": TITLE, "demo": settings.demo,
-              "documents": (STATIC_DIR / DOCUMENTS_SCRIPT).is_file()}
+              "documents": (STATIC_DIR / DOCUMENTS_SCRIPT).is_file(), "ncalayer": settings.ncalayer_url}
     body = PAGE.format(lang=lang, title=html.escape(TITLE[lang]),
                        config=json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
                        documents=DOCUMENTS.format(script=DOCUMENTS_SCRIPT) if config["documents"] else "",

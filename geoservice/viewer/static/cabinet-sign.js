@@ -3,7 +3,22 @@
 // demo only (the server says so in the page's config), by the development signer
 // POST /api/demo/sign with the signed-in demo person's own key.
 
+// NCALayer's own address, unless the page's config names another (GEOSERVICE_NCALAYER_URL: tests
+// run a test peer on a free port).
 const NCALAYER = 'wss://127.0.0.1:13579/';
+
+function pageConfig() {
+  try {
+    return JSON.parse(document.getElementById('cabinet-config').textContent) || {};
+  } catch {
+    return {};
+  }
+}
+
+function ncalayerUrl() {
+  const url = pageConfig().ncalayer;
+  return typeof url === 'string' && url ? url : NCALAYER;
+}
 
 // RFC 8785 (JCS) for JSON values: ECMAScript's own serialisation of strings and numbers is the
 // one the RFC prescribes; object keys sorted by UTF-16 code units (Array.prototype.sort's default
@@ -26,11 +41,7 @@ export function utf8Base64(text) {
 }
 
 function demoOn() {
-  try {
-    return Boolean(JSON.parse(document.getElementById('cabinet-config').textContent).demo);
-  } catch {
-    return false;
-  }
+  return Boolean(pageConfig().demo);
 }
 
 // One call of NCALayer's commonUtils.createCAdESFromBase64 over its WebSocket: the base64 CMS,
@@ -41,7 +52,7 @@ function demoOn() {
 export function ncalayerCAdES(dataB64, { keyType = 'SIGNATURE', attached = false, onOpen = null } = {}) {  return new Promise((resolve, reject) => {
     let socket;
     try {
-      socket = new WebSocket(NCALAYER);
+      socket = new WebSocket(ncalayerUrl());
     } catch {
       reject(new Error('unavailable'));
       return;
