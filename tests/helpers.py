@@ -100,3 +100,13 @@ def raster_client(raster_dir: Path) -> Iterator[Any]:
         with TestClient(create_app()) as c:
             yield c
     get_settings.cache_clear()
+
+
+def switch_map_language(page: Any, lang: str, timeout: float = 20_000) -> None:
+    """Click the map page's language button and wait until the switch is done: the panel (#layers)
+    is drawn from the new style, which comes after a fetch. Until then the switch is still under
+    way, and its end closes any popup opened meanwhile (a click made at once could lose its popup)."""
+    before = page.locator("#layers").inner_text()
+    page.click(f"#langs [data-lang='{lang}']")
+    page.wait_for_function("(before) => document.querySelector('#layers').innerText !== before", arg=before,
+                           timeout=timeout)

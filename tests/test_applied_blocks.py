@@ -54,7 +54,7 @@ def wait_for(api: TestClient, tilejson: str, address: tuple[int, int, int], laye
               present: bool) -> list[dict[str, Any]]:
     """The layer's features in the tile once ``number`` is (or is no longer) there: the change
     must reach the map within seconds (the version switch and NOTIFY)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # polled: generous for a loaded machine
     while True:
         found = tile_layer(api, current_tile_url(api, tilejson, *address), layer)
         if any(f["properties"].get("id") == number for f in found) == present:

@@ -79,6 +79,13 @@ def make_auction(conn: psycopg.Connection, *, status: str = "open", ends_in: tim
     return int(row[0])
 
 
+def end_now(conn: psycopg.Connection, auction_id: int) -> None:
+    """The auction's end is now (by the database's clock): a test moves it once its bids are in,
+    rather than making the auction end a few wall-clock seconds after it was made."""
+    conn.execute("UPDATE auctions SET ends_at = clock_timestamp() WHERE id = %s", (auction_id,))
+    conn.commit()
+
+
 def register(conn: psycopg.Connection, auction_id: int, number: int, who: Person, status: str = "admitted") -> None:
     conn.execute("INSERT INTO auction_participants (auction_id, number, iin, account_id, signer_iin, canonical, "
                  "signature, verification, status) VALUES (%s, %s, %s, %s, %s, '{}', '\\x00', '{}', %s)",
@@ -257,7 +264,9 @@ def test_the_database_refuses_accepted_bids_after_the_end(conn, bidders):
 
 def test_close_due_concludes_the_deal_and_freezes_the_row(conn, bidders):
     (a, a_cert), (b, b_cert) = bidders[0], bidders[1]
-    auction = make_auction(conn, ends_in=timedelta(seconds=2), extension=timedelta(0))
+    # Not a few seconds of wall clock to the end: on a loaded machine the two signed bids could
+    # take longer, and be refused as late. The end is moved to now once they are in.
+    auction = make_auction(conn, ends_in=timedelta(minutes=10), extension=timedelta(0))
     empty = make_auction(conn, ends_in=timedelta(seconds=-1))
     register(conn, auction, 1, a)
     register(conn, auction, 2, b)
@@ -266,8 +275,7 @@ def test_close_due_concludes_the_deal_and_freezes_the_row(conn, bidders):
     closed_first = bidding.close_due(conn, clock.now(), protocol=None)
     assert empty in closed_first and auction not in closed_first
     assert kinds(conn, empty) == ["auction.closed"]
-    conn.execute("SELECT pg_sleep(2.1)")
-    conn.commit()
+    end_now(conn, auction)
     assert auction in bidding.close_due(conn, clock.now(), protocol=None)
     assert auction not in bidding.close_due(conn, clock.now(), protocol=None)  # closed once
     events = auction_journal.events(conn, auction)
@@ -542,7 +550,7 @@ def test_a_bad_client_closes_only_its_own_connection(server, conn, bidders):
 
 def test_the_ticker_closes_the_auction_and_the_hall_sees_it(server, conn, bidders):
     (a, a_cert) = bidders[0]
-    auction = make_auction(conn, ends_in=timedelta(seconds=3), extension=timedelta(0))
+    auction = make_auction(conn, ends_in=timedelta(minutes=10), extension=timedelta(0))
     register(conn, auction, 1, a)
     token = session_token(conn, a.iin)
     conn.commit()
@@ -550,7 +558,8 @@ def test_the_ticker_closes_the_auction_and_the_hall_sees_it(server, conn, bidder
     async def run() -> dict[str, Any]:
         async with connect(ws_url(server, auction), additional_headers={"Authorization": f"Bearer {token}"}) as ws:
             await until(ws, lambda f: f["type"] == "state")
-            place(conn, auction, bid_of(auction, START), a, a_cert)
+            assert place(conn, auction, bid_of(auction, START), a, a_cert).accepted
+            end_now(conn, auction)  # the bid is in: only now may the end come (not by a wall-clock guess)
             return await until(ws, lambda f: f["type"] == "state" and f["status"] == "closed", timeout=15)
 
     final = asyncio.run(run())
@@ -626,10 +635,11 @@ def test_the_ticker_makes_the_protocol_once_closed(server, conn, bidders):
     the protocol, and it agrees with the journal."""
     from cadastre import auction_protocol as protocol
     (a, a_cert) = bidders[0]
-    auction = make_auction(conn, ends_in=timedelta(seconds=2), extension=timedelta(0))
+    auction = make_auction(conn, ends_in=timedelta(minutes=10), extension=timedelta(0))
     register(conn, auction, 1, a)
-    place(conn, auction, bid_of(auction, START), a, a_cert)
-    deadline = time.monotonic() + 20
+    assert place(conn, auction, bid_of(auction, START), a, a_cert).accepted
+    end_now(conn, auction)  # the bid is in: only now may the end come (not by a wall-clock guess)
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         row = conn.execute("SELECT canonical FROM auction_protocols WHERE auction_id = %s", (auction,)).fetchone()
         conn.commit()

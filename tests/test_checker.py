@@ -260,7 +260,11 @@ def licence_due_in(url: str, days: int) -> tuple[str, int]:
     """A licence whose first-year minimum spend falls due ``days`` from today."""
     today = clock.today_in_kazakhstan()
     due_plus_one = today + dt.timedelta(days=days + 1)
-    issued = due_plus_one.replace(year=due_plus_one.year - 1)  # (not run on 29 February)
+    if due_plus_one.month == 2 and due_plus_one.day == 29:
+        # No 29 February the year before (on today's calendar around 21 February of a leap year):
+        # issued a day earlier, due a day earlier, still within the same warning mark (7 > 6 > 1).
+        due_plus_one -= dt.timedelta(days=1)
+    issued = due_plus_one.replace(year=due_plus_one.year - 1)
     return licence(url, issued=issued, term=issued + dt.timedelta(days=6 * 365))
 
 

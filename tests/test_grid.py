@@ -319,6 +319,7 @@ def test_rebuild_swaps_atomically(database_url: str, db: psycopg.Connection, emp
     seen: set[int] = set()
     errors: list[Exception] = []
     done = threading.Event()
+    reading = threading.Event()
 
     def read() -> None:
         try:
@@ -326,12 +327,18 @@ def test_rebuild_swaps_atomically(database_url: str, db: psycopg.Connection, emp
                 while not done.is_set():
                     row = reader.execute("SELECT count(*) FROM blocks").fetchone()
                     seen.add(row[0] if row else -1)
+                    reading.set()
                     time.sleep(0.005)
         except Exception as exc:  # e.g. "relation blocks does not exist" mid-swap
             errors.append(exc)
+        finally:
+            reading.set()
 
     thread = threading.Thread(target=read)
     thread.start()
+    # The rebuild starts once the reader has read the old grid: a thread started late on a loaded
+    # machine could otherwise see only the new one.
+    assert reading.wait(timeout=30)
     try:
         assert build_grid(database_url, bbox=(70.0, 48.0, 70.5, 48.5), progress=False) == 900
     finally:

@@ -22,6 +22,7 @@ import rfc8785
 
 from cadastre import workbench
 from tests.applicants import FCFS_AREA, application, programme_database, session_token, square
+from tests.helpers import switch_map_language
 from tests.test_cabinet_applications_browser import APPLICANT, OFFICER, _link, live  # noqa: F401 - fixture
 from tests.test_cabinet_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
@@ -168,10 +169,12 @@ def test_pick_blocks_on_the_map_and_file_them(live: str, app_db: str):  # noqa: 
             page.screenshot(path=str(SCREENSHOTS / "map-picking.png"))
 
             # The language follows: the panel's new texts in Kazakh.
-            page.click("#langs [data-lang=kk]")
+            switch_map_language(page, "kk")
             expect(page.locator("#parcel-pick")).to_have_text("Картадан таңдау")
             expect(page.locator("#parcel-file")).to_have_text("Өтінім беру")
-            page.click("#langs [data-lang=en]")
+            # Waited for to its end (the new style applied): the end of a switch closes a popup
+            # opened meanwhile, which the click below expects to see.
+            switch_map_language(page, "en")
             _wait_idle(page)
             assert page.evaluate("Boolean(window.map.getLayer('gs-picked-fill'))")   # kept across the style swap
 

@@ -147,7 +147,7 @@ def test_a_payment_recorded_as_met_resolves_the_overdue_finding(api: TestClient,
     made = r.json()
     assert (made["status"], made["obligation"], made["amount_kzt"], made["signer"]["iin"]) == (
         "met", "signature_bonus", "120000000.00", officer.person.iin)
-    assert [n.payload for n in db.notifies(timeout=2.0, stop_after=1)] == [LICENCE]
+    assert [n.payload for n in db.notifies(timeout=10.0, stop_after=1)] == [LICENCE]
     # The obligation's history: the overdue row closed by the officer's signed decision.
     now = bonus(db)
     assert now["status"] == "met" and now["opened_by"] == f"IIN{officer.person.iin}"

@@ -86,7 +86,7 @@ def listener(app_db: str) -> Iterator[psycopg.Connection]:
 
 
 def heard(listener: psycopg.Connection) -> list[str]:
-    return [n.payload for n in listener.notifies(timeout=2.0, stop_after=1)]
+    return [n.payload for n in listener.notifies(timeout=10.0, stop_after=1)]
 
 
 def attachment(api: TestClient, headers: dict[str, str]) -> int:

@@ -42,10 +42,11 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
         with psycopg.connect(pg.url) as conn:
             _, token = create_token(conn, "operator", "outage test")
             conn.commit()
-        # The poll is slowed to a minute, so that only LISTEN can make an upload visible in time.
+        # The poll is slowed to ten minutes, so that only LISTEN can make an upload visible before
+        # a test's (generous, polled) deadline.
         server = ServerProcess({"DATABASE_URL": pg.url, "GEOSERVICE_VAR_DIR": str(tmp / "var"),
                                 "GEOSERVICE_DB_CONNECT_TIMEOUT": "1", "GEOSERVICE_RETRY_AFTER_SECONDS": "7",
-                                "GEOSERVICE_REGISTRY_POLL_SECONDS": "60"}, tmp / "server.log")
+                                "GEOSERVICE_REGISTRY_POLL_SECONDS": "600"}, tmp / "server.log")
         try:
             server.wait_started()
             server.wait_ready()
@@ -110,9 +111,9 @@ def test_an_outage_is_503_with_retry_after_and_nothing_fails_after_recovery(stag
     assert "unhandled error" not in log and "Exception in ASGI application" not in log
 
 
-def test_after_a_restart_a_cli_import_is_served_within_a_second(stage: Stage) -> None:
+def test_after_a_restart_a_cli_import_is_served_without_waiting_for_the_poll(stage: Stage) -> None:
     """The registry's LISTEN connection dies with the database; it must come back (the poll is
-    at a minute here, so nothing else would make the upload visible in time)."""
+    at ten minutes here, so nothing else would make the upload visible in time)."""
     base = stage.server.base
     stage.cluster.down()
     stage.cluster.up()
@@ -130,12 +131,13 @@ def test_after_a_restart_a_cli_import_is_served_within_a_second(stage: Stage) ->
                           timeout=120)
     assert done.returncode == 0, done.stderr
     imported = time.monotonic()
-    while time.monotonic() - imported < 1.0:
+    # Polled up to 30 s (not 1 s, which a loaded machine may exceed): far less than the poll.
+    while time.monotonic() - imported < 30:
         if httpx.get(base + ZONES, params={"limit": 1}).json()["numberMatched"] == 7:
             break
         time.sleep(0.02)
     else:
-        pytest.fail(f"the import was not served within 1 s (numberMatched was {before})")
+        pytest.fail(f"the import was not served before the poll (numberMatched was {before})")
 
 
 def test_what_counts_as_an_outage(stage: Stage) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,13 +53,13 @@ def test_many_concurrent_callers_of_a_route_all_get_answers(server, path) -> Non
     threads = [threading.Thread(target=_get, args=(base, path, token, results, start)) for _ in range(CLIENTS)]
     for t in threads:
         t.start()
-    began = time.monotonic()
     start.set()
     for t in threads:
         t.join(timeout=90)
+    # Every caller answered (none hangs); how fast is a benchmark's question, not asserted here.
+    assert not [t for t in threads if t.is_alive()], "callers still waiting for an answer"
     failed = [r for r in results if r[1] != 200]
     assert len(results) == CLIENTS and failed == [], (len(failed), failed[:3])
-    assert time.monotonic() - began < 30
 
 
 def test_no_route_holds_a_connection_from_a_dependency(client) -> None:

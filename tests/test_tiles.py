@@ -876,7 +876,12 @@ def test_tile_connections_limit_hand_over_and_recover(database_url: str) -> None
         pid = await c.fetchval("SELECT pg_backend_pid()")
         conns.put(c)
         assert await a.fetchval("SELECT pg_terminate_backend($1)", pid)
-        await asyncio.sleep(0.3)
+        # The backend exits (and the socket closes) when it gets to it: wait until the client has
+        # seen that, rather than a fixed 0.3 s that a loaded machine may not give it.
+        deadline = time.monotonic() + 20
+        while not c.is_closed():
+            assert time.monotonic() < deadline, "the terminated connection was never seen closed"
+            await asyncio.sleep(0.05)
         conns.put(a)
         victim = c
         fresh = [await conns.get(), await conns.get()]     # the server closed one: it is replaced

@@ -28,7 +28,7 @@ from layers.catalog import LAYERS
 from layers.grid import block_bounds, block_code
 from styles import palette
 from styles.qml import categories
-from tests.helpers import feature_collection, square, write_json
+from tests.helpers import feature_collection, square, switch_map_language, write_json
 
 KAZAKH = "әғқңөұүһі"
 OVERLAY_LAYERS = ("subsoil-plots", "restriction-zones", "geological-studies", "blocks")
@@ -697,7 +697,7 @@ def test_viewer_popup_and_attribution_follow_the_language(live: str, map_data: d
             page.goto(f"{live}/?lang=ru#map=10/47.72/69.75")
             _wait_idle(page)
             for lang in ("kk", "en", "ru"):
-                page.click(f"[data-lang='{lang}']")
+                switch_map_language(page, lang)  # done, not just begun: its end closes a popup opened meanwhile
                 page.wait_for_function("(text) => document.querySelector('.maplibregl-ctrl-attrib-inner')"
                                        ".textContent.includes(text)", arg=ATTRIBUTION[lang], timeout=10_000)
                 _wait_idle(page)

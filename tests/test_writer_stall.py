@@ -52,9 +52,15 @@ def stalled_writer(database_url: str, tmp_path: Path) -> Iterator[int]:
                 time.sleep(0.002)
             else:
                 pytest.fail(f"the import never reached its COPY: {proc.communicate()}")
-            time.sleep(0.3)
-            state = mon.execute("SELECT wait_event, left(query, 4) FROM pg_stat_activity WHERE pid = %s",
-                                (row[0],)).fetchone()
+            # The backend drains what the stopped client had sent, then waits for more: polled
+            # (a fixed 0.3 s was not always enough for it on a loaded machine).
+            until = time.monotonic() + 30
+            while True:
+                state = mon.execute("SELECT wait_event, left(query, 4) FROM pg_stat_activity WHERE pid = %s",
+                                    (row[0],)).fetchone()
+                if state is None or state[1] != "COPY" or state[0] == "ClientRead" or time.monotonic() > until:
+                    break
+                time.sleep(0.05)
             assert state == ("ClientRead", "COPY"), f"stopped too late, after its COPY: {state}"
         yield proc.pid
     finally:
@@ -122,10 +128,16 @@ def test_sessions_carry_the_timeouts(database_url: str) -> None:
         assert conn.execute("SHOW tcp_keepalives_idle").fetchone() == ("7",)
         assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone() == ("1s",)
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('layer:restriction-zones', 0))")
-        time.sleep(2)  # the client "stalls" between statements
+        # The client "stalls" between statements: the server ends its session after 1 s, and its
+        # lock with it. Polled (not a fixed 2 s): without the timeout the lock is never free.
         with psycopg.connect(database_url, autocommit=True) as other:
-            free = other.execute(
-                "SELECT pg_try_advisory_lock(hashtextextended('layer:restriction-zones', 0))").fetchone()
+            deadline = time.monotonic() + 20
+            while True:
+                free = other.execute(
+                    "SELECT pg_try_advisory_lock(hashtextextended('layer:restriction-zones', 0))").fetchone()
+                if free == (True,) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
             other.execute("SELECT pg_advisory_unlock_all()")
         assert free == (True,)
         with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):

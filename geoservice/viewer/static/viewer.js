@@ -239,8 +239,11 @@ function renderTexts() {
   }, l.toUpperCase())));
 }
 
+let langSwitches = 0;  // a later language switch wins over an earlier one still fetching its style
+
 async function setLang(next) {
   if (!config.langs.includes(next)) throw new Error(`unknown language ${next}`);
+  const mine = ++langSwitches;
   lang = next;
   localStorage.setItem('geoservice.lang', lang);
   const url = new URL(location.href);
@@ -254,7 +257,9 @@ async function setLang(next) {
   map.getCanvas().setAttribute('aria-label', MAPLIBRE_UI[lang]['Map.Title']);
   addControls();
   if (lastPosition) showCoordinates(lastPosition);
-  style = await fetchStyle(lang);
+  const fetched = await fetchStyle(next);
+  if (mine !== langSwitches) return;  // switched again meanwhile: that switch sets the style
+  style = fetched;
   map.setStyle(style, { diff: true });
   renderPanel();
   if (popup) { popup.remove(); popup = null; }
