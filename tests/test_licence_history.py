@@ -227,9 +227,14 @@ def test_history_and_as_of_in_the_browser(server: str, story: dict[str, Any]) ->
             box = page.locator("#map").bounding_box()
             assert box is not None
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.locator(f".popup .licence-more[data-licence='{NUMBER}']").click(timeout=30_000)
+            # Clicked once the popup has its full record: it may grow and flip sides when that
+            # comes, and a click at the button's old place would land on the map.
+            page.locator(f".popup .feature[data-complete=true] .licence-more[data-licence='{NUMBER}']"
+                         ).click(timeout=30_000)
+            page.locator("#licence-view[data-state=ready], #licence-view[data-state=error]").wait_for(timeout=30_000)
+            assert page.locator("#licence-view").get_attribute("data-state") == "ready", \
+                page.locator("#licence-view").inner_text()
             view = page.locator("#licence-view[data-state=ready]")
-            view.wait_for(timeout=30_000)
             assert view.locator("h2").inner_text() == f"Лицензия {NUMBER}"
             bonus = view.locator("table.obligations tr[data-key=signature_bonus]")
             assert bonus.get_attribute("data-status") == "met" and "Исполнено" in bonus.inner_text()

@@ -362,7 +362,11 @@ function popupSection(layerId, feature) {
         const related = (full.links || []).find((l) => l.rel === 'related' && String(l.href).includes('/api/geoinfo'));
         if (related) showReports(section, related.href);
       })
-      .catch(() => {});
+      .catch(() => {})
+      // The popup has its final size and side: what a test clicks in it stays where it is.
+      .finally(() => { section.dataset.complete = 'true'; });
+  } else {
+    section.dataset.complete = 'true';
   }
   return section;
 }
