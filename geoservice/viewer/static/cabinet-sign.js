@@ -198,7 +198,14 @@ export function mountSection(id, Section, globalName) {
   const here = document.getElementById(id);
   if (!here || !window.cabinet) return null;
   const view = new Section(here);
-  const shown = (profile) => view.show(profile).then(() => { here.dataset.ready = 'true'; });
+  // data-ready (what tests and scripts wait for) says the section shows the CURRENT person: it is
+  // taken back while another person's show runs, and only the latest show sets it again.
+  let shows = 0;
+  const shown = (profile) => {
+    const mine = ++shows;
+    here.dataset.ready = 'false';
+    return view.show(profile).then(() => { if (mine === shows) here.dataset.ready = 'true'; });
+  };
   window.cabinet.on((what, value) => {
     if (what === 'lang') view.setLang(value);
     else if (what === 'user') shown(value);
