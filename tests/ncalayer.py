@@ -57,7 +57,6 @@ class Request:
 class NcaLayerPeer:
     """The peer's state: who signs, how it answers, what it was asked. ``url`` once started."""
 
-
     holder: DemoHolder
     family: Literal["rsa", "gost"] = "rsa"
     cancel: bool = False
