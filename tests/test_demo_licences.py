@@ -4,12 +4,23 @@ of the load, holders and officer reachable by mail, and loading again changes no
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import replace
 
 import psycopg
+import pytest
 
 from cadastre import licences, obligations
 from cadastre.demo_licences import EMAIL_DOMAIN, demo_licences, load_licences
+from tests.applicants import programme_database
+
+
+@pytest.fixture(scope="module")
+def database_url(database_url: str) -> Iterator[str]:
+    """A database of the module's own: the demo's licences (a gold one among them) must not join
+    what other modules on the worker filter and count (test_licences' filters saw them)."""
+    with programme_database(database_url, "geoservice_demo_licences") as url:
+        yield url
 
 
 def test_demo_licences_show_one_overdue_and_one_coming_due(database_url: str) -> None:
