@@ -329,6 +329,18 @@ function featureId(layerId, feature) {
   return p.id ?? p.feature_id ?? (key ? p[key] : undefined) ?? feature.id ?? p.code;
 }
 
+// A popup's section grew (its full record, a study's reports, a lot's bonus came): MapLibre
+// chooses the popup's side again so that it stays inside the map.
+function regrow(section) {
+  if (popup && section.isConnected) popup.setLngLat(popup.getLngLat());
+}
+
+// The section is complete once what it still fetches (`pending`, or nothing) has settled: the
+// popup keeps its size and side from then on, so what a test clicks in it stays where it is.
+function completeWhen(section, pending) {
+  Promise.resolve(pending).catch(() => {}).finally(() => { section.dataset.complete = 'true'; });
+}
+
 function popupSection(layerId, feature) {
   const table = el('table', { class: 'attributes' });
   const more = el('p', { class: 'more' });
@@ -349,25 +361,17 @@ function popupSection(layerId, feature) {
       onclick: () => document.dispatchEvent(new CustomEvent('geoservice:licence', { detail: String(id) })) },
     t('licenceMore')));
   }
-  if (item) {
-    // Tiles carry what the map draws; the full record comes from OGC API – Features.
-    fetch(`${item}?f=json`, { headers: { Accept: 'application/geo+json' } })
-      .then((r) => (r.ok ? r.json() : null))
-      .then((full) => {
-        if (!full || !full.properties) return;
-        fill({ ...feature.properties, ...full.properties });
-        // The popup grew: let MapLibre choose its side again so that it stays inside the map.
-        if (popup && section.isConnected) popup.setLngLat(popup.getLngLat());
-        // A study with reports links them (rel=related to /api/geoinfo?study=…, issue 12).
-        const related = (full.links || []).find((l) => l.rel === 'related' && String(l.href).includes('/api/geoinfo'));
-        if (related) showReports(section, related.href);
-      })
-      .catch(() => {})
-      // The popup has its final size and side: what a test clicks in it stays where it is.
-      .finally(() => { section.dataset.complete = 'true'; });
-  } else {
-    section.dataset.complete = 'true';
-  }
+  // Tiles carry what the map draws; the full record comes from OGC API – Features.
+  completeWhen(section, item && fetch(`${item}?f=json`, { headers: { Accept: 'application/geo+json' } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((full) => {
+      if (!full || !full.properties) return undefined;
+      fill({ ...feature.properties, ...full.properties });
+      regrow(section);
+      // A study with reports links them (rel=related to /api/geoinfo?study=…, issue 12).
+      const related = (full.links || []).find((l) => l.rel === 'related' && String(l.href).includes('/api/geoinfo'));
+      return related ? showReports(section, related.href) : undefined;
+    }));
   return section;
 }
 
@@ -375,7 +379,7 @@ function popupSection(layerId, feature) {
 // holder of an overlapping licence gets the official-use files too); each file is a download.
 function showReports(section, href) {
   const levels = { public: 'levelPublic', 'official-use': 'levelOfficial', confidential: 'levelConfidential' };
-  fetch(href, { credentials: 'same-origin', headers: { Accept: 'application/json', 'Accept-Language': lang } })
+  return fetch(href, { credentials: 'same-origin', headers: { Accept: 'application/json', 'Accept-Language': lang } })
     .then((r) => (r.ok ? r.json() : null))
     .then((found) => {
       if (!found || !found.reports || !found.reports.length || !section.isConnected) return;
@@ -387,7 +391,7 @@ function showReports(section, href) {
           : el('div', { class: 'report-files' }, ...(r.files || []).map((f) => el('a', {
             href: f.href, target: '_blank', rel: 'noopener', download: f.file_name || '' }, f.file_name || f.kind)))));
       section.append(el('h4', { class: 'reports-title' }, t('reports')), el('ul', { class: 'reports' }, ...items));
-      if (popup && section.isConnected) popup.setLngLat(popup.getLngLat());
+      regrow(section);
     })
     .catch(() => {});
 }
@@ -465,17 +469,15 @@ function lotSection(feature) {
   fill(null);
   const section = el('section', { class: 'feature', 'data-layer': LOTS },
     el('h3', {}, `${lt('number')} ${number}: ${lot.name ?? ''}`), table);
-  if (lot.status === 'open' && number) {
-    // The bid's bonus changes too often for the layer's versions: the lot's own answer has it.
-    fetch(`/api/auctions/${encodeURIComponent(number)}`, { headers: { Accept: 'application/json' } })
-      .then((r) => (r.ok ? r.json() : null))
-      .then((full) => {
-        if (!full || !section.isConnected) return;
-        fill(full.current_bonus);
-        if (popup) popup.setLngLat(popup.getLngLat());
-      })
-      .catch(() => {});
-  }
+  // The bid's bonus changes too often for the layer's versions: the lot's own answer has it.
+  completeWhen(section, lot.status === 'open' && number && fetch(`/api/auctions/${encodeURIComponent(number)}`,
+    { headers: { Accept: 'application/json' } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((full) => {
+      if (!full || !section.isConnected) return;
+      fill(full.current_bonus);
+      regrow(section);
+    }));
   return section;
 }
 
