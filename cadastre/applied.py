@@ -24,21 +24,16 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from cadastre import derived_layers
 from layers import store
 from layers.catalog import APPLIED_BLOCKS
 from layers.grid import DEFAULT_DATUM, blocks_geometry
-
-# A version per change: the claims table is the history, the layer keeps the previous versions
-# only for readers that are mid-request.
-RETENTION = store.Retention(keep_versions=3, keep_days=0)
-PRUNE_LOCK_MS = 2000
 
 CHANNEL = "applied_blocks"
 # The pending claims' digest: the published content follows from it (an application's kind,
 # receipt time and window never change while its claims are pending).
 DIGEST = ("SELECT md5(coalesce(string_agg(a.number || '/' || c.code, ',' ORDER BY a.number, c.code), '')) "
           "FROM application_claims c JOIN applications a ON a.id = c.application_id WHERE c.state = 'pending'")
-EMPTY_DIGEST = "d41d8cd98f00b204e9800998ecf8427e"  # md5 of ''
 PENDING = (
     "SELECT a.number, a.kind, a.received_at, a.in_window, array_agg(c.code ORDER BY c.code) "
     "FROM application_claims c JOIN applications a ON a.id = c.application_id "
@@ -76,30 +71,14 @@ def digest(conn: psycopg.Connection) -> str:
     return str(row[0])
 
 
-def publish_applied(conn: psycopg.Connection, *, actor: str, client: str | None = None,
-                    datum: str = DEFAULT_DATUM) -> store.VersionInfo:
-    """Make the blocks of every pending claim the next version of ``applied-blocks`` (in the
-    caller's transaction; switched and NOTIFYed at commit, like an upload)."""
-    # The digest before the rows: a claim committed in between is then in the rows but not in the
-    # stored digest, so the next look publishes again (the other order could miss it for good).
-    checksum = digest(conn)
-    rows = conn.execute(PENDING).fetchall()
-    info = store.write_version(conn, APPLIED_BLOCKS, features(rows, datum), mode="replace", actor=actor,
-                               source_format="applications", source_file="pending applications",
-                               checksum=checksum, client=client)
-    store.prune(conn, APPLIED_BLOCKS, RETENTION, actor=actor, client=client, lock_timeout_ms=PRUNE_LOCK_MS)
-    return info
+def derived(datum: str = DEFAULT_DATUM) -> derived_layers.DerivedLayer:
+    """The layer as cadastre/derived_layers.py publishes it: the pending claims' blocks in ``datum``."""
+    return derived_layers.DerivedLayer(
+        APPLIED_BLOCKS, digest, lambda conn: features(conn.execute(PENDING).fetchall(), datum),
+        source_format="applications", source_file="pending applications")
 
 
 def publish_if_changed(conn: psycopg.Connection, *, actor: str = "system", datum: str = DEFAULT_DATUM
                        ) -> store.VersionInfo | None:
-    """Publish when the pending claims differ from what the current version shows (checked again
-    under the layer's lock, so two processes woken by one change make one version)."""
-    # Publishers queue here (until commit), then each sees what the one before it committed.
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"publish:{APPLIED_BLOCKS.id}",))
-    current = store.current_version(conn, APPLIED_BLOCKS)
-    if current is not None and current.checksum == digest(conn):
-        return None
-    if current is None and digest(conn) == EMPTY_DIGEST:
-        return None  # nothing was ever applied for: no empty layer in the collections
-    return publish_applied(conn, actor=actor, datum=datum)
+    """Publish the pending claims when they differ from what the current version shows."""
+    return derived_layers.publish_if_changed(conn, derived(datum), actor=actor)

@@ -23,14 +23,10 @@ import numpy as np
 import psycopg
 import shapely
 
+from cadastre import derived_layers
 from cadastre.auction_journal import money, stamp
 from layers import store
 from layers.catalog import AUCTION_LOTS
-
-# A version per change: the auctions table is the history, the layer keeps the previous versions
-# only for readers that are mid-request.
-RETENTION = store.Retention(keep_versions=3, keep_days=0)
-PRUNE_LOCK_MS = 2000
 
 CHANNEL = "auction_lots"
 ON_MAP = ("published", "open")
@@ -41,7 +37,6 @@ _ROW = ("concat_ws('|', a.number, a.status, a.name, a.kind, a.mineral, extract(e
         "md5(ST_AsBinary(a.geom)))")
 DIGEST = (f"SELECT md5(coalesce(string_agg({_ROW}, ',' ORDER BY a.number), '')) "  # noqa: S608 - constants only
           "FROM auctions a WHERE a.status = ANY(%s)")
-EMPTY_DIGEST = "d41d8cd98f00b204e9800998ecf8427e"  # md5 of ''
 LOTS = ("SELECT a.number, a.name, a.status, a.kind, a.mineral, a.starts_at, a.ends_at, a.starting_bonus, a.step, "
         "a.codes, a.block_count, ST_AsBinary(a.geom) FROM auctions a WHERE a.status = ANY(%s) ORDER BY a.id")
 NAMES = ("name", "status", "kind", "mineral", "starts_at", "ends_at", "starting_bonus", "step", "blocks",
@@ -69,29 +64,11 @@ def digest(conn: psycopg.Connection) -> str:
     return str(row[0])
 
 
-def publish_lots(conn: psycopg.Connection, *, actor: str, client: str | None = None) -> store.VersionInfo:
-    """Make the lots being sold the next version of ``auction-lots`` (in the caller's
-    transaction; switched and NOTIFYed at commit, like an upload)."""
-    # The digest before the rows: a change committed in between is then in the rows but not in
-    # the stored digest, so the next look publishes again (the other order could miss it).
-    checksum = digest(conn)
-    rows = conn.execute(LOTS, (list(ON_MAP),)).fetchall()
-    info = store.write_version(conn, AUCTION_LOTS, features(rows), mode="replace", actor=actor,
-                               source_format="auctions", source_file="auction lots", checksum=checksum,
-                               client=client)
-    store.prune(conn, AUCTION_LOTS, RETENTION, actor=actor, client=client, lock_timeout_ms=PRUNE_LOCK_MS)
-    return info
+LOTS_LAYER = derived_layers.DerivedLayer(
+    AUCTION_LOTS, digest, lambda conn: features(conn.execute(LOTS, (list(ON_MAP),)).fetchall()),
+    source_format="auctions", source_file="auction lots")
 
 
 def publish_if_changed(conn: psycopg.Connection, *, actor: str = "system") -> store.VersionInfo | None:
-    """Publish when the lots differ from what the current version shows (checked again under the
-    layer's lock, so two processes woken by one change make one version)."""
-    # Publishers queue here (until commit), then each sees what the one before it committed.
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"publish:{AUCTION_LOTS.id}",))
-    current = store.current_version(conn, AUCTION_LOTS)
-    now = digest(conn)
-    if current is not None and current.checksum == now:
-        return None
-    if current is None and now == EMPTY_DIGEST:
-        return None  # no lot was ever put up: no empty layer in the collections
-    return publish_lots(conn, actor=actor)
+    """Publish the lots being sold when they differ from what the current version shows."""
+    return derived_layers.publish_if_changed(conn, LOTS_LAYER, actor=actor)
